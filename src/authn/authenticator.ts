@@ -1,0 +1,53 @@
+import type { TokenwardenError } from '../errors.js';
+import type { UserInfo } from '../user.js';
+
+/**
+ * What an authenticator says about a credential, as kube's `(response, ok, err)`:
+ * - `authenticated`: the credential is valid; `audiences` are the ones actually checked
+ *   (requested ∩ token), empty when the authenticator is audience-agnostic.
+ * - `no-opinion`: not mine (foreign issuer, not a JWT, no credential); the next
+ *   authenticator in a union is asked.
+ * - `error`: mine, but not acceptable; the message is what kube would say.
+ */
+export type AuthnResult = AuthnSuccess | AuthnNoOpinion | AuthnFailure;
+
+export interface AuthnSuccess {
+  readonly outcome: 'authenticated';
+  readonly user: UserInfo;
+  readonly audiences: readonly string[];
+  /** Epoch seconds after which this answer must not be reused (the token's `exp`). */
+  readonly expiresAt?: number;
+}
+
+export interface AuthnNoOpinion {
+  readonly outcome: 'no-opinion';
+}
+
+export interface AuthnFailure {
+  readonly outcome: 'error';
+  readonly error: TokenwardenError;
+}
+
+export const NO_OPINION: AuthnNoOpinion = Object.freeze({ outcome: 'no-opinion' });
+
+export function failure(error: TokenwardenError): AuthnFailure {
+  return { outcome: 'error', error };
+}
+
+/**
+ * Authenticates a bearer token. `audiences` are the audiences the caller asked for
+ * (a TokenReview's `spec.audiences`, else the API audiences); an empty list means the
+ * authenticator applies its own implicit audiences. Implementations never throw for
+ * bad input: garbage is `no-opinion` or `error`.
+ */
+export interface TokenAuthenticator {
+  authenticateToken(token: string, audiences: readonly string[]): Promise<AuthnResult>;
+}
+
+export function fromFunction(
+  fn: (token: string, audiences: readonly string[]) => Promise<AuthnResult> | AuthnResult,
+): TokenAuthenticator {
+  return {
+    authenticateToken: async (token, audiences) => fn(token, audiences),
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Every failure tokenwarden reports carries a stable code from one union, so callers
+ * can `switch (err.code)` instead of matching message text. The message is the text a
+ * Kubernetes client may see (modelled on kube-apiserver's wording); it never contains
+ * token material.
+ */
+export type ErrorCode =
+  // a token that claims one of our issuers but is not acceptable
+  | 'ERR_TOKEN_MALFORMED'
+  | 'ERR_TOKEN_SIGNATURE'
+  | 'ERR_TOKEN_NO_KEY'
+  | 'ERR_TOKEN_AUDIENCE'
+  | 'ERR_TOKEN_EXPIRED'
+  | 'ERR_TOKEN_NOT_YET_VALID'
+  | 'ERR_TOKEN_ISSUED_IN_FUTURE'
+  | 'ERR_TOKEN_CLAIMS'
+  | 'ERR_TOKEN_LEGACY_REFUSED'
+  | 'ERR_TOKEN_INVALID'
+  // infrastructure: never cached
+  | 'ERR_KEYS_UNAVAILABLE'
+  | 'ERR_INTERNAL'
+  // start-up and reload
+  | 'ERR_CONFIG_INVALID'
+  | 'ERR_KEY_FILE'
+  | 'ERR_POLICY_INVALID'
+  // requests that are not reviews at all
+  | 'ERR_REQUEST_INVALID';
+
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_KEYS_UNAVAILABLE', 'ERR_INTERNAL']);
+
+export class TokenwardenError extends Error {
+  readonly code: ErrorCode;
+  /** A transient error depends on the state of the service, not on the token: never cache it. */
+  readonly transient: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TokenwardenError';
+    this.code = code;
+    this.transient = TRANSIENT.has(code);
+  }
+}
+
+export function isTokenwardenError(err: unknown): err is TokenwardenError {
+  return err instanceof TokenwardenError;
+}
+
+/**
+ * Kube's `utilerrors.NewAggregate(...).Error()`: one error prints bare, several are
+ * de-duplicated by message and printed as `[m1, m2]`.
+ */
+export function aggregateMessage(messages: readonly string[]): string {
+  const unique = [...new Set(messages)];
+  if (unique.length === 1) return unique[0]!;
+  return `[${unique.join(', ')}]`;
+}

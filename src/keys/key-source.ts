@@ -1,0 +1,70 @@
+import type { KeyObject } from 'node:crypto';
+
+/** The JWS algorithms tokenwarden ever verifies; HS*, none and EdDSA are never accepted for SA tokens. */
+export type Algorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+
+/**
+ * A public key ready for `crypto.verify`, imported once. `algorithms` is the set this
+ * key may verify: an RSA key the RS and PS families (as kube's go-jose), an EC key only
+ * the ES algorithm of its curve (stricter than kube, which checks only the length).
+ */
+export interface VerificationKey {
+  readonly kid: string;
+  readonly key: KeyObject;
+  readonly algorithms: ReadonlySet<Algorithm>;
+  /** Where the key came from (file path or URL), for logs and `verify` output. */
+  readonly origin: string;
+}
+
+/**
+ * An immutable set of keys; sources swap a whole new snapshot on reload so a
+ * verification never sees half a reload. `byKid` is a Map so a hostile `kid` such as
+ * `__proto__` never reaches an object prototype.
+ */
+export interface KeySnapshot {
+  readonly keys: readonly VerificationKey[];
+  readonly byKid: ReadonlyMap<string, readonly VerificationKey[]>;
+  /** Increases on every change; cached results remember the generation they were made under. */
+  readonly generation: number;
+}
+
+export interface KeySourceHealth {
+  readonly name: string;
+  /** True once a usable key set has loaded; stays true when a later reload fails. */
+  readonly ready: boolean;
+  readonly keyCount: number;
+  /** Epoch ms of the last successful load, if any. */
+  readonly lastSuccess?: number;
+  /** The last load error, cleared by the next success. Never contains secrets. */
+  readonly lastError?: string;
+}
+
+/**
+ * Where verification keys come from (files, a JWKS URL, OIDC discovery). Kube's
+ * `PublicKeysGetter`: the hot path calls `snapshot()` synchronously; only a token that
+ * passed the gate and names an unknown `kid` may call `refreshForKid`.
+ */
+export interface KeySource {
+  readonly name: string;
+  /** The current keys; undefined until the first successful load. */
+  snapshot(): KeySnapshot | undefined;
+  /**
+   * Ask for a refresh because a gated token names a kid not in the snapshot. Sources
+   * that cannot refresh on demand (files) resolve to the current snapshot at once.
+   */
+  refreshForKid(kid: string): Promise<KeySnapshot | undefined>;
+  /** Called after every snapshot change. Returns an unsubscribe function. */
+  onChange(listener: (snapshot: KeySnapshot) => void): () => void;
+  health(): KeySourceHealth;
+  close(): void;
+}
+
+export function makeSnapshot(keys: readonly VerificationKey[], generation: number): KeySnapshot {
+  const byKid = new Map<string, VerificationKey[]>();
+  for (const k of keys) {
+    const list = byKid.get(k.kid);
+    if (list) list.push(k);
+    else byKid.set(k.kid, [k]);
+  }
+  return Object.freeze({ keys: Object.freeze([...keys]), byKid, generation });
+}
