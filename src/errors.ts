@@ -33,11 +33,18 @@ export class TokenwardenError extends Error {
   /** A transient error depends on the state of the service, not on the token: never cache it. */
   readonly transient: boolean;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * A finer reason than kube's wording, for `tokenwarden verify` and debug logs; like
+   * the message it never contains token material.
+   */
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TokenwardenError';
     this.code = code;
     this.transient = TRANSIENT.has(code);
+    this.detail = options?.detail;
   }
 }
 

@@ -37,6 +37,9 @@ export interface KeySourceHealth {
   readonly lastSuccess?: number;
   /** The last load error, cleared by the next success. Never contains secrets. */
   readonly lastError?: string;
+  /** Loads that succeeded and that failed since start; scraped into the metrics. */
+  readonly loads: number;
+  readonly loadFailures: number;
 }
 
 /**

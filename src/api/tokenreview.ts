@@ -1,0 +1,105 @@
+import type { AuthnResult } from '../authn/authenticator.js';
+import { parseBearer } from '../authn/bearer.js';
+import { AUTHN_GROUP, statusOf, type ApiVersionName, type Status, type TokenReviewResponse } from './types.js';
+
+export interface TokenReviewInput {
+  /** The apiVersion to answer with: the request's own, else the path's. */
+  readonly apiVersion: string;
+  /** Undefined when `spec.token` carries no credential under kube's bearer parsing. */
+  readonly token: string | undefined;
+  /** `spec.audiences`; empty when the request names none. */
+  readonly audiences: readonly string[];
+}
+
+export type DecodeResult = { ok: true; input: TokenReviewInput } | { ok: false; status: Status };
+
+const bad = (message: string): DecodeResult => ({ ok: false, status: statusOf(400, 'BadRequest', message) });
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A TokenReview request body (already JSON-parsed) → what to authenticate. Missing
+ * `apiVersion`/`kind` are taken from the path, as kube-apiserver does (Vault sends only
+ * `spec`); a wrong one is a 400. `metadata` and `status` are ignored. Messages are
+ * fixed texts: nothing from the body is echoed.
+ */
+export function decodeTokenReview(body: unknown, pathVersion: ApiVersionName): DecodeResult {
+  if (!isPlainObject(body)) return bad('the request body must be a TokenReview object');
+  const expected = `${AUTHN_GROUP}/${pathVersion}`;
+  const apiVersion = body.apiVersion;
+  if (apiVersion !== undefined && apiVersion !== expected) {
+    return bad(
+      typeof apiVersion === 'string' && /^[a-z0-9./-]{1,64}$/.test(apiVersion)
+        ? `the API version in the data (${apiVersion}) does not match the expected API version (${expected})`
+        : `the API version in the data does not match the expected API version (${expected})`,
+    );
+  }
+  if (body.kind !== undefined && body.kind !== 'TokenReview') {
+    return bad('the kind in the data does not match the expected kind (TokenReview)');
+  }
+  const spec = body.spec;
+  if (spec !== undefined && spec !== null && !isPlainObject(spec)) return bad('spec must be an object');
+  const token = spec?.token;
+  if (token !== undefined && token !== null && typeof token !== 'string') return bad('spec.token must be a string');
+  if (typeof token !== 'string' || token.length === 0) return bad('token is required for TokenReview in authentication');
+  const audiences = spec?.audiences;
+  if (
+    audiences !== undefined &&
+    audiences !== null &&
+    !(Array.isArray(audiences) && audiences.every((a) => typeof a === 'string'))
+  ) {
+    return bad('spec.audiences must be a list of strings');
+  }
+  return {
+    ok: true,
+    input: {
+      apiVersion: expected,
+      // Kube reviews the token as the header `Authorization: Bearer <token>` would carry it.
+      token: parseBearer(`Bearer ${token}`),
+      audiences: (audiences as string[] | null | undefined) ?? [],
+    },
+  };
+}
+
+/** Kube's answer to a token nobody claims. */
+export const INVALID_BEARER_TOKEN = 'invalid bearer token';
+
+/**
+ * The review's answer. `spec` is never echoed (it holds the token). A success always
+ * lists `status.audiences` (Vault refuses a login without it); a failure is
+ * `authenticated: false` with `user: {}` and a short error.
+ */
+export function encodeTokenReview(apiVersion: string, result: AuthnResult, requested: readonly string[]): TokenReviewResponse {
+  if (result.outcome === 'authenticated') {
+    const { user } = result;
+    return {
+      kind: 'TokenReview',
+      apiVersion,
+      metadata: {},
+      status: {
+        authenticated: true,
+        user: {
+          username: user.username,
+          ...(user.uid ? { uid: user.uid } : {}),
+          ...(user.groups.length > 0 ? { groups: [...user.groups] } : {}),
+          ...(user.extra && Object.keys(user.extra).length > 0
+            ? { extra: Object.fromEntries(Object.entries(user.extra).map(([k, v]) => [k, [...v]])) }
+            : {}),
+        },
+        audiences: [...(result.audiences.length > 0 ? result.audiences : requested)],
+      },
+    };
+  }
+  return {
+    kind: 'TokenReview',
+    apiVersion,
+    metadata: {},
+    status: {
+      authenticated: false,
+      user: {},
+      error: result.outcome === 'error' ? result.error.message : INVALID_BEARER_TOKEN,
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { TokenwardenError } from '../errors.js';
+
+/** Go's `%q` of a string slice, as kube prints audience lists: `["a" "b"]`. */
+export function goQuoteList(items: readonly string[]): string {
+  return `[${items.map((s) => JSON.stringify(s)).join(' ')}]`;
+}
+
+/**
+ * Kube's audience rule (`authenticator.Audiences.Intersect` in jwt.go): the requested
+ * audiences (else the implicit ones) that the token holds, in requested order, with
+ * duplicates kept. A token without `aud` counts as holding the implicit audiences.
+ * Empty intersection with non-empty implicit audiences is an error; with no implicit
+ * audiences at all kube checks nothing.
+ */
+export function checkAudiences(
+  tokenAudiences: readonly string[],
+  requested: readonly string[],
+  implicit: readonly string[],
+): { ok: true; audiences: string[] } | { ok: false; error: TokenwardenError } {
+  const want = requested.length > 0 ? requested : implicit;
+  const have = tokenAudiences.length > 0 ? tokenAudiences : implicit;
+  const result = want.filter((a) => have.includes(a));
+  if (result.length === 0 && implicit.length > 0) {
+    return {
+      ok: false,
+      error: new TokenwardenError(
+        'ERR_TOKEN_AUDIENCE',
+        `token audiences ${goQuoteList(have)} is invalid for the target audiences ${goQuoteList(want)}`,
+      ),
+    };
+  }
+  return { ok: true, audiences: result };
+}

@@ -1,0 +1,80 @@
+import { constants, verify } from 'node:crypto';
+import { TokenwardenError } from '../../errors.js';
+import type { Algorithm, KeySnapshot, VerificationKey } from '../../keys/key-source.js';
+import type { UnverifiedToken } from './gate.js';
+
+interface AlgorithmSpec {
+  readonly hash: string;
+  readonly kind: 'pkcs1' | 'pss' | 'ecdsa';
+  /** ECDSA signatures in a JWS are fixed-length R‖S (JWA §3.4); DER is refused (A8). */
+  readonly ecdsaLength?: number;
+}
+
+const ALGORITHMS: Readonly<Record<Algorithm, AlgorithmSpec>> = {
+  RS256: { hash: 'sha256', kind: 'pkcs1' },
+  RS384: { hash: 'sha384', kind: 'pkcs1' },
+  RS512: { hash: 'sha512', kind: 'pkcs1' },
+  PS256: { hash: 'sha256', kind: 'pss' },
+  PS384: { hash: 'sha384', kind: 'pss' },
+  PS512: { hash: 'sha512', kind: 'pss' },
+  ES256: { hash: 'sha256', kind: 'ecdsa', ecdsaLength: 64 },
+  ES384: { hash: 'sha384', kind: 'ecdsa', ecdsaLength: 96 },
+  ES512: { hash: 'sha512', kind: 'ecdsa', ecdsaLength: 132 },
+};
+
+const HASH_BYTES: Readonly<Record<string, number>> = { sha256: 32, sha384: 48, sha512: 64 };
+
+/**
+ * One signature check with node:crypto directly on a KeyObject imported at load time:
+ * no per-call key import, no JWK handling, no promise (perf.md: allocation per request
+ * is the lever). The key must be bound to the token's algorithm.
+ */
+export function verifySignature(alg: Algorithm, data: Buffer, signature: Buffer, key: VerificationKey): boolean {
+  if (!key.algorithms.has(alg)) return false;
+  const spec = ALGORITHMS[alg];
+  try {
+    switch (spec.kind) {
+      case 'pkcs1':
+        return verify(spec.hash, data, key.key, signature);
+      case 'pss':
+        return verify(
+          spec.hash,
+          data,
+          { key: key.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[spec.hash]! },
+          signature,
+        );
+      case 'ecdsa':
+        if (signature.length !== spec.ecdsaLength) return false;
+        return verify(spec.hash, data, { key: key.key, dsaEncoding: 'ieee-p1363' }, signature);
+    }
+  } catch {
+    // OpenSSL throws for some malformed signatures (wrong length for the modulus); that is a failed check.
+    return false;
+  }
+}
+
+export const NO_KEYS_FOUND = 'invalid signature, no keys found';
+export const CRYPTO_FAILURE = 'go-jose/go-jose: error in cryptographic primitive';
+
+export type KeyVerdict = { readonly ok: true; readonly key: VerificationKey } | { readonly ok: false; readonly error: TokenwardenError };
+
+/**
+ * Kube's key selection: a `kid` picks only the keys with that kid (no fallback to the
+ * others), no `kid` tries every key of the issuer in order; the first that verifies wins.
+ */
+export function verifyWithSnapshot(token: UnverifiedToken, snapshot: KeySnapshot): KeyVerdict {
+  const candidates = token.kid === undefined ? snapshot.keys : snapshot.byKid.get(token.kid);
+  if (!candidates || candidates.length === 0) {
+    return { ok: false, error: new TokenwardenError('ERR_TOKEN_NO_KEY', NO_KEYS_FOUND) };
+  }
+  const data = Buffer.from(token.signingInput, 'latin1');
+  for (const key of candidates) {
+    if (verifySignature(token.alg, data, token.signature, key)) return { ok: true, key };
+  }
+  return {
+    ok: false,
+    error: new TokenwardenError('ERR_TOKEN_SIGNATURE', CRYPTO_FAILURE, {
+      detail: `no key verifies this ${token.alg} signature (${candidates.length} candidate${candidates.length === 1 ? '' : 's'})`,
+    }),
+  };
+}

@@ -1,0 +1,104 @@
+import type { Clock } from '../../clock.js';
+import { TokenwardenError } from '../../errors.js';
+import type { KeySnapshot, KeySource } from '../../keys/key-source.js';
+import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
+import { checkAudiences } from '../audiences.js';
+import { gateToken, type UnverifiedToken } from '../jwt/gate.js';
+import { verifyWithSnapshot } from '../jwt/verify.js';
+import { boundServiceAccount, checkTime, legacyServiceAccount, serviceAccountUser, tokenAudiences } from './claims.js';
+
+/** The `iss` of secret-based tokens (kube's `LegacyIssuer`). */
+export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+
+export type LegacyTokenPolicy = 'reject' | 'accept';
+
+export interface ServiceAccountAuthenticatorOptions {
+  /** Accepted `iss` values of bound tokens, each with the source of its keys. */
+  readonly issuers: ReadonlyMap<string, KeySource>;
+  /**
+   * Keys that verify legacy tokens (kube uses the same key files for both). Legacy
+   * tokens are claimed either way, so that `reject` answers with a reason.
+   */
+  readonly legacyKeys?: KeySource;
+  readonly legacy: LegacyTokenPolicy;
+  /** `--api-audiences`, defaulting to every issuer (kube's implicit audiences). */
+  readonly implicitAudiences: readonly string[];
+  readonly clock: Clock;
+}
+
+const KEYS_UNAVAILABLE = 'keys for issuer not yet available';
+
+/**
+ * Kube's service-account authenticator (bound and legacy), offline: gate → route by
+ * unverified issuer → keys by kid → signature → claims → audiences → time → UserInfo.
+ * Lookups of the bound objects belong to live mode.
+ */
+export class ServiceAccountAuthenticator implements TokenAuthenticator {
+  private readonly isOurs: (iss: string) => boolean;
+
+  constructor(private readonly options: ServiceAccountAuthenticatorOptions) {
+    this.isOurs = (iss) => options.issuers.has(iss) || iss === LEGACY_ISSUER;
+  }
+
+  async authenticateToken(token: string, audiences: readonly string[]): Promise<AuthnResult> {
+    const gated = gateToken(token, this.isOurs);
+    if (gated.kind === 'not-mine') return NO_OPINION;
+    if (gated.kind === 'rejected') return failure(gated.error);
+    const t = gated.token;
+    const legacy = t.untrustedIssuer === LEGACY_ISSUER;
+    if (legacy && this.options.legacy === 'reject') {
+      return failure(
+        new TokenwardenError('ERR_TOKEN_LEGACY_REFUSED', 'legacy service account tokens are not accepted', {
+          detail: 'secret-based tokens never expire; enable them with --service-account-legacy-tokens=accept',
+        }),
+      );
+    }
+    const source = legacy ? this.options.legacyKeys : this.options.issuers.get(t.untrustedIssuer);
+    const snapshot = source ? await this.snapshotFor(source, t) : undefined;
+    if (!snapshot) return failure(new TokenwardenError('ERR_KEYS_UNAVAILABLE', KEYS_UNAVAILABLE));
+    const verdict = verifyWithSnapshot(t, snapshot);
+    if (!verdict.ok) return failure(verdict.error);
+    return this.validateVerified(t, legacy, audiences);
+  }
+
+  private async snapshotFor(source: KeySource, t: UnverifiedToken): Promise<KeySnapshot | undefined> {
+    const snapshot = source.snapshot();
+    // Only a token that passed the gate may cost a refresh, and only for a kid we lack.
+    if (t.kid !== undefined && (!snapshot || !snapshot.byKid.has(t.kid))) {
+      return (await source.refreshForKid(t.kid)) ?? snapshot;
+    }
+    return snapshot;
+  }
+
+  /** Everything below runs on claims whose signature has been verified. */
+  private validateVerified(t: UnverifiedToken, legacy: boolean, requested: readonly string[]): AuthnResult {
+    const claims = t.untrustedClaims;
+    const tokenAuds = tokenAudiences(claims);
+    if (!legacy && tokenAuds.length === 0) {
+      // Stricter than kube, which treats a bound token without aud as one for the API audiences.
+      return failure(new TokenwardenError('ERR_TOKEN_AUDIENCE', 'service account token has no audience (aud)'));
+    }
+    const auds = checkAudiences(tokenAuds, requested, this.options.implicitAudiences);
+    if (!auds.ok) return failure(auds.error);
+
+    let info;
+    if (legacy) {
+      info = legacyServiceAccount(claims);
+    } else {
+      if (typeof claims.exp !== 'number') {
+        // Stricter than kube: a bound token that never expires is refused.
+        return failure(new TokenwardenError('ERR_TOKEN_CLAIMS', 'service account token has no expiration (exp)'));
+      }
+      const timeError = checkTime(claims, this.options.clock.now());
+      if (timeError) return failure(timeError);
+      info = boundServiceAccount(claims);
+    }
+    if (info instanceof TokenwardenError) return failure(info);
+    return {
+      outcome: 'authenticated',
+      user: serviceAccountUser(info),
+      audiences: auds.audiences,
+      ...(typeof claims.exp === 'number' ? { expiresAt: Math.trunc(claims.exp) } : {}),
+    };
+  }
+}

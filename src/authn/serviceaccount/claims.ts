@@ -1,0 +1,177 @@
+import { TokenwardenError } from '../../errors.js';
+import {
+  EXTRA_CREDENTIAL_ID,
+  EXTRA_NODE_NAME,
+  EXTRA_NODE_UID,
+  EXTRA_POD_NAME,
+  EXTRA_POD_UID,
+  isValidNamespace,
+  isValidServiceAccountName,
+  serviceAccountGroups,
+  serviceAccountUsername,
+  splitServiceAccountUsername,
+  type UserInfo,
+} from '../../user.js';
+
+/** go-jose's DefaultLeeway, applied by kube to nbf, exp and iat alike. */
+export const LEEWAY_MS = 60_000;
+
+type Claims = Readonly<Record<string, unknown>>;
+
+function own(obj: Claims, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}
+
+/** NumericDate as go-jose decodes it: any JSON number, truncated to whole seconds. */
+function numericDateMs(claims: Claims, name: string): number | undefined {
+  const v = own(claims, name);
+  return typeof v === 'number' ? Math.trunc(v) * 1000 : undefined;
+}
+
+/**
+ * go-jose `ValidateWithLeeway` as kube's bound validator calls it: nbf, then exp, then
+ * iat, each only when present. `exp == now - leeway` is still valid (jose would reject).
+ */
+export function checkTime(claims: Claims, nowMs: number): TokenwardenError | undefined {
+  const nbf = numericDateMs(claims, 'nbf');
+  if (nbf !== undefined && nowMs + LEEWAY_MS < nbf) {
+    return new TokenwardenError('ERR_TOKEN_NOT_YET_VALID', 'service account token is not valid yet');
+  }
+  const exp = numericDateMs(claims, 'exp');
+  if (exp !== undefined && nowMs - LEEWAY_MS > exp) {
+    return new TokenwardenError('ERR_TOKEN_EXPIRED', 'service account token has expired');
+  }
+  const iat = numericDateMs(claims, 'iat');
+  if (iat !== undefined && nowMs + LEEWAY_MS < iat) {
+    return new TokenwardenError('ERR_TOKEN_ISSUED_IN_FUTURE', 'service account token is issued in the future');
+  }
+  return undefined;
+}
+
+export function tokenAudiences(claims: Claims): string[] {
+  const aud = own(claims, 'aud');
+  if (typeof aud === 'string') return [aud];
+  return Array.isArray(aud) ? (aud as string[]) : [];
+}
+
+/** What a service-account token says about its subject, after verification. */
+export interface ServiceAccountInfo {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly podName?: string;
+  readonly podUid?: string;
+  readonly nodeName?: string;
+  readonly nodeUid?: string;
+  readonly credentialId?: string;
+}
+
+function claimsError(detail: string): TokenwardenError {
+  return new TokenwardenError('ERR_TOKEN_CLAIMS', `invalid service account token claims: ${detail}`);
+}
+
+interface ObjectRef {
+  readonly name: string;
+  readonly uid: string;
+}
+
+function objectRef(parent: Claims, key: string, path: string): ObjectRef | undefined | TokenwardenError {
+  const v = own(parent, key);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return claimsError(`${path} must be an object`);
+  const name = own(v as Claims, 'name');
+  const uid = own(v as Claims, 'uid');
+  if (typeof name !== 'string' || (uid !== undefined && typeof uid !== 'string')) {
+    return claimsError(`${path}.name and ${path}.uid must be strings`);
+  }
+  return { name, uid: (uid as string | undefined) ?? '' };
+}
+
+/**
+ * The nested `kubernetes.io` claims of a bound (TokenRequest) token. Offline, only their
+ * shape can be checked; whether the service account, pod, secret or node still exists
+ * with that uid is live mode's job (k8s-semantics §2.8). Namespace and name are held to
+ * kube's SplitUsername rules so no ambiguous username is ever produced (D11).
+ */
+export function boundServiceAccount(claims: Claims): ServiceAccountInfo | TokenwardenError {
+  const k8s = own(claims, 'kubernetes.io');
+  if (typeof k8s !== 'object' || k8s === null || Array.isArray(k8s)) return claimsError('kubernetes.io must be an object');
+  const priv = k8s as Claims;
+  const namespace = own(priv, 'namespace');
+  if (typeof namespace !== 'string' || !isValidNamespace(namespace)) return claimsError('kubernetes.io.namespace is invalid');
+  const sa = objectRef(priv, 'serviceaccount', 'kubernetes.io.serviceaccount');
+  if (sa instanceof TokenwardenError) return sa;
+  if (!sa || !isValidServiceAccountName(sa.name)) return claimsError('kubernetes.io.serviceaccount.name is invalid');
+  if (sa.uid === '') return claimsError('kubernetes.io.serviceaccount.uid is missing');
+  const pod = objectRef(priv, 'pod', 'kubernetes.io.pod');
+  if (pod instanceof TokenwardenError) return pod;
+  const secret = objectRef(priv, 'secret', 'kubernetes.io.secret');
+  if (secret instanceof TokenwardenError) return secret;
+  const node = objectRef(priv, 'node', 'kubernetes.io.node');
+  if (node instanceof TokenwardenError) return node;
+  if (secret && (pod || node)) return claimsError('a token is bound to a secret or to a pod/node, never both');
+  const warnafter = own(priv, 'warnafter');
+  if (warnafter !== undefined && typeof warnafter !== 'number') return claimsError('kubernetes.io.warnafter must be a number');
+  const jti = own(claims, 'jti');
+  if (jti !== undefined && typeof jti !== 'string') return claimsError('jti must be a string');
+
+  return {
+    namespace,
+    name: sa.name,
+    uid: sa.uid,
+    ...(pod && pod.name !== '' && pod.uid !== '' ? { podName: pod.name, podUid: pod.uid } : {}),
+    ...(node && node.name !== '' ? { nodeName: node.name, ...(node.uid !== '' ? { nodeUid: node.uid } : {}) } : {}),
+    ...(typeof jti === 'string' && jti !== '' ? { credentialId: `JTI=${jti}` } : {}),
+  };
+}
+
+const LEGACY_CLAIM = {
+  namespace: 'kubernetes.io/serviceaccount/namespace',
+  secretName: 'kubernetes.io/serviceaccount/secret.name',
+  serviceAccountName: 'kubernetes.io/serviceaccount/service-account.name',
+  serviceAccountUID: 'kubernetes.io/serviceaccount/service-account.uid',
+} as const;
+
+/** Kube's legacy validator (legacy.go), the offline part, with its messages and order. */
+export function legacyServiceAccount(claims: Claims): ServiceAccountInfo | TokenwardenError {
+  const str = (key: string): string => {
+    const v = own(claims, key);
+    return typeof v === 'string' ? v : '';
+  };
+  const sub = str('sub');
+  const namespace = str(LEGACY_CLAIM.namespace);
+  const secretName = str(LEGACY_CLAIM.secretName);
+  const name = str(LEGACY_CLAIM.serviceAccountName);
+  const uid = str(LEGACY_CLAIM.serviceAccountUID);
+  const missing = (what: string): TokenwardenError => new TokenwardenError('ERR_TOKEN_CLAIMS', `${what} claim is missing`);
+  if (sub === '') return missing('sub');
+  if (namespace === '') return missing('namespace');
+  if (secretName === '') return missing('secretName');
+  if (name === '') return missing('serviceAccountName');
+  if (uid === '') return missing('serviceAccountUID');
+  const split = splitServiceAccountUsername(sub);
+  if (!split || split.namespace !== namespace || split.name !== name) {
+    return new TokenwardenError('ERR_TOKEN_CLAIMS', 'sub claim is invalid');
+  }
+  return { namespace, name, uid };
+}
+
+/** Kube's `ServiceAccountInfo.UserInfo()`; `system:authenticated` is the group adder's job. */
+export function serviceAccountUser(info: ServiceAccountInfo): UserInfo {
+  const extra: Record<string, string[]> = {};
+  if (info.podName !== undefined && info.podUid !== undefined) {
+    extra[EXTRA_POD_NAME] = [info.podName];
+    extra[EXTRA_POD_UID] = [info.podUid];
+  }
+  if (info.nodeName !== undefined) {
+    extra[EXTRA_NODE_NAME] = [info.nodeName];
+    if (info.nodeUid !== undefined) extra[EXTRA_NODE_UID] = [info.nodeUid];
+  }
+  if (info.credentialId !== undefined) extra[EXTRA_CREDENTIAL_ID] = [info.credentialId];
+  return {
+    username: serviceAccountUsername(info.namespace, info.name),
+    uid: info.uid,
+    groups: serviceAccountGroups(info.namespace),
+    ...(Object.keys(extra).length > 0 ? { extra } : {}),
+  };
+}

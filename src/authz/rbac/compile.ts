@@ -1,0 +1,193 @@
+import { goQuote } from '../field-errors.js';
+import { serviceAccountUsername } from '../../user.js';
+import type { Policy, RoleRef, Subject } from './policy.js';
+import { compileRule, type CompiledRule } from './rule.js';
+
+/**
+ * A Policy turned into per-subject indexes, so a decision looks at the bindings that name the
+ * requesting user or one of its groups and never scans the rest. kube walks every
+ * ClusterRoleBinding, then the RoleBindings of the request namespace, skips those whose
+ * subjects do not apply, and resolves the roleRef of the rest (collecting resolution errors).
+ * The bindings an index returns are exactly those whose subjects apply, and each index list
+ * keeps policy order, so merging the lists by ordinal reproduces kube's walk, errors included.
+ * Rebuilt whole on every reload; never mutated after.
+ */
+
+export type BindingKind = 'ClusterRoleBinding' | 'RoleBinding';
+
+export interface CompiledBinding {
+  /** Position in the walk: ClusterRoleBindings first, then RoleBindings, each in policy order. */
+  readonly ordinal: number;
+  readonly kind: BindingKind;
+  readonly name: string;
+  /** '' for a ClusterRoleBinding */
+  readonly namespace: string;
+  readonly roleRef: RoleRef;
+  readonly subjects: readonly Subject[];
+  /** The role's rules; empty when the roleRef did not resolve. */
+  readonly rules: readonly CompiledRule[];
+  /** kube's resolution error text, e.g. `clusterrole.rbac.authorization.k8s.io "x" not found`. */
+  readonly error: string | undefined;
+}
+
+/** One binding reachable through one key, with the first of its subjects that the key satisfies. */
+export interface IndexEntry {
+  readonly binding: CompiledBinding;
+  readonly subjectIndex: number;
+}
+
+export interface SubjectIndex {
+  /** Username → bindings with a User subject of that name or a ServiceAccount subject whose username it is. */
+  readonly byUser: ReadonlyMap<string, readonly IndexEntry[]>;
+  readonly byGroup: ReadonlyMap<string, readonly IndexEntry[]>;
+}
+
+export interface CompiledPolicy {
+  readonly clusterBindings: SubjectIndex;
+  /** Namespace → that namespace's RoleBindings. */
+  readonly namespaceBindings: ReadonlyMap<string, SubjectIndex>;
+  /** Every binding in walk order (for who-can). */
+  readonly bindings: readonly CompiledBinding[];
+  /** Rules held by all roles, after aggregation (for health and metrics). */
+  readonly ruleCount: number;
+  readonly bindingCount: number;
+}
+
+export function compilePolicy(policy: Policy): CompiledPolicy {
+  const compiledRoles = new Map<string, readonly CompiledRule[]>();
+  const clusterRoles = new Map<string, readonly CompiledRule[]>();
+  let ruleCount = 0;
+  for (const role of policy.roles) {
+    compiledRoles.set(roleKey(role.namespace, role.name), role.rules.map(compileRule));
+    ruleCount += role.rules.length;
+  }
+  for (const role of policy.clusterRoles) {
+    clusterRoles.set(role.name, role.rules.map(compileRule));
+    ruleCount += role.rules.length;
+  }
+
+  const resolve = (ref: RoleRef, bindingNamespace: string): { rules: readonly CompiledRule[]; error: string | undefined } => {
+    switch (ref.kind) {
+      case 'Role': {
+        // A ClusterRoleBinding looks the Role up in namespace "", where none can exist.
+        const rules = bindingNamespace === '' ? undefined : compiledRoles.get(roleKey(bindingNamespace, ref.name));
+        return rules ? { rules, error: undefined } : { rules: [], error: `role.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
+      }
+      case 'ClusterRole': {
+        const rules = clusterRoles.get(ref.name);
+        return rules ? { rules, error: undefined } : { rules: [], error: `clusterrole.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
+      }
+      default:
+        return { rules: [], error: `unsupported role reference kind: ${goQuote(ref.kind)}` };
+    }
+  };
+
+  const bindings: CompiledBinding[] = [];
+  const cluster = new IndexBuilder();
+  for (const b of policy.clusterRoleBindings) {
+    const binding: CompiledBinding = {
+      ordinal: bindings.length,
+      kind: 'ClusterRoleBinding',
+      name: b.name,
+      namespace: '',
+      roleRef: b.roleRef,
+      subjects: b.subjects,
+      ...resolve(b.roleRef, ''),
+    };
+    bindings.push(binding);
+    cluster.add(binding, '');
+  }
+  const namespaces = new Map<string, IndexBuilder>();
+  for (const b of policy.roleBindings) {
+    const binding: CompiledBinding = {
+      ordinal: bindings.length,
+      kind: 'RoleBinding',
+      name: b.name,
+      namespace: b.namespace,
+      roleRef: b.roleRef,
+      subjects: b.subjects,
+      ...resolve(b.roleRef, b.namespace),
+    };
+    bindings.push(binding);
+    let builder = namespaces.get(b.namespace);
+    if (!builder) namespaces.set(b.namespace, (builder = new IndexBuilder()));
+    builder.add(binding, b.namespace);
+  }
+
+  return {
+    clusterBindings: cluster.build(),
+    namespaceBindings: new Map([...namespaces].map(([ns, builder]) => [ns, builder.build()])),
+    bindings,
+    ruleCount,
+    bindingCount: bindings.length,
+  };
+}
+
+function roleKey(namespace: string, name: string): string {
+  // NUL cannot occur in a validated namespace, so the key is unambiguous.
+  return `${namespace}\u0000${name}`;
+}
+
+/**
+ * kube's `appliesToUser`, as the username a subject stands for: a User's name, or a
+ * ServiceAccount's `system:serviceaccount:<ns>:<name>` with the subject's namespace, else the
+ * binding's. A ServiceAccount with no namespace at all (only possible on a
+ * ClusterRoleBinding) and unknown kinds match nobody. Groups are matched separately.
+ */
+export function subjectUsername(subject: Subject, bindingNamespace: string): string | undefined {
+  switch (subject.kind) {
+    case 'User':
+      return subject.name;
+    case 'ServiceAccount': {
+      const ns = subject.namespace || bindingNamespace;
+      return ns === '' ? undefined : serviceAccountUsername(ns, subject.name);
+    }
+    default:
+      return undefined;
+  }
+}
+
+class IndexBuilder {
+  private readonly byUser = new Map<string, IndexEntry[]>();
+  private readonly byGroup = new Map<string, IndexEntry[]>();
+
+  add(binding: CompiledBinding, bindingNamespace: string): void {
+    binding.subjects.forEach((subject, subjectIndex) => {
+      if (subject.kind === 'Group') {
+        push(this.byGroup, subject.name, { binding, subjectIndex });
+        return;
+      }
+      const username = subjectUsername(subject, bindingNamespace);
+      if (username !== undefined) push(this.byUser, username, { binding, subjectIndex });
+    });
+  }
+
+  build(): SubjectIndex {
+    return { byUser: this.byUser, byGroup: this.byGroup };
+  }
+}
+
+/** Keeps only the first subject of a binding per key: it is the one kube reports for that key. */
+function push(map: Map<string, IndexEntry[]>, key: string, entry: IndexEntry): void {
+  const list = map.get(key);
+  if (!list) {
+    map.set(key, [entry]);
+    return;
+  }
+  if (list[list.length - 1]!.binding !== entry.binding) list.push(entry);
+}
+
+/** The text kube's binding describers print: `ClusterRoleBinding "crb" of ClusterRole "r" to User "u"`. */
+export function describeGrant(binding: CompiledBinding, subjectIndex: number): string {
+  const subject = binding.subjects[subjectIndex]!;
+  const who =
+    binding.kind === 'ClusterRoleBinding' ? goQuote(binding.name) : goQuote(`${binding.name}/${binding.namespace}`);
+  return `${binding.kind} ${who} of ${binding.roleRef.kind} ${goQuote(binding.roleRef.name)} to ${describeSubject(subject, binding.namespace)}`;
+}
+
+function describeSubject(s: Subject, bindingNamespace: string): string {
+  if (s.kind === 'ServiceAccount') {
+    return `${s.kind} ${goQuote(`${s.name}/${s.namespace || bindingNamespace}`)}`;
+  }
+  return `${s.kind} ${goQuote(s.name)}`;
+}

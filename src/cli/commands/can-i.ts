@@ -1,0 +1,157 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createAuthorizerUnion } from '../../authz/union.js';
+import { createPrivilegedGroupsAuthorizer } from '../../authz/privileged.js';
+import { compilePolicy, type CompiledPolicy } from '../../authz/rbac/compile.js';
+import { loadPolicyFiles } from '../../authz/rbac/policy.js';
+import { RbacAuthorizer } from '../../authz/rbac/rbac.js';
+import type { Attributes } from '../../authz/authorizer.js';
+import { isTokenwardenError } from '../../errors.js';
+import {
+  ALL_AUTHENTICATED,
+  ALL_UNAUTHENTICATED,
+  ANONYMOUS,
+  serviceAccountGroups,
+  splitServiceAccountUsername,
+  type UserInfo,
+} from '../../user.js';
+import { UsageError, type Command } from '../usage.js';
+
+/**
+ * `tokenwarden can-i VERB RESOURCE [NAME]`: `kubectl auth can-i` answered offline from policy
+ * files, by the same authorizers the server uses (system:masters, then RBAC).
+ */
+export const canI: Command = async (argv) => {
+  const { values, positionals } = parseCommandArgs(argv, {
+    namespace: { type: 'string', short: 'n' },
+    'all-namespaces': { type: 'boolean', short: 'A' },
+    as: { type: 'string' },
+    'as-group': { type: 'string', multiple: true },
+    policy: { type: 'string', multiple: true },
+    subresource: { type: 'string' },
+  });
+  if (positionals.length < 2 || positionals.length > 3) {
+    throw new UsageError('usage: tokenwarden can-i VERB RESOURCE [NAME] --as USER [--as-group G ...] [-n NS] --policy FILE ...');
+  }
+  const [verb, resourceArg, name = ''] = positionals as [string, string, string?];
+  const target = parseResourceArg(resourceArg, name, stringOpt(values.subresource));
+  const as = stringOpt(values.as);
+  if (as === undefined || as === '') throw new UsageError('--as is required: offline there is no current user to ask for');
+  const user = impersonatedUser(as, stringList(values['as-group']));
+  const namespace = values['all-namespaces'] === true ? '' : (stringOpt(values.namespace) ?? '');
+  const policy = await loadPolicyOption(values.policy);
+
+  const authorizer = createAuthorizerUnion([createPrivilegedGroupsAuthorizer(), new RbacAuthorizer(policy)]);
+  const attributes: Attributes =
+    target.nonResourceURL !== undefined
+      ? { user, verb, resourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path: target.nonResourceURL }
+      : {
+          user,
+          verb,
+          resourceRequest: true,
+          namespace,
+          apiGroup: target.apiGroup,
+          apiVersion: '*',
+          resource: target.resource,
+          subresource: target.subresource,
+          name: target.name,
+          path: '',
+        };
+  const result = authorizer.authorize(attributes);
+  const allowed = result.decision === 'allow';
+  let out = allowed ? 'yes\n' : 'no\n';
+  if (result.reason !== '') out += `${result.reason}\n`;
+  if (result.error) out += `${result.error}\n`;
+  process.stdout.write(out);
+  return allowed ? 0 : 1;
+};
+
+// ---- shared with who-can ----
+
+export interface ResourceTarget {
+  readonly nonResourceURL?: string;
+  readonly resource: string;
+  readonly apiGroup: string;
+  readonly subresource: string;
+  readonly name: string;
+}
+
+/**
+ * kubectl's RESOURCE argument without a server to ask: `pods`, `pods/log`, `deployments.apps`,
+ * `deployments.apps/scale`, or a non-resource URL starting with `/`. Short names (`po`) and
+ * singular forms need discovery and are taken literally.
+ */
+export function parseResourceArg(arg: string, name: string, subresourceFlag: string | undefined): ResourceTarget {
+  if (arg.startsWith('/')) {
+    if (name !== '') throw new UsageError('NAME is not allowed with a non-resource URL');
+    if (subresourceFlag !== undefined) throw new UsageError('--subresource is not allowed with a non-resource URL');
+    return { nonResourceURL: arg, resource: '', apiGroup: '', subresource: '', name: '' };
+  }
+  const slash = arg.indexOf('/');
+  const resourcePart = slash < 0 ? arg : arg.slice(0, slash);
+  let subresource = slash < 0 ? '' : arg.slice(slash + 1);
+  if (subresourceFlag !== undefined) {
+    if (subresource !== '' && subresource !== subresourceFlag) {
+      throw new UsageError(`--subresource ${JSON.stringify(subresourceFlag)} conflicts with RESOURCE ${JSON.stringify(arg)}`);
+    }
+    subresource = subresourceFlag;
+  }
+  const dot = resourcePart.indexOf('.');
+  const resource = dot < 0 ? resourcePart : resourcePart.slice(0, dot);
+  const apiGroup = dot < 0 ? '' : resourcePart.slice(dot + 1);
+  if (resource === '') throw new UsageError(`RESOURCE ${JSON.stringify(arg)} names no resource`);
+  if (slash >= 0 && subresource === '') throw new UsageError(`RESOURCE ${JSON.stringify(arg)} has an empty subresource`);
+  return { resource, apiGroup, subresource, name };
+}
+
+/**
+ * The user kube-apiserver builds for `kubectl auth can-i --as` (impersonation): a valid
+ * service-account name without `--as-group` gets its service-account groups, and
+ * `system:authenticated` is appended (`system:unauthenticated` for `system:anonymous`) unless
+ * already present. Nothing else of the caller survives.
+ */
+export function impersonatedUser(username: string, asGroups: readonly string[]): UserInfo {
+  const groups = [...asGroups];
+  const sa = splitServiceAccountUsername(username);
+  if (sa && groups.length === 0) groups.push(...serviceAccountGroups(sa.namespace));
+  if (username !== ANONYMOUS) {
+    if (!groups.includes(ALL_AUTHENTICATED) && !groups.includes(ALL_UNAUTHENTICATED)) groups.push(ALL_AUTHENTICATED);
+  } else if (!groups.includes(ALL_UNAUTHENTICATED)) {
+    groups.push(ALL_UNAUTHENTICATED);
+  }
+  return { username, groups };
+}
+
+export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: readonly string[],
+  options: O,
+): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    return { values: parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>, positionals: parsed.positionals };
+  } catch (err) {
+    // node's messages name the flag (`Unknown option '--foo'`), which is what the user needs.
+    throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}
+
+export function stringOpt(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Loads and compiles `--policy` files; a missing flag or a bad file is a usage error (exit 2). */
+export async function loadPolicyOption(policyFlag: unknown): Promise<CompiledPolicy> {
+  const paths = stringList(policyFlag);
+  if (paths.length === 0) throw new UsageError('--policy is required: name at least one RBAC policy file');
+  try {
+    const policy = await loadPolicyFiles(paths);
+    for (const note of policy.notes) process.stderr.write(`note: ${note}\n`);
+    return compilePolicy(policy);
+  } catch (err) {
+    if (isTokenwardenError(err)) throw new UsageError(`--policy: ${err.message}`, { cause: err });
+    throw err;
+  }
+}

@@ -1,0 +1,98 @@
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { systemClock } from '../../clock.js';
+import { buildTokenChain } from '../../config/build.js';
+import { loadConfig, requireTokenSettings, type ResolvedConfig } from '../../config/load.js';
+import { helpText } from '../../config/schema.js';
+import { createCertificateAuthority, issueCertificate } from '../../dev/certs.js';
+import { createApp } from '../../http/app.js';
+import { startServer, type RunningServer, type TlsMaterial } from '../../http/server.js';
+import type { KeySource } from '../../keys/key-source.js';
+import { createLogger } from '../../observe/log.js';
+import { Metrics } from '../../observe/metrics.js';
+import type { Command } from '../usage.js';
+
+export interface ServeExtras {
+  readonly issuerKeys?: ReadonlyMap<string, KeySource>;
+  readonly extraRoutes?: (app: Hono) => void;
+  /** Serving material when no --tls-* files are given; else a throwaway self-signed pair. */
+  readonly tls?: TlsMaterial;
+  readonly onListening?: (server: RunningServer, logger: Logger) => void;
+}
+
+/** A throwaway CA-signed certificate for localhost, when no --tls-* files are given. */
+export async function ephemeralTls(): Promise<TlsMaterial & { caCert: string }> {
+  const ca = await createCertificateAuthority();
+  const leaf = await issueCertificate(ca, {
+    commonName: 'tokenwarden',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+  });
+  return { cert: `${leaf.cert}${ca.cert}`, key: leaf.key, caCert: ca.cert };
+}
+
+/** Wires and runs the server until SIGTERM/SIGINT; resolves with the exit code. */
+export async function runServer(config: ResolvedConfig, extras: ServeExtras = {}): Promise<number> {
+  const logger = createLogger(config.logLevel);
+  const chain = buildTokenChain(config, {
+    clock: systemClock,
+    logger,
+    watch: true,
+    ...(extras.issuerKeys ? { issuerKeys: extras.issuerKeys } : {}),
+  });
+  const metrics = new Metrics({
+    cacheStats: () => chain.authenticator.stats(),
+    keySources: () => chain.keySources.map((s) => s.health()),
+  });
+  let shuttingDown = false;
+  const app = createApp({
+    authenticator: chain.authenticator,
+    apiAudiences: config.apiAudiences,
+    metrics,
+    logger,
+    maxRequestBytes: config.maxRequestBytes,
+    readiness: () => [...chain.readiness(), { name: 'shutdown', ok: !shuttingDown, note: shuttingDown ? 'shutting down' : undefined }],
+    ...(extras.extraRoutes ? { extraRoutes: extras.extraRoutes } : {}),
+  });
+
+  let tls;
+  if (config.tlsCertFile && config.tlsPrivateKeyFile) {
+    tls = { certFile: config.tlsCertFile, keyFile: config.tlsPrivateKeyFile, ...(config.clientCaFile ? { clientCaFile: config.clientCaFile } : {}) };
+  } else {
+    tls = extras.tls ?? (await ephemeralTls());
+    if (!extras.tls) logger.warn('no --tls-cert-file given: serving a throwaway self-signed certificate');
+  }
+  const server = await startServer({ app, host: config.bindAddress, port: config.securePort, tls, logger });
+  logger.info({ address: config.bindAddress, port: server.port, issuers: config.serviceAccountIssuers }, 'tokenwarden is serving');
+  extras.onListening?.(server, logger);
+
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ errName: reason instanceof Error ? reason.name : typeof reason }, 'unhandled promise rejection');
+  });
+
+  return new Promise<number>((resolve) => {
+    const stop = async (signal: string) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      logger.info({ signal, delayMs: config.shutdownDelayMs }, 'shutting down: /readyz now fails');
+      await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+      await server.close(config.shutdownTimeoutMs);
+      chain.close();
+      logger.info('stopped');
+      logger.flush();
+      resolve(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}
+
+export const serve: Command = async (argv) => {
+  const config = loadConfig('serve', argv);
+  if (config.help) {
+    console.log(helpText('serve', 'tokenwarden serve [options]'));
+    return 0;
+  }
+  requireTokenSettings(config);
+  return runServer(config);
+};

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+import { isTokenwardenError } from '../errors.js';
+import { dev } from './commands/dev.js';
+import { jwks } from './commands/jwks.js';
+import { serve } from './commands/serve.js';
+import { verify } from './commands/verify.js';
+import { UsageError, type Command } from './usage.js';
+
+const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
+  serve: { run: serve, summary: 'run the TokenReview/SubjectAccessReview service' },
+  dev: { run: dev, summary: 'run on an ephemeral dev issuer and print a demo token (npm start)' },
+  verify: { run: verify, summary: 'check one token offline; exit 0 valid, 1 invalid' },
+  jwks: { run: jwks, summary: 'print the JWKS of key files with kube-apiserver kids' },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    'Usage: tokenwarden <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `tokenwarden <command> --help` for the options of a command.',
+  ].join('\n');
+}
+
+/** The one place errors become exit codes: 2 for usage and configuration, 1 for anything else. */
+async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!command) {
+    console.error(`tokenwarden: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError || (isTokenwardenError(err) && !err.transient)) {
+      console.error(`tokenwarden ${name}: ${err.message}`);
+      return 2;
+    }
+    console.error(`tokenwarden ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Servers resolve only after shutdown; one-shot commands may hold watchers or timers open.
+    setImmediate(() => process.exit(code));
+  },
+  () => process.exit(1),
+);

@@ -1,0 +1,85 @@
+import type { Logger } from 'pino';
+import type { TokenAuthenticator } from '../authn/authenticator.js';
+import { cachedAuthenticator, type CachedTokenAuthenticator } from '../authn/cached.js';
+import { withAuthenticatedGroup } from '../authn/group-adder.js';
+import { ServiceAccountAuthenticator } from '../authn/serviceaccount/authenticator.js';
+import { unionAuthenticator } from '../authn/union.js';
+import type { Clock } from '../clock.js';
+import { FileKeySource } from '../keys/file.js';
+import type { KeySource } from '../keys/key-source.js';
+import type { HealthCheck } from '../http/ops.js';
+import type { ResolvedConfig } from './load.js';
+
+export interface TokenChain {
+  /** The full chain for reviews: cache → group adder → union of authenticators. */
+  readonly authenticator: CachedTokenAuthenticator;
+  /** The same chain without the cache, for one-shot checks (`verify`). */
+  readonly uncached: TokenAuthenticator;
+  readonly keySources: readonly KeySource[];
+  readonly readiness: () => HealthCheck[];
+  close(): void;
+}
+
+export interface ChainOptions {
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Watch key files for changes (off for one-shot commands). */
+  readonly watch: boolean;
+  /** Extra key sources by issuer, for the dev issuer. */
+  readonly issuerKeys?: ReadonlyMap<string, KeySource>;
+}
+
+/**
+ * ResolvedConfig → the token chain (Run, after load.ts's Complete). Key files load
+ * synchronously here, so a bad file fails the start with exit 2. The cache is emptied
+ * whenever a key set changes, so a removed key stops working at once.
+ */
+export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): TokenChain {
+  const sources: KeySource[] = [];
+  const issuers = new Map<string, KeySource>(options.issuerKeys ?? []);
+  let fileKeys: FileKeySource | undefined;
+  if (config.serviceAccountKeyFiles.length > 0) {
+    fileKeys = new FileKeySource({
+      paths: config.serviceAccountKeyFiles,
+      watch: options.watch,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    sources.push(fileKeys);
+    // As kube: every key file verifies tokens of every configured issuer.
+    for (const iss of config.serviceAccountIssuers) if (!issuers.has(iss)) issuers.set(iss, fileKeys);
+  }
+  for (const s of options.issuerKeys?.values() ?? []) if (!sources.includes(s)) sources.push(s);
+
+  const serviceAccounts = new ServiceAccountAuthenticator({
+    issuers,
+    ...(fileKeys ? { legacyKeys: fileKeys } : {}),
+    legacy: config.legacyTokens,
+    implicitAudiences: config.apiAudiences,
+    clock: options.clock,
+  });
+  const uncached = withAuthenticatedGroup(unionAuthenticator([serviceAccounts]));
+  const authenticator = cachedAuthenticator(uncached, {
+    ttlMs: config.cacheTtlMs,
+    negativeTtlMs: config.negativeCacheTtlMs,
+    max: config.cacheSize,
+    clock: options.clock,
+  });
+  const unsubscribe = sources.map((s) => s.onChange(() => authenticator.clear()));
+
+  return {
+    authenticator,
+    uncached,
+    keySources: sources,
+    readiness: () =>
+      sources.map((s, i) => {
+        const h = s.health();
+        const name = `service-account-keys-${i}`;
+        if (!h.ready) return { name, ok: false, note: 'keys not loaded' };
+        return h.lastError ? { name, ok: true, note: 'last reload failed, serving the last good keys' } : { name, ok: true };
+      }),
+    close() {
+      for (const u of unsubscribe) u();
+      for (const s of sources) s.close();
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { TokenwardenError } from '../errors.js';
+import { parseDuration } from './duration.js';
+import { optionsFor, type CommandName, type OptionSpec } from './schema.js';
+
+export type LegacyTokens = 'reject' | 'accept';
+
+/** Settings after validation; frozen, so nothing downstream can change them. */
+export interface ResolvedConfig {
+  readonly command: CommandName;
+  readonly positionals: readonly string[];
+  readonly help: boolean;
+  readonly securePort: number;
+  readonly bindAddress: string;
+  readonly tlsCertFile?: string;
+  readonly tlsPrivateKeyFile?: string;
+  readonly clientCaFile?: string;
+  readonly serviceAccountIssuers: readonly string[];
+  readonly serviceAccountKeyFiles: readonly string[];
+  /** `--api-audiences`, or every issuer when unset (kube's default). */
+  readonly apiAudiences: readonly string[];
+  readonly legacyTokens: LegacyTokens;
+  readonly audiences: readonly string[];
+  readonly cacheTtlMs: number;
+  readonly cacheSize: number;
+  readonly negativeCacheTtlMs: number;
+  readonly maxRequestBytes: number;
+  readonly shutdownDelayMs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+const invalid = (message: string): TokenwardenError => new TokenwardenError('ERR_CONFIG_INVALID', message);
+
+type Raw = string | boolean | string[] | number | undefined;
+
+/** Where a value came from, for error messages: `--flag` or `file.yaml: key`. */
+type Origin = (name: string) => string;
+
+function checkReadable(path: string, where: string): void {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (err) {
+    throw invalid(`${where}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+}
+
+function typed(spec: OptionSpec, raw: Raw, where: string): unknown {
+  const one = (v: unknown): unknown => {
+    switch (spec.type) {
+      case 'bool':
+        if (typeof v === 'boolean') return v;
+        throw invalid(`${where}: must be true or false`);
+      case 'int': {
+        const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+        if (!Number.isSafeInteger(n) || n < 0) throw invalid(`${where}: must be a whole number`);
+        return n;
+      }
+      case 'duration': {
+        const ms = typeof v === 'string' ? parseDuration(v) : typeof v === 'number' && v === 0 ? 0 : undefined;
+        if (ms === undefined) throw invalid(`${where}: must be a duration such as 10s, 2m or 1h`);
+        return ms;
+      }
+      case 'enum':
+        if (typeof v === 'string' && spec.values!.includes(v)) return v;
+        throw invalid(`${where}: must be one of ${spec.values!.join(', ')}`);
+      case 'list': {
+        const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : undefined;
+        if (!items || !items.every((i) => typeof i === 'string')) throw invalid(`${where}: must be a comma-separated list`);
+        return (items as string[]).map((i) => i.trim()).filter((i) => i !== '');
+      }
+      case 'path':
+        if (typeof v !== 'string' || v === '') throw invalid(`${where}: must be a file path`);
+        checkReadable(v, where);
+        return v;
+      case 'string':
+        if (typeof v !== 'string') throw invalid(`${where}: must be a string`);
+        return v;
+    }
+  };
+  if (spec.repeatable) {
+    const list = Array.isArray(raw) ? raw : [raw];
+    return list.map((v) => one(v));
+  }
+  if (Array.isArray(raw) && spec.type !== 'list') throw invalid(`${where}: may be given only once`);
+  return one(raw);
+}
+
+function readConfigFile(path: string, specs: readonly OptionSpec[]): Map<string, Raw> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8'), { uniqueKeys: true });
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? 'not valid YAML';
+    throw invalid(`${path}: ${reason}`);
+  }
+  if (doc === null || doc === undefined) return new Map();
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw invalid(`${path}: must be a mapping of setting names to values`);
+  const out = new Map<string, Raw>();
+  for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
+    const spec = specs.find((s) => s.name === key);
+    if (!spec || key === 'config') throw invalid(`${path}: ${key}: unknown setting`);
+    out.set(key, (typeof value === 'number' && spec.type !== 'int' ? String(value) : value) as Raw);
+  }
+  return out;
+}
+
+function checkIssuers(issuers: readonly string[], origin: string): void {
+  const seen = new Set<string>();
+  for (const iss of issuers) {
+    if (iss === '') throw invalid(`${origin}: service-account-issuer should not be an empty string`);
+    if (seen.has(iss)) throw invalid(`${origin}: service-account-issuer "${iss}" is already specified`);
+    seen.add(iss);
+    if (iss.includes(':') && !URL.canParse(iss)) throw invalid(`${origin}: service-account-issuer "${iss}" is not a valid URL`);
+  }
+}
+
+/**
+ * argv (after the command name) and the optional YAML file → ResolvedConfig. Every
+ * error names the flag, or the file and key, and maps to exit code 2.
+ */
+export function loadConfig(command: CommandName, argv: readonly string[]): ResolvedConfig {
+  const specs = optionsFor(command);
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        ...Object.fromEntries(
+          specs.map((s) => [s.name, { type: s.type === 'bool' ? ('boolean' as const) : ('string' as const), multiple: Boolean(s.repeatable) }]),
+        ),
+      },
+    });
+  } catch (err) {
+    throw invalid((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const flags = parsed.values as Record<string, Raw>;
+  const configPath = flags.config as string | undefined;
+  if (configPath !== undefined) checkReadable(configPath, '--config');
+  const file = configPath ? readConfigFile(configPath, specs) : new Map<string, Raw>();
+
+  const origin: Origin = (name) => (flags[name] !== undefined ? `--${name}` : `${configPath}: ${name}`);
+  const values = new Map<string, unknown>();
+  for (const spec of specs) {
+    if (spec.name === 'config') continue;
+    const raw = flags[spec.name] ?? file.get(spec.name);
+    if (raw === undefined) {
+      if (spec.default !== undefined) values.set(spec.name, typed(spec, spec.default as Raw, `default of --${spec.name}`));
+      continue;
+    }
+    values.set(spec.name, typed(spec, raw, origin(spec.name)));
+  }
+  const get = <T>(name: string, fallback: T): T => (values.has(name) ? (values.get(name) as T) : fallback);
+
+  const issuers = get<string[]>('service-account-issuer', []);
+  checkIssuers(issuers, origin('service-account-issuer'));
+  const apiAudiences = get<string[] | undefined>('api-audiences', undefined);
+  const cert = get<string | undefined>('tls-cert-file', undefined);
+  const key = get<string | undefined>('tls-private-key-file', undefined);
+  if ((cert === undefined) !== (key === undefined)) {
+    throw invalid('--tls-cert-file and --tls-private-key-file must be given together');
+  }
+  const port = get('secure-port', 8443);
+  if (port > 65535) throw invalid(`${origin('secure-port')}: must be at most 65535`);
+  const cacheSize = get('cache-size', 10000);
+  if (cacheSize < 1) throw invalid(`${origin('cache-size')}: must be at least 1`);
+  const maxRequestBytes = get('max-request-bytes', 131072);
+  if (maxRequestBytes < 1024) throw invalid(`${origin('max-request-bytes')}: must be at least 1024`);
+
+  const config: ResolvedConfig = {
+    command,
+    positionals: parsed.positionals,
+    help: flags.help === true,
+    securePort: port,
+    bindAddress: get('bind-address', '0.0.0.0'),
+    ...(cert === undefined ? {} : { tlsCertFile: cert, tlsPrivateKeyFile: key }),
+    ...(values.has('client-ca-file') ? { clientCaFile: values.get('client-ca-file') as string } : {}),
+    serviceAccountIssuers: issuers,
+    serviceAccountKeyFiles: get<string[]>('service-account-key-file', []),
+    apiAudiences: apiAudiences && apiAudiences.length > 0 ? apiAudiences : issuers,
+    legacyTokens: get<LegacyTokens>('service-account-legacy-tokens', 'reject'),
+    audiences: get<string[]>('audience', []),
+    cacheTtlMs: get('cache-ttl', 120_000),
+    cacheSize,
+    negativeCacheTtlMs: get('negative-cache-ttl', 10_000),
+    maxRequestBytes,
+    shutdownDelayMs: get('shutdown-delay-duration', 0),
+    shutdownTimeoutMs: get('shutdown-timeout', 30_000),
+    logLevel: get('log-level', 'info'),
+  };
+  return Object.freeze(config);
+}
+
+/** Checks that make sense only for commands that verify tokens. */
+export function requireTokenSettings(config: ResolvedConfig): void {
+  if (config.serviceAccountIssuers.length === 0) throw invalid('--service-account-issuer is a required flag');
+  if (config.serviceAccountKeyFiles.length === 0) throw invalid('--service-account-key-file is a required flag');
+}

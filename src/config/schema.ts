@@ -1,0 +1,105 @@
+/**
+ * Every setting, once: its flag, its YAML key (the flag without dashes' prefix), type,
+ * default and help. Flags, the `--config` file, `--help` and docs/configuration.md all
+ * come from this table, so they cannot drift apart. Names follow kube-apiserver wherever
+ * the concept is the same.
+ */
+export type OptionType = 'string' | 'int' | 'bool' | 'duration' | 'list' | 'enum' | 'path';
+
+export interface OptionSpec {
+  /** Flag name without the leading `--`; also the key in the YAML file. */
+  readonly name: string;
+  readonly type: OptionType;
+  /** May be given several times (and as a YAML list); a flag replaces the file's list. */
+  readonly repeatable?: boolean;
+  readonly values?: readonly string[];
+  readonly default?: string | number | boolean | readonly string[];
+  readonly help: string;
+  /** Commands that take this option. */
+  readonly commands: readonly CommandName[];
+}
+
+export type CommandName = 'serve' | 'dev' | 'verify' | 'jwks';
+
+const SERVE: readonly CommandName[] = ['serve'];
+const SERVING: readonly CommandName[] = ['serve', 'dev'];
+const VERIFYING: readonly CommandName[] = ['serve', 'verify'];
+
+export const OPTIONS: readonly OptionSpec[] = [
+  { name: 'config', type: 'path', help: 'YAML file holding any of these settings; a flag overrides the file.', commands: ['serve', 'verify', 'jwks'] },
+  { name: 'secure-port', type: 'int', default: 8443, help: 'HTTPS port to listen on (0 picks a free one).', commands: SERVING },
+  { name: 'bind-address', type: 'string', default: '0.0.0.0', help: 'Address to listen on (dev defaults to 127.0.0.1).', commands: SERVING },
+  { name: 'tls-cert-file', type: 'path', help: 'Serving certificate (PEM, with intermediates); reloaded when it changes.', commands: SERVE },
+  { name: 'tls-private-key-file', type: 'path', help: 'Private key of the serving certificate; reloaded when it changes.', commands: SERVE },
+  {
+    name: 'client-ca-file',
+    type: 'path',
+    help: 'CA bundle for client certificates: the server requests one (not required) and verifies it against this bundle.',
+    commands: SERVE,
+  },
+  {
+    name: 'service-account-issuer',
+    type: 'string',
+    repeatable: true,
+    help: 'Accepted iss value of service-account tokens (repeatable).',
+    commands: VERIFYING,
+  },
+  {
+    name: 'service-account-key-file',
+    type: 'path',
+    repeatable: true,
+    help: 'PEM public keys, certificates, RSA/EC private keys (public half used) or a JWKS file (repeatable); reloaded on change.',
+    commands: [...VERIFYING, 'jwks'],
+  },
+  {
+    name: 'api-audiences',
+    type: 'list',
+    help: 'Comma-separated audiences assumed when a TokenReview names none (default: every --service-account-issuer).',
+    commands: VERIFYING,
+  },
+  {
+    name: 'service-account-legacy-tokens',
+    type: 'enum',
+    values: ['reject', 'accept'],
+    default: 'reject',
+    help: 'Secret-based tokens (iss kubernetes/serviceaccount) never expire: rejected unless set to accept.',
+    commands: VERIFYING,
+  },
+  { name: 'audience', type: 'string', repeatable: true, help: 'Audience to require (verify only; default: the API audiences).', commands: ['verify'] },
+  { name: 'cache-ttl', type: 'duration', default: '2m', help: 'Longest life of a cached positive result (never beyond the token exp).', commands: SERVING },
+  { name: 'cache-size', type: 'int', default: 10000, help: 'Most cached positive results; rejections get a tenth of it.', commands: SERVING },
+  { name: 'negative-cache-ttl', type: 'duration', default: '10s', help: 'Life of a cached rejection (0 disables).', commands: SERVING },
+  { name: 'max-request-bytes', type: 'int', default: 131072, help: 'Largest accepted request body; larger gets 413.', commands: SERVING },
+  {
+    name: 'shutdown-delay-duration',
+    type: 'duration',
+    default: '0s',
+    help: 'On SIGTERM, keep serving this long with /readyz failing, so endpoints drop the pod first.',
+    commands: SERVING,
+  },
+  { name: 'shutdown-timeout', type: 'duration', default: '30s', help: 'Longest wait for in-flight requests after the listener closes.', commands: SERVING },
+  {
+    name: 'log-level',
+    type: 'enum',
+    values: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    default: 'info',
+    help: 'pino log level; tokens are never logged.',
+    commands: SERVING,
+  },
+];
+
+export function optionsFor(command: CommandName): OptionSpec[] {
+  return OPTIONS.filter((o) => o.commands.includes(command));
+}
+
+/** `--help` text of a command, from the table. */
+export function helpText(command: CommandName, usage: string): string {
+  const lines = [`Usage: ${usage}`, '', 'Options:'];
+  for (const o of optionsFor(command)) {
+    const arg = o.type === 'bool' ? '' : o.values ? ` <${o.values.join('|')}>` : ` <${o.type}>`;
+    const def = o.default === undefined ? '' : ` (default ${String(o.default)})`;
+    lines.push(`  --${o.name}${arg}${o.repeatable ? ' ...' : ''}`, `      ${o.help}${def}`);
+  }
+  lines.push('  --help', '      Show this help.');
+  return lines.join('\n');
+}

@@ -1,0 +1,115 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import type { TokenAuthenticator } from '../authn/authenticator.js';
+import { NO_OPINION } from '../authn/authenticator.js';
+import { decodeTokenReview, encodeTokenReview } from '../api/tokenreview.js';
+import { statusOf, type ApiVersionName, type Status, type StatusReason } from '../api/types.js';
+import type { Metrics } from '../observe/metrics.js';
+import { registerOps, type HealthCheck } from './ops.js';
+
+export interface AppComponents {
+  /** The whole token chain: union, group adder and cache already applied. */
+  readonly authenticator: TokenAuthenticator;
+  /** Audiences reviewed when a TokenReview names none (`--api-audiences`). */
+  readonly apiAudiences: readonly string[];
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly readiness: () => readonly HealthCheck[];
+  readonly maxRequestBytes: number;
+  /** Routes only some commands serve (the dev issuer's discovery documents). */
+  readonly extraRoutes?: (app: Hono) => void;
+}
+
+function statusResponse(c: Context, code: number, reason: StatusReason, message: string): Response {
+  return c.json(statusOf(code, reason, message) satisfies Status, code as 400);
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/**
+ * Kube treats a missing Content-Type as JSON and answers 415 only for a type it cannot
+ * decode; tokenwarden decodes JSON alone.
+ */
+function acceptsBody(c: Context): boolean {
+  const type = c.req.header('content-type');
+  return type === undefined || type === '' || JSON_TYPE.test(type);
+}
+
+let requestCounter = 0;
+const requestPrefix = Math.random().toString(36).slice(2, 8);
+
+/**
+ * The one hono app behind `serve`, `dev` and the tests. Routes match on the path alone
+ * (kube's webhook clients append `?timeout=30s`).
+ */
+export function createApp(components: AppComponents): Hono {
+  const { authenticator, apiAudiences, metrics, logger } = components;
+  const app = new Hono();
+
+  const readJson = async (c: Context): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> => {
+    if (!acceptsBody(c)) {
+      return { ok: false, response: statusResponse(c, 415, 'UnsupportedMediaType', 'the request body must be application/json') };
+    }
+    const text = await c.req.text();
+    try {
+      return { ok: true, body: JSON.parse(text) };
+    } catch {
+      // Never the parser's message: V8 quotes the input, which may be a token.
+      return { ok: false, response: statusResponse(c, 400, 'BadRequest', 'the request body is not valid JSON') };
+    }
+  };
+
+  const limit = bodyLimit({
+    maxSize: components.maxRequestBytes,
+    onError: (c) => statusResponse(c, 413, 'RequestEntityTooLarge', 'the request body is too large'),
+  });
+
+  const tokenReview = (version: ApiVersionName) => async (c: Context) => {
+    const started = performance.now();
+    const reqId = `${requestPrefix}-${++requestCounter}`;
+    const route = `tokenreviews/${version}`;
+    const read = await readJson(c);
+    if (!read.ok) {
+      metrics.request(route, read.response.status, (performance.now() - started) / 1000);
+      return read.response;
+    }
+    const decoded = decodeTokenReview(read.body, version);
+    if (!decoded.ok) {
+      metrics.request(route, 400, (performance.now() - started) / 1000);
+      logger.info({ reqId, route, code: 400 }, decoded.status.message);
+      return c.json(decoded.status, 400);
+    }
+    const { input } = decoded;
+    const audiences = input.audiences.length > 0 ? input.audiences : apiAudiences;
+    const result = input.token === undefined ? NO_OPINION : await authenticator.authenticateToken(input.token, audiences);
+    const response = encodeTokenReview(input.apiVersion, result, audiences);
+    const ms = performance.now() - started;
+    metrics.request(route, 200, ms / 1000);
+    if (result.outcome === 'authenticated') {
+      metrics.decision('tokenreview', 'authenticated', 'ok');
+      logger.info({ reqId, route, decision: 'authenticated', user: result.user.username, ms }, 'tokenreview');
+    } else {
+      const reason = result.outcome === 'error' ? result.error.code : 'no-opinion';
+      metrics.decision('tokenreview', 'rejected', reason);
+      logger.info({ reqId, route, decision: 'rejected', reason, ms }, 'tokenreview');
+    }
+    return c.json(response, 200);
+  };
+
+  for (const version of ['v1', 'v1beta1'] as const) {
+    const path = `/apis/authentication.k8s.io/${version}/tokenreviews`;
+    app.post(path, limit, tokenReview(version));
+    app.all(path, (c) => statusResponse(c, 405, 'MethodNotAllowed', `${c.req.method} is not supported on tokenreviews`));
+  }
+  registerOps(app, { metrics, readiness: components.readiness });
+  components.extraRoutes?.(app);
+
+  app.notFound((c) => statusResponse(c, 404, 'NotFound', 'the server could not find the requested resource'));
+  app.onError((err, c) => {
+    // The message is left out on purpose: an error thrown deep in a parser may quote its input.
+    logger.error({ errName: err.name, stack: err.stack?.split('\n').slice(1, 6).join('\n') }, 'unhandled error in request');
+    return statusResponse(c, 500, 'InternalError', 'an internal error occurred');
+  });
+  return app;
+}

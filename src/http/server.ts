@@ -1,0 +1,144 @@
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import { watchFiles, type FileWatch } from '../io/file-watch.js';
+
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly clientCaFile?: string;
+}
+
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string;
+}
+
+export interface ServerOptions {
+  readonly app: Hono;
+  readonly host: string;
+  readonly port: number;
+  /** Files to serve and watch, or fixed material (dev mode, tests). */
+  readonly tls: TlsFiles | TlsMaterial;
+  readonly logger: Logger;
+}
+
+export interface RunningServer {
+  readonly server: Server;
+  readonly port: number;
+  /** Stops accepting, lets in-flight requests finish (up to `timeoutMs`), then closes every socket. */
+  close(timeoutMs: number): Promise<void>;
+  /** Re-reads the TLS files now; returns false (keeping the old pair) when they are unusable. */
+  reloadTls(): boolean;
+}
+
+function readTls(files: TlsFiles): TlsMaterial {
+  return {
+    cert: readFileSync(files.certFile, 'utf8'),
+    key: readFileSync(files.keyFile, 'utf8'),
+    ...(files.clientCaFile ? { ca: readFileSync(files.clientCaFile, 'utf8') } : {}),
+  };
+}
+
+function contextOptions(m: TlsMaterial): SecureContextOptions {
+  return { cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}), minVersion: 'TLSv1.2' };
+}
+
+/**
+ * The HTTPS listener. Timeouts are set for a webhook (security.md §3.3): slow or idle
+ * clients are cut off long before they can hold the server. With a client CA the server
+ * asks for a certificate but does not require one: kube-apiserver sends its certificate
+ * only when asked, and Vault and apps authenticate with bearer tokens instead.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const fromFiles = 'certFile' in options.tls;
+  let material = fromFiles ? readTls(options.tls as TlsFiles) : (options.tls as TlsMaterial);
+  // Fails fast on a mismatched pair, before the listener opens.
+  createSecureContext(contextOptions(material));
+
+  const server = createAdaptorServer({
+    fetch: options.app.fetch,
+    createServer,
+    serverOptions: {
+      ...contextOptions(material),
+      requestCert: material.ca !== undefined,
+      rejectUnauthorized: false,
+      handshakeTimeout: 10_000,
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 30_000,
+      connectionsCheckingInterval: 2_000,
+      maxHeaderSize: 16 * 1024,
+      ALPNProtocols: ['http/1.1'],
+    },
+  }) as Server;
+  server.maxHeadersCount = 200;
+  server.maxConnections = 10_000;
+  server.on('tlsClientError', () => {
+    // A failed handshake is the client's problem; counting it is enough, crashing is not an option.
+  });
+
+  let draining = false;
+  server.on('request', (_req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+  });
+
+  const reloadTls = (): boolean => {
+    if (!fromFiles) return false;
+    try {
+      const next = readTls(options.tls as TlsFiles);
+      if (next.cert === material.cert && next.key === material.key && next.ca === material.ca) return true;
+      // createSecureContext throws on an empty, broken or mismatched pair: keep the old one then.
+      createSecureContext(contextOptions(next));
+      server.setSecureContext(contextOptions(next));
+      material = next;
+      logger.info('serving certificate reloaded');
+      return true;
+    } catch {
+      logger.error('serving certificate reload failed; keeping the current certificate');
+      return false;
+    }
+  };
+  let watch: FileWatch | undefined;
+  if (fromFiles) {
+    const f = options.tls as TlsFiles;
+    watch = watchFiles([f.certFile, f.keyFile, ...(f.clientCaFile ? [f.clientCaFile] : [])], reloadTls);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    server,
+    port,
+    reloadTls,
+    close(timeoutMs) {
+      draining = true;
+      watch?.close();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, timeoutMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CacheStats } from '../authn/cached.js';
+import type { KeySourceHealth } from '../keys/key-source.js';
+
+export interface MetricsSources {
+  readonly cacheStats?: () => CacheStats;
+  readonly keySources?: () => readonly KeySourceHealth[];
+}
+
+/**
+ * The Prometheus registry of one server. Per-request work is a lookup of a label child
+ * made once per (path, code) pair; cache and key-source figures are read at scrape time
+ * instead of being pushed on every change.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'path' | 'code'>;
+  private readonly latency: Histogram<'path'>;
+  private readonly decisions: Counter<'review' | 'outcome' | 'reason'>;
+  private readonly requestChildren = new Map<string, { inc(): void }>();
+  private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
+  private readonly decisionChildren = new Map<string, { inc(): void }>();
+
+  constructor(sources: MetricsSources = {}) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tokenwarden_' });
+    this.requests = new Counter({
+      name: 'tokenwarden_http_requests_total',
+      help: 'HTTP requests by route and status code.',
+      labelNames: ['path', 'code'],
+      registers: [this.registry],
+    });
+    this.latency = new Histogram({
+      name: 'tokenwarden_http_request_duration_seconds',
+      help: 'HTTP request latency by route.',
+      labelNames: ['path'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
+      registers: [this.registry],
+    });
+    this.decisions = new Counter({
+      name: 'tokenwarden_decisions_total',
+      help: 'Review decisions by review kind, outcome and reason code.',
+      labelNames: ['review', 'outcome', 'reason'],
+      registers: [this.registry],
+    });
+    const { cacheStats, keySources } = sources;
+    if (cacheStats) {
+      const read = (pick: (s: CacheStats) => number) =>
+        function (this: Gauge) {
+          this.set(pick(cacheStats()));
+        };
+      new Gauge({ name: 'tokenwarden_token_cache_hits', help: 'Token cache hits since start.', registers: [this.registry], collect: read((s) => s.hits) });
+      new Gauge({ name: 'tokenwarden_token_cache_misses', help: 'Token cache misses since start.', registers: [this.registry], collect: read((s) => s.misses) });
+      new Gauge({ name: 'tokenwarden_token_cache_entries', help: 'Cached positive results.', registers: [this.registry], collect: read((s) => s.size) });
+      new Gauge({ name: 'tokenwarden_token_cache_negative_entries', help: 'Cached rejections.', registers: [this.registry], collect: read((s) => s.negativeSize) });
+    }
+    if (keySources) {
+      const perSource = (name: string, help: string, pick: (h: KeySourceHealth) => number | undefined) =>
+        new Gauge({
+          name,
+          help,
+          labelNames: ['source'],
+          registers: [this.registry],
+          collect(this: Gauge<'source'>) {
+            this.reset();
+            for (const h of keySources()) {
+              const v = pick(h);
+              if (v !== undefined) this.set({ source: h.name }, v);
+            }
+          },
+        });
+      perSource('tokenwarden_keys', 'Verification keys loaded per source.', (h) => h.keyCount);
+      perSource('tokenwarden_key_loads', 'Successful key loads per source since start.', (h) => h.loads);
+      perSource('tokenwarden_key_load_failures', 'Failed key loads per source since start (the last good keys stay).', (h) => h.loadFailures);
+      perSource('tokenwarden_key_source_ready', '1 once the source has loaded keys.', (h) => (h.ready ? 1 : 0));
+      perSource('tokenwarden_key_source_last_success_timestamp_seconds', 'Time of the last successful load.', (h) =>
+        h.lastSuccess === undefined ? undefined : h.lastSuccess / 1000,
+      );
+    }
+  }
+
+  request(path: string, code: number, seconds: number): void {
+    const key = `${path} ${code}`;
+    let child = this.requestChildren.get(key);
+    if (!child) {
+      child = this.requests.labels(path, String(code));
+      this.requestChildren.set(key, child);
+    }
+    child.inc();
+    let hist = this.latencyChildren.get(path);
+    if (!hist) {
+      hist = this.latency.labels(path);
+      this.latencyChildren.set(path, hist);
+    }
+    hist.observe(seconds);
+  }
+
+  decision(review: 'tokenreview' | 'subjectaccessreview', outcome: string, reason: string): void {
+    const key = `${review} ${outcome} ${reason}`;
+    let child = this.decisionChildren.get(key);
+    if (!child) {
+      child = this.decisions.labels(review, outcome, reason);
+      this.decisionChildren.set(key, child);
+    }
+    child.inc();
+  }
+}
