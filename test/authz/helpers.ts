@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Attributes } from '../../src/authz/authorizer.js';
+import { compilePolicy, type CompiledPolicy } from '../../src/authz/rbac/compile.js';
+import { parsePolicy } from '../../src/authz/rbac/policy.js';
+
+export interface RequestSpec {
+  user?: string;
+  groups?: readonly string[];
+  verb: string;
+  /** `pods`, `pods/log`, `deployments.apps/scale` (kubectl style), or a path starting with `/`. */
+  resource: string;
+  name?: string;
+  ns?: string;
+}
+
+/** Attributes the way the SAR handler builds them: a literal user, version `*`. */
+export function attrs(spec: RequestSpec): Attributes {
+  const user = { username: spec.user ?? '', groups: spec.groups ?? [] };
+  if (spec.resource.startsWith('/')) {
+    return { user, verb: spec.verb, resourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path: spec.resource };
+  }
+  const [resPart, subresource = ''] = spec.resource.split(/\/(.*)/s) as [string, string?];
+  const dot = resPart.indexOf('.');
+  return {
+    user,
+    verb: spec.verb,
+    resourceRequest: true,
+    namespace: spec.ns ?? '',
+    apiGroup: dot < 0 ? '' : resPart.slice(dot + 1),
+    apiVersion: '*',
+    resource: dot < 0 ? resPart : resPart.slice(0, dot),
+    subresource,
+    name: spec.name ?? '',
+    path: '',
+  };
+}
+
+export const FIXTURE_POLICY = fileURLToPath(new URL('../fixtures/rbac/policy.yaml', import.meta.url));
+
+export function fixturePolicy(): CompiledPolicy {
+  return compilePolicy(parsePolicy([{ name: 'policy.yaml', text: readFileSync(FIXTURE_POLICY, 'utf8') }]));
+}
+
+/** Compiles inline YAML documents (joined with `---`). */
+export function compileYaml(...docs: string[]): CompiledPolicy {
+  return compilePolicy(parsePolicy([{ name: 'inline.yaml', text: docs.join('\n---\n') }]));
+}
