@@ -7,7 +7,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** A clock the caller moves by hand. */
-export function manualClock(startMs = Date.now()): Clock & { set(ms: number): void; advance(ms: number): void } {
+export function manualClock(
+  startMs = Date.now(),
+): Clock & { set(ms: number): void; advance(ms: number): void } {
   let t = startMs;
   return {
     now: () => t,

@@ -47,7 +47,9 @@ export function isValidServiceAccountName(name: string): boolean {
  * Kube's serviceaccount.SplitUsername: `system:serviceaccount:<ns>:<name>` with a valid
  * namespace and name, else undefined.
  */
-export function splitServiceAccountUsername(username: string): { namespace: string; name: string } | undefined {
+export function splitServiceAccountUsername(
+  username: string,
+): { namespace: string; name: string } | undefined {
   if (!username.startsWith(SERVICE_ACCOUNT_PREFIX)) return undefined;
   const parts = username.slice(SERVICE_ACCOUNT_PREFIX.length).split(':');
   if (parts.length !== 2) return undefined;

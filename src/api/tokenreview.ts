@@ -1,6 +1,12 @@
 import type { AuthnResult } from '../authn/authenticator.js';
 import { parseBearer } from '../authn/bearer.js';
-import { AUTHN_GROUP, statusOf, type ApiVersionName, type Status, type TokenReviewResponse } from './types.js';
+import {
+  AUTHN_GROUP,
+  statusOf,
+  type ApiVersionName,
+  type Status,
+  type TokenReviewResponse,
+} from './types.js';
 
 export interface TokenReviewInput {
   /** The apiVersion to answer with: the request's own, else the path's. */
@@ -42,8 +48,10 @@ export function decodeTokenReview(body: unknown, pathVersion: ApiVersionName): D
   const spec = body.spec;
   if (spec !== undefined && spec !== null && !isPlainObject(spec)) return bad('spec must be an object');
   const token = spec?.token;
-  if (token !== undefined && token !== null && typeof token !== 'string') return bad('spec.token must be a string');
-  if (typeof token !== 'string' || token.length === 0) return bad('token is required for TokenReview in authentication');
+  if (token !== undefined && token !== null && typeof token !== 'string')
+    return bad('spec.token must be a string');
+  if (typeof token !== 'string' || token.length === 0)
+    return bad('token is required for TokenReview in authentication');
   const audiences = spec?.audiences;
   if (
     audiences !== undefined &&
@@ -71,7 +79,11 @@ export const INVALID_BEARER_TOKEN = 'invalid bearer token';
  * lists `status.audiences` (Vault refuses a login without it); a failure is
  * `authenticated: false` with `user: {}` and a short error.
  */
-export function encodeTokenReview(apiVersion: string, result: AuthnResult, requested: readonly string[]): TokenReviewResponse {
+export function encodeTokenReview(
+  apiVersion: string,
+  result: AuthnResult,
+  requested: readonly string[],
+): TokenReviewResponse {
   if (result.outcome === 'authenticated') {
     const { user } = result;
     return {

@@ -34,11 +34,18 @@ export interface CachedTokenAuthenticator extends TokenAuthenticator {
  * (token, audiences) pairs share one. Concurrent identical lookups share one
  * verification. Transient errors (a key source down) are never kept.
  */
-export function cachedAuthenticator(inner: TokenAuthenticator, options: CacheOptions): CachedTokenAuthenticator {
+export function cachedAuthenticator(
+  inner: TokenAuthenticator,
+  options: CacheOptions,
+): CachedTokenAuthenticator {
   const secret = randomBytes(32);
   const perf = { now: () => options.clock.now() };
   // ttlResolution 0: lru-cache otherwise memoises "now" for a millisecond, which an injected clock must not see.
-  const positive = new LRUCache<string, AuthnResult>({ max: Math.max(1, options.max), perf, ttlResolution: 0 });
+  const positive = new LRUCache<string, AuthnResult>({
+    max: Math.max(1, options.max),
+    perf,
+    ttlResolution: 0,
+  });
   const negative = new LRUCache<string, AuthnResult>({
     max: Math.max(1, Math.ceil(options.max / 10)),
     perf,
@@ -76,7 +83,9 @@ export function cachedAuthenticator(inner: TokenAuthenticator, options: CacheOpt
       return result;
     } catch (err) {
       // An authenticator bug must not become a crash or an unhandled rejection.
-      return failure(new TokenwardenError('ERR_INTERNAL', 'internal error while authenticating', { cause: err }));
+      return failure(
+        new TokenwardenError('ERR_INTERNAL', 'internal error while authenticating', { cause: err }),
+      );
     } finally {
       if (started === epoch) inflight.delete(key);
     }

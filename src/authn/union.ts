@@ -19,7 +19,10 @@ export function unionAuthenticator(members: readonly TokenAuthenticator[]): Toke
       if (errors.length === 1) return failure(errors[0]!);
       const transient = errors.find((e) => e.transient);
       return failure(
-        new TokenwardenError(transient ? transient.code : 'ERR_TOKEN_INVALID', aggregateMessage(errors.map((e) => e.message))),
+        new TokenwardenError(
+          transient ? transient.code : 'ERR_TOKEN_INVALID',
+          aggregateMessage(errors.map((e) => e.message)),
+        ),
       );
     },
   } satisfies TokenAuthenticator;

@@ -44,7 +44,9 @@ async function main(argv: readonly string[]): Promise<number> {
       console.error(`tokenwarden ${name}: ${err.message}`);
       return 2;
     }
-    console.error(`tokenwarden ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    console.error(
+      `tokenwarden ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     return 1;
   }
 }

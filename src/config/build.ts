@@ -75,7 +75,9 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
         const h = s.health();
         const name = `service-account-keys-${i}`;
         if (!h.ready) return { name, ok: false, note: 'keys not loaded' };
-        return h.lastError ? { name, ok: true, note: 'last reload failed, serving the last good keys' } : { name, ok: true };
+        return h.lastError
+          ? { name, ok: true, note: 'last reload failed, serving the last good keys' }
+          : { name, ok: true };
       }),
     close() {
       for (const u of unsubscribe) u();

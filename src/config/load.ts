@@ -59,7 +59,8 @@ function typed(spec: OptionSpec, raw: Raw, where: string): unknown {
         return n;
       }
       case 'duration': {
-        const ms = typeof v === 'string' ? parseDuration(v) : typeof v === 'number' && v === 0 ? 0 : undefined;
+        const ms =
+          typeof v === 'string' ? parseDuration(v) : typeof v === 'number' && v === 0 ? 0 : undefined;
         if (ms === undefined) throw invalid(`${where}: must be a duration such as 10s, 2m or 1h`);
         return ms;
       }
@@ -68,7 +69,8 @@ function typed(spec: OptionSpec, raw: Raw, where: string): unknown {
         throw invalid(`${where}: must be one of ${spec.values!.join(', ')}`);
       case 'list': {
         const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : undefined;
-        if (!items || !items.every((i) => typeof i === 'string')) throw invalid(`${where}: must be a comma-separated list`);
+        if (!items || !items.every((i) => typeof i === 'string'))
+          throw invalid(`${where}: must be a comma-separated list`);
         return (items as string[]).map((i) => i.trim()).filter((i) => i !== '');
       }
       case 'path':
@@ -97,7 +99,8 @@ function readConfigFile(path: string, specs: readonly OptionSpec[]): Map<string,
     throw invalid(`${path}: ${reason}`);
   }
   if (doc === null || doc === undefined) return new Map();
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw invalid(`${path}: must be a mapping of setting names to values`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw invalid(`${path}: must be a mapping of setting names to values`);
   const out = new Map<string, Raw>();
   for (const [key, value] of Object.entries(doc as Record<string, unknown>)) {
     const spec = specs.find((s) => s.name === key);
@@ -113,7 +116,8 @@ function checkIssuers(issuers: readonly string[], origin: string): void {
     if (iss === '') throw invalid(`${origin}: service-account-issuer should not be an empty string`);
     if (seen.has(iss)) throw invalid(`${origin}: service-account-issuer "${iss}" is already specified`);
     seen.add(iss);
-    if (iss.includes(':') && !URL.canParse(iss)) throw invalid(`${origin}: service-account-issuer "${iss}" is not a valid URL`);
+    if (iss.includes(':') && !URL.canParse(iss))
+      throw invalid(`${origin}: service-account-issuer "${iss}" is not a valid URL`);
   }
 }
 
@@ -132,7 +136,13 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
       options: {
         help: { type: 'boolean', short: 'h' },
         ...Object.fromEntries(
-          specs.map((s) => [s.name, { type: s.type === 'bool' ? ('boolean' as const) : ('string' as const), multiple: Boolean(s.repeatable) }]),
+          specs.map((s) => [
+            s.name,
+            {
+              type: s.type === 'bool' ? ('boolean' as const) : ('string' as const),
+              multiple: Boolean(s.repeatable),
+            },
+          ]),
         ),
       },
     });
@@ -150,7 +160,8 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     if (spec.name === 'config') continue;
     const raw = flags[spec.name] ?? file.get(spec.name);
     if (raw === undefined) {
-      if (spec.default !== undefined) values.set(spec.name, typed(spec, spec.default as Raw, `default of --${spec.name}`));
+      if (spec.default !== undefined)
+        values.set(spec.name, typed(spec, spec.default as Raw, `default of --${spec.name}`));
       continue;
     }
     values.set(spec.name, typed(spec, raw, origin(spec.name)));
@@ -199,5 +210,6 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
 /** Checks that make sense only for commands that verify tokens. */
 export function requireTokenSettings(config: ResolvedConfig): void {
   if (config.serviceAccountIssuers.length === 0) throw invalid('--service-account-issuer is a required flag');
-  if (config.serviceAccountKeyFiles.length === 0) throw invalid('--service-account-key-file is a required flag');
+  if (config.serviceAccountKeyFiles.length === 0)
+    throw invalid('--service-account-key-file is a required flag');
 }

@@ -33,7 +33,9 @@ function escapeDn(value: string): string {
 }
 
 function subjectOf(req: CertRequest): string {
-  return [`CN=${escapeDn(req.commonName)}`, ...(req.organizations ?? []).map((o) => `O=${escapeDn(o)}`)].join(', ');
+  return [`CN=${escapeDn(req.commonName)}`, ...(req.organizations ?? []).map((o) => `O=${escapeDn(o)}`)].join(
+    ', ',
+  );
 }
 
 async function pemKey(key: CryptoKey): Promise<string> {
@@ -44,7 +46,10 @@ let serial = Date.now();
 const nextSerial = (): string => (serial++).toString(16).padStart(16, '0');
 
 /** A self-signed CA for the dev server and the tests; P-256, short-lived by default. */
-export async function createCertificateAuthority(commonName = 'tokenwarden-dev-ca', validForMs = 7 * 86_400_000): Promise<IssuedCert> {
+export async function createCertificateAuthority(
+  commonName = 'tokenwarden-dev-ca',
+  validForMs = 7 * 86_400_000,
+): Promise<IssuedCert> {
   const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
   const notBefore = new Date(Date.now() - 60_000);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
@@ -60,7 +65,12 @@ export async function createCertificateAuthority(commonName = 'tokenwarden-dev-c
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { cert: `${certificate.toString('pem').trim()}\n`, key: await pemKey(keys.privateKey), certificate, keys };
+  return {
+    cert: `${certificate.toString('pem').trim()}\n`,
+    key: await pemKey(keys.privateKey),
+    certificate,
+    keys,
+  };
 }
 
 /** A leaf certificate signed by `ca`: serving (SANs) or client (CN = user, O = groups). */
@@ -87,11 +97,19 @@ export async function issueCertificate(ca: IssuedCert, req: CertRequest): Promis
     signingKey: ca.keys.privateKey,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
       new x509.ExtendedKeyUsageExtension(ekus, false),
       ...(sans.length > 0 ? [new x509.SubjectAlternativeNameExtension(sans, false)] : []),
       await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
     ],
   });
-  return { cert: `${certificate.toString('pem').trim()}\n`, key: await pemKey(keys.privateKey), certificate, keys };
+  return {
+    cert: `${certificate.toString('pem').trim()}\n`,
+    key: await pemKey(keys.privateKey),
+    certificate,
+    keys,
+  };
 }

@@ -8,7 +8,12 @@ export interface DevIssuer {
   readonly issuer: string;
   readonly keySource: StaticKeySource;
   /** A projected-style token for `system:serviceaccount:<namespace>:<name>`, bound to a pod. */
-  mintToken(options?: { namespace?: string; name?: string; audiences?: readonly string[]; lifetimeSeconds?: number }): string;
+  mintToken(options?: {
+    namespace?: string;
+    name?: string;
+    audiences?: readonly string[];
+    lifetimeSeconds?: number;
+  }): string;
   /** `/.well-known/openid-configuration` and `/openid/v1/jwks`, as kube-apiserver serves them. */
   routes(app: Hono): void;
 }

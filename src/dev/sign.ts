@@ -19,13 +19,21 @@ const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toStr
  * Signs a compact JWS the way kube-apiserver's token signer does. For the dev issuer
  * and tests: the header is taken as given, so tests can also mint malformed tokens.
  */
-export function signJwt(header: Record<string, unknown>, claims: Record<string, unknown>, privateKey: KeyObject): string {
+export function signJwt(
+  header: Record<string, unknown>,
+  claims: Record<string, unknown>,
+  privateKey: KeyObject,
+): string {
   const alg = header.alg as Algorithm;
   const input = `${b64(header)}.${b64(claims)}`;
   const hash = HASH[alg];
   if (!hash) throw new TypeError(`signJwt cannot sign ${String(alg)}`);
   const signature = alg.startsWith('PS')
-    ? sign(hash, Buffer.from(input), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST })
+    ? sign(hash, Buffer.from(input), {
+        key: privateKey,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+      })
     : alg.startsWith('ES')
       ? sign(hash, Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' })
       : sign(hash, Buffer.from(input), privateKey);

@@ -47,16 +47,24 @@ export function createApp(components: AppComponents): Hono {
   const { authenticator, apiAudiences, metrics, logger } = components;
   const app = new Hono();
 
-  const readJson = async (c: Context): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> => {
+  const readJson = async (
+    c: Context,
+  ): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> => {
     if (!acceptsBody(c)) {
-      return { ok: false, response: statusResponse(c, 415, 'UnsupportedMediaType', 'the request body must be application/json') };
+      return {
+        ok: false,
+        response: statusResponse(c, 415, 'UnsupportedMediaType', 'the request body must be application/json'),
+      };
     }
     const text = await c.req.text();
     try {
       return { ok: true, body: JSON.parse(text) };
     } catch {
       // Never the parser's message: V8 quotes the input, which may be a token.
-      return { ok: false, response: statusResponse(c, 400, 'BadRequest', 'the request body is not valid JSON') };
+      return {
+        ok: false,
+        response: statusResponse(c, 400, 'BadRequest', 'the request body is not valid JSON'),
+      };
     }
   };
 
@@ -82,7 +90,8 @@ export function createApp(components: AppComponents): Hono {
     }
     const { input } = decoded;
     const audiences = input.audiences.length > 0 ? input.audiences : apiAudiences;
-    const result = input.token === undefined ? NO_OPINION : await authenticator.authenticateToken(input.token, audiences);
+    const result =
+      input.token === undefined ? NO_OPINION : await authenticator.authenticateToken(input.token, audiences);
     const response = encodeTokenReview(input.apiVersion, result, audiences);
     const ms = performance.now() - started;
     metrics.request(route, 200, ms / 1000);
@@ -100,7 +109,9 @@ export function createApp(components: AppComponents): Hono {
   for (const version of ['v1', 'v1beta1'] as const) {
     const path = `/apis/authentication.k8s.io/${version}/tokenreviews`;
     app.post(path, limit, tokenReview(version));
-    app.all(path, (c) => statusResponse(c, 405, 'MethodNotAllowed', `${c.req.method} is not supported on tokenreviews`));
+    app.all(path, (c) =>
+      statusResponse(c, 405, 'MethodNotAllowed', `${c.req.method} is not supported on tokenreviews`),
+    );
   }
   registerOps(app, { metrics, readiness: components.readiness });
   components.extraRoutes?.(app);
@@ -108,7 +119,10 @@ export function createApp(components: AppComponents): Hono {
   app.notFound((c) => statusResponse(c, 404, 'NotFound', 'the server could not find the requested resource'));
   app.onError((err, c) => {
     // The message is left out on purpose: an error thrown deep in a parser may quote its input.
-    logger.error({ errName: err.name, stack: err.stack?.split('\n').slice(1, 6).join('\n') }, 'unhandled error in request');
+    logger.error(
+      { errName: err.name, stack: err.stack?.split('\n').slice(1, 6).join('\n') },
+      'unhandled error in request',
+    );
     return statusResponse(c, 500, 'InternalError', 'an internal error occurred');
   });
   return app;

@@ -15,11 +15,17 @@ export interface OpsOptions {
 }
 
 /** kube-apiserver's verbose format: `[+]name ok` / `[-]name failed: reason withheld`. */
-function render(kind: string, checks: readonly HealthCheck[], verbose: boolean): { body: string; ok: boolean } {
+function render(
+  kind: string,
+  checks: readonly HealthCheck[],
+  verbose: boolean,
+): { body: string; ok: boolean } {
   const ok = checks.every((c) => c.ok);
   if (!verbose) return { body: ok ? 'ok' : `${kind} check failed\n`, ok };
   const lines = checks.map((c) =>
-    c.ok ? `[+]${c.name} ok${c.note ? ` (${c.note})` : ''}` : `[-]${c.name} failed: ${c.note ?? 'reason withheld'}`,
+    c.ok
+      ? `[+]${c.name} ok${c.note ? ` (${c.note})` : ''}`
+      : `[-]${c.name} failed: ${c.note ?? 'reason withheld'}`,
   );
   lines.push(ok ? `${kind} check passed` : `${kind} check failed`);
   return { body: `${lines.join('\n')}\n`, ok };
@@ -31,9 +37,18 @@ export function registerOps(app: Hono, options: OpsOptions): void {
     const { body, ok } = render(kind, checks(), c.req.query('verbose') !== undefined);
     return c.text(body, ok ? 200 : 503);
   };
-  app.get('/healthz', probe('healthz', () => [ping]));
-  app.get('/livez', probe('livez', () => [ping]));
-  app.get('/readyz', probe('readyz', () => [ping, ...options.readiness()]));
+  app.get(
+    '/healthz',
+    probe('healthz', () => [ping]),
+  );
+  app.get(
+    '/livez',
+    probe('livez', () => [ping]),
+  );
+  app.get(
+    '/readyz',
+    probe('readyz', () => [ping, ...options.readiness()]),
+  );
   app.get('/metrics', async (c) => {
     const text = await options.metrics.registry.metrics();
     return c.text(text, 200, { 'Content-Type': options.metrics.registry.contentType });

@@ -19,7 +19,11 @@ export interface FileWatchOptions {
  * kube re-adds its watch for). The callback must re-read and compare; it may be
  * called when nothing changed.
  */
-export function watchFiles(paths: readonly string[], onChange: () => void, options: FileWatchOptions = {}): FileWatch {
+export function watchFiles(
+  paths: readonly string[],
+  onChange: () => void,
+  options: FileWatchOptions = {},
+): FileWatch {
   const { resyncMs = 60_000, debounceMs = 50 } = options;
   let timer: NodeJS.Timeout | undefined;
   const fire = (): void => {

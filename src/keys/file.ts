@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TokenwardenError } from '../errors.js';
 import { watchFiles, type FileWatch } from '../io/file-watch.js';
-import { makeSnapshot, type KeySnapshot, type KeySource, type KeySourceHealth, type VerificationKey } from './key-source.js';
+import {
+  makeSnapshot,
+  type KeySnapshot,
+  type KeySource,
+  type KeySourceHealth,
+  type VerificationKey,
+} from './key-source.js';
 import { MAX_KEYS_PER_SOURCE, parseKeyFile } from './parse.js';
 
 export interface FileKeySourceOptions {
@@ -39,7 +45,10 @@ function readAll(paths: readonly string[]): LoadedFiles {
     skipped.push(...parsed.skipped);
   }
   if (keys.length > MAX_KEYS_PER_SOURCE) {
-    throw new TokenwardenError('ERR_KEY_FILE', `${paths.join(', ')}: ${keys.length} keys exceed the limit of ${MAX_KEYS_PER_SOURCE}`);
+    throw new TokenwardenError(
+      'ERR_KEY_FILE',
+      `${paths.join(', ')}: ${keys.length} keys exceed the limit of ${MAX_KEYS_PER_SOURCE}`,
+    );
   }
   return { digest: hash.digest('hex'), keys, skipped };
 }
@@ -70,7 +79,11 @@ export class FileKeySource implements KeySource {
     this.current = makeSnapshot(loaded.keys, 1);
     this.lastSuccess = this.now();
     this.watcher = options.watch
-      ? watchFiles(options.paths, () => this.reload(), options.resyncMs === undefined ? {} : { resyncMs: options.resyncMs })
+      ? watchFiles(
+          options.paths,
+          () => this.reload(),
+          options.resyncMs === undefined ? {} : { resyncMs: options.resyncMs },
+        )
       : undefined;
   }
 
@@ -106,7 +119,11 @@ export class FileKeySource implements KeySource {
       loaded = readAll(this.options.paths);
     } catch (err) {
       const message = err instanceof TokenwardenError ? err.message : 'key files could not be loaded';
-      if (message !== this.lastError) this.options.logger?.error({ source: this.name, err: message }, 'key reload failed; keeping the last good keys');
+      if (message !== this.lastError)
+        this.options.logger?.error(
+          { source: this.name, err: message },
+          'key reload failed; keeping the last good keys',
+        );
       this.lastError = message;
       this.loadFailures++;
       return false;

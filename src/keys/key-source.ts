@@ -1,7 +1,8 @@
 import type { KeyObject } from 'node:crypto';
 
 /** The JWS algorithms tokenwarden ever verifies; HS*, none and EdDSA are never accepted for SA tokens. */
-export type Algorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+export type Algorithm =
+  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
 /**
  * A public key ready for `crypto.verify`, imported once. `algorithms` is the set this

@@ -9,7 +9,14 @@ const MIN_RSA_BITS = 2048;
 /** Bounds the work of a kid-less token: every key of the issuer is tried (B8). */
 export const MAX_KEYS_PER_SOURCE = 100;
 
-const RSA_ALGORITHMS: ReadonlySet<Algorithm> = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
+const RSA_ALGORITHMS: ReadonlySet<Algorithm> = new Set([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+]);
 const EC_ALGORITHM_BY_CURVE: Readonly<Record<string, Algorithm>> = {
   prime256v1: 'ES256',
   secp384r1: 'ES384',
@@ -35,16 +42,25 @@ export function toVerificationKey(
   if (publicKey.asymmetricKeyType === 'rsa') {
     const bits = details.modulusLength ?? 0;
     const e = details.publicExponent ?? 0n;
-    if (bits < MIN_RSA_BITS) throw keyError(origin, `RSA key of ${bits} bits is too weak (minimum ${MIN_RSA_BITS})`);
-    if (bits > MAX_RSA_BITS) throw keyError(origin, `RSA key of ${bits} bits is too large (maximum ${MAX_RSA_BITS})`);
+    if (bits < MIN_RSA_BITS)
+      throw keyError(origin, `RSA key of ${bits} bits is too weak (minimum ${MIN_RSA_BITS})`);
+    if (bits > MAX_RSA_BITS)
+      throw keyError(origin, `RSA key of ${bits} bits is too large (maximum ${MAX_RSA_BITS})`);
     if (e < 3n || e % 2n === 0n) throw keyError(origin, `RSA key has an invalid public exponent ${e}`);
     algorithms = RSA_ALGORITHMS;
   } else if (publicKey.asymmetricKeyType === 'ec') {
     const alg = EC_ALGORITHM_BY_CURVE[details.namedCurve ?? ''];
-    if (!alg) throw keyError(origin, `EC curve ${details.namedCurve ?? 'unknown'} is not supported (P-256, P-384, P-521)`);
+    if (!alg)
+      throw keyError(
+        origin,
+        `EC curve ${details.namedCurve ?? 'unknown'} is not supported (P-256, P-384, P-521)`,
+      );
     algorithms = new Set([alg]);
   } else {
-    throw keyError(origin, `${publicKey.asymmetricKeyType ?? 'unknown'} keys are not supported (RSA and EC only)`);
+    throw keyError(
+      origin,
+      `${publicKey.asymmetricKeyType ?? 'unknown'} keys are not supported (RSA and EC only)`,
+    );
   }
   if (options.alg !== undefined) {
     if (!algorithms.has(options.alg as Algorithm)) {
@@ -70,7 +86,8 @@ export function parsePemKeys(text: string, origin: string): VerificationKey[] {
     index++;
     const block = match[0];
     const label = match[1]!;
-    if (label === 'ENCRYPTED PRIVATE KEY') throw keyError(origin, `PEM block ${index}: encrypted private keys are not supported`);
+    if (label === 'ENCRYPTED PRIVATE KEY')
+      throw keyError(origin, `PEM block ${index}: encrypted private keys are not supported`);
     let publicKey: KeyObject;
     try {
       publicKey = label === 'CERTIFICATE' ? new X509Certificate(block).publicKey : createPublicKey(block);
@@ -115,7 +132,8 @@ export function parseJwks(text: string, origin: string): JwksParseResult {
   const skipped: string[] = [];
   entries.forEach((entry, i) => {
     const where = `keys[${i}]`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw keyError(origin, `${where} is not an object`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
+      throw keyError(origin, `${where} is not an object`);
     const jwk = entry as Record<string, unknown>;
     const kty = jwk.kty;
     if (kty === 'oct') {
@@ -134,11 +152,16 @@ export function parseJwks(text: string, origin: string): JwksParseResult {
         return;
       }
     }
-    if (typeof kty !== 'string' || !PUBLIC_MEMBERS[kty]) throw keyError(origin, `${where}.kty must be RSA or EC`);
-    if (jwk.kid !== undefined && (typeof jwk.kid !== 'string' || jwk.kid.length === 0 || jwk.kid.length > 1024)) {
+    if (typeof kty !== 'string' || !PUBLIC_MEMBERS[kty])
+      throw keyError(origin, `${where}.kty must be RSA or EC`);
+    if (
+      jwk.kid !== undefined &&
+      (typeof jwk.kid !== 'string' || jwk.kid.length === 0 || jwk.kid.length > 1024)
+    ) {
       throw keyError(origin, `${where}.kid must be a non-empty string of at most 1024 characters`);
     }
-    if (jwk.alg !== undefined && typeof jwk.alg !== 'string') throw keyError(origin, `${where}.alg must be a string`);
+    if (jwk.alg !== undefined && typeof jwk.alg !== 'string')
+      throw keyError(origin, `${where}.alg must be a string`);
     const publicJwk: Record<string, unknown> = {};
     for (const member of PUBLIC_MEMBERS[kty]!) {
       if (typeof jwk[member] !== 'string') throw keyError(origin, `${where}.${member} must be a string`);

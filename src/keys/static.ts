@@ -26,7 +26,14 @@ export class StaticKeySource implements KeySource {
   }
 
   health(): KeySourceHealth {
-    return { name: this.name, ready: true, keyCount: this.current.keys.length, lastSuccess: this.loadedAt, loads: 1, loadFailures: 0 };
+    return {
+      name: this.name,
+      ready: true,
+      keyCount: this.current.keys.length,
+      lastSuccess: this.loadedAt,
+      loads: 1,
+      loadFailures: 0,
+    };
   }
 
   close(): void {}

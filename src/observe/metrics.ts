@@ -48,10 +48,30 @@ export class Metrics {
         function (this: Gauge) {
           this.set(pick(cacheStats()));
         };
-      new Gauge({ name: 'tokenwarden_token_cache_hits', help: 'Token cache hits since start.', registers: [this.registry], collect: read((s) => s.hits) });
-      new Gauge({ name: 'tokenwarden_token_cache_misses', help: 'Token cache misses since start.', registers: [this.registry], collect: read((s) => s.misses) });
-      new Gauge({ name: 'tokenwarden_token_cache_entries', help: 'Cached positive results.', registers: [this.registry], collect: read((s) => s.size) });
-      new Gauge({ name: 'tokenwarden_token_cache_negative_entries', help: 'Cached rejections.', registers: [this.registry], collect: read((s) => s.negativeSize) });
+      new Gauge({
+        name: 'tokenwarden_token_cache_hits',
+        help: 'Token cache hits since start.',
+        registers: [this.registry],
+        collect: read((s) => s.hits),
+      });
+      new Gauge({
+        name: 'tokenwarden_token_cache_misses',
+        help: 'Token cache misses since start.',
+        registers: [this.registry],
+        collect: read((s) => s.misses),
+      });
+      new Gauge({
+        name: 'tokenwarden_token_cache_entries',
+        help: 'Cached positive results.',
+        registers: [this.registry],
+        collect: read((s) => s.size),
+      });
+      new Gauge({
+        name: 'tokenwarden_token_cache_negative_entries',
+        help: 'Cached rejections.',
+        registers: [this.registry],
+        collect: read((s) => s.negativeSize),
+      });
     }
     if (keySources) {
       const perSource = (name: string, help: string, pick: (h: KeySourceHealth) => number | undefined) =>
@@ -70,10 +90,18 @@ export class Metrics {
         });
       perSource('tokenwarden_keys', 'Verification keys loaded per source.', (h) => h.keyCount);
       perSource('tokenwarden_key_loads', 'Successful key loads per source since start.', (h) => h.loads);
-      perSource('tokenwarden_key_load_failures', 'Failed key loads per source since start (the last good keys stay).', (h) => h.loadFailures);
-      perSource('tokenwarden_key_source_ready', '1 once the source has loaded keys.', (h) => (h.ready ? 1 : 0));
-      perSource('tokenwarden_key_source_last_success_timestamp_seconds', 'Time of the last successful load.', (h) =>
-        h.lastSuccess === undefined ? undefined : h.lastSuccess / 1000,
+      perSource(
+        'tokenwarden_key_load_failures',
+        'Failed key loads per source since start (the last good keys stay).',
+        (h) => h.loadFailures,
+      );
+      perSource('tokenwarden_key_source_ready', '1 once the source has loaded keys.', (h) =>
+        h.ready ? 1 : 0,
+      );
+      perSource(
+        'tokenwarden_key_source_last_success_timestamp_seconds',
+        'Time of the last successful load.',
+        (h) => (h.lastSuccess === undefined ? undefined : h.lastSuccess / 1000),
       );
     }
   }

@@ -55,7 +55,10 @@ const NOT_MINE: GateResult = Object.freeze({ kind: 'not-mine' });
 
 function rejected(detail: string): GateResult {
   // Kube answers every malformed token with this text; the detail is for `verify` and debug logs.
-  return { kind: 'rejected', error: new TokenwardenError('ERR_TOKEN_MALFORMED', 'invalid bearer token', { detail }) };
+  return {
+    kind: 'rejected',
+    error: new TokenwardenError('ERR_TOKEN_MALFORMED', 'invalid bearer token', { detail }),
+  };
 }
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
@@ -86,7 +89,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 function decodeJsonSegment(segment: string): Record<string, unknown> | string {
   const bytes = decodeBase64url(segment);
   if (!bytes) return 'segment is not canonical base64url';
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return 'segment starts with a byte order mark';
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    return 'segment starts with a byte order mark';
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -152,7 +156,11 @@ export function gateToken(token: string, isOurIssuer: (iss: string) => boolean):
     if (problem) return rejected(`claims: ${problem}`);
   }
   const aud = own(claims, 'aud');
-  if (aud !== undefined && typeof aud !== 'string' && !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) {
+  if (
+    aud !== undefined &&
+    typeof aud !== 'string' &&
+    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
+  ) {
     return rejected('claims: aud must be a string or an array of strings');
   }
 

@@ -29,7 +29,12 @@ const HASH_BYTES: Readonly<Record<string, number>> = { sha256: 32, sha384: 48, s
  * no per-call key import, no JWK handling, no promise (perf.md: allocation per request
  * is the lever). The key must be bound to the token's algorithm.
  */
-export function verifySignature(alg: Algorithm, data: Buffer, signature: Buffer, key: VerificationKey): boolean {
+export function verifySignature(
+  alg: Algorithm,
+  data: Buffer,
+  signature: Buffer,
+  key: VerificationKey,
+): boolean {
   if (!key.algorithms.has(alg)) return false;
   const spec = ALGORITHMS[alg];
   try {
@@ -56,7 +61,9 @@ export function verifySignature(alg: Algorithm, data: Buffer, signature: Buffer,
 export const NO_KEYS_FOUND = 'invalid signature, no keys found';
 export const CRYPTO_FAILURE = 'go-jose/go-jose: error in cryptographic primitive';
 
-export type KeyVerdict = { readonly ok: true; readonly key: VerificationKey } | { readonly ok: false; readonly error: TokenwardenError };
+export type KeyVerdict =
+  | { readonly ok: true; readonly key: VerificationKey }
+  | { readonly ok: false; readonly error: TokenwardenError };
 
 /**
  * Kube's key selection: a `kid` picks only the keys with that kid (no fallback to the

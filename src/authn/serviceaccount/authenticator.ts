@@ -5,7 +5,13 @@ import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '
 import { checkAudiences } from '../audiences.js';
 import { gateToken, type UnverifiedToken } from '../jwt/gate.js';
 import { verifyWithSnapshot } from '../jwt/verify.js';
-import { boundServiceAccount, checkTime, legacyServiceAccount, serviceAccountUser, tokenAudiences } from './claims.js';
+import {
+  boundServiceAccount,
+  checkTime,
+  legacyServiceAccount,
+  serviceAccountUser,
+  tokenAudiences,
+} from './claims.js';
 
 /** The `iss` of secret-based tokens (kube's `LegacyIssuer`). */
 export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
@@ -76,7 +82,9 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     const tokenAuds = tokenAudiences(claims);
     if (!legacy && tokenAuds.length === 0) {
       // Stricter than kube, which treats a bound token without aud as one for the API audiences.
-      return failure(new TokenwardenError('ERR_TOKEN_AUDIENCE', 'service account token has no audience (aud)'));
+      return failure(
+        new TokenwardenError('ERR_TOKEN_AUDIENCE', 'service account token has no audience (aud)'),
+      );
     }
     const auds = checkAudiences(tokenAuds, requested, this.options.implicitAudiences);
     if (!auds.ok) return failure(auds.error);
@@ -87,7 +95,9 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     } else {
       if (typeof claims.exp !== 'number') {
         // Stricter than kube: a bound token that never expires is refused.
-        return failure(new TokenwardenError('ERR_TOKEN_CLAIMS', 'service account token has no expiration (exp)'));
+        return failure(
+          new TokenwardenError('ERR_TOKEN_CLAIMS', 'service account token has no expiration (exp)'),
+        );
       }
       const timeError = checkTime(claims, this.options.clock.now());
       if (timeError) return failure(timeError);

@@ -43,7 +43,10 @@ export function checkTime(claims: Claims, nowMs: number): TokenwardenError | und
   }
   const iat = numericDateMs(claims, 'iat');
   if (iat !== undefined && nowMs + LEEWAY_MS < iat) {
-    return new TokenwardenError('ERR_TOKEN_ISSUED_IN_FUTURE', 'service account token is issued in the future');
+    return new TokenwardenError(
+      'ERR_TOKEN_ISSUED_IN_FUTURE',
+      'service account token is issued in the future',
+    );
   }
   return undefined;
 }
@@ -78,7 +81,8 @@ interface ObjectRef {
 function objectRef(parent: Claims, key: string, path: string): ObjectRef | undefined | TokenwardenError {
   const v = own(parent, key);
   if (v === undefined) return undefined;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return claimsError(`${path} must be an object`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return claimsError(`${path} must be an object`);
   const name = own(v as Claims, 'name');
   const uid = own(v as Claims, 'uid');
   if (typeof name !== 'string' || (uid !== undefined && typeof uid !== 'string')) {
@@ -95,13 +99,16 @@ function objectRef(parent: Claims, key: string, path: string): ObjectRef | undef
  */
 export function boundServiceAccount(claims: Claims): ServiceAccountInfo | TokenwardenError {
   const k8s = own(claims, 'kubernetes.io');
-  if (typeof k8s !== 'object' || k8s === null || Array.isArray(k8s)) return claimsError('kubernetes.io must be an object');
+  if (typeof k8s !== 'object' || k8s === null || Array.isArray(k8s))
+    return claimsError('kubernetes.io must be an object');
   const priv = k8s as Claims;
   const namespace = own(priv, 'namespace');
-  if (typeof namespace !== 'string' || !isValidNamespace(namespace)) return claimsError('kubernetes.io.namespace is invalid');
+  if (typeof namespace !== 'string' || !isValidNamespace(namespace))
+    return claimsError('kubernetes.io.namespace is invalid');
   const sa = objectRef(priv, 'serviceaccount', 'kubernetes.io.serviceaccount');
   if (sa instanceof TokenwardenError) return sa;
-  if (!sa || !isValidServiceAccountName(sa.name)) return claimsError('kubernetes.io.serviceaccount.name is invalid');
+  if (!sa || !isValidServiceAccountName(sa.name))
+    return claimsError('kubernetes.io.serviceaccount.name is invalid');
   if (sa.uid === '') return claimsError('kubernetes.io.serviceaccount.uid is missing');
   const pod = objectRef(priv, 'pod', 'kubernetes.io.pod');
   if (pod instanceof TokenwardenError) return pod;
@@ -109,9 +116,11 @@ export function boundServiceAccount(claims: Claims): ServiceAccountInfo | Tokenw
   if (secret instanceof TokenwardenError) return secret;
   const node = objectRef(priv, 'node', 'kubernetes.io.node');
   if (node instanceof TokenwardenError) return node;
-  if (secret && (pod || node)) return claimsError('a token is bound to a secret or to a pod/node, never both');
+  if (secret && (pod || node))
+    return claimsError('a token is bound to a secret or to a pod/node, never both');
   const warnafter = own(priv, 'warnafter');
-  if (warnafter !== undefined && typeof warnafter !== 'number') return claimsError('kubernetes.io.warnafter must be a number');
+  if (warnafter !== undefined && typeof warnafter !== 'number')
+    return claimsError('kubernetes.io.warnafter must be a number');
   const jti = own(claims, 'jti');
   if (jti !== undefined && typeof jti !== 'string') return claimsError('jti must be a string');
 
@@ -120,7 +129,9 @@ export function boundServiceAccount(claims: Claims): ServiceAccountInfo | Tokenw
     name: sa.name,
     uid: sa.uid,
     ...(pod && pod.name !== '' && pod.uid !== '' ? { podName: pod.name, podUid: pod.uid } : {}),
-    ...(node && node.name !== '' ? { nodeName: node.name, ...(node.uid !== '' ? { nodeUid: node.uid } : {}) } : {}),
+    ...(node && node.name !== ''
+      ? { nodeName: node.name, ...(node.uid !== '' ? { nodeUid: node.uid } : {}) }
+      : {}),
     ...(typeof jti === 'string' && jti !== '' ? { credentialId: `JTI=${jti}` } : {}),
   };
 }
@@ -143,7 +154,8 @@ export function legacyServiceAccount(claims: Claims): ServiceAccountInfo | Token
   const secretName = str(LEGACY_CLAIM.secretName);
   const name = str(LEGACY_CLAIM.serviceAccountName);
   const uid = str(LEGACY_CLAIM.serviceAccountUID);
-  const missing = (what: string): TokenwardenError => new TokenwardenError('ERR_TOKEN_CLAIMS', `${what} claim is missing`);
+  const missing = (what: string): TokenwardenError =>
+    new TokenwardenError('ERR_TOKEN_CLAIMS', `${what} claim is missing`);
   if (sub === '') return missing('sub');
   if (namespace === '') return missing('namespace');
   if (secretName === '') return missing('secretName');

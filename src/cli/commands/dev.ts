@@ -31,9 +31,15 @@ export const dev: Command = async (argv) => {
     return 0;
   }
   const port = base.securePort === 0 ? await freePort(base.bindAddress) : base.securePort;
-  const host = base.bindAddress === '0.0.0.0' || base.bindAddress === '127.0.0.1' ? 'localhost' : base.bindAddress;
+  const host =
+    base.bindAddress === '0.0.0.0' || base.bindAddress === '127.0.0.1' ? 'localhost' : base.bindAddress;
   const issuer = createDevIssuer(`https://${host}:${port}`);
-  const config = { ...base, securePort: port, serviceAccountIssuers: [issuer.issuer], apiAudiences: [issuer.issuer] };
+  const config = {
+    ...base,
+    securePort: port,
+    serviceAccountIssuers: [issuer.issuer],
+    apiAudiences: [issuer.issuer],
+  };
   const tls = await ephemeralTls();
   const dir = mkdtempSync(join(tmpdir(), 'tokenwarden-dev-'));
   const caFile = join(dir, 'ca.crt');
@@ -45,7 +51,11 @@ export const dev: Command = async (argv) => {
     tls,
     onListening: () => {
       const token = issuer.mintToken();
-      const body = JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } });
+      const body = JSON.stringify({
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token },
+      });
       // The demo token is printed on purpose, to stderr beside the logs' stdout: it is the point of `dev`.
       console.error(
         [

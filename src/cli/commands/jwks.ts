@@ -11,8 +11,10 @@ export const jwks: Command = async (argv) => {
     console.log(helpText('jwks', 'tokenwarden jwks --service-account-key-file FILE ...'));
     return 0;
   }
-  if (config.positionals.length > 0) throw new UsageError(`jwks takes no arguments (got ${config.positionals.length})`);
-  if (config.serviceAccountKeyFiles.length === 0) throw new UsageError('--service-account-key-file is a required flag');
+  if (config.positionals.length > 0)
+    throw new UsageError(`jwks takes no arguments (got ${config.positionals.length})`);
+  if (config.serviceAccountKeyFiles.length === 0)
+    throw new UsageError('--service-account-key-file is a required flag');
   const source = new FileKeySource({ paths: config.serviceAccountKeyFiles });
   console.log(JSON.stringify(toJwks(source.snapshot().keys), null, 2));
   source.close();

@@ -51,23 +51,36 @@ export async function runServer(config: ResolvedConfig, extras: ServeExtras = {}
     metrics,
     logger,
     maxRequestBytes: config.maxRequestBytes,
-    readiness: () => [...chain.readiness(), { name: 'shutdown', ok: !shuttingDown, note: shuttingDown ? 'shutting down' : undefined }],
+    readiness: () => [
+      ...chain.readiness(),
+      { name: 'shutdown', ok: !shuttingDown, note: shuttingDown ? 'shutting down' : undefined },
+    ],
     ...(extras.extraRoutes ? { extraRoutes: extras.extraRoutes } : {}),
   });
 
   let tls;
   if (config.tlsCertFile && config.tlsPrivateKeyFile) {
-    tls = { certFile: config.tlsCertFile, keyFile: config.tlsPrivateKeyFile, ...(config.clientCaFile ? { clientCaFile: config.clientCaFile } : {}) };
+    tls = {
+      certFile: config.tlsCertFile,
+      keyFile: config.tlsPrivateKeyFile,
+      ...(config.clientCaFile ? { clientCaFile: config.clientCaFile } : {}),
+    };
   } else {
     tls = extras.tls ?? (await ephemeralTls());
     if (!extras.tls) logger.warn('no --tls-cert-file given: serving a throwaway self-signed certificate');
   }
   const server = await startServer({ app, host: config.bindAddress, port: config.securePort, tls, logger });
-  logger.info({ address: config.bindAddress, port: server.port, issuers: config.serviceAccountIssuers }, 'tokenwarden is serving');
+  logger.info(
+    { address: config.bindAddress, port: server.port, issuers: config.serviceAccountIssuers },
+    'tokenwarden is serving',
+  );
   extras.onListening?.(server, logger);
 
   process.on('unhandledRejection', (reason) => {
-    logger.error({ errName: reason instanceof Error ? reason.name : typeof reason }, 'unhandled promise rejection');
+    logger.error(
+      { errName: reason instanceof Error ? reason.name : typeof reason },
+      'unhandled promise rejection',
+    );
   });
 
   return new Promise<number>((resolve) => {

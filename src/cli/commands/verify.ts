@@ -26,7 +26,8 @@ export const verify: Command = async (argv) => {
     console.log(helpText('verify', 'tokenwarden verify TOKEN|- [options]'));
     return 0;
   }
-  if (config.positionals.length !== 1) throw new UsageError('verify takes exactly one TOKEN argument, or - to read it from standard input');
+  if (config.positionals.length !== 1)
+    throw new UsageError('verify takes exactly one TOKEN argument, or - to read it from standard input');
   requireTokenSettings(config);
   const arg = config.positionals[0]!;
   const token = (arg === '-' ? readFileSync(0, 'utf8') : arg).trim();
@@ -41,7 +42,12 @@ export const verify: Command = async (argv) => {
     result.outcome === 'authenticated'
       ? { valid: true, user: result.user, audiences: result.audiences }
       : result.outcome === 'error'
-        ? { valid: false, reason: result.error.message, code: result.error.code, ...(result.error.detail ? { detail: result.error.detail } : {}) }
+        ? {
+            valid: false,
+            reason: result.error.message,
+            code: result.error.code,
+            ...(result.error.detail ? { detail: result.error.detail } : {}),
+          }
         : { valid: false, reason: 'invalid bearer token', detail: 'not a JWT of a configured issuer' };
   console.log(JSON.stringify({ ...out, header: peek(h), claims: peek(p) }, null, 2));
   return result.outcome === 'authenticated' ? 0 : 1;
