@@ -47,6 +47,17 @@ export function createApp(components: AppComponents): Hono {
   const { authenticator, apiAudiences, metrics, logger } = components;
   const app = new Hono();
 
+  // Every response is counted, including those that middleware (body limit) or notFound answer.
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    metrics.request(
+      c.req.routePath === '/*' ? 'other' : c.req.routePath,
+      c.res.status,
+      (performance.now() - started) / 1000,
+    );
+  });
+
   const readJson = async (
     c: Context,
   ): Promise<{ ok: true; body: unknown } | { ok: false; response: Response }> => {
@@ -78,13 +89,9 @@ export function createApp(components: AppComponents): Hono {
     const reqId = `${requestPrefix}-${++requestCounter}`;
     const route = `tokenreviews/${version}`;
     const read = await readJson(c);
-    if (!read.ok) {
-      metrics.request(route, read.response.status, (performance.now() - started) / 1000);
-      return read.response;
-    }
+    if (!read.ok) return read.response;
     const decoded = decodeTokenReview(read.body, version);
     if (!decoded.ok) {
-      metrics.request(route, 400, (performance.now() - started) / 1000);
       logger.info({ reqId, route, code: 400 }, decoded.status.message);
       return c.json(decoded.status, 400);
     }
@@ -94,7 +101,6 @@ export function createApp(components: AppComponents): Hono {
       input.token === undefined ? NO_OPINION : await authenticator.authenticateToken(input.token, audiences);
     const response = encodeTokenReview(input.apiVersion, result, audiences);
     const ms = performance.now() - started;
-    metrics.request(route, 200, ms / 1000);
     if (result.outcome === 'authenticated') {
       metrics.decision('tokenreview', 'authenticated', 'ok');
       logger.info({ reqId, route, decision: 'authenticated', user: result.user.username, ms }, 'tokenreview');

@@ -1,0 +1,62 @@
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { signJwt } from '../src/dev/sign.js';
+import { createTokenVerifier, StaticKeySource } from '../src/index.js';
+import { toVerificationKey } from '../src/keys/parse.js';
+
+const ISSUER = 'https://issuer.example';
+
+function setup() {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const key = toVerificationKey(createPublicKey(privateKey), 'test');
+  const verifier = createTokenVerifier({
+    issuers: [ISSUER],
+    issuerKeys: new Map([[ISSUER, new StaticKeySource('test', [key])]]),
+  });
+  const now = Math.floor(Date.now() / 1000);
+  const mint = (aud: string[]) =>
+    signJwt(
+      { alg: 'ES256', kid: key.kid },
+      {
+        iss: ISSUER,
+        aud,
+        exp: now + 600,
+        iat: now,
+        sub: 'system:serviceaccount:ns1:app',
+        'kubernetes.io': { namespace: 'ns1', serviceaccount: { name: 'app', uid: 'sa-uid' } },
+      },
+      privateKey,
+    );
+  return { verifier, mint };
+}
+
+describe('createTokenVerifier (library entry)', () => {
+  it('answers a TokenReview status for a valid token of an in-memory key', async () => {
+    const { verifier, mint } = setup();
+    const status = await verifier.review(mint(['vault']), ['vault']);
+    expect(status).toEqual({
+      authenticated: true,
+      user: {
+        username: 'system:serviceaccount:ns1:app',
+        uid: 'sa-uid',
+        groups: ['system:serviceaccounts', 'system:serviceaccounts:ns1', 'system:authenticated'],
+      },
+      audiences: ['vault'],
+    });
+    verifier.close();
+  });
+
+  it('rejects a token whose audience is not requested, with kube-apiserver wording', async () => {
+    const { verifier, mint } = setup();
+    const status = await verifier.review(mint(['vault']), ['api']);
+    expect(status.authenticated).toBe(false);
+    expect(status.error).toBe('token audiences ["vault"] is invalid for the target audiences ["api"]');
+    verifier.close();
+  });
+
+  it('uses the issuers as implicit audiences when none are requested', async () => {
+    const { verifier, mint } = setup();
+    expect((await verifier.review(mint([ISSUER]))).audiences).toEqual([ISSUER]);
+    verifier.close();
+  });
+});
