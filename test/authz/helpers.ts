@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { vi } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import type { Attributes } from '../../src/authz/authorizer.js';
 import { compilePolicy, type CompiledPolicy } from '../../src/authz/rbac/compile.js';
@@ -45,4 +46,25 @@ export function fixturePolicy(): CompiledPolicy {
 /** Compiles inline YAML documents (joined with `---`). */
 export function compileYaml(...docs: string[]): CompiledPolicy {
   return compilePolicy(parsePolicy([{ name: 'inline.yaml', text: docs.join('\n---\n') }]));
+}
+
+/** Runs a CLI command with process.stdout/stderr writes captured (for test/cli). */
+export async function run(command: (argv: readonly string[]) => Promise<number>, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await command(argv);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
 }

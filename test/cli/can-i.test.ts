@@ -1,0 +1,93 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { canI, impersonatedUser, parseResourceArg } from '../../src/cli/commands/can-i.js';
+import { UsageError } from '../../src/cli/usage.js';
+import { FIXTURE_POLICY, run } from '../authz/helpers.js';
+
+const P = ['--policy', FIXTURE_POLICY];
+
+describe('tokenwarden can-i', () => {
+  it('prints yes and the granting binding, exit 0', async () => {
+    expect(await run(canI, ['get', 'pods', '-n', 'default', '--as', 'jane', ...P])).toEqual({
+      code: 0,
+      stdout: 'yes\nRBAC: allowed by RoleBinding "read-pods/default" of Role "pod-reader" to User "jane"\n',
+      stderr: '',
+    });
+  });
+
+  it('prints no, exit 1, with the RBAC errors as reason', async () => {
+    expect(await run(canI, ['get', 'pods', '--as', 'jane', ...P])).toMatchObject({ code: 1, stdout: 'no\n' });
+    expect(await run(canI, ['get', 'secrets', '--namespace', 'default', '--as', 'erin', ...P])).toMatchObject({
+      code: 1,
+      stdout:
+        'no\nRBAC: [clusterrole.rbac.authorization.k8s.io "does-not-exist" not found, role.rbac.authorization.k8s.io "missing-role" not found]\n',
+    });
+  });
+
+  it('understands resource.group/subresource, --subresource and NAME', async () => {
+    expect((await run(canI, ['update', 'deployments.apps/scale', '-n', 'x', '--as', 'u', '--as-group', 'scalers', ...P])).code).toBe(0);
+    expect((await run(canI, ['update', 'deployments.apps', '--subresource', 'scale', '--as', 'u', '--as-group', 'scalers', ...P])).code).toBe(0);
+    expect((await run(canI, ['update', 'configmaps', 'my-configmap', '--as', 'frank', ...P])).code).toBe(0);
+    expect((await run(canI, ['update', 'configmaps', 'other', '--as', 'frank', ...P])).code).toBe(1);
+  });
+
+  it('asks about non-resource URLs', async () => {
+    expect((await run(canI, ['get', '/healthz', '--as', 'u', '--as-group', 'monitors', ...P])).code).toBe(0);
+    expect((await run(canI, ['get', '/apis', '--as', 'prom', ...P])).code).toBe(1);
+  });
+
+  it('gives an impersonated service account its groups, as kubectl --as does', async () => {
+    const res = await run(canI, ['get', 'pods', '--as', 'system:serviceaccount:monitoring:prom', ...P]);
+    expect(res).toMatchObject({ code: 0 });
+    expect(res.stdout).toContain('to Group "system:serviceaccounts:monitoring"');
+    // An explicit group replaces the service-account groups.
+    expect((await run(canI, ['get', 'pods', '--as', 'system:serviceaccount:monitoring:prom', '--as-group', 'x', ...P])).code).toBe(1);
+  });
+
+  it('allows system:masters before RBAC, with no reason line', async () => {
+    expect(await run(canI, ['delete', 'nodes', '--as', 'root', '--as-group', 'system:masters', ...P])).toMatchObject({ code: 0, stdout: 'yes\n' });
+  });
+
+  it('refuses bad usage with a UsageError naming the flag or file', async () => {
+    await expect(run(canI, ['get', 'pods', '--as', 'u', '--bogus', ...P])).rejects.toThrow(/--bogus/);
+    await expect(run(canI, ['get', 'pods', '--as', 'u'])).rejects.toThrow('--policy is required');
+    await expect(run(canI, ['get', 'pods', ...P])).rejects.toThrow('--as is required');
+    await expect(run(canI, ['get', '--as', 'u', ...P])).rejects.toBeInstanceOf(UsageError);
+    await expect(run(canI, ['get', 'pods', '--as', 'u', '--policy', '/nonexistent.yaml'])).rejects.toThrow('--policy: /nonexistent.yaml: cannot read policy file (ENOENT)');
+    await expect(run(canI, ['get', '/healthz', 'name', '--as', 'u', ...P])).rejects.toThrow('NAME is not allowed with a non-resource URL');
+  });
+
+  it('refuses an invalid policy file, naming the file, document and field', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tw-cani-'));
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\n');
+    const err = await run(canI, ['get', 'pods', '--as', 'u', '--policy', file]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toContain(`${file}: document 1 (Role "r"): metadata.namespace: Required value`);
+  });
+});
+
+describe('can-i helpers', () => {
+  it('parses kubectl-style resource arguments', () => {
+    expect(parseResourceArg('pods', '', undefined)).toEqual({ resource: 'pods', apiGroup: '', subresource: '', name: '' });
+    expect(parseResourceArg('pods/log', 'p', undefined)).toEqual({ resource: 'pods', apiGroup: '', subresource: 'log', name: 'p' });
+    expect(parseResourceArg('deployments.apps/scale', '', undefined)).toEqual({ resource: 'deployments', apiGroup: 'apps', subresource: 'scale', name: '' });
+    expect(parseResourceArg('certificatesigningrequests.certificates.k8s.io', '', 'approval')).toMatchObject({
+      apiGroup: 'certificates.k8s.io',
+      subresource: 'approval',
+    });
+    expect(() => parseResourceArg('pods/log', '', 'exec')).toThrow(UsageError);
+  });
+
+  it('builds the impersonated user as kube-apiserver does', () => {
+    expect(impersonatedUser('jane', [])).toEqual({ username: 'jane', groups: ['system:authenticated'] });
+    expect(impersonatedUser('system:serviceaccount:ns:sa', [])).toEqual({
+      username: 'system:serviceaccount:ns:sa',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:ns', 'system:authenticated'],
+    });
+    expect(impersonatedUser('jane', ['system:unauthenticated'])).toEqual({ username: 'jane', groups: ['system:unauthenticated'] });
+    expect(impersonatedUser('system:anonymous', [])).toEqual({ username: 'system:anonymous', groups: ['system:unauthenticated'] });
+  });
+});
