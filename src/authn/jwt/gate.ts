@@ -113,6 +113,49 @@ function checkNumericDate(claims: Readonly<Record<string, unknown>>, name: strin
   return undefined;
 }
 
+interface CheckedHeader {
+  readonly alg: Algorithm;
+  readonly kid: string | undefined;
+}
+
+function checkHeader(segment: string): CheckedHeader | string {
+  const header = decodeJsonSegment(segment);
+  if (typeof header === 'string') return `header: ${header}`;
+  const alg = own(header, 'alg');
+  if (typeof alg !== 'string' || !SUPPORTED_ALGORITHMS.has(alg))
+    return 'header: alg is missing or not an accepted algorithm';
+  for (const member of REFUSED_HEADER_MEMBERS) {
+    if (Object.hasOwn(header, member)) return `header: "${member}" is not accepted`;
+  }
+  const typ = own(header, 'typ');
+  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT'))
+    return 'header: typ must be JWT when present';
+  const kid = own(header, 'kid');
+  if (kid !== undefined && typeof kid !== 'string') return 'header: kid must be a string';
+  if (typeof kid === 'string' && kid.length > MAX_KID_LENGTH) return 'header: kid is too long';
+  return Object.freeze({ alg: alg as Algorithm, kid: kid === '' ? undefined : (kid as string | undefined) });
+}
+
+/**
+ * Every token of one signing key carries the same header segment, so its verdict is
+ * remembered: a pure function of the exact string, in a small map that is simply
+ * emptied when full, so varied headers cost a re-check, never memory.
+ */
+const headerVerdicts = new Map<string, CheckedHeader | string>();
+const MAX_REMEMBERED_HEADERS = 256;
+const MAX_REMEMBERED_HEADER_LENGTH = 512;
+
+function checkedHeader(segment: string): CheckedHeader | string {
+  let verdict = headerVerdicts.get(segment);
+  if (verdict === undefined) {
+    verdict = checkHeader(segment);
+    if (segment.length > MAX_REMEMBERED_HEADER_LENGTH) return verdict;
+    if (headerVerdicts.size >= MAX_REMEMBERED_HEADERS) headerVerdicts.clear();
+    headerVerdicts.set(segment, verdict);
+  }
+  return verdict;
+}
+
 /**
  * The strict gate every token passes before any key is touched. `isOurIssuer` decides
  * "mine or not" from the unverified `iss`, as kube's `hasCorrectIssuer`; a token for one
@@ -130,22 +173,8 @@ export function gateToken(token: string, isOurIssuer: (iss: string) => boolean):
   const iss = own(claims, 'iss');
   if (typeof iss !== 'string' || !isOurIssuer(iss)) return NOT_MINE;
 
-  const header = decodeJsonSegment(token.slice(0, first));
-  if (typeof header === 'string') return rejected(`header: ${header}`);
-  const alg = own(header, 'alg');
-  if (typeof alg !== 'string' || !SUPPORTED_ALGORITHMS.has(alg)) {
-    return rejected('header: alg is missing or not an accepted algorithm');
-  }
-  for (const member of REFUSED_HEADER_MEMBERS) {
-    if (Object.hasOwn(header, member)) return rejected(`header: "${member}" is not accepted`);
-  }
-  const typ = own(header, 'typ');
-  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) {
-    return rejected('header: typ must be JWT when present');
-  }
-  const kid = own(header, 'kid');
-  if (kid !== undefined && typeof kid !== 'string') return rejected('header: kid must be a string');
-  if (typeof kid === 'string' && kid.length > MAX_KID_LENGTH) return rejected('header: kid is too long');
+  const header = checkedHeader(token.slice(0, first));
+  if (typeof header === 'string') return rejected(header);
 
   const signature = decodeBase64url(token.slice(second + 1));
   if (!signature) return rejected('signature is not canonical base64url');
@@ -167,8 +196,8 @@ export function gateToken(token: string, isOurIssuer: (iss: string) => boolean):
   return {
     kind: 'token',
     token: {
-      alg: alg as Algorithm,
-      kid: kid === '' ? undefined : (kid as string | undefined),
+      alg: header.alg,
+      kid: header.kid,
       untrustedIssuer: iss,
       untrustedClaims: claims,
       signingInput: token.slice(0, second),
