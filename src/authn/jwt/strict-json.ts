@@ -10,7 +10,6 @@
  */
 export type StrictParseResult = { ok: true; value: Record<string, unknown> } | { ok: false; reason: string };
 
-const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
 
