@@ -6,11 +6,15 @@
 
 export type FieldValue = string | number | boolean | null | readonly string[];
 
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /**
  * Go's `strconv.Quote` (what `%q` prints) for the strings we meet: backslash escapes for
  * quotes, backslashes and control characters, printable Unicode kept as is.
  */
 export function goQuote(s: string): string {
+  // Names are almost always plain ASCII: skip the per-character walk (it shows in RBAC reasons).
+  if (PLAIN.test(s)) return `"${s}"`;
   let out = '"';
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;

@@ -28,6 +28,11 @@ export interface CompiledBinding {
   readonly rules: readonly CompiledRule[];
   /** kube's resolution error text, e.g. `clusterrole.rbac.authorization.k8s.io "x" not found`. */
   readonly error: string | undefined;
+  /**
+   * Allow reasons by subject index, filled on first use: the text depends only on the binding
+   * and subject, and building it (Go quoting) cost more than the decision itself.
+   */
+  readonly reasons: (string | undefined)[];
 }
 
 /** One binding reachable through one key, with the first of its subjects that the key satisfies. */
@@ -93,6 +98,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       roleRef: b.roleRef,
       subjects: b.subjects,
       ...resolve(b.roleRef, ''),
+      reasons: [],
     };
     bindings.push(binding);
     cluster.add(binding, '');
@@ -107,6 +113,7 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
       roleRef: b.roleRef,
       subjects: b.subjects,
       ...resolve(b.roleRef, b.namespace),
+      reasons: [],
     };
     bindings.push(binding);
     let builder = namespaces.get(b.namespace);
@@ -175,6 +182,11 @@ function push(map: Map<string, IndexEntry[]>, key: string, entry: IndexEntry): v
     return;
   }
   if (list[list.length - 1]!.binding !== entry.binding) list.push(entry);
+}
+
+/** The RBAC allow reason for a binding reached through one of its subjects. */
+export function allowReason(binding: CompiledBinding, subjectIndex: number): string {
+  return (binding.reasons[subjectIndex] ??= `RBAC: allowed by ${describeGrant(binding, subjectIndex)}`);
 }
 
 /** The text kube's binding describers print: `ClusterRoleBinding "crb" of ClusterRole "r" to User "u"`. */

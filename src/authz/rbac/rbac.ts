@@ -1,6 +1,6 @@
 import { aggregateMessage } from '../../errors.js';
 import type { Attributes, Authorizer, AuthzResult } from '../authorizer.js';
-import { describeGrant, type CompiledPolicy, type IndexEntry, type SubjectIndex } from './compile.js';
+import { allowReason, type CompiledPolicy, type IndexEntry, type SubjectIndex } from './compile.js';
 import { ruleAllows, ruleRequest, type RuleRequest } from './rule.js';
 
 /**
@@ -102,7 +102,7 @@ function visit(entry: IndexEntry, subjectIndex: number, req: RuleRequest, errors
   }
   for (const rule of binding.rules) {
     if (ruleAllows(req, rule)) {
-      return { decision: 'allow', reason: `RBAC: allowed by ${describeGrant(binding, subjectIndex)}` };
+      return { decision: 'allow', reason: allowReason(binding, subjectIndex) };
     }
   }
   return undefined;
