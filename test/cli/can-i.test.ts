@@ -46,6 +46,13 @@ describe('tokenwarden can-i', () => {
     expect((await run(canI, ['get', 'pods', '--as', 'system:serviceaccount:monitoring:prom', '--as-group', 'x', ...P])).code).toBe(1);
   });
 
+  it('asks about groups alone literally when --as is not given', async () => {
+    expect(await run(canI, ['list', 'secrets', '--as-group', 'manager', ...P])).toMatchObject({
+      code: 0,
+      stdout: 'yes\nRBAC: allowed by ClusterRoleBinding "read-secrets-global" of ClusterRole "secret-reader" to Group "manager"\n',
+    });
+  });
+
   it('allows system:masters before RBAC, with no reason line', async () => {
     expect(await run(canI, ['delete', 'nodes', '--as', 'root', '--as-group', 'system:masters', ...P])).toMatchObject({ code: 0, stdout: 'yes\n' });
   });
@@ -53,7 +60,7 @@ describe('tokenwarden can-i', () => {
   it('refuses bad usage with a UsageError naming the flag or file', async () => {
     await expect(run(canI, ['get', 'pods', '--as', 'u', '--bogus', ...P])).rejects.toThrow(/--bogus/);
     await expect(run(canI, ['get', 'pods', '--as', 'u'])).rejects.toThrow('--policy is required');
-    await expect(run(canI, ['get', 'pods', ...P])).rejects.toThrow('--as is required');
+    await expect(run(canI, ['get', 'pods', ...P])).rejects.toThrow('--as or --as-group is required');
     await expect(run(canI, ['get', '--as', 'u', ...P])).rejects.toBeInstanceOf(UsageError);
     await expect(run(canI, ['get', 'pods', '--as', 'u', '--policy', '/nonexistent.yaml'])).rejects.toThrow('--policy: /nonexistent.yaml: cannot read policy file (ENOENT)');
     await expect(run(canI, ['get', '/healthz', 'name', '--as', 'u', ...P])).rejects.toThrow('NAME is not allowed with a non-resource URL');

@@ -30,13 +30,18 @@ export const canI: Command = async (argv) => {
     subresource: { type: 'string' },
   });
   if (positionals.length < 2 || positionals.length > 3) {
-    throw new UsageError('usage: tokenwarden can-i VERB RESOURCE [NAME] --as USER [--as-group G ...] [-n NS] --policy FILE ...');
+    throw new UsageError('usage: tokenwarden can-i VERB RESOURCE [NAME] [--as USER] [--as-group G ...] [-n NS] [--subresource S] --policy FILE ...');
   }
   const [verb, resourceArg, name = ''] = positionals as [string, string, string?];
   const target = parseResourceArg(resourceArg, name, stringOpt(values.subresource));
-  const as = stringOpt(values.as);
-  if (as === undefined || as === '') throw new UsageError('--as is required: offline there is no current user to ask for');
-  const user = impersonatedUser(as, stringList(values['as-group']));
+  const as = stringOpt(values.as) ?? '';
+  const asGroups = stringList(values['as-group']);
+  if (as === '' && asGroups.length === 0) {
+    throw new UsageError('--as or --as-group is required: offline there is no current user to ask for');
+  }
+  // Groups alone are asked about literally, as a SubjectAccessReview with only groups would be;
+  // with --as the user is built as kube's impersonation builds it.
+  const user: UserInfo = as === '' ? { username: '', groups: asGroups } : impersonatedUser(as, asGroups);
   const namespace = values['all-namespaces'] === true ? '' : (stringOpt(values.namespace) ?? '');
   const policy = await loadPolicyOption(values.policy);
 
