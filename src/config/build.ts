@@ -9,6 +9,7 @@ import { FileKeySource } from '../keys/file.js';
 import type { KeySource } from '../keys/key-source.js';
 import type { HealthCheck } from '../http/ops.js';
 import type { ResolvedConfig } from './load.js';
+import { buildIssuerKeySources, keySourceCheck } from './build-sources.js';
 
 export interface TokenChain {
   /** The full chain for reviews: cache → group adder → union of authenticators. */
@@ -17,6 +18,8 @@ export interface TokenChain {
   readonly uncached: TokenAuthenticator;
   readonly keySources: readonly KeySource[];
   readonly readiness: () => HealthCheck[];
+  /** Resolves once every remote key source has loaded (or the time is up); true when all have. */
+  whenReady(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 
@@ -45,10 +48,17 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
       ...(options.logger ? { logger: options.logger } : {}),
     });
     sources.push(fileKeys);
-    // As kube: every key file verifies tokens of every configured issuer.
-    for (const iss of config.serviceAccountIssuers) if (!issuers.has(iss)) issuers.set(iss, fileKeys);
   }
   for (const s of options.issuerKeys?.values() ?? []) if (!sources.includes(s)) sources.push(s);
+  // Each issuer gets its own keys: key files for all (as kube), plus its JWKS/discovery sources.
+  const perIssuer = buildIssuerKeySources(config, {
+    clock: options.clock,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(fileKeys ? { fileKeys } : {}),
+    existing: issuers,
+  });
+  for (const [iss, s] of perIssuer.issuers) issuers.set(iss, s);
+  sources.push(...perIssuer.remote);
 
   const serviceAccounts = new ServiceAccountAuthenticator({
     issuers,
@@ -71,14 +81,11 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
     uncached,
     keySources: sources,
     readiness: () =>
-      sources.map((s, i) => {
-        const h = s.health();
-        const name = `service-account-keys-${i}`;
-        if (!h.ready) return { name, ok: false, note: 'keys not loaded' };
-        return h.lastError
-          ? { name, ok: true, note: 'last reload failed, serving the last good keys' }
-          : { name, ok: true };
-      }),
+      sources.map((s, i) => keySourceCheck(`service-account-keys-${i}`, s.health(), options.clock.now())),
+    whenReady: async (timeoutMs) => {
+      const results = await Promise.all(perIssuer.remote.map((r) => r.whenReady(timeoutMs)));
+      return results.every(Boolean);
+    },
     close() {
       for (const u of unsubscribe) u();
       for (const s of sources) s.close();

@@ -30,6 +30,43 @@ export interface ResolvedConfig {
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** `--service-account-jwks-uri`s; `issuer` unset means the URL serves every SA issuer. */
+  readonly serviceAccountJwksUris: readonly IssuerBound[];
+  readonly serviceAccountIssuerDiscovery: boolean;
+  readonly serviceAccountJwksCaFiles: readonly IssuerBound[];
+  readonly serviceAccountJwksTokenFiles: readonly IssuerBound[];
+  readonly authenticationConfigFile?: string;
+  readonly tokenAuthFile?: string;
+  readonly requestHeader?: RequestHeaderSettings;
+}
+
+/** A value given as `ISSUER=VALUE` (bound to one issuer) or `VALUE` (every issuer). */
+export interface IssuerBound {
+  readonly issuer?: string;
+  readonly value: string;
+}
+
+export interface RequestHeaderSettings {
+  readonly clientCaFile: string;
+  readonly allowedNames: readonly string[];
+  readonly usernameHeaders: readonly string[];
+  readonly uidHeaders: readonly string[];
+  readonly groupHeaders: readonly string[];
+  readonly extraHeaderPrefixes: readonly string[];
+}
+
+/**
+ * `ISSUER=VALUE` binds VALUE to a configured issuer (the longest issuer that prefixes the
+ * value followed by `=`); anything else is a value for every issuer. URLs may hold `=`
+ * in their query, so only a configured issuer's name counts as a prefix.
+ */
+function issuerBound(values: readonly string[], issuers: readonly string[], where: string): IssuerBound[] {
+  return values.map((v) => {
+    const issuer = issuers.filter((i) => v.startsWith(`${i}=`)).sort((a, b) => b.length - a.length)[0];
+    const value = issuer === undefined ? v : v.slice(issuer.length + 1);
+    if (value === '') throw invalid(`${where}: empty value`);
+    return issuer === undefined ? { value } : { issuer, value };
+  });
 }
 
 const invalid = (message: string): TokenwardenError => new TokenwardenError('ERR_CONFIG_INVALID', message);
@@ -183,6 +220,41 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
   const maxRequestBytes = get('max-request-bytes', 131072);
   if (maxRequestBytes < 1024) throw invalid(`${origin('max-request-bytes')}: must be at least 1024`);
 
+  const jwksUris = issuerBound(
+    get<string[]>('service-account-jwks-uri', []),
+    issuers,
+    origin('service-account-jwks-uri'),
+  );
+  for (const u of jwksUris) {
+    if (!URL.canParse(u.value) || new URL(u.value).protocol !== 'https:') {
+      throw invalid(`${origin('service-account-jwks-uri')}: "${u.value}" is not an https URL`);
+    }
+  }
+  const jwksCaFiles = issuerBound(
+    get<string[]>('service-account-jwks-ca-file', []),
+    issuers,
+    origin('service-account-jwks-ca-file'),
+  );
+  const jwksTokenFiles = issuerBound(
+    get<string[]>('service-account-jwks-token-file', []),
+    issuers,
+    origin('service-account-jwks-token-file'),
+  );
+  for (const f of jwksCaFiles) checkReadable(f.value, origin('service-account-jwks-ca-file'));
+  for (const f of jwksTokenFiles) checkReadable(f.value, origin('service-account-jwks-token-file'));
+  const requestHeaderCa = get<string | undefined>('requestheader-client-ca-file', undefined);
+  const requestHeader: RequestHeaderSettings | undefined =
+    requestHeaderCa === undefined
+      ? undefined
+      : {
+          clientCaFile: requestHeaderCa,
+          allowedNames: get<string[]>('requestheader-allowed-names', []),
+          usernameHeaders: get<string[]>('requestheader-username-headers', []),
+          uidHeaders: get<string[]>('requestheader-uid-headers', []),
+          groupHeaders: get<string[]>('requestheader-group-headers', []),
+          extraHeaderPrefixes: get<string[]>('requestheader-extra-headers-prefix', []),
+        };
+
   const config: ResolvedConfig = {
     command,
     positionals: parsed.positionals,
@@ -203,13 +275,30 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     shutdownDelayMs: get('shutdown-delay-duration', 0),
     shutdownTimeoutMs: get('shutdown-timeout', 30_000),
     logLevel: get('log-level', 'info'),
+    serviceAccountJwksUris: jwksUris,
+    serviceAccountIssuerDiscovery: get('service-account-issuer-discovery', false),
+    serviceAccountJwksCaFiles: jwksCaFiles,
+    serviceAccountJwksTokenFiles: jwksTokenFiles,
+    ...(values.has('authentication-config')
+      ? { authenticationConfigFile: values.get('authentication-config') as string }
+      : {}),
+    ...(values.has('token-auth-file') ? { tokenAuthFile: values.get('token-auth-file') as string } : {}),
+    ...(requestHeader ? { requestHeader } : {}),
   };
   return Object.freeze(config);
 }
 
 /** Checks that make sense only for commands that verify tokens. */
 export function requireTokenSettings(config: ResolvedConfig): void {
-  if (config.serviceAccountIssuers.length === 0) throw invalid('--service-account-issuer is a required flag');
-  if (config.serviceAccountKeyFiles.length === 0)
-    throw invalid('--service-account-key-file is a required flag');
+  const saKeys =
+    config.serviceAccountKeyFiles.length > 0 ||
+    config.serviceAccountJwksUris.length > 0 ||
+    config.serviceAccountIssuerDiscovery;
+  const otherSources = config.authenticationConfigFile !== undefined || config.tokenAuthFile !== undefined;
+  // Service-account settings are required unless another identity source stands alone.
+  if (!otherSources || saKeys || config.serviceAccountIssuers.length > 0) {
+    if (config.serviceAccountIssuers.length === 0)
+      throw invalid('--service-account-issuer is a required flag');
+    if (!saKeys) throw invalid('--service-account-key-file is a required flag');
+  }
 }

@@ -41,6 +41,10 @@ export interface KeySourceHealth {
   /** Loads that succeeded and that failed since start; scraped into the metrics. */
   readonly loads: number;
   readonly loadFailures: number;
+  /** Remote sources: why the last load failed, in a fixed vocabulary (timeout, status, too-large, ...). */
+  readonly lastFailureReason?: string;
+  /** Remote sources: failed loads since start by reason, for the metrics. */
+  readonly failuresByReason?: Readonly<Record<string, number>>;
 }
 
 /**

@@ -103,6 +103,24 @@ export class Metrics {
         'Time of the last successful load.',
         (h) => (h.lastSuccess === undefined ? undefined : h.lastSuccess / 1000),
       );
+      perSource(
+        'tokenwarden_key_source_last_success_age_seconds',
+        'Age of the keys being served: time since the last successful load (grows while a remote source fails).',
+        (h) => (h.lastSuccess === undefined ? undefined : Math.max(0, (Date.now() - h.lastSuccess) / 1000)),
+      );
+      new Gauge({
+        name: 'tokenwarden_key_source_fetch_failures',
+        help: 'Failed remote key fetches per source and reason (timeout, status, redirect, too-large, invalid-document, ...).',
+        labelNames: ['source', 'reason'],
+        registers: [this.registry],
+        collect(this: Gauge<'source' | 'reason'>) {
+          this.reset();
+          for (const h of keySources()) {
+            for (const [reason, n] of Object.entries(h.failuresByReason ?? {}))
+              this.set({ source: h.name, reason }, n);
+          }
+        },
+      });
     }
   }
 

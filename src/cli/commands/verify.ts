@@ -34,6 +34,8 @@ export const verify: Command = async (argv) => {
   if (token === '') throw new UsageError('verify: the token is empty');
 
   const chain = buildTokenChain(config, { clock: systemClock, watch: false });
+  // Remote key sources (JWKS, discovery) load in the background; give them one fetch deadline.
+  await chain.whenReady(10_000);
   const audiences = config.audiences.length > 0 ? config.audiences : config.apiAudiences;
   const result = await chain.uncached.authenticateToken(token, audiences);
   chain.close();

@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { TokenwardenError } from '../errors.js';
+import { createDiscoveryKeySource } from '../keys/discovery.js';
+import { createJwksKeySource, type RemoteKeySource } from '../keys/jwks.js';
+import type { KeySource, KeySourceHealth } from '../keys/key-source.js';
+import { MergedKeySource } from '../keys/merged.js';
+import type { HealthCheck } from '../http/ops.js';
+import type { IssuerBound, ResolvedConfig } from './load.js';
+
+export interface IssuerSources {
+  /** Each SA issuer → the keys that verify its tokens, and nothing else (B7). */
+  readonly issuers: Map<string, KeySource>;
+  /** The remote sources made here, for readiness, metrics and close. */
+  readonly remote: readonly RemoteKeySource[];
+}
+
+function pickFor(bound: readonly IssuerBound[], issuer: string): string | undefined {
+  return (bound.find((b) => b.issuer === issuer) ?? bound.find((b) => b.issuer === undefined))?.value;
+}
+
+function readCa(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TokenwardenError(
+      'ERR_CONFIG_INVALID',
+      `--service-account-jwks-ca-file: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+}
+
+/**
+ * Per-issuer key sources: the key files serve every SA issuer (as kube-apiserver's
+ * `--service-account-key-file`s do); a `--service-account-jwks-uri` serves the issuer it
+ * is bound to (`ISSUER=URL`) or every issuer; `--service-account-issuer-discovery` gives
+ * each issuer its own discovery source. A token of issuer A is verified only with A's.
+ */
+export function buildIssuerKeySources(
+  config: ResolvedConfig,
+  options: { clock: Clock; logger?: Logger; fileKeys?: KeySource; existing?: ReadonlyMap<string, KeySource> },
+): IssuerSources {
+  const remote: RemoteKeySource[] = [];
+  const shared: KeySource[] = options.fileKeys ? [options.fileKeys] : [];
+  const perIssuer = new Map<string, KeySource[]>();
+  const add = (iss: string, s: KeySource): void => {
+    const list = perIssuer.get(iss) ?? [];
+    list.push(s);
+    perIssuer.set(iss, list);
+  };
+  const common = {
+    clock: options.clock,
+    ...(options.logger ? { logger: options.logger } : {}),
+  };
+  for (const u of config.serviceAccountJwksUris) {
+    const caIssuer = u.issuer ?? config.serviceAccountIssuers[0] ?? '';
+    const ca = readCa(pickFor(config.serviceAccountJwksCaFiles, caIssuer));
+    const tokenFile = pickFor(config.serviceAccountJwksTokenFiles, caIssuer);
+    const source = createJwksKeySource({
+      url: u.value,
+      ...common,
+      ...(ca === undefined ? {} : { ca }),
+      ...(tokenFile === undefined ? {} : { bearerTokenFile: tokenFile }),
+    });
+    remote.push(source);
+    if (u.issuer === undefined) shared.push(source);
+    else add(u.issuer, source);
+  }
+  if (config.serviceAccountIssuerDiscovery) {
+    for (const iss of config.serviceAccountIssuers) {
+      const ca = readCa(pickFor(config.serviceAccountJwksCaFiles, iss));
+      const tokenFile = pickFor(config.serviceAccountJwksTokenFiles, iss);
+      const source = createDiscoveryKeySource({
+        issuer: iss,
+        ...common,
+        ...(ca === undefined ? {} : { ca }),
+        ...(tokenFile === undefined ? {} : { bearerTokenFile: tokenFile }),
+      });
+      remote.push(source);
+      add(iss, source);
+    }
+  }
+  const issuers = new Map<string, KeySource>(options.existing ?? []);
+  for (const iss of config.serviceAccountIssuers) {
+    if (issuers.has(iss)) continue;
+    const members = [...shared, ...(perIssuer.get(iss) ?? [])];
+    if (members.length === 1) issuers.set(iss, members[0]!);
+    else if (members.length > 1) issuers.set(iss, new MergedKeySource(`issuer:${iss}`, members));
+  }
+  return { issuers, remote };
+}
+
+/**
+ * A readiness line for one key source: not ready until it has loaded once; afterwards a
+ * failed refresh keeps it ready (the last good keys serve) and says how old they are.
+ * Notes are fixed words and numbers: never a URL, a path or a key (security.md §3.16).
+ */
+export function keySourceCheck(name: string, h: KeySourceHealth, nowMs: number): HealthCheck {
+  if (!h.ready)
+    return {
+      name,
+      ok: false,
+      note: h.lastFailureReason ? `keys not loaded (${h.lastFailureReason})` : 'keys not loaded',
+    };
+  if (h.lastError === undefined) return { name, ok: true };
+  const age =
+    h.lastSuccess === undefined ? undefined : Math.max(0, Math.round((nowMs - h.lastSuccess) / 1000));
+  const why = h.lastFailureReason ? `${h.lastFailureReason}; ` : '';
+  return {
+    name,
+    ok: true,
+    note: `last reload failed (${why}serving the last good keys${age === undefined ? '' : `, ${age}s old`})`,
+  };
+}

@@ -1,0 +1,111 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { FetchError, fetchDocument, type FetchOptions } from './fetch.js';
+import { loadJwks, RemoteKeySource, sourceNameForUrl, type RemoteLoad, type RemoteTiming } from './jwks.js';
+
+/** A discovery document is small; this bounds what a hostile one costs. */
+const MAX_DISCOVERY_BYTES = 64 * 1024;
+
+export interface DiscoverySourceOptions
+  extends RemoteTiming, Pick<FetchOptions, 'ca' | 'bearerTokenFile' | 'allowInsecureHttp'> {
+  /** The issuer exactly as configured; the document's `issuer` must equal it byte for byte. */
+  readonly issuer: string;
+  /**
+   * Where the discovery document lives, when not at `issuer + /.well-known/openid-configuration`
+   * (AuthenticationConfiguration's `discoveryURL`, used as given).
+   */
+  readonly discoveryUrl?: string;
+  readonly name?: string;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly autoStart?: boolean;
+  readonly random?: () => number;
+}
+
+/** OIDC Discovery 1.0 §4: the issuer without a trailing slash, then the well-known path. */
+export function discoveryUrlFor(issuer: string): string {
+  return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+}
+
+/**
+ * Reads a discovery document and returns its `jwks_uri`, checking what OIDC Discovery
+ * §4.3 and security.md §3.11 ask: `issuer` equals the configured issuer exactly (no slash,
+ * case or scheme normalisation), and `jwks_uri` is https (unless plain HTTP was allowed).
+ */
+export function parseDiscoveryDocument(text: string, issuer: string, allowInsecureHttp = false): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // Never the parser's message: V8 quotes the input.
+    throw new FetchError('invalid-document', 'the discovery document is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new FetchError('invalid-document', 'the discovery document is not a JSON object');
+  }
+  const doc = value as Record<string, unknown>;
+  const docIssuer = Object.hasOwn(doc, 'issuer') ? doc.issuer : undefined;
+  if (typeof docIssuer !== 'string')
+    throw new FetchError('invalid-document', 'the discovery document has no issuer');
+  if (docIssuer !== issuer) {
+    throw new FetchError(
+      'invalid-document',
+      'the discovery document names another issuer than the one configured',
+    );
+  }
+  const jwksUri = Object.hasOwn(doc, 'jwks_uri') ? doc.jwks_uri : undefined;
+  if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) {
+    throw new FetchError('invalid-document', 'the discovery document has no valid jwks_uri');
+  }
+  const protocol = new URL(jwksUri).protocol;
+  if (protocol !== 'https:' && !(allowInsecureHttp && protocol === 'http:')) {
+    throw new FetchError('invalid-document', 'the jwks_uri of the discovery document is not https');
+  }
+  return jwksUri;
+}
+
+/**
+ * Keys found through OIDC discovery: issuer → discovery document → `jwks_uri` → JWKS.
+ * The jwks_uri is remembered and discovery runs again only after a failed load, so a
+ * healthy issuer costs one request per refresh. The same CA and bearer token serve both
+ * requests (kube-apiserver's own `/openid/v1/jwks` needs the token unless anonymous
+ * access is granted).
+ */
+export function createDiscoveryKeySource(options: DiscoverySourceOptions): RemoteKeySource {
+  const url = options.discoveryUrl ?? discoveryUrlFor(options.issuer);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const fetchOptions = {
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.bearerTokenFile === undefined ? {} : { bearerTokenFile: options.bearerTokenFile }),
+    ...(options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
+  };
+  let jwksUri: string | undefined;
+  const load = async (signal: AbortSignal): Promise<RemoteLoad> => {
+    const deadline = Date.now() + timeoutMs;
+    if (jwksUri === undefined) {
+      const doc = await fetchDocument(url, {
+        ...fetchOptions,
+        timeoutMs,
+        maxBytes: MAX_DISCOVERY_BYTES,
+        signal,
+      });
+      jwksUri = parseDiscoveryDocument(doc.body, options.issuer, options.allowInsecureHttp);
+    }
+    try {
+      // One deadline covers both requests.
+      return await loadJwks(
+        jwksUri,
+        { ...fetchOptions, timeoutMs: Math.max(1, deadline - Date.now()) },
+        signal,
+      );
+    } catch (err) {
+      jwksUri = undefined;
+      throw err;
+    }
+  };
+  return new RemoteKeySource({
+    ...options,
+    name: options.name ?? sourceNameForUrl('discovery', options.issuer),
+    load,
+  });
+}
