@@ -24,8 +24,14 @@ export function signJwt(
   claims: Record<string, unknown>,
   privateKey: KeyObject,
 ): string {
-  const alg = header.alg as Algorithm;
-  const input = `${b64(header)}.${b64(claims)}`;
+  return signCompact(header.alg as Algorithm, `${b64(header)}.${b64(claims)}`, privateKey);
+}
+
+/**
+ * Appends the `alg` signature to an already encoded `header.payload`; tests use it to
+ * sign segments JSON.stringify cannot produce (duplicate members, odd spacing).
+ */
+export function signCompact(alg: Algorithm, input: string, privateKey: KeyObject): string {
   const hash = HASH[alg];
   if (!hash) throw new TypeError(`signJwt cannot sign ${String(alg)}`);
   const signature = alg.startsWith('PS')

@@ -1,0 +1,218 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { failure, fromFunction, NO_OPINION, type AuthnResult } from '../../src/authn/authenticator.js';
+import { cachedAuthenticator, type CacheOptions } from '../../src/authn/cached.js';
+import { manualClock } from '../../src/clock.js';
+import { TokenwardenError, type ErrorCode } from '../../src/errors.js';
+import { NOW_MS } from '../helpers/tokens.js';
+
+/** The answer an inner authenticator gives for a pair, naming the pair so a mix-up shows. */
+function answerFor(token: string, audiences: readonly string[], expiresAt?: number): AuthnResult {
+  return {
+    outcome: 'authenticated',
+    user: { username: JSON.stringify([token, audiences]), groups: [] },
+    audiences: [...audiences],
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  };
+}
+
+/** An inner authenticator that counts its calls; `answer` decides per call. */
+function counting(
+  answer: (token: string, audiences: readonly string[]) => AuthnResult | Promise<AuthnResult>,
+) {
+  const calls: [string, readonly string[]][] = [];
+  const inner = fromFunction((token, audiences) => {
+    calls.push([token, audiences]);
+    return answer(token, audiences);
+  });
+  return { inner, calls };
+}
+
+function setup(
+  answer: (token: string, audiences: readonly string[]) => AuthnResult | Promise<AuthnResult>,
+  options: Partial<CacheOptions> = {},
+) {
+  const clock = manualClock(NOW_MS);
+  const { inner, calls } = counting(answer);
+  const cache = cachedAuthenticator(inner, {
+    ttlMs: 120_000,
+    negativeTtlMs: 10_000,
+    max: 100,
+    clock,
+    ...options,
+  });
+  return { cache, calls, clock };
+}
+
+const error = (code: ErrorCode, message = 'nope') => failure(new TokenwardenError(code, message));
+
+describe('cachedAuthenticator', () => {
+  it('answers a repeated (token, audiences) pair from the cache', async () => {
+    const { cache, calls } = setup((t, a) => answerFor(t, a));
+    const first = await cache.authenticateToken('t', ['api']);
+    expect(await cache.authenticateToken('t', ['api'])).toEqual(first);
+    expect(calls).toHaveLength(1);
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, size: 1 });
+  });
+
+  it('never answers one (token, audiences) pair with the result of another (property)', async () => {
+    // A tiny alphabet of delimiter-like characters makes naive key concatenation collide.
+    const text = fc.string({ unit: fc.constantFrom('a', '|', ':', '1', '2', ',', '\u0000'), maxLength: 6 });
+    const pair = fc.tuple(text, fc.array(text, { maxLength: 3 }));
+    await fc.assert(
+      fc.asyncProperty(fc.array(pair, { minLength: 2, maxLength: 12 }), async (pairs) => {
+        const { cache } = setup((t, a) => answerFor(t, a));
+        for (const [token, audiences] of [...pairs, ...pairs]) {
+          const r = await cache.authenticateToken(token, audiences);
+          expect(r.outcome === 'authenticated' && r.user.username).toBe(JSON.stringify([token, audiences]));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keys on each audience separately, in order', async () => {
+    const { cache, calls } = setup((t, a) => answerFor(t, a));
+    for (const auds of [['a', 'b'], ['b', 'a'], ['ab'], ['a'], [], ['a', 'b']])
+      await cache.authenticateToken('t', auds);
+    expect(calls).toHaveLength(5);
+  });
+
+  it('never keeps a positive result past the token exp, even with a longer TTL', async () => {
+    const exp = NOW_MS / 1000 + 30;
+    const { cache, calls, clock } = setup((t, a) => answerFor(t, a, exp));
+    await cache.authenticateToken('t', []);
+    clock.set(exp * 1000 - 1);
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(1);
+    clock.set(exp * 1000 + 1);
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does not cache a success whose exp has already passed (inside the leeway)', async () => {
+    const { cache, calls } = setup((t, a) => answerFor(t, a, NOW_MS / 1000 - 30));
+    await cache.authenticateToken('t', []);
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(2);
+    expect(cache.stats().size).toBe(0);
+  });
+
+  it('keeps a positive result no longer than the cache TTL', async () => {
+    const { cache, calls, clock } = setup((t, a) => answerFor(t, a, NOW_MS / 1000 + 3600), {
+      ttlMs: 120_000,
+    });
+    await cache.authenticateToken('t', []);
+    clock.advance(120_000);
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(1);
+    clock.advance(1);
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('keeps a rejection for the negative TTL only', async () => {
+    const { cache, calls, clock } = setup(() => error('ERR_TOKEN_EXPIRED'), { negativeTtlMs: 10_000 });
+    await cache.authenticateToken('t', []);
+    clock.advance(10_000);
+    expect(await cache.authenticateToken('t', [])).toEqual(error('ERR_TOKEN_EXPIRED'));
+    expect(calls).toHaveLength(1);
+    expect(cache.stats().negativeSize).toBe(1);
+    clock.advance(1);
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('keeps no rejection when the negative TTL is 0', async () => {
+    const { cache, calls } = setup(() => NO_OPINION, { negativeTtlMs: 0 });
+    await cache.authenticateToken('t', []);
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(2);
+  });
+
+  it.each(['ERR_KEYS_UNAVAILABLE', 'ERR_INTERNAL'] as const)(
+    'never caches the transient error %s',
+    async (code) => {
+      const { cache, calls } = setup(() => error(code));
+      await cache.authenticateToken('t', []);
+      await cache.authenticateToken('t', []);
+      expect(calls).toHaveLength(2);
+      expect(cache.stats()).toMatchObject({ size: 0, negativeSize: 0 });
+    },
+  );
+
+  it('turns an inner exception into an uncached internal error', async () => {
+    const { cache, calls } = setup(() => {
+      throw new Error('bug');
+    });
+    const r = await cache.authenticateToken('t', []);
+    expect(r.outcome === 'error' && r.error.code).toBe('ERR_INTERNAL');
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('verifies concurrent identical lookups once', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const { cache, calls } = setup(async (t, a) => {
+      await gate;
+      return answerFor(t, a);
+    });
+    const pending = Array.from({ length: 5 }, () => cache.authenticateToken('t', ['api']));
+    const other = cache.authenticateToken('t', ['other']);
+    release();
+    const results = await Promise.all(pending);
+    await other;
+    expect(calls).toEqual([
+      ['t', ['api']],
+      ['t', ['other']],
+    ]);
+    for (const r of results) expect(r).toEqual(answerFor('t', ['api']));
+  });
+
+  it('forgets everything on clear(), as on a key change', async () => {
+    const { cache, calls } = setup((t, a) => answerFor(t, a));
+    await cache.authenticateToken('t', []);
+    cache.clear();
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('does not store the answer of a lookup that was in flight during clear()', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let first = true;
+    const { cache, calls } = setup(async (t, a) => {
+      if (first) {
+        first = false;
+        await gate;
+      }
+      return answerFor(t, a);
+    });
+    const stale = cache.authenticateToken('t', []);
+    cache.clear();
+    release();
+    await stale;
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(2);
+  });
+
+  it('lets no flood of rejections evict valid results (R15)', async () => {
+    const { cache, calls } = setup(
+      (t, a) => (t === 'good' ? answerFor(t, a) : error('ERR_TOKEN_SIGNATURE')),
+      { max: 10 },
+    );
+    await cache.authenticateToken('good', []);
+    for (let i = 0; i < 200; i++) await cache.authenticateToken(`bad-${i}`, []);
+    await cache.authenticateToken('good', []);
+    expect(calls.filter(([t]) => t === 'good')).toHaveLength(1);
+    expect(cache.stats().negativeSize).toBe(1);
+  });
+
+  it('bounds the positive cache by its size', async () => {
+    const { cache, calls } = setup((t, a) => answerFor(t, a), { max: 2 });
+    for (const t of ['a', 'b', 'c', 'a']) await cache.authenticateToken(t, []);
+    expect(cache.stats().size).toBe(2);
+    expect(calls.map(([t]) => t)).toEqual(['a', 'b', 'c', 'a']);
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { failure, fromFunction, type AuthnResult } from '../../src/authn/authenticator.js';
+import { withAuthenticatedGroup } from '../../src/authn/group-adder.js';
+import { TokenwardenError } from '../../src/errors.js';
+
+const success = (username: string, groups: string[]): AuthnResult => ({
+  outcome: 'authenticated',
+  user: { username, groups },
+  audiences: ['api'],
+});
+const run = (r: AuthnResult) => withAuthenticatedGroup(fromFunction(() => r)).authenticateToken('t', []);
+const groups = (r: AuthnResult) => (r.outcome === 'authenticated' ? r.user.groups : undefined);
+
+describe('withAuthenticatedGroup', () => {
+  it('appends system:authenticated, on a copy', async () => {
+    const inner = success('system:serviceaccount:ns1:app', [
+      'system:serviceaccounts',
+      'system:serviceaccounts:ns1',
+    ]);
+    expect(groups(await run(inner))).toEqual([
+      'system:serviceaccounts',
+      'system:serviceaccounts:ns1',
+      'system:authenticated',
+    ]);
+    expect(groups(inner)).toHaveLength(2);
+  });
+
+  it.each([
+    ['anonymous', success('system:anonymous', ['system:unauthenticated'])],
+    ['already authenticated', success('u', ['system:authenticated', 'g'])],
+    ['unauthenticated', success('u', ['system:unauthenticated'])],
+  ])('leaves a user that is %s as it is', async (_name, r) => {
+    expect(await run(r)).toBe(r);
+  });
+
+  it('passes failures through', async () => {
+    const f = failure(new TokenwardenError('ERR_TOKEN_EXPIRED', 'x'));
+    expect(await run(f)).toBe(f);
+  });
+});

@@ -1,0 +1,467 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeBase64url,
+  gateToken,
+  MAX_TOKEN_LENGTH,
+  type GateResult,
+} from '../../../src/authn/jwt/gate.js';
+import { rsaKey } from '../../helpers/keys.js';
+import {
+  b64url,
+  boundClaims,
+  headerJson,
+  ISSUER,
+  jsonWithRaw,
+  LEGACY_ISS,
+  legacyClaims,
+  mintToken,
+  rawToken,
+  segments,
+  type Claims,
+} from '../../helpers/tokens.js';
+
+const isOurs = (iss: string) => iss === ISSUER || iss === LEGACY_ISS;
+const gate = (token: string) => gateToken(token, isOurs);
+
+/** Passed the gate: the token would go on to key selection. */
+function passed(result: GateResult) {
+  if (result.kind !== 'token')
+    throw new Error(`expected the token to pass the gate, got ${JSON.stringify(result)}`);
+  return result.token;
+}
+
+/** Refused as a token of one of our issuers: `invalid bearer token` with a coded detail. */
+function expectRejected(result: GateResult, detail?: RegExp): void {
+  expect(result.kind).toBe('rejected');
+  if (result.kind !== 'rejected') return;
+  expect(result.error.code).toBe('ERR_TOKEN_MALFORMED');
+  expect(result.error.message).toBe('invalid bearer token');
+  if (detail) expect(result.error.detail).toMatch(detail);
+}
+
+/** Not a token at all, or not one we may judge: no key is ever touched. */
+function expectRefused(result: GateResult): void {
+  expect(result.kind).not.toBe('token');
+}
+
+/** A token from a header object and claims given as raw JSON text. */
+const withPayload = (payload: string, header = headerJson()) => rawToken(header, payload);
+const withHeader = (header: Record<string, unknown> | string) =>
+  rawToken(typeof header === 'string' ? header : JSON.stringify(header), JSON.stringify(boundClaims()));
+/** Replaces segment `i` (0 header, 1 payload, 2 signature) of a valid token. */
+function replaceSegment(token: string, i: number, value: string): string {
+  const parts = segments(token);
+  parts[i] = value;
+  return parts.join('.');
+}
+
+/** Flips the unused low bits of the last character: Node decodes the same bytes, RFC 4648 §3.5 says no. */
+function withTrailingBits(segment: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  if (segment.length % 4 === 0) throw new Error('segment has no unused bits');
+  const last = alphabet.indexOf(segment.at(-1)!);
+  return segment.slice(0, -1) + alphabet[last | 1];
+}
+
+/** Appends alphabet characters until the length is 4n+1, which no byte string encodes to. */
+function lengthen4nPlus1(segment: string): string {
+  let s = segment;
+  while (s.length % 4 !== 1) s += 'A';
+  return s;
+}
+
+/** Claims whose payload segment length is not a multiple of four, so it has unused bits. */
+function claimsWithUnusedBits(): Claims {
+  for (let pad = 0; pad < 3; pad++) {
+    const claims = boundClaims({ pad: 'x'.repeat(pad) });
+    if (b64url(JSON.stringify(claims)).length % 4 !== 0) return claims;
+  }
+  throw new Error('unreachable');
+}
+
+describe('gateToken', () => {
+  it('passes a kube-style token and exposes what the signature covers', () => {
+    const token = mintToken();
+    const t = passed(gate(token));
+    const [h, p, s] = segments(token);
+    expect(t).toMatchObject({
+      alg: 'RS256',
+      kid: rsaKey().kid,
+      untrustedIssuer: ISSUER,
+      signingInput: `${h}.${p}`,
+    });
+    expect(t.signature.equals(Buffer.from(s, 'base64url'))).toBe(true);
+    expect(t.untrustedClaims).toEqual(boundClaims());
+  });
+
+  describe('size (F1)', () => {
+    /** A valid token of exactly `length` characters, grown by a padding claim. */
+    function tokenOfLength(length: number): string {
+      const short = mintToken({ header: { x: '' }, claims: boundClaims({ pad: '' }) });
+      const start = Math.floor(((length - short.length) * 3) / 4) - 4;
+      // Base64 grows in steps; a header member of 0-3 characters fills the gaps.
+      for (let x = 0; x < 4; x++) {
+        for (let pad = start; pad < start + 8; pad++) {
+          const token = mintToken({
+            header: { x: 'y'.repeat(x) },
+            claims: boundClaims({ pad: 'p'.repeat(pad) }),
+          });
+          if (token.length === length) return token;
+        }
+      }
+      throw new Error(`no token of length ${length}`);
+    }
+
+    it('accepts a token of exactly 16 KiB', () => {
+      expect(MAX_TOKEN_LENGTH).toBe(16 * 1024);
+      passed(gate(tokenOfLength(16 * 1024)));
+    });
+
+    it('refuses a token one byte over 16 KiB before decoding it', () => {
+      expect(gate(tokenOfLength(16 * 1024 + 1))).toEqual({ kind: 'not-mine' });
+    });
+
+    it('refuses a megabyte of dots (C2)', () => {
+      expectRefused(gate('.'.repeat(1024 * 1024)));
+    });
+
+    it('refuses the empty string', () => {
+      expectRefused(gate(''));
+    });
+  });
+
+  describe('segments (C2)', () => {
+    const [h, p, s] = segments(mintToken());
+    it.each([
+      ['two segments', `${h}.${p}`],
+      ['four segments', `${h}.${p}.${s}.${s}`],
+      ['a five-part JWE', `${h}.${p}.${s}.${s}.${s}`],
+      ['only dots', '..'],
+      ['an empty header', `.${p}.${s}`],
+      ['an empty payload', `${h}..${s}`],
+    ])('refuses %s', (_name, token) => {
+      expectRefused(gate(token));
+    });
+
+    it('refuses a stripped signature (A2)', () => {
+      expectRejected(gate(`${h}.${p}.`), /signature is not canonical/);
+    });
+
+    it('refuses a signature longer than any supported key produces', () => {
+      expectRejected(gate(`${h}.${p}.${b64url(Buffer.alloc(1025))}`), /signature is too long/);
+    });
+  });
+
+  describe('JSON serialization (C3)', () => {
+    it("refuses anything that starts with {, including kube's split-differential trick", () => {
+      const trusted = b64url(JSON.stringify({ iss: ISSUER }));
+      const trick = `{"payload":"e30","signatures":[],".${trusted}.":""}`;
+      expect(gate(trick)).toEqual({ kind: 'not-mine' });
+      expect(gate(`  ${trick}`)).toEqual({ kind: 'not-mine' });
+    });
+  });
+
+  describe('canonical base64url (C1)', () => {
+    const token = mintToken({ claims: claimsWithUnusedBits() });
+    const names = ['header', 'payload', 'signature'];
+
+    for (const [i, name] of names.entries()) {
+      const seg = segments(token)[i]!;
+      it.each([
+        ['= padding', `${seg}=`],
+        ['== padding', `${seg}==`],
+        ['a leading space', ` ${seg}`],
+        ['a trailing newline', `${seg}\n`],
+        ['an inner tab', `${seg.slice(0, 4)}\t${seg.slice(4)}`],
+        ['a + instead of -', `${seg.slice(0, 2)}+${seg.slice(3)}`],
+        ['a / instead of _', `${seg.slice(0, 2)}/${seg.slice(3)}`],
+        ['a character outside the alphabet', `${seg.slice(0, 2)}?${seg.slice(3)}`],
+        ['a length of 4n+1', lengthen4nPlus1(seg)],
+      ])(`refuses a ${name} segment with %s`, (_what, bad) => {
+        expectRefused(gate(replaceSegment(token, i, bad)));
+      });
+
+      it(`refuses a ${name} segment with non-zero unused bits that Node would decode to the same bytes`, () => {
+        const bad = withTrailingBits(seg);
+        expect(bad).not.toBe(seg);
+        expect(Buffer.from(bad, 'base64url').equals(Buffer.from(seg, 'base64url'))).toBe(true);
+        expectRefused(gate(replaceSegment(token, i, bad)));
+      });
+    }
+
+    it('answers a bad header or signature for one of our issuers with invalid bearer token', () => {
+      const [h, , s] = segments(token);
+      expectRejected(gate(replaceSegment(token, 0, `${h}=`)), /header: segment is not canonical base64url/);
+      expectRejected(gate(replaceSegment(token, 2, withTrailingBits(s))), /signature is not canonical/);
+    });
+
+    it('decodes only canonical unpadded base64url', () => {
+      expect(decodeBase64url('YQ')?.toString()).toBe('a');
+      for (const bad of ['YR', 'YQ=', 'YQ==', 'Y', '', 'Y Q', 'Y+', 'Y/', 'YW\n'])
+        expect(decodeBase64url(bad)).toBeUndefined();
+    });
+  });
+
+  describe('JSON objects (C7, C8, C9)', () => {
+    const claims = JSON.stringify(boundClaims());
+    const body = claims.slice(1, -1);
+
+    it.each([
+      ['two alg members', `{"alg":"none","alg":"RS256","kid":"${rsaKey().kid}"}`],
+      ['a duplicate spelled with an escape', `{"alg":"RS256","\\u0061lg":"RS256"}`],
+      ['an array', '["RS256"]'],
+      ['a string', '"RS256"'],
+      ['null', 'null'],
+      ['trailing bytes', `${headerJson()}x`],
+      ['a second object', `${headerJson()}{}`],
+      ['a byte order mark', `\ufeff${headerJson()}`],
+      ['a lone surrogate escape', `{"alg":"RS256","kid":"\\ud800"}`],
+      ['a control character in a string', `{"alg":"RS256","kid":"a\u0001b"}`],
+      ['an invalid escape', `{"alg":"RS256","kid":"\\x41"}`],
+    ])('rejects a header with %s', (_name, header) => {
+      expectRejected(gate(withHeader(header)), /^header: /);
+    });
+
+    it.each([
+      ['two iss members', `{"iss":"https://evil.example",${body}}`],
+      ['two iss members, ours first', `{${body},"iss":"https://evil.example"}`],
+      ['two sub members', `{"sub":"system:serviceaccount:kube-system:admin",${body}}`],
+      ['two kubernetes.io members', `{"kubernetes.io":{"namespace":"kube-system"},${body}}`],
+      [
+        'a duplicate inside kubernetes.io',
+        claims.replace('"namespace":"ns1"', '"namespace":"ns1","namespace":"kube-system"'),
+      ],
+      ['an escaped lone surrogate in sub', claims.replace('"sub":"', '"sub":"\\udc00')],
+      ['a BOM', `\ufeff${claims}`],
+      ['trailing data', `${claims} 1`],
+      ['an array', `[${claims}]`],
+    ])('refuses a payload with %s', (_name, payload) => {
+      expectRefused(gate(withPayload(payload)));
+    });
+
+    it('refuses a payload that is not UTF-8', () => {
+      const [h, , s] = segments(mintToken());
+      for (const bytes of [
+        Buffer.from([0xff]),
+        Buffer.concat([Buffer.from('{"iss":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"}')]),
+        Buffer.from(JSON.stringify(boundClaims()), 'utf16le'),
+      ]) {
+        expectRefused(gate(`${h}.${b64url(bytes)}.${s}`));
+      }
+    });
+
+    it('accepts escapes that decode to the expected text (C10)', () => {
+      const t = passed(gate(withHeader(`{"alg":"RS\\u0032\\u0035\\u0036","kid":"${rsaKey().kid}"}`)));
+      expect(t.alg).toBe('RS256');
+    });
+
+    /** `levels` objects nested inside one another. */
+    const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+
+    it('bounds claim nesting: 16 levels pass, 17 do not', () => {
+      // The payload object itself is the first level.
+      passed(gate(withPayload(jsonWithRaw(boundClaims(), { deep: nested(15) }))));
+      expectRefused(gate(withPayload(jsonWithRaw(boundClaims(), { deep: nested(16) }))));
+      expectRejected(gate(withHeader(`{"alg":"RS256","x":${nested(16)}}`)), /nested too deeply/);
+    });
+
+    it('refuses thousands of nested arrays without exhausting the stack (C11)', () => {
+      const deep = '['.repeat(4000) + ']'.repeat(4000);
+      const token = withPayload(jsonWithRaw(boundClaims(), { deep }));
+      expect(token.length).toBeLessThan(MAX_TOKEN_LENGTH);
+      expectRefused(gate(token));
+      expectRejected(gate(withHeader(`{"alg":"RS256","x":${deep}}`)), /nested too deeply/);
+      // 10^5 levels do not even fit in a token.
+      expectRefused(
+        gate(withPayload(jsonWithRaw(boundClaims(), { deep: '['.repeat(1e5) + ']'.repeat(1e5) }))),
+      );
+    });
+  });
+
+  describe('header members', () => {
+    it.each([
+      ['missing', {}],
+      ['a number', { alg: 256 }],
+      ['none (A1)', { alg: 'none' }],
+      ['None (A1)', { alg: 'None' }],
+      ['NONE (A1)', { alg: 'NONE' }],
+      ['nOnE (A1)', { alg: 'nOnE' }],
+      ['HS256 (A3)', { alg: 'HS256' }],
+      ['HS384 (A3)', { alg: 'HS384' }],
+      ['HS512 (A3)', { alg: 'HS512' }],
+      ['EdDSA', { alg: 'EdDSA' }],
+      ['ES256K', { alg: 'ES256K' }],
+      ['lower case rs256 (C10)', { alg: 'rs256' }],
+      ['RS256 with a trailing space (C10)', { alg: 'RS256 ' }],
+      ['RSA-OAEP (C4)', { alg: 'RSA-OAEP' }],
+      ['dir (C4)', { alg: 'dir' }],
+      ['constructor', { alg: 'constructor' }],
+    ])('rejects alg %s', (_name, header) => {
+      expectRejected(
+        gate(withHeader({ kid: rsaKey().kid, ...header })),
+        /alg is missing or not an accepted algorithm/,
+      );
+    });
+
+    it.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'])(
+      'passes alg %s',
+      (alg) => {
+        expect(passed(gate(withHeader({ alg }))).alg).toBe(alg);
+      },
+    );
+
+    it.each([
+      ['crit (C5)', { crit: ['exp'] }],
+      ['an empty crit (C5)', { crit: [] }],
+      ['jku (B2)', { jku: 'http://127.0.0.1:1/jwks' }],
+      ['x5u (B2)', { x5u: 'http://169.254.169.254/' }],
+      ['jwk (B1)', { jwk: rsaKey().publicKey.export({ format: 'jwk' }) }],
+      ['x5c (B3)', { x5c: ['MIIB'] }],
+      ['b64 false (C6)', { b64: false }],
+      ['b64 true (C6)', { b64: true }],
+      ['zip (C4)', { zip: 'DEF' }],
+      ['enc (C4)', { enc: 'A256GCM' }],
+    ])('rejects a header carrying %s', (_name, extra) => {
+      expectRejected(gate(withHeader({ alg: 'RS256', kid: rsaKey().kid, ...extra })), /is not accepted/);
+    });
+
+    it.each([
+      ['a number', 1],
+      ['an array', []],
+      ['an object', {}],
+      ['null', null],
+      ['true', true],
+    ])('rejects a kid that is %s (B5)', (_name, kid) => {
+      expectRejected(gate(withHeader({ alg: 'RS256', kid })), /kid must be a string/);
+    });
+
+    it('treats an empty kid as no kid (B4)', () => {
+      expect(passed(gate(withHeader({ alg: 'RS256', kid: '' }))).kid).toBeUndefined();
+      expect(passed(gate(withHeader({ alg: 'RS256' }))).kid).toBeUndefined();
+    });
+
+    it('takes a kid of 1024 characters and rejects one of 1025 (B4)', () => {
+      expect(passed(gate(withHeader({ alg: 'RS256', kid: 'k'.repeat(1024) }))).kid).toHaveLength(1024);
+      expectRejected(gate(withHeader({ alg: 'RS256', kid: 'k'.repeat(1025) })), /kid is too long/);
+    });
+
+    it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
+      'passes the prototype-named kid %s through as plain data (B6)',
+      (kid) => {
+        expect(passed(gate(withHeader({ alg: 'RS256', kid }))).kid).toBe(kid);
+      },
+    );
+
+    it('never reads a kid from a __proto__ member (C12)', () => {
+      const t = passed(gate(withHeader(`{"alg":"RS256","__proto__":{"kid":"${rsaKey().kid}"}}`)));
+      expect(t.kid).toBeUndefined();
+    });
+
+    it.each([
+      ['missing', {}],
+      ['JWT', { typ: 'JWT' }],
+      ['jwt', { typ: 'jwt' }],
+    ])('accepts typ %s', (_name, extra) => {
+      passed(gate(withHeader({ alg: 'RS256', ...extra })));
+    });
+
+    it.each([['at+jwt'], ['dpop+jwt'], ['secevent+jwt'], ['JWE'], [1], [null]])(
+      'rejects typ %s (D14)',
+      (typ) => {
+        expectRejected(gate(withHeader({ alg: 'RS256', typ })), /typ must be JWT/);
+      },
+    );
+  });
+
+  describe('issuer (D10)', () => {
+    it.each([
+      ['missing', { iss: undefined }],
+      ['not ours', { iss: 'https://evil.example' }],
+      ['ours with a trailing slash', { iss: `${ISSUER}/` }],
+      ['ours in upper case', { iss: ISSUER.toUpperCase() }],
+      ['ours over http', { iss: ISSUER.replace('https:', 'http:') }],
+      ['ours with a space', { iss: ` ${ISSUER}` }],
+      ['a number', { iss: 1 }],
+      ['an array of ours', { iss: [ISSUER] }],
+    ])('has no opinion on a token whose iss is %s', (_name, claims) => {
+      expect(gate(mintToken({ claims: boundClaims(claims) }))).toEqual({ kind: 'not-mine' });
+    });
+
+    it('has no opinion on an iss inherited through __proto__ (C12)', () => {
+      const payload = `{"__proto__":{"iss":"${ISSUER}"},"exp":1}`;
+      expect(gate(withPayload(payload))).toEqual({ kind: 'not-mine' });
+      expect(({} as Record<string, unknown>).iss).toBeUndefined();
+    });
+
+    it('passes a legacy token to the authenticator, which decides', () => {
+      expect(passed(gate(mintToken({ claims: legacyClaims() }))).untrustedIssuer).toBe(LEGACY_ISS);
+    });
+
+    it('decides on the unverified iss before touching the header', () => {
+      const [, p, s] = segments(mintToken({ claims: boundClaims({ iss: 'https://evil.example' }) }));
+      expect(gate(`not-base64!.${p}.${s}`)).toEqual({ kind: 'not-mine' });
+    });
+  });
+
+  describe('time claims (D2, D3, D4)', () => {
+    for (const claim of ['exp', 'nbf', 'iat']) {
+      it.each([
+        ['a string', '"1768478400"'],
+        ['true', 'true'],
+        ['null', 'null'],
+        ['an object', '{}'],
+        ['an array', '[]'],
+        ['1e400, which parses to Infinity', '1e400'],
+        ['-1e400', '-1e400'],
+        ['1e308', '1e308'],
+        ['2^53', String(2 ** 53)],
+        ['-(2^53)', String(-(2 ** 53))],
+        ['2^63', '9223372036854775808'],
+      ])(`rejects ${claim} given as %s`, (_name, raw) => {
+        expectRejected(
+          gate(withPayload(jsonWithRaw(boundClaims(), { [claim]: raw }))),
+          new RegExp(`claims: ${claim}`),
+        );
+      });
+
+      it(`accepts ${claim} as a float or just under 2^53`, () => {
+        passed(gate(withPayload(jsonWithRaw(boundClaims(), { [claim]: '1768478400.5' }))));
+        passed(gate(withPayload(jsonWithRaw(boundClaims(), { [claim]: String(2 ** 53 - 1) }))));
+      });
+    }
+
+    it('leaves a missing exp to the authenticator (legacy tokens have none)', () => {
+      passed(gate(mintToken({ claims: boundClaims({ exp: undefined, nbf: undefined, iat: undefined }) })));
+    });
+  });
+
+  describe('aud (D8)', () => {
+    it.each([
+      ['a string', 'api'],
+      ['an array of strings', ['api', 'vault']],
+      ['an empty array', []],
+    ])('passes aud as %s', (_name, aud) => {
+      passed(gate(mintToken({ claims: boundClaims({ aud }) })));
+    });
+
+    it.each([
+      ['a mixed array', ['api', 1]],
+      ['an object', { 0: 'api' }],
+      ['null', null],
+      ['a number', 1],
+    ])('rejects aud as %s', (_name, aud) => {
+      expectRejected(gate(mintToken({ claims: boundClaims({ aud }) })), /aud must be a string or an array/);
+    });
+  });
+
+  it('never changes Object.prototype whatever the claims hold (C12)', () => {
+    const payload = JSON.stringify(boundClaims()).replace(
+      '{',
+      '{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}},',
+    );
+    const t = passed(gate(withPayload(payload)));
+    expect(Object.hasOwn(t.untrustedClaims, '__proto__')).toBe(true);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+    expect((t.untrustedClaims as Record<string, unknown>).admin).toBeUndefined();
+  });
+});

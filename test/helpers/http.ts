@@ -1,0 +1,67 @@
+import { request, type RequestOptions } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+
+export interface HttpsResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+  /** The serving certificate the TLS handshake presented. */
+  readonly peerCertificate: PeerCertificate;
+  json<T = Record<string, unknown>>(): T;
+}
+
+export interface HttpsRequest {
+  readonly port: number;
+  /** PEM CA bundle the server certificate must chain to: nothing is ever unverified. */
+  readonly ca: string;
+  readonly method?: string;
+  readonly path: string;
+  readonly headers?: Record<string, string | number>;
+  /** Sent with a Content-Length unless `chunked`. */
+  readonly body?: string | Buffer;
+  /** Send the body with Transfer-Encoding: chunked, in pieces of this many bytes. */
+  readonly chunked?: number;
+}
+
+/** One HTTPS exchange with a loopback server, on a fresh connection (no agent, no keep-alive). */
+export function httpsRequest(req: HttpsRequest): Promise<HttpsResponse> {
+  const body = req.body === undefined ? undefined : Buffer.from(req.body);
+  const headers: Record<string, string | number> = { ...req.headers };
+  if (body && !req.chunked && headers['content-length'] === undefined)
+    headers['content-length'] = body.length;
+  const options: RequestOptions = {
+    host: '127.0.0.1',
+    port: req.port,
+    ca: req.ca,
+    method: req.method ?? (body ? 'POST' : 'GET'),
+    path: req.path,
+    headers,
+    agent: false,
+  };
+  return new Promise((resolve, reject) => {
+    const r = request(options, (res) => {
+      const peerCertificate = (res.socket as TLSSocket).getPeerCertificate();
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: text,
+          peerCertificate,
+          json: <T>() => JSON.parse(text) as T,
+        });
+      });
+    });
+    r.on('error', reject);
+    if (body && req.chunked) {
+      for (let i = 0; i < body.length; i += req.chunked) r.write(body.subarray(i, i + req.chunked));
+      r.end();
+    } else {
+      r.end(body);
+    }
+  });
+}

@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import { createLogger } from '../../src/observe/log.js';
+
+export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
+
+export interface CapturedLogs {
+  readonly logger: Logger;
+  /** Every line written so far, parsed back into objects (as pino's test/helper.js). */
+  readonly lines: LogLine[];
+  /** The raw text written so far: what an operator's log pipeline would hold. */
+  text(): string;
+  /** Resolves with the first line (already written or still to come) that matches. */
+  waitFor(match: (line: LogLine) => boolean): Promise<LogLine>;
+}
+
+/** A real tokenwarden logger (same redaction, same level names) writing into memory. */
+export function captureLogs(level = 'trace'): CapturedLogs {
+  const lines: LogLine[] = [];
+  const chunks: string[] = [];
+  const waiters: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  const logger = createLogger(level, {
+    write(chunk: string) {
+      chunks.push(chunk);
+      for (const text of chunk.split('\n')) {
+        if (text.trim() === '') continue;
+        const line = JSON.parse(text) as LogLine;
+        lines.push(line);
+        for (const w of waiters.filter((x) => x.match(line))) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    },
+  });
+  return {
+    logger,
+    lines,
+    text: () => chunks.join(''),
+    waitFor(match) {
+      const seen = lines.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve) => waiters.push({ match, resolve }));
+    },
+  };
+}
+
+/** Asserts that no secret (a token, or any of its segments) appears in `text`; returns the offenders. */
+export function leakedSecrets(text: string, token: string): string[] {
+  return [token, ...token.split('.').filter((s) => s.length >= 8)].filter((s) => text.includes(s));
+}

@@ -1,0 +1,127 @@
+import { systemClock, type Clock } from '../../src/clock.js';
+import { buildTokenChain, type TokenChain } from '../../src/config/build.js';
+import { loadConfig, type ResolvedConfig } from '../../src/config/load.js';
+import { createApp } from '../../src/http/app.js';
+import { startServer, type RunningServer } from '../../src/http/server.js';
+import { Metrics } from '../../src/observe/metrics.js';
+import { suiteDir, writeFile } from './files.js';
+import { httpsRequest, type HttpsRequest, type HttpsResponse } from './http.js';
+import { rsaKey, type TestKey } from './keys.js';
+import { captureLogs, type CapturedLogs } from './logs.js';
+import { sharedTls } from './tls.js';
+import { ISSUER } from './tokens.js';
+
+export interface TestServerOptions {
+  /** `serve` flags after the defaults (issuer, key file, port 0 on 127.0.0.1); a later flag wins. */
+  readonly flags?: readonly string[];
+  /** Keys written, as SPKI PEM, into the key file; default one RSA key. */
+  readonly keys?: readonly TestKey[];
+  readonly clock?: Clock;
+  /** Watch key and TLS files (as `serve` does); off by default so nothing reloads behind a test's back. */
+  readonly watch?: boolean;
+}
+
+export interface TestServer {
+  readonly port: number;
+  /** The CA that signed the serving certificate. */
+  readonly ca: string;
+  readonly config: ResolvedConfig;
+  readonly chain: TokenChain;
+  readonly metrics: Metrics;
+  readonly logs: CapturedLogs;
+  readonly running: RunningServer;
+  /** The key file the server reads; tests may rewrite it. */
+  readonly keyFile: string;
+  /** A directory removed on close, for extra files. */
+  readonly dir: string;
+  request(req: Omit<HttpsRequest, 'port' | 'ca'>): Promise<HttpsResponse>;
+  /** POSTs a TokenReview body (any JSON value) to the v1 path, or another version/query. */
+  review(body: unknown, options?: { version?: string; query?: string }): Promise<HttpsResponse>;
+  close(): Promise<void>;
+}
+
+export const reviewPath = (version = 'v1', query = ''): string =>
+  `/apis/authentication.k8s.io/${version}/tokenreviews${query}`;
+
+/** A v1 TokenReview request body. */
+export function tokenReview(token: string, audiences?: readonly string[]): Record<string, unknown> {
+  return {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenReview',
+    spec: { token, ...(audiences ? { audiences } : {}) },
+  };
+}
+
+/**
+ * The real service on 127.0.0.1, port 0, over HTTPS: flags parsed by loadConfig, the
+ * chain by buildTokenChain, createApp and startServer wired as `serve` wires them, with
+ * logs captured in memory.
+ */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const { dir, remove } = suiteDir();
+  const keyFile = writeFile(dir, 'sa.pub', (options.keys ?? [rsaKey()]).map((k) => k.publicPem).join(''));
+  const config = loadConfig('serve', [
+    '--service-account-issuer',
+    ISSUER,
+    '--service-account-key-file',
+    keyFile,
+    '--secure-port',
+    '0',
+    '--bind-address',
+    '127.0.0.1',
+    ...(options.flags ?? []),
+  ]);
+  // Every level is captured, so the no-token-in-logs checks see debug lines too.
+  const logs = captureLogs('trace');
+  const chain = buildTokenChain(config, {
+    clock: options.clock ?? systemClock,
+    logger: logs.logger,
+    watch: options.watch ?? false,
+  });
+  const metrics = new Metrics({
+    cacheStats: () => chain.authenticator.stats(),
+    keySources: () => chain.keySources.map((s) => s.health()),
+  });
+  const app = createApp({
+    authenticator: chain.authenticator,
+    apiAudiences: config.apiAudiences,
+    metrics,
+    logger: logs.logger,
+    maxRequestBytes: config.maxRequestBytes,
+    readiness: chain.readiness,
+  });
+  const tls = await sharedTls();
+  const running = await startServer({
+    app,
+    host: config.bindAddress,
+    port: config.securePort,
+    tls: { cert: tls.cert, key: tls.key },
+    logger: logs.logger,
+  });
+  const request = (req: Omit<HttpsRequest, 'port' | 'ca'>) =>
+    httpsRequest({ ...req, port: running.port, ca: tls.ca });
+  return {
+    port: running.port,
+    ca: tls.ca,
+    config,
+    chain,
+    metrics,
+    logs,
+    running,
+    keyFile,
+    dir,
+    request,
+    review: (body, { version = 'v1', query = '' } = {}) =>
+      request({
+        method: 'POST',
+        path: reviewPath(version, query),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }),
+    async close() {
+      await running.close(1000);
+      chain.close();
+      remove();
+    },
+  };
+}
