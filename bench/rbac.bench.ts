@@ -8,18 +8,40 @@ import { bench, describe } from 'vitest';
 import type { Attributes } from '../src/authz/authorizer.js';
 import { createPrivilegedGroupsAuthorizer } from '../src/authz/privileged.js';
 import { compilePolicy } from '../src/authz/rbac/compile.js';
-import type { ClusterRole, ClusterRoleBinding, Policy, PolicyRule, Role, RoleBinding } from '../src/authz/rbac/policy.js';
+import type {
+  ClusterRole,
+  ClusterRoleBinding,
+  Policy,
+  PolicyRule,
+  Role,
+  RoleBinding,
+} from '../src/authz/rbac/policy.js';
 import { RbacAuthorizer } from '../src/authz/rbac/rbac.js';
 import { createAuthorizerUnion } from '../src/authz/union.js';
 
 const BATCH = 1000;
 const NAMESPACES = 1000;
 const src = { file: 'bench', document: 1 };
-const rule = (verbs: string[], apiGroups: string[], resources: string[]): PolicyRule => ({ verbs, apiGroups, resources, resourceNames: [], nonResourceURLs: [] });
+const rule = (verbs: string[], apiGroups: string[], resources: string[]): PolicyRule => ({
+  verbs,
+  apiGroups,
+  resources,
+  resourceNames: [],
+  nonResourceURLs: [],
+});
 const ref = (kind: string, name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind, name });
 
 function generate(): Policy {
-  const resources = ['pods', 'services', 'configmaps', 'secrets', 'deployments', 'jobs', 'ingresses', 'events'];
+  const resources = [
+    'pods',
+    'services',
+    'configmaps',
+    'secrets',
+    'deployments',
+    'jobs',
+    'ingresses',
+    'events',
+  ];
   const clusterRoles: ClusterRole[] = [];
   for (let i = 0; i < 200; i++) {
     clusterRoles.push({
@@ -37,7 +59,12 @@ function generate(): Policy {
   const roleBindings: RoleBinding[] = [];
   for (let n = 0; n < NAMESPACES; n++) {
     const ns = `ns-${n}`;
-    roles.push({ namespace: ns, name: 'app', rules: [rule(['get', 'list'], [''], ['pods', 'pods/log']), rule(['*'], ['batch'], ['jobs'])], source: src });
+    roles.push({
+      namespace: ns,
+      name: 'app',
+      rules: [rule(['get', 'list'], [''], ['pods', 'pods/log']), rule(['*'], ['batch'], ['jobs'])],
+      source: src,
+    });
     for (let b = 0; b < 9; b++) {
       roleBindings.push({
         namespace: ns,
@@ -58,8 +85,22 @@ function generate(): Policy {
       roleRef: ref('ClusterRole', `cr-${i % 200}`),
       subjects:
         i % 250 === 0
-          ? [{ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name: 'system:authenticated', namespace: '' }]
-          : [{ kind: i % 2 ? 'User' : 'Group', apiGroup: 'rbac.authorization.k8s.io', name: `${i % 2 ? 'user' : 'group'}-${i}`, namespace: '' }],
+          ? [
+              {
+                kind: 'Group',
+                apiGroup: 'rbac.authorization.k8s.io',
+                name: 'system:authenticated',
+                namespace: '',
+              },
+            ]
+          : [
+              {
+                kind: i % 2 ? 'User' : 'Group',
+                apiGroup: 'rbac.authorization.k8s.io',
+                name: `${i % 2 ? 'user' : 'group'}-${i}`,
+                namespace: '',
+              },
+            ],
       source: src,
     });
   }
@@ -104,12 +145,17 @@ for (let i = 0; i < BATCH; i++) {
       requests.push(saRequest(i, 'delete', 'nodes'));
       break;
     default:
-      requests.push({ ...saRequest(i, 'get', 'services'), user: { username: `user-${i}`, groups: ['group-2', 'system:authenticated'] } });
+      requests.push({
+        ...saRequest(i, 'get', 'services'),
+        user: { username: `user-${i}`, groups: ['group-2', 'system:authenticated'] },
+      });
   }
 }
 let allowed = 0;
 for (const r of requests) if (chain.authorize(r).decision === 'allow') allowed++;
-console.log(`policy: ${policy.bindingCount} bindings, ${policy.ruleCount} rules; batch of ${BATCH}: ${allowed} allowed`);
+console.log(
+  `policy: ${policy.bindingCount} bindings, ${policy.ruleCount} rules; batch of ${BATCH}: ${allowed} allowed`,
+);
 
 describe('RBAC decision, 10,000 bindings', () => {
   bench(`RBAC authorizer x${BATCH}`, () => {

@@ -3,7 +3,13 @@ import { FieldErrorList, fieldErrorText, type FieldError } from '../authz/field-
 import { labelValueErrors, qualifiedNameErrors, validateLabelSelectorRequirement } from '../authz/labels.js';
 import { aggregateMessage } from '../errors.js';
 import type { UserInfo } from '../user.js';
-import { AUTHZ_GROUP, statusOf, type ApiVersionName, type Status, type SubjectAccessReviewStatus } from './types.js';
+import {
+  AUTHZ_GROUP,
+  statusOf,
+  type ApiVersionName,
+  type Status,
+  type SubjectAccessReviewStatus,
+} from './types.js';
 
 /**
  * SubjectAccessReview on the wire, as kube-apiserver's REST handler answers it
@@ -19,7 +25,11 @@ export interface ReviewResponse {
 
 const KIND = 'SubjectAccessReview';
 
-export function reviewSubjectAccess(body: unknown, pathVersion: ApiVersionName, authorizer: Authorizer): ReviewResponse {
+export function reviewSubjectAccess(
+  body: unknown,
+  pathVersion: ApiVersionName,
+  authorizer: Authorizer,
+): ReviewResponse {
   let decoded: DecodedReview;
   try {
     decoded = decodeReview(body, pathVersion);
@@ -142,15 +152,23 @@ function decodeReview(body: unknown, pathVersion: ApiVersionName): DecodedReview
   // A missing apiVersion or kind is taken from the path, as kube-apiserver's decoder defaults
   // them (Vault-style clients send only `spec`); only a different one is refused.
   const apiVersion = own(body, 'apiVersion');
-  if (apiVersion !== undefined && apiVersion !== null && apiVersion !== '' && apiVersion !== expectedApiVersion) {
-    throw new DecodeError(`the API version in the data does not match the expected API version (${expectedApiVersion})`);
+  if (
+    apiVersion !== undefined &&
+    apiVersion !== null &&
+    apiVersion !== '' &&
+    apiVersion !== expectedApiVersion
+  ) {
+    throw new DecodeError(
+      `the API version in the data does not match the expected API version (${expectedApiVersion})`,
+    );
   }
   const kind = own(body, 'kind');
   if (kind !== undefined && kind !== null && kind !== '' && kind !== KIND) {
     throw new DecodeError(`the kind in the data does not match the expected kind (${KIND})`);
   }
   const rawSpec = own(body, 'spec');
-  if (rawSpec !== undefined && rawSpec !== null && !isObject(rawSpec)) throw fieldTypeError(pathVersion, 'spec');
+  if (rawSpec !== undefined && rawSpec !== null && !isObject(rawSpec))
+    throw fieldTypeError(pathVersion, 'spec');
   const spec = isObject(rawSpec) ? rawSpec : {};
   const d = new Decoder(pathVersion);
   // v1beta1 calls the groups field `group`; each version ignores the other's name, as kube's
@@ -158,11 +176,18 @@ function decodeReview(body: unknown, pathVersion: ApiVersionName): DecodedReview
   const groupsField = pathVersion === 'v1' ? 'groups' : 'group';
   return {
     spec: {
-      resourceAttributes: d.optionalObject(spec, 'resourceAttributes', 'spec.resourceAttributes', (o, p) => d.resourceAttributes(o, p)),
-      nonResourceAttributes: d.optionalObject(spec, 'nonResourceAttributes', 'spec.nonResourceAttributes', (o, p) => ({
-        path: d.string(o, 'path', `${p}.path`),
-        verb: d.string(o, 'verb', `${p}.verb`),
-      })),
+      resourceAttributes: d.optionalObject(spec, 'resourceAttributes', 'spec.resourceAttributes', (o, p) =>
+        d.resourceAttributes(o, p),
+      ),
+      nonResourceAttributes: d.optionalObject(
+        spec,
+        'nonResourceAttributes',
+        'spec.nonResourceAttributes',
+        (o, p) => ({
+          path: d.string(o, 'path', `${p}.path`),
+          verb: d.string(o, 'verb', `${p}.verb`),
+        }),
+      ),
       user: d.string(spec, 'user', 'spec.user'),
       groups: d.stringList(spec, groupsField, `spec.${groupsField}`),
       extra: d.extra(spec),
@@ -173,7 +198,9 @@ function decodeReview(body: unknown, pathVersion: ApiVersionName): DecodedReview
 
 function fieldTypeError(version: string, path: string): DecodeError {
   // Names the field but never echoes the value or a parser message.
-  return new DecodeError(`${KIND} in version "${version}" cannot be handled as a ${KIND}: ${path}: wrong type`);
+  return new DecodeError(
+    `${KIND} in version "${version}" cannot be handled as a ${KIND}: ${path}: wrong type`,
+  );
 }
 
 class Decoder {
@@ -196,7 +223,12 @@ class Decoder {
     });
   }
 
-  optionalObject<T>(obj: JsonObject, key: string, path: string, read: (o: JsonObject, path: string) => T): T | undefined {
+  optionalObject<T>(
+    obj: JsonObject,
+    key: string,
+    path: string,
+    read: (o: JsonObject, path: string) => T,
+  ): T | undefined {
     const v = own(obj, key);
     if (v === undefined || v === null) return undefined;
     if (!isObject(v)) throw fieldTypeError(this.version, path);
@@ -221,14 +253,19 @@ class Decoder {
       resource: this.string(o, 'resource', `${p}.resource`),
       subresource: this.string(o, 'subresource', `${p}.subresource`),
       name: this.string(o, 'name', `${p}.name`),
-      fieldSelector: this.optionalObject(o, 'fieldSelector', `${p}.fieldSelector`, (s, sp) => this.selector(s, sp)),
-      labelSelector: this.optionalObject(o, 'labelSelector', `${p}.labelSelector`, (s, sp) => this.selector(s, sp)),
+      fieldSelector: this.optionalObject(o, 'fieldSelector', `${p}.fieldSelector`, (s, sp) =>
+        this.selector(s, sp),
+      ),
+      labelSelector: this.optionalObject(o, 'labelSelector', `${p}.labelSelector`, (s, sp) =>
+        this.selector(s, sp),
+      ),
     };
   }
 
   selector(o: JsonObject, p: string): SelectorAttributes {
     const raw = own(o, 'requirements');
-    if (raw !== undefined && raw !== null && !Array.isArray(raw)) throw fieldTypeError(this.version, `${p}.requirements`);
+    if (raw !== undefined && raw !== null && !Array.isArray(raw))
+      throw fieldTypeError(this.version, `${p}.requirements`);
     const requirements = (Array.isArray(raw) ? raw : []).map((r, i) => {
       const rp = `${p}.requirements[${i}]`;
       if (!isObject(r)) throw fieldTypeError(this.version, rp);
@@ -256,9 +293,14 @@ function validateSpec(spec: Spec): FieldError[] {
     });
   }
   if (!spec.resourceAttributes && !spec.nonResourceAttributes) {
-    errs.invalid('spec', null, 'exactly one of nonResourceAttributes or resourceAttributes must be specified');
+    errs.invalid(
+      'spec',
+      null,
+      'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+    );
   }
-  if (spec.user === '' && spec.groups.length === 0) errs.invalid('spec.user', spec.user, 'at least one of user or group must be specified');
+  if (spec.user === '' && spec.groups.length === 0)
+    errs.invalid('spec.user', spec.user, 'at least one of user or group must be specified');
   const ra = spec.resourceAttributes;
   if (ra) {
     validateSelector(ra.fieldSelector, 'spec.resourceAttributes.fieldSelector', errs, (req, path) => {
@@ -266,7 +308,10 @@ function validateSpec(spec: Spec): FieldError[] {
       validateOperatorValues(req, path, errs);
     });
     validateSelector(ra.labelSelector, 'spec.resourceAttributes.labelSelector', errs, (req, path) =>
-      validateLabelSelectorRequirement(req, path, errs, { allowUnknownOperator: true, allowInvalidValues: false }),
+      validateLabelSelectorRequirement(req, path, errs, {
+        allowUnknownOperator: true,
+        allowInvalidValues: false,
+      }),
     );
   }
   return errs.errors;
@@ -280,10 +325,17 @@ function validateSelector(
 ): void {
   if (!selector) return;
   if (selector.rawSelector !== '' && selector.requirements.length > 0) {
-    errs.invalid(`${path}.rawSelector`, selector.rawSelector, 'may not specified at the same time as requirements');
+    errs.invalid(
+      `${path}.rawSelector`,
+      selector.rawSelector,
+      'may not specified at the same time as requirements',
+    );
   }
   if (selector.rawSelector === '' && selector.requirements.length === 0) {
-    errs.required(`${path}.requirements`, `when ${path} is specified, requirements or rawSelector is required`);
+    errs.required(
+      `${path}.requirements`,
+      `when ${path} is specified, requirements or rawSelector is required`,
+    );
   }
   selector.requirements.forEach((req, i) => validateRequirement(req, `${path}.requirements[${i}]`));
 }
@@ -347,9 +399,15 @@ function selectorNotes(ra: ResourceAttributes | undefined): string[] {
   if (!ra) return [];
   const notes: string[] = [];
   const field = ra.fieldSelector && fieldSelectorParse(ra.fieldSelector);
-  if (field?.failed) notes.push(`spec.resourceAttributes.fieldSelector ${field.kept > 0 ? 'partially ignored' : 'ignored'} due to parse error`);
+  if (field?.failed)
+    notes.push(
+      `spec.resourceAttributes.fieldSelector ${field.kept > 0 ? 'partially ignored' : 'ignored'} due to parse error`,
+    );
   const label = ra.labelSelector && labelSelectorParse(ra.labelSelector);
-  if (label?.failed) notes.push(`spec.resourceAttributes.labelSelector ${label.kept > 0 ? 'partially ignored' : 'ignored'} due to parse error`);
+  if (label?.failed)
+    notes.push(
+      `spec.resourceAttributes.labelSelector ${label.kept > 0 ? 'partially ignored' : 'ignored'} due to parse error`,
+    );
   return notes;
 }
 
@@ -467,7 +525,12 @@ function encodeSpec(spec: Spec, version: ApiVersionName): Record<string, unknown
     // Defined, not assigned: a `__proto__` key must become data in the answer too.
     const extra: Record<string, string[]> = {};
     for (const [key, values] of spec.extra) {
-      Object.defineProperty(extra, key, { value: [...values], enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(extra, key, {
+        value: [...values],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     out.extra = extra;
   }

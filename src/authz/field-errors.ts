@@ -66,7 +66,8 @@ export function goValue(value: FieldValue): string {
 export interface FieldError {
   readonly field: string;
   /** kube's `StatusCause.reason`, e.g. `FieldValueInvalid`. */
-  readonly type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueForbidden';
+  readonly type:
+    'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported' | 'FieldValueForbidden';
   /** `ErrorBody()`: the message without the field path. */
   readonly body: string;
 }
@@ -80,11 +81,19 @@ export class FieldErrorList {
   readonly errors: FieldError[] = [];
 
   invalid(field: string, value: FieldValue, detail: string): void {
-    this.errors.push({ field, type: 'FieldValueInvalid', body: `Invalid value: ${goValue(value)}: ${detail}` });
+    this.errors.push({
+      field,
+      type: 'FieldValueInvalid',
+      body: `Invalid value: ${goValue(value)}: ${detail}`,
+    });
   }
 
   required(field: string, detail = ''): void {
-    this.errors.push({ field, type: 'FieldValueRequired', body: detail ? `Required value: ${detail}` : 'Required value' });
+    this.errors.push({
+      field,
+      type: 'FieldValueRequired',
+      body: detail ? `Required value: ${detail}` : 'Required value',
+    });
   }
 
   forbidden(field: string, detail: string): void {
@@ -93,13 +102,22 @@ export class FieldErrorList {
 
   notSupported(field: string, value: FieldValue, supported: readonly string[]): void {
     const detail = supported.length > 0 ? `: supported values: ${supported.map(goQuote).join(', ')}` : '';
-    this.errors.push({ field, type: 'FieldValueNotSupported', body: `Unsupported value: ${goValue(value)}${detail}` });
+    this.errors.push({
+      field,
+      type: 'FieldValueNotSupported',
+      body: `Unsupported value: ${goValue(value)}${detail}`,
+    });
   }
 
   /** Not a kube validator error: the document's shape is wrong (kube's decoder would refuse it). */
   wrongType(field: string, expected: string, got: unknown): void {
-    const actual = got === null ? 'null' : Array.isArray(got) ? 'list' : typeof got === 'object' ? 'object' : typeof got;
-    this.errors.push({ field, type: 'FieldValueInvalid', body: `Invalid type: expected ${expected}, got ${actual}` });
+    const actual =
+      got === null ? 'null' : Array.isArray(got) ? 'list' : typeof got === 'object' ? 'object' : typeof got;
+    this.errors.push({
+      field,
+      type: 'FieldValueInvalid',
+      body: `Invalid type: expected ${expected}, got ${actual}`,
+    });
   }
 
   get length(): number {

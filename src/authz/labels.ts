@@ -40,9 +40,14 @@ export function qualifiedNameErrors(value: string): string[] {
     name = parts[1]!;
     if (prefix.length === 0) errs.push('prefix part must be non-empty');
     else if (prefix.length > 253) errs.push('prefix part must be no more than 253 characters');
-    else if (!DNS1123_SUBDOMAIN.test(prefix)) errs.push("prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')");
+    else if (!DNS1123_SUBDOMAIN.test(prefix))
+      errs.push(
+        "prefix part a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+      );
   } else {
-    return [`a qualified name ${NAME_PART_FORMAT.slice('name part '.length)} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`];
+    return [
+      `a qualified name ${NAME_PART_FORMAT.slice('name part '.length)} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')`,
+    ];
   }
   if (name.length === 0) errs.push('name part must be non-empty');
   else if (name.length > 63) errs.push('name part must be no more than 63 characters');
@@ -71,14 +76,20 @@ export function validateLabelSelectorRequirement(
   switch (req.operator) {
     case 'In':
     case 'NotIn':
-      if (req.values.length === 0) errs.required(`${path}.values`, "must be specified when `operator` is 'In' or 'NotIn'");
+      if (req.values.length === 0)
+        errs.required(`${path}.values`, "must be specified when `operator` is 'In' or 'NotIn'");
       break;
     case 'Exists':
     case 'DoesNotExist':
-      if (req.values.length > 0) errs.forbidden(`${path}.values`, "may not be specified when `operator` is 'Exists' or 'DoesNotExist'");
+      if (req.values.length > 0)
+        errs.forbidden(
+          `${path}.values`,
+          "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+        );
       break;
     default:
-      if (!options.allowUnknownOperator) errs.invalid(`${path}.operator`, req.operator, 'not a valid selector operator');
+      if (!options.allowUnknownOperator)
+        errs.invalid(`${path}.operator`, req.operator, 'not a valid selector operator');
   }
   for (const msg of qualifiedNameErrors(req.key)) errs.invalid(`${path}.key`, req.key, msg);
   if (!options.allowInvalidValues) {

@@ -20,7 +20,9 @@ export function createAuthorizerUnion(members: readonly Authorizer[]): Authorize
         if (result.error) (errors ??= []).push(result.error);
       }
       const reason = reasons ? reasons.join('\n') : '';
-      return errors ? { decision: 'no-opinion', reason, error: aggregateMessage(errors) } : { decision: 'no-opinion', reason };
+      return errors
+        ? { decision: 'no-opinion', reason, error: aggregateMessage(errors) }
+        : { decision: 'no-opinion', reason };
     },
   } satisfies Authorizer;
 }

@@ -7,7 +7,10 @@ import { RbacAuthorizer } from '../../src/authz/rbac/rbac.js';
 import { createAuthorizerUnion } from '../../src/authz/union.js';
 import { fixturePolicy } from '../authz/helpers.js';
 
-const authorizer = createAuthorizerUnion([createPrivilegedGroupsAuthorizer(), new RbacAuthorizer(fixturePolicy())]);
+const authorizer = createAuthorizerUnion([
+  createPrivilegedGroupsAuthorizer(),
+  new RbacAuthorizer(fixturePolicy()),
+]);
 const V1 = 'authorization.k8s.io/v1';
 const V1BETA1 = 'authorization.k8s.io/v1beta1';
 
@@ -17,11 +20,18 @@ function spy(): { authorizer: Authorizer; seen: Attributes[] } {
   return { seen, authorizer: { authorize: (a) => (seen.push(a), { decision: 'no-opinion', reason: '' }) } };
 }
 
-const janePods = { resourceAttributes: { namespace: 'default', verb: 'get', resource: 'pods' }, user: 'jane' };
+const janePods = {
+  resourceAttributes: { namespace: 'default', verb: 'get', resource: 'pods' },
+  user: 'jane',
+};
 
 describe('SubjectAccessReview API', () => {
   it('answers a v1 review with the request apiVersion, spec echoed and the RBAC reason', () => {
-    const res = reviewSubjectAccess({ apiVersion: V1, kind: 'SubjectAccessReview', spec: janePods }, 'v1', authorizer);
+    const res = reviewSubjectAccess(
+      { apiVersion: V1, kind: 'SubjectAccessReview', spec: janePods },
+      'v1',
+      authorizer,
+    );
     expect(res).toEqual({
       status: 200,
       body: {
@@ -29,35 +39,66 @@ describe('SubjectAccessReview API', () => {
         kind: 'SubjectAccessReview',
         metadata: {},
         spec: janePods,
-        status: { allowed: true, reason: 'RBAC: allowed by RoleBinding "read-pods/default" of Role "pod-reader" to User "jane"' },
+        status: {
+          allowed: true,
+          reason: 'RBAC: allowed by RoleBinding "read-pods/default" of Role "pod-reader" to User "jane"',
+        },
       },
     });
   });
 
   it('always serializes allowed:false and omits empty denied, reason and evaluationError', () => {
-    const res = reviewSubjectAccess({ apiVersion: V1, kind: 'SubjectAccessReview', spec: { ...janePods, user: 'nobody' } }, 'v1', authorizer);
+    const res = reviewSubjectAccess(
+      { apiVersion: V1, kind: 'SubjectAccessReview', spec: { ...janePods, user: 'nobody' } },
+      'v1',
+      authorizer,
+    );
     expect(JSON.stringify((res.body as { status: unknown }).status)).toBe('{"allowed":false}');
   });
 
   it('reads v1 groups from spec.groups and v1beta1 groups from spec.group', () => {
     const spec = { resourceAttributes: { verb: 'list', resource: 'secrets' } };
-    const v1 = reviewSubjectAccess({ apiVersion: V1, kind: 'SubjectAccessReview', spec: { ...spec, groups: ['manager'] } }, 'v1', authorizer);
+    const v1 = reviewSubjectAccess(
+      { apiVersion: V1, kind: 'SubjectAccessReview', spec: { ...spec, groups: ['manager'] } },
+      'v1',
+      authorizer,
+    );
     expect((v1.body as { status: { allowed: boolean } }).status.allowed).toBe(true);
-    const beta = reviewSubjectAccess({ apiVersion: V1BETA1, kind: 'SubjectAccessReview', spec: { ...spec, group: ['manager'] } }, 'v1beta1', authorizer);
-    expect(beta.body).toMatchObject({ apiVersion: V1BETA1, spec: { group: ['manager'] }, status: { allowed: true } });
+    const beta = reviewSubjectAccess(
+      { apiVersion: V1BETA1, kind: 'SubjectAccessReview', spec: { ...spec, group: ['manager'] } },
+      'v1beta1',
+      authorizer,
+    );
+    expect(beta.body).toMatchObject({
+      apiVersion: V1BETA1,
+      spec: { group: ['manager'] },
+      status: { allowed: true },
+    });
     // Each version ignores the other's field name, as kube's decoder ignores unknown fields.
-    const mixed = reviewSubjectAccess({ apiVersion: V1, kind: 'SubjectAccessReview', spec: { ...spec, user: 'x', group: ['manager'] } }, 'v1', authorizer);
+    const mixed = reviewSubjectAccess(
+      { apiVersion: V1, kind: 'SubjectAccessReview', spec: { ...spec, user: 'x', group: ['manager'] } },
+      'v1',
+      authorizer,
+    );
     expect((mixed.body as { status: { allowed: boolean } }).status.allowed).toBe(false);
   });
 
   it('takes a body without apiVersion and kind as the path version (Vault-style clients)', () => {
     const res = reviewSubjectAccess({ spec: janePods }, 'v1beta1', authorizer);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ apiVersion: V1BETA1, kind: 'SubjectAccessReview', status: { allowed: true } });
+    expect(res.body).toMatchObject({
+      apiVersion: V1BETA1,
+      kind: 'SubjectAccessReview',
+      status: { allowed: true },
+    });
   });
 
   it('refuses a wrong apiVersion or kind with a 400 Status and a fixed message', () => {
-    const wrongVersion = reviewSubjectAccess({ apiVersion: V1BETA1, kind: 'SubjectAccessReview', spec: janePods }, 'v1', authorizer);
+    const wrongVersion = reviewSubjectAccess(
+      { apiVersion: V1BETA1, kind: 'SubjectAccessReview', spec: janePods },
+      'v1',
+      authorizer,
+    );
     expect(wrongVersion).toEqual({
       status: 400,
       body: {
@@ -65,31 +106,45 @@ describe('SubjectAccessReview API', () => {
         apiVersion: 'v1',
         metadata: {},
         status: 'Failure',
-        message: 'the API version in the data does not match the expected API version (authorization.k8s.io/v1)',
+        message:
+          'the API version in the data does not match the expected API version (authorization.k8s.io/v1)',
         reason: 'BadRequest',
         code: 400,
       },
     });
-    const wrongKind = reviewSubjectAccess({ apiVersion: V1, kind: 'TokenReview<script>', spec: janePods }, 'v1', authorizer);
+    const wrongKind = reviewSubjectAccess(
+      { apiVersion: V1, kind: 'TokenReview<script>', spec: janePods },
+      'v1',
+      authorizer,
+    );
     expect(wrongKind.status).toBe(400);
     expect(JSON.stringify(wrongKind.body)).not.toContain('script');
   });
 
   it('refuses bodies that are not objects and fields of the wrong type with 400, naming the field', () => {
-    for (const body of [null, 'x', 42, [janePods], undefined]) expect(reviewSubjectAccess(body, 'v1', authorizer).status).toBe(400);
+    for (const body of [null, 'x', 42, [janePods], undefined])
+      expect(reviewSubjectAccess(body, 'v1', authorizer).status).toBe(400);
     const res = reviewSubjectAccess({ spec: { ...janePods, user: 7 } }, 'v1', authorizer);
     expect(res.status).toBe(400);
     expect((res.body as { message: string }).message).toBe(
       'SubjectAccessReview in version "v1" cannot be handled as a SubjectAccessReview: spec.user: wrong type',
     );
     expect(reviewSubjectAccess({ spec: { ...janePods, groups: 'g' } }, 'v1', authorizer).status).toBe(400);
-    expect(reviewSubjectAccess({ spec: { ...janePods, extra: { k: 'v' } } }, 'v1', authorizer).status).toBe(400);
+    expect(reviewSubjectAccess({ spec: { ...janePods, extra: { k: 'v' } } }, 'v1', authorizer).status).toBe(
+      400,
+    );
     expect(reviewSubjectAccess({ spec: 'x' }, 'v1', authorizer).status).toBe(400);
-    expect(reviewSubjectAccess({ spec: { user: 'u', resourceAttributes: [] } }, 'v1', authorizer).status).toBe(400);
+    expect(
+      reviewSubjectAccess({ spec: { user: 'u', resourceAttributes: [] } }, 'v1', authorizer).status,
+    ).toBe(400);
   });
 
   it('answers 422 Invalid with kube texts when neither attribute kind is given and no subject', () => {
-    const res = reviewSubjectAccess({ apiVersion: V1, kind: 'SubjectAccessReview', spec: {} }, 'v1', authorizer);
+    const res = reviewSubjectAccess(
+      { apiVersion: V1, kind: 'SubjectAccessReview', spec: {} },
+      'v1',
+      authorizer,
+    );
     expect(res.status).toBe(422);
     expect(res.body).toEqual({
       kind: 'Status',
@@ -104,15 +159,28 @@ describe('SubjectAccessReview API', () => {
         group: 'authorization.k8s.io',
         kind: 'SubjectAccessReview',
         causes: [
-          { reason: 'FieldValueInvalid', message: 'Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified', field: 'spec' },
-          { reason: 'FieldValueInvalid', message: 'Invalid value: "": at least one of user or group must be specified', field: 'spec.user' },
+          {
+            reason: 'FieldValueInvalid',
+            message:
+              'Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified',
+            field: 'spec',
+          },
+          {
+            reason: 'FieldValueInvalid',
+            message: 'Invalid value: "": at least one of user or group must be specified',
+            field: 'spec.user',
+          },
         ],
       },
     });
   });
 
   it('answers 422 when both resource and non-resource attributes are given', () => {
-    const res = reviewSubjectAccess({ spec: { ...janePods, nonResourceAttributes: { path: '/healthz', verb: 'get' } } }, 'v1', authorizer);
+    const res = reviewSubjectAccess(
+      { spec: { ...janePods, nonResourceAttributes: { path: '/healthz', verb: 'get' } } },
+      'v1',
+      authorizer,
+    );
     expect(res.status).toBe(422);
     expect((res.body as { message: string }).message).toBe(
       'SubjectAccessReview.authorization.k8s.io "" is invalid: spec: Invalid value: &NonResourceAttributes{Path:/healthz,Verb:get,}: exactly one of nonResourceAttributes or resourceAttributes must be specified',
@@ -120,25 +188,45 @@ describe('SubjectAccessReview API', () => {
   });
 
   it('accepts a group without a user', () => {
-    const res = reviewSubjectAccess({ spec: { groups: ['monitors'], nonResourceAttributes: { path: '/healthz', verb: 'get' } } }, 'v1', authorizer);
+    const res = reviewSubjectAccess(
+      { spec: { groups: ['monitors'], nonResourceAttributes: { path: '/healthz', verb: 'get' } } },
+      'v1',
+      authorizer,
+    );
     expect(res.body).toMatchObject({ status: { allowed: true } });
   });
 
   it('validates selectors like kube and otherwise accepts them (RBAC ignores them)', () => {
-    const withSelector = (sel: object): object => ({ spec: { ...janePods, resourceAttributes: { ...janePods.resourceAttributes, verb: 'list', ...sel } } });
+    const withSelector = (sel: object): object => ({
+      spec: { ...janePods, resourceAttributes: { ...janePods.resourceAttributes, verb: 'list', ...sel } },
+    });
     const ok = reviewSubjectAccess(
-      withSelector({ labelSelector: { requirements: [{ key: 'app', operator: 'In', values: ['web'] }] }, fieldSelector: { rawSelector: 'spec.nodeName=n1' } }),
+      withSelector({
+        labelSelector: { requirements: [{ key: 'app', operator: 'In', values: ['web'] }] },
+        fieldSelector: { rawSelector: 'spec.nodeName=n1' },
+      }),
       'v1',
       authorizer,
     );
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({
-      spec: { resourceAttributes: { fieldSelector: { rawSelector: 'spec.nodeName=n1' }, labelSelector: { requirements: [{ key: 'app', operator: 'In', values: ['web'] }] } } },
+      spec: {
+        resourceAttributes: {
+          fieldSelector: { rawSelector: 'spec.nodeName=n1' },
+          labelSelector: { requirements: [{ key: 'app', operator: 'In', values: ['web'] }] },
+        },
+      },
       status: { allowed: true },
     });
     expect((ok.body as { status: object }).status).not.toHaveProperty('evaluationError');
 
-    const both = reviewSubjectAccess(withSelector({ fieldSelector: { rawSelector: 'a=b', requirements: [{ key: 'a', operator: 'In', values: ['b'] }] } }), 'v1', authorizer);
+    const both = reviewSubjectAccess(
+      withSelector({
+        fieldSelector: { rawSelector: 'a=b', requirements: [{ key: 'a', operator: 'In', values: ['b'] }] },
+      }),
+      'v1',
+      authorizer,
+    );
     expect(both.status).toBe(422);
     expect((both.body as { message: string }).message).toContain(
       'spec.resourceAttributes.fieldSelector.rawSelector: Invalid value: "a=b": may not specified at the same time as requirements',
@@ -157,7 +245,12 @@ describe('SubjectAccessReview API', () => {
           resourceAttributes: {
             ...janePods.resourceAttributes,
             verb: 'list',
-            fieldSelector: { requirements: [{ key: 'a', operator: 'In', values: ['1'] }, { key: 'b', operator: 'Exists' }] },
+            fieldSelector: {
+              requirements: [
+                { key: 'a', operator: 'In', values: ['1'] },
+                { key: 'b', operator: 'Exists' },
+              ],
+            },
             labelSelector: { rawSelector: 'a in (x' },
           },
         },
@@ -168,7 +261,8 @@ describe('SubjectAccessReview API', () => {
     expect(res.body).toMatchObject({
       status: {
         allowed: true,
-        evaluationError: 'spec.resourceAttributes.fieldSelector partially ignored due to parse error; spec.resourceAttributes.labelSelector ignored due to parse error',
+        evaluationError:
+          'spec.resourceAttributes.fieldSelector partially ignored due to parse error; spec.resourceAttributes.labelSelector ignored due to parse error',
       },
     });
   });
@@ -176,7 +270,14 @@ describe('SubjectAccessReview API', () => {
   it('passes the user literally and maps an empty version to *', () => {
     const { authorizer: s, seen } = spy();
     reviewSubjectAccess(
-      { spec: { user: 'system:serviceaccount:ns:sa', uid: 'u-1', extra: { scopes: ['a'], __proto__: ['x'] }, resourceAttributes: { verb: 'get', resource: 'pods', subresource: 'log' } } },
+      {
+        spec: {
+          user: 'system:serviceaccount:ns:sa',
+          uid: 'u-1',
+          extra: { scopes: ['a'], __proto__: ['x'] },
+          resourceAttributes: { verb: 'get', resource: 'pods', subresource: 'log' },
+        },
+      },
       'v1',
       s,
     );
@@ -185,13 +286,25 @@ describe('SubjectAccessReview API', () => {
     expect(a.user.groups).toEqual([]);
     expect(a.user.uid).toBe('u-1');
     expect(a.user.extra?.scopes).toEqual(['a']);
-    expect(a).toMatchObject({ resourceRequest: true, apiVersion: '*', resource: 'pods', subresource: 'log', namespace: '' });
-    reviewSubjectAccess({ spec: { user: 'u', resourceAttributes: { verb: 'get', resource: 'pods', version: 'v1' } } }, 'v1', s);
+    expect(a).toMatchObject({
+      resourceRequest: true,
+      apiVersion: '*',
+      resource: 'pods',
+      subresource: 'log',
+      namespace: '',
+    });
+    reviewSubjectAccess(
+      { spec: { user: 'u', resourceAttributes: { verb: 'get', resource: 'pods', version: 'v1' } } },
+      'v1',
+      s,
+    );
     expect(seen[1]!.apiVersion).toBe('v1');
   });
 
   it('keeps a __proto__ extra key as data in the echo', () => {
-    const body = JSON.parse('{"spec":{"user":"u","extra":{"__proto__":["x"]},"resourceAttributes":{"verb":"get","resource":"pods"}}}') as unknown;
+    const body = JSON.parse(
+      '{"spec":{"user":"u","extra":{"__proto__":["x"]},"resourceAttributes":{"verb":"get","resource":"pods"}}}',
+    ) as unknown;
     const res = reviewSubjectAccess(body, 'v1', authorizer);
     const echoed = (res.body as { spec: { extra: object } }).spec.extra;
     expect(Object.getPrototypeOf(echoed)).toBe(Object.prototype);
@@ -199,13 +312,28 @@ describe('SubjectAccessReview API', () => {
   });
 
   it('ignores the incoming status and metadata', () => {
-    const res = reviewSubjectAccess({ metadata: { name: 'n' }, status: { allowed: true, denied: true }, spec: { ...janePods, user: 'nobody' } }, 'v1', authorizer);
+    const res = reviewSubjectAccess(
+      {
+        metadata: { name: 'n' },
+        status: { allowed: true, denied: true },
+        spec: { ...janePods, user: 'nobody' },
+      },
+      'v1',
+      authorizer,
+    );
     expect(res.body).toMatchObject({ metadata: {}, status: { allowed: false } });
   });
 
   it('reports a deny with denied:true and an authorizer error as evaluationError', () => {
-    const res = reviewSubjectAccess({ spec: janePods }, 'v1', { authorize: () => ({ decision: 'deny', reason: 'no', error: 'e' }) });
-    expect((res.body as { status: object }).status).toEqual({ allowed: false, denied: true, reason: 'no', evaluationError: 'e' });
+    const res = reviewSubjectAccess({ spec: janePods }, 'v1', {
+      authorize: () => ({ decision: 'deny', reason: 'no', error: 'e' }),
+    });
+    expect((res.body as { status: object }).status).toEqual({
+      allowed: false,
+      denied: true,
+      reason: 'no',
+      evaluationError: 'e',
+    });
   });
 
   it('turns an authorizer that throws into an evaluation error, not a crash', () => {
@@ -214,21 +342,44 @@ describe('SubjectAccessReview API', () => {
         throw new Error('bug');
       },
     });
-    expect(res).toMatchObject({ status: 200, body: { status: { allowed: false, evaluationError: 'authorizer failed' } } });
+    expect(res).toMatchObject({
+      status: 200,
+      body: { status: { allowed: false, evaluationError: 'authorizer failed' } },
+    });
   });
 
   it('never throws and never answers 5xx, whatever the body', () => {
     fc.assert(
-      fc.property(fc.anything({ withNullPrototype: true, withObjectString: true }), fc.constantFrom('v1' as const, 'v1beta1' as const), (body, version) => {
-        const res = reviewSubjectAccess(body, version, authorizer);
-        expect([200, 400, 422]).toContain(res.status);
-      }),
+      fc.property(
+        fc.anything({ withNullPrototype: true, withObjectString: true }),
+        fc.constantFrom('v1' as const, 'v1beta1' as const),
+        (body, version) => {
+          const res = reviewSubjectAccess(body, version, authorizer);
+          expect([200, 400, 422]).toContain(res.status);
+        },
+      ),
       { numRuns: 500 },
     );
     fc.assert(
-      fc.property(fc.record({ spec: fc.dictionary(fc.constantFrom('user', 'groups', 'group', 'extra', 'uid', 'resourceAttributes', 'nonResourceAttributes'), fc.jsonValue()) }), (body) => {
-        expect([200, 400, 422]).toContain(reviewSubjectAccess(body, 'v1', authorizer).status);
-      }),
+      fc.property(
+        fc.record({
+          spec: fc.dictionary(
+            fc.constantFrom(
+              'user',
+              'groups',
+              'group',
+              'extra',
+              'uid',
+              'resourceAttributes',
+              'nonResourceAttributes',
+            ),
+            fc.jsonValue(),
+          ),
+        }),
+        (body) => {
+          expect([200, 400, 422]).toContain(reviewSubjectAccess(body, 'v1', authorizer).status);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -19,7 +19,18 @@ export interface RequestSpec {
 export function attrs(spec: RequestSpec): Attributes {
   const user = { username: spec.user ?? '', groups: spec.groups ?? [] };
   if (spec.resource.startsWith('/')) {
-    return { user, verb: spec.verb, resourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path: spec.resource };
+    return {
+      user,
+      verb: spec.verb,
+      resourceRequest: false,
+      namespace: '',
+      apiGroup: '',
+      apiVersion: '',
+      resource: '',
+      subresource: '',
+      name: '',
+      path: spec.resource,
+    };
   }
   const [resPart, subresource = ''] = spec.resource.split(/\/(.*)/s) as [string, string?];
   const dot = resPart.indexOf('.');
@@ -49,7 +60,10 @@ export function compileYaml(...docs: string[]): CompiledPolicy {
 }
 
 /** Runs a CLI command with process.stdout/stderr writes captured (for test/cli). */
-export async function run(command: (argv: readonly string[]) => Promise<number>, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function run(
+  command: (argv: readonly string[]) => Promise<number>,
+  argv: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {

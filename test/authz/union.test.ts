@@ -9,12 +9,19 @@ const request = attrs({ user: 'u', verb: 'get', resource: 'pods' });
 
 describe('authorizer union', () => {
   it('returns the first allow with its own reason', () => {
-    const u = createAuthorizerUnion([fixed({ decision: 'no-opinion', reason: 'a' }), fixed({ decision: 'allow', reason: 'b' }), fixed({ decision: 'deny', reason: 'c' })]);
+    const u = createAuthorizerUnion([
+      fixed({ decision: 'no-opinion', reason: 'a' }),
+      fixed({ decision: 'allow', reason: 'b' }),
+      fixed({ decision: 'deny', reason: 'c' }),
+    ]);
     expect(u.authorize(request)).toEqual({ decision: 'allow', reason: 'b' });
   });
 
   it('returns the first deny with its reason and error', () => {
-    const u = createAuthorizerUnion([fixed({ decision: 'deny', reason: 'no', error: 'boom' }), fixed({ decision: 'allow', reason: 'yes' })]);
+    const u = createAuthorizerUnion([
+      fixed({ decision: 'deny', reason: 'no', error: 'boom' }),
+      fixed({ decision: 'allow', reason: 'yes' }),
+    ]);
     expect(u.authorize(request)).toEqual({ decision: 'deny', reason: 'no', error: 'boom' });
   });
 
@@ -25,11 +32,17 @@ describe('authorizer union', () => {
       fixed({ decision: 'no-opinion', reason: 'second', error: 'e1' }),
       fixed({ decision: 'no-opinion', reason: '', error: 'e2' }),
     ]);
-    expect(u.authorize(request)).toEqual({ decision: 'no-opinion', reason: 'first\nsecond', error: '[e1, e2]' });
+    expect(u.authorize(request)).toEqual({
+      decision: 'no-opinion',
+      reason: 'first\nsecond',
+      error: '[e1, e2]',
+    });
   });
 
   it('answers no opinion with an empty reason when nobody has one', () => {
-    expect(createAuthorizerUnion([fixed({ decision: 'no-opinion', reason: '' })]).authorize(request)).toEqual({ decision: 'no-opinion', reason: '' });
+    expect(createAuthorizerUnion([fixed({ decision: 'no-opinion', reason: '' })]).authorize(request)).toEqual(
+      { decision: 'no-opinion', reason: '' },
+    );
   });
 
   it('refuses an empty member list', () => {
@@ -39,14 +52,22 @@ describe('authorizer union', () => {
 
 describe('privileged groups authorizer', () => {
   it('allows system:masters with an empty reason', () => {
-    expect(createPrivilegedGroupsAuthorizer().authorize(attrs({ user: 'x', groups: ['a', 'system:masters'], verb: 'delete', resource: 'nodes' }))).toEqual({
+    expect(
+      createPrivilegedGroupsAuthorizer().authorize(
+        attrs({ user: 'x', groups: ['a', 'system:masters'], verb: 'delete', resource: 'nodes' }),
+      ),
+    ).toEqual({
       decision: 'allow',
       reason: '',
     });
   });
 
   it('has no opinion about anyone else, even a user named system:masters', () => {
-    expect(createPrivilegedGroupsAuthorizer().authorize(attrs({ user: 'system:masters', verb: 'get', resource: 'pods' }))).toEqual({
+    expect(
+      createPrivilegedGroupsAuthorizer().authorize(
+        attrs({ user: 'system:masters', verb: 'get', resource: 'pods' }),
+      ),
+    ).toEqual({
       decision: 'no-opinion',
       reason: '',
     });

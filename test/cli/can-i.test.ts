@@ -19,16 +19,46 @@ describe('tokenwarden can-i', () => {
 
   it('prints no, exit 1, with the RBAC errors as reason', async () => {
     expect(await run(canI, ['get', 'pods', '--as', 'jane', ...P])).toMatchObject({ code: 1, stdout: 'no\n' });
-    expect(await run(canI, ['get', 'secrets', '--namespace', 'default', '--as', 'erin', ...P])).toMatchObject({
-      code: 1,
-      stdout:
-        'no\nRBAC: [clusterrole.rbac.authorization.k8s.io "does-not-exist" not found, role.rbac.authorization.k8s.io "missing-role" not found]\n',
-    });
+    expect(await run(canI, ['get', 'secrets', '--namespace', 'default', '--as', 'erin', ...P])).toMatchObject(
+      {
+        code: 1,
+        stdout:
+          'no\nRBAC: [clusterrole.rbac.authorization.k8s.io "does-not-exist" not found, role.rbac.authorization.k8s.io "missing-role" not found]\n',
+      },
+    );
   });
 
   it('understands resource.group/subresource, --subresource and NAME', async () => {
-    expect((await run(canI, ['update', 'deployments.apps/scale', '-n', 'x', '--as', 'u', '--as-group', 'scalers', ...P])).code).toBe(0);
-    expect((await run(canI, ['update', 'deployments.apps', '--subresource', 'scale', '--as', 'u', '--as-group', 'scalers', ...P])).code).toBe(0);
+    expect(
+      (
+        await run(canI, [
+          'update',
+          'deployments.apps/scale',
+          '-n',
+          'x',
+          '--as',
+          'u',
+          '--as-group',
+          'scalers',
+          ...P,
+        ])
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await run(canI, [
+          'update',
+          'deployments.apps',
+          '--subresource',
+          'scale',
+          '--as',
+          'u',
+          '--as-group',
+          'scalers',
+          ...P,
+        ])
+      ).code,
+    ).toBe(0);
     expect((await run(canI, ['update', 'configmaps', 'my-configmap', '--as', 'frank', ...P])).code).toBe(0);
     expect((await run(canI, ['update', 'configmaps', 'other', '--as', 'frank', ...P])).code).toBe(1);
   });
@@ -43,18 +73,33 @@ describe('tokenwarden can-i', () => {
     expect(res).toMatchObject({ code: 0 });
     expect(res.stdout).toContain('to Group "system:serviceaccounts:monitoring"');
     // An explicit group replaces the service-account groups.
-    expect((await run(canI, ['get', 'pods', '--as', 'system:serviceaccount:monitoring:prom', '--as-group', 'x', ...P])).code).toBe(1);
+    expect(
+      (
+        await run(canI, [
+          'get',
+          'pods',
+          '--as',
+          'system:serviceaccount:monitoring:prom',
+          '--as-group',
+          'x',
+          ...P,
+        ])
+      ).code,
+    ).toBe(1);
   });
 
   it('asks about groups alone literally when --as is not given', async () => {
     expect(await run(canI, ['list', 'secrets', '--as-group', 'manager', ...P])).toMatchObject({
       code: 0,
-      stdout: 'yes\nRBAC: allowed by ClusterRoleBinding "read-secrets-global" of ClusterRole "secret-reader" to Group "manager"\n',
+      stdout:
+        'yes\nRBAC: allowed by ClusterRoleBinding "read-secrets-global" of ClusterRole "secret-reader" to Group "manager"\n',
     });
   });
 
   it('allows system:masters before RBAC, with no reason line', async () => {
-    expect(await run(canI, ['delete', 'nodes', '--as', 'root', '--as-group', 'system:masters', ...P])).toMatchObject({ code: 0, stdout: 'yes\n' });
+    expect(
+      await run(canI, ['delete', 'nodes', '--as', 'root', '--as-group', 'system:masters', ...P]),
+    ).toMatchObject({ code: 0, stdout: 'yes\n' });
   });
 
   it('refuses bad usage with a UsageError naming the flag or file', async () => {
@@ -62,8 +107,12 @@ describe('tokenwarden can-i', () => {
     await expect(run(canI, ['get', 'pods', '--as', 'u'])).rejects.toThrow('--policy is required');
     await expect(run(canI, ['get', 'pods', ...P])).rejects.toThrow('--as or --as-group is required');
     await expect(run(canI, ['get', '--as', 'u', ...P])).rejects.toBeInstanceOf(UsageError);
-    await expect(run(canI, ['get', 'pods', '--as', 'u', '--policy', '/nonexistent.yaml'])).rejects.toThrow('--policy: /nonexistent.yaml: cannot read policy file (ENOENT)');
-    await expect(run(canI, ['get', '/healthz', 'name', '--as', 'u', ...P])).rejects.toThrow('NAME is not allowed with a non-resource URL');
+    await expect(run(canI, ['get', 'pods', '--as', 'u', '--policy', '/nonexistent.yaml'])).rejects.toThrow(
+      '--policy: /nonexistent.yaml: cannot read policy file (ENOENT)',
+    );
+    await expect(run(canI, ['get', '/healthz', 'name', '--as', 'u', ...P])).rejects.toThrow(
+      'NAME is not allowed with a non-resource URL',
+    );
   });
 
   it('refuses an invalid policy file, naming the file, document and field', async () => {
@@ -72,15 +121,32 @@ describe('tokenwarden can-i', () => {
     writeFileSync(file, 'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r}\n');
     const err = await run(canI, ['get', 'pods', '--as', 'u', '--policy', file]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
-    expect((err as Error).message).toContain(`${file}: document 1 (Role "r"): metadata.namespace: Required value`);
+    expect((err as Error).message).toContain(
+      `${file}: document 1 (Role "r"): metadata.namespace: Required value`,
+    );
   });
 });
 
 describe('can-i helpers', () => {
   it('parses kubectl-style resource arguments', () => {
-    expect(parseResourceArg('pods', '', undefined)).toEqual({ resource: 'pods', apiGroup: '', subresource: '', name: '' });
-    expect(parseResourceArg('pods/log', 'p', undefined)).toEqual({ resource: 'pods', apiGroup: '', subresource: 'log', name: 'p' });
-    expect(parseResourceArg('deployments.apps/scale', '', undefined)).toEqual({ resource: 'deployments', apiGroup: 'apps', subresource: 'scale', name: '' });
+    expect(parseResourceArg('pods', '', undefined)).toEqual({
+      resource: 'pods',
+      apiGroup: '',
+      subresource: '',
+      name: '',
+    });
+    expect(parseResourceArg('pods/log', 'p', undefined)).toEqual({
+      resource: 'pods',
+      apiGroup: '',
+      subresource: 'log',
+      name: 'p',
+    });
+    expect(parseResourceArg('deployments.apps/scale', '', undefined)).toEqual({
+      resource: 'deployments',
+      apiGroup: 'apps',
+      subresource: 'scale',
+      name: '',
+    });
     expect(parseResourceArg('certificatesigningrequests.certificates.k8s.io', '', 'approval')).toMatchObject({
       apiGroup: 'certificates.k8s.io',
       subresource: 'approval',
@@ -94,7 +160,13 @@ describe('can-i helpers', () => {
       username: 'system:serviceaccount:ns:sa',
       groups: ['system:serviceaccounts', 'system:serviceaccounts:ns', 'system:authenticated'],
     });
-    expect(impersonatedUser('jane', ['system:unauthenticated'])).toEqual({ username: 'jane', groups: ['system:unauthenticated'] });
-    expect(impersonatedUser('system:anonymous', [])).toEqual({ username: 'system:anonymous', groups: ['system:unauthenticated'] });
+    expect(impersonatedUser('jane', ['system:unauthenticated'])).toEqual({
+      username: 'jane',
+      groups: ['system:unauthenticated'],
+    });
+    expect(impersonatedUser('system:anonymous', [])).toEqual({
+      username: 'system:anonymous',
+      groups: ['system:unauthenticated'],
+    });
   });
 });

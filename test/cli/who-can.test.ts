@@ -11,17 +11,28 @@ describe('tokenwarden who-can', () => {
     const lines = res.stdout.trimEnd().split('\n');
     expect(lines.map((l) => l.split(/ {3,}/))).toEqual([
       ['SUBJECT KIND', 'NAME', 'NAMESPACE', 'BINDING', 'ROLE'],
-      ['Group', 'system:serviceaccounts:monitoring', 'ClusterRoleBinding/all-monitoring-sas', 'ClusterRole/monitoring'],
+      [
+        'Group',
+        'system:serviceaccounts:monitoring',
+        'ClusterRoleBinding/all-monitoring-sas',
+        'ClusterRole/monitoring',
+      ],
       ['ServiceAccount', 'app', 'development', 'RoleBinding/app-reads-pods', 'Role/pod-reader'],
     ]);
     // Columns line up under their headers.
-    for (const [header, cell, row] of [['ROLE', 'ClusterRole/monitoring', 1], ['BINDING', 'RoleBinding/app-reads-pods', 2], ['NAMESPACE', 'development', 2]] as const) {
+    for (const [header, cell, row] of [
+      ['ROLE', 'ClusterRole/monitoring', 1],
+      ['BINDING', 'RoleBinding/app-reads-pods', 2],
+      ['NAMESPACE', 'development', 2],
+    ] as const) {
       expect(lines[row]!.indexOf(cell)).toBe(lines[0]!.indexOf(header));
     }
   });
 
   it('answers for a named object and a non-resource URL', async () => {
-    expect((await run(whoCan, ['update', 'configmaps', 'my-configmap', ...P])).stdout).toContain('User             frank');
+    expect((await run(whoCan, ['update', 'configmaps', 'my-configmap', ...P])).stdout).toContain(
+      'User             frank',
+    );
     expect((await run(whoCan, ['get', '/healthz', ...P])).stdout).toContain('ClusterRoleBinding/healthz');
   });
 

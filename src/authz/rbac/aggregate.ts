@@ -12,7 +12,9 @@ import { describeSource, type ClusterRole, type PolicyRule } from './policy.js';
  */
 export function aggregateClusterRoles(roles: readonly ClusterRole[], notes: string[]): ClusterRole[] {
   const current: MutableClusterRole[] = roles.map((r) => ({ ...r }));
-  const aggregated = current.filter((r) => r.aggregationRule !== undefined).sort((a, b) => compareNames(a.name, b.name));
+  const aggregated = current
+    .filter((r) => r.aggregationRule !== undefined)
+    .sort((a, b) => compareNames(a.name, b.name));
   if (aggregated.length === 0) return current;
   const byName = [...current].sort((a, b) => compareNames(a.name, b.name));
 

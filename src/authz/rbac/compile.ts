@@ -71,16 +71,24 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     ruleCount += role.rules.length;
   }
 
-  const resolve = (ref: RoleRef, bindingNamespace: string): { rules: readonly CompiledRule[]; error: string | undefined } => {
+  const resolve = (
+    ref: RoleRef,
+    bindingNamespace: string,
+  ): { rules: readonly CompiledRule[]; error: string | undefined } => {
     switch (ref.kind) {
       case 'Role': {
         // A ClusterRoleBinding looks the Role up in namespace "", where none can exist.
-        const rules = bindingNamespace === '' ? undefined : compiledRoles.get(roleKey(bindingNamespace, ref.name));
-        return rules ? { rules, error: undefined } : { rules: [], error: `role.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
+        const rules =
+          bindingNamespace === '' ? undefined : compiledRoles.get(roleKey(bindingNamespace, ref.name));
+        return rules
+          ? { rules, error: undefined }
+          : { rules: [], error: `role.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
       }
       case 'ClusterRole': {
         const rules = clusterRoles.get(ref.name);
-        return rules ? { rules, error: undefined } : { rules: [], error: `clusterrole.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
+        return rules
+          ? { rules, error: undefined }
+          : { rules: [], error: `clusterrole.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
       }
       default:
         return { rules: [], error: `unsupported role reference kind: ${goQuote(ref.kind)}` };
@@ -193,7 +201,9 @@ export function allowReason(binding: CompiledBinding, subjectIndex: number): str
 export function describeGrant(binding: CompiledBinding, subjectIndex: number): string {
   const subject = binding.subjects[subjectIndex]!;
   const who =
-    binding.kind === 'ClusterRoleBinding' ? goQuote(binding.name) : goQuote(`${binding.name}/${binding.namespace}`);
+    binding.kind === 'ClusterRoleBinding'
+      ? goQuote(binding.name)
+      : goQuote(`${binding.name}/${binding.namespace}`);
   return `${binding.kind} ${who} of ${binding.roleRef.kind} ${goQuote(binding.roleRef.name)} to ${describeSubject(subject, binding.namespace)}`;
 }
 

@@ -21,7 +21,12 @@ export interface PolicyHealth {
 }
 
 export type ReloadEvent =
-  | { readonly outcome: 'success'; readonly ruleCount: number; readonly bindingCount: number; readonly notes: readonly string[] }
+  | {
+      readonly outcome: 'success';
+      readonly ruleCount: number;
+      readonly bindingCount: number;
+      readonly notes: readonly string[];
+    }
   | { readonly outcome: 'failure'; readonly error: string };
 
 export interface PolicySource {
@@ -56,14 +61,20 @@ interface Serving {
  * and the last good policy keeps serving: a half-written file must never open or close
  * access. A new policy replaces the old in one assignment, so no decision sees a mix.
  */
-export async function createPolicySource(paths: readonly string[], options: PolicySourceOptions): Promise<PolicySource> {
+export async function createPolicySource(
+  paths: readonly string[],
+  options: PolicySourceOptions,
+): Promise<PolicySource> {
   const now = options.now ?? (() => new Date());
   const log = options.logger.child({ component: 'rbac-policy' });
   const initialTexts = await readPolicyFiles(paths);
   let serving = build(initialTexts);
   let lastTexts = initialTexts;
   logNotes(log, serving.policy);
-  log.info({ files: paths.length, rules: serving.compiled.ruleCount, bindings: serving.compiled.bindingCount }, 'RBAC policy loaded');
+  log.info(
+    { files: paths.length, rules: serving.compiled.ruleCount, bindings: serving.compiled.bindingCount },
+    'RBAC policy loaded',
+  );
 
   let current: Serving = { compiled: serving.compiled, authorizer: serving.authorizer };
   let lastSuccess = now();
@@ -111,8 +122,16 @@ export async function createPolicySource(paths: readonly string[], options: Poli
     lastErrorAt = undefined;
     reloads++;
     logNotes(log, serving.policy);
-    log.info({ rules: serving.compiled.ruleCount, bindings: serving.compiled.bindingCount }, 'RBAC policy reloaded');
-    emit({ outcome: 'success', ruleCount: serving.compiled.ruleCount, bindingCount: serving.compiled.bindingCount, notes: serving.policy.notes });
+    log.info(
+      { rules: serving.compiled.ruleCount, bindings: serving.compiled.bindingCount },
+      'RBAC policy reloaded',
+    );
+    emit({
+      outcome: 'success',
+      ruleCount: serving.compiled.ruleCount,
+      bindingCount: serving.compiled.bindingCount,
+      notes: serving.policy.notes,
+    });
   };
 
   const fail = (err: unknown): void => {
@@ -187,7 +206,11 @@ export async function createPolicySource(paths: readonly string[], options: Poli
   };
 }
 
-function build(texts: readonly PolicyInput[]): { policy: Policy; compiled: CompiledPolicy; authorizer: RbacAuthorizer } {
+function build(texts: readonly PolicyInput[]): {
+  policy: Policy;
+  compiled: CompiledPolicy;
+  authorizer: RbacAuthorizer;
+} {
   const policy = parsePolicy(texts);
   const compiled = compilePolicy(policy);
   return { policy, compiled, authorizer: new RbacAuthorizer(compiled) };

@@ -128,7 +128,9 @@ export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyI
         return { name: path, text: await readFile(path, 'utf8') };
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code ?? 'read error';
-        throw new TokenwardenError('ERR_POLICY_INVALID', `${path}: cannot read policy file (${code})`, { cause: err });
+        throw new TokenwardenError('ERR_POLICY_INVALID', `${path}: cannot read policy file (${code})`, {
+          cause: err,
+        });
       }
     }),
   );
@@ -161,7 +163,9 @@ class PolicyBuilder {
     try {
       docs = parseAllDocuments(input.text, { uniqueKeys: true });
     } catch (err) {
-      this.problems.push(`${input.name}: invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}`);
+      this.problems.push(
+        `${input.name}: invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}`,
+      );
       return;
     }
     let index = 0;
@@ -176,7 +180,9 @@ class PolicyBuilder {
       try {
         value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
       } catch (err) {
-        this.problems.push(`${describeSource(where)}: invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}`);
+        this.problems.push(
+          `${describeSource(where)}: invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}`,
+        );
         continue;
       }
       if (value === null || value === undefined) continue;
@@ -184,7 +190,12 @@ class PolicyBuilder {
     }
   }
 
-  private addObject(value: unknown, where: ObjectSource, defaultKind: string | undefined, depth: number): void {
+  private addObject(
+    value: unknown,
+    where: ObjectSource,
+    defaultKind: string | undefined,
+    depth: number,
+  ): void {
     if (!isObject(value)) {
       this.problems.push(`${describeSource(where)}: not an object`);
       return;
@@ -220,7 +231,9 @@ class PolicyBuilder {
     const groupVersion = typeof apiVersion === 'string' ? apiVersion : defaultKind ? RBAC_API_VERSION : '';
     const group = groupVersion.includes('/') ? groupVersion.slice(0, groupVersion.indexOf('/')) : '';
     if (!RBAC_KINDS.has(kind) || group !== RBAC_GROUP) {
-      this.notes.push(`${describeSource(where)}: ignored ${kind}${nameHint(value)} (${groupVersion || 'no apiVersion'}): not an RBAC object`);
+      this.notes.push(
+        `${describeSource(where)}: ignored ${kind}${nameHint(value)} (${groupVersion || 'no apiVersion'}): not an RBAC object`,
+      );
       return;
     }
     if (groupVersion !== RBAC_API_VERSION) {
@@ -235,7 +248,8 @@ class PolicyBuilder {
     switch (kind) {
       case 'Role': {
         const rules = readRules(value, errs, true);
-        if (this.accept(label, errs, kind, meta, where)) this.roles.push({ namespace: meta.namespace, name: meta.name, rules, source: where });
+        if (this.accept(label, errs, kind, meta, where))
+          this.roles.push({ namespace: meta.namespace, name: meta.name, rules, source: where });
         break;
       }
       case 'ClusterRole': {
@@ -255,7 +269,13 @@ class PolicyBuilder {
       case 'RoleBinding': {
         const { roleRef, subjects } = readBinding(value, errs, true);
         if (this.accept(label, errs, kind, meta, where)) {
-          this.roleBindings.push({ namespace: meta.namespace, name: meta.name, roleRef, subjects, source: where });
+          this.roleBindings.push({
+            namespace: meta.namespace,
+            name: meta.name,
+            roleRef,
+            subjects,
+            source: where,
+          });
         }
         break;
       }
@@ -269,13 +289,21 @@ class PolicyBuilder {
     }
   }
 
-  private accept(label: string, errs: FieldErrorList, kind: string, meta: Meta, where: ObjectSource): boolean {
+  private accept(
+    label: string,
+    errs: FieldErrorList,
+    kind: string,
+    meta: Meta,
+    where: ObjectSource,
+  ): boolean {
     for (const e of errs.errors) this.problems.push(`${label}: ${fieldErrorText(e)}`);
     if (errs.length > 0) return false;
     const key = `${kind}\u0000${meta.namespace}\u0000${meta.name}`;
     const first = this.seen.get(key);
     if (first) {
-      this.problems.push(`${label}: metadata.name: Duplicate value: ${goQuote(meta.name)}: already defined at ${describeSource(first)}`);
+      this.problems.push(
+        `${label}: metadata.name: Duplicate value: ${goQuote(meta.name)}: already defined at ${describeSource(first)}`,
+      );
       return false;
     }
     this.seen.set(key, where);
@@ -345,7 +373,12 @@ function readStringList(obj: JsonObject, key: string, path: string, errs: FieldE
   return out;
 }
 
-function readObject(obj: JsonObject, key: string, path: string, errs: FieldErrorList): JsonObject | undefined {
+function readObject(
+  obj: JsonObject,
+  key: string,
+  path: string,
+  errs: FieldErrorList,
+): JsonObject | undefined {
   const v = own(obj, key);
   if (v === undefined || v === null) return undefined;
   if (!isObject(v)) {
@@ -365,7 +398,12 @@ function readList(obj: JsonObject, key: string, path: string, errs: FieldErrorLi
   return v;
 }
 
-function readStringMap(obj: JsonObject, key: string, path: string, errs: FieldErrorList): Map<string, string> {
+function readStringMap(
+  obj: JsonObject,
+  key: string,
+  path: string,
+  errs: FieldErrorList,
+): Map<string, string> {
   const out = new Map<string, string>();
   const m = readObject(obj, key, path, errs);
   if (!m) return out;
@@ -431,14 +469,25 @@ function emptyRule(): PolicyRule {
 function validatePolicyRule(rule: PolicyRule, namespaced: boolean, path: string, errs: FieldErrorList): void {
   if (rule.verbs.length === 0) errs.required(`${path}.verbs`, 'verbs must contain at least one value');
   if (rule.nonResourceURLs.length > 0) {
-    if (namespaced) errs.invalid(`${path}.nonResourceURLs`, rule.nonResourceURLs, 'namespaced rules cannot apply to non-resource URLs');
+    if (namespaced)
+      errs.invalid(
+        `${path}.nonResourceURLs`,
+        rule.nonResourceURLs,
+        'namespaced rules cannot apply to non-resource URLs',
+      );
     if (rule.apiGroups.length > 0 || rule.resources.length > 0 || rule.resourceNames.length > 0) {
-      errs.invalid(`${path}.nonResourceURLs`, rule.nonResourceURLs, 'rules cannot apply to both regular resources and non-resource URLs');
+      errs.invalid(
+        `${path}.nonResourceURLs`,
+        rule.nonResourceURLs,
+        'rules cannot apply to both regular resources and non-resource URLs',
+      );
     }
     return;
   }
-  if (rule.apiGroups.length === 0) errs.required(`${path}.apiGroups`, 'resource rules must supply at least one api group');
-  if (rule.resources.length === 0) errs.required(`${path}.resources`, 'resource rules must supply at least one resource');
+  if (rule.apiGroups.length === 0)
+    errs.required(`${path}.apiGroups`, 'resource rules must supply at least one api group');
+  if (rule.resources.length === 0)
+    errs.required(`${path}.resources`, 'resource rules must supply at least one resource');
 }
 
 function readAggregationRule(obj: JsonObject, errs: FieldErrorList): AggregationRule | undefined {
@@ -448,7 +497,8 @@ function readAggregationRule(obj: JsonObject, errs: FieldErrorList): Aggregation
   const selectors = readList(raw, 'clusterRoleSelectors', base, errs).map((sel, i) =>
     readLabelSelector(sel, `${base}[${i}]`, errs),
   );
-  if (selectors.length === 0) errs.required(base, 'at least one clusterRoleSelector required if aggregationRule is non-nil');
+  if (selectors.length === 0)
+    errs.required(base, 'at least one clusterRoleSelector required if aggregationRule is non-nil');
   selectors.forEach((sel, i) => validateLabelSelector(sel, `${base}[${i}]`, errs));
   return { clusterRoleSelectors: selectors };
 }
@@ -461,24 +511,31 @@ function readLabelSelector(raw: unknown, path: string, errs: FieldErrorList): La
     return { matchLabels: new Map(), matchExpressions: [] };
   }
   const matchLabels = readStringMap(raw, 'matchLabels', `${path}.matchLabels`, errs);
-  const matchExpressions: LabelSelectorRequirement[] = readList(raw, 'matchExpressions', `${path}.matchExpressions`, errs).map(
-    (expr, i) => {
-      const p = `${path}.matchExpressions[${i}]`;
-      if (!isObject(expr)) {
-        errs.wrongType(p, 'an object', expr);
-        return { key: '', operator: '', values: [] };
-      }
-      return {
-        key: readString(expr, 'key', `${p}.key`, errs),
-        operator: readString(expr, 'operator', `${p}.operator`, errs),
-        values: readStringList(expr, 'values', `${p}.values`, errs),
-      };
-    },
-  );
+  const matchExpressions: LabelSelectorRequirement[] = readList(
+    raw,
+    'matchExpressions',
+    `${path}.matchExpressions`,
+    errs,
+  ).map((expr, i) => {
+    const p = `${path}.matchExpressions[${i}]`;
+    if (!isObject(expr)) {
+      errs.wrongType(p, 'an object', expr);
+      return { key: '', operator: '', values: [] };
+    }
+    return {
+      key: readString(expr, 'key', `${p}.key`, errs),
+      operator: readString(expr, 'operator', `${p}.operator`, errs),
+      values: readStringList(expr, 'values', `${p}.values`, errs),
+    };
+  });
   return { matchLabels, matchExpressions };
 }
 
-function readBinding(obj: JsonObject, errs: FieldErrorList, namespaced: boolean): { roleRef: RoleRef; subjects: Subject[] } {
+function readBinding(
+  obj: JsonObject,
+  errs: FieldErrorList,
+  namespaced: boolean,
+): { roleRef: RoleRef; subjects: Subject[] } {
   const rawRef = readObject(obj, 'roleRef', 'roleRef', errs) ?? {};
   const roleRef: RoleRef = {
     // SetDefaults_RoleBinding / SetDefaults_ClusterRoleBinding
@@ -496,14 +553,24 @@ function readBinding(obj: JsonObject, errs: FieldErrorList, namespaced: boolean)
     let apiGroup = readString(raw, 'apiGroup', `${path}.apiGroup`, errs);
     // SetDefaults_Subject
     if (apiGroup === '' && (kind === 'User' || kind === 'Group')) apiGroup = RBAC_GROUP;
-    return { kind, apiGroup, name: readString(raw, 'name', `${path}.name`, errs), namespace: readString(raw, 'namespace', `${path}.namespace`, errs) };
+    return {
+      kind,
+      apiGroup,
+      name: readString(raw, 'name', `${path}.name`, errs),
+      namespace: readString(raw, 'namespace', `${path}.namespace`, errs),
+    };
   });
   validateBinding(roleRef, subjects, namespaced, errs);
   return { roleRef, subjects };
 }
 
 /** kube's `ValidateRoleBinding` / `ValidateClusterRoleBinding` after metadata, texts included. */
-function validateBinding(roleRef: RoleRef, subjects: readonly Subject[], namespaced: boolean, errs: FieldErrorList): void {
+function validateBinding(
+  roleRef: RoleRef,
+  subjects: readonly Subject[],
+  namespaced: boolean,
+  errs: FieldErrorList,
+): void {
   if (roleRef.apiGroup !== RBAC_GROUP) errs.notSupported('roleRef.apiGroup', roleRef.apiGroup, [RBAC_GROUP]);
   const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
   if (!kinds.includes(roleRef.kind)) errs.notSupported('roleRef.kind', roleRef.kind, kinds);

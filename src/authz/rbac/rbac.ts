@@ -94,7 +94,12 @@ function walk(
   }
 }
 
-function visit(entry: IndexEntry, subjectIndex: number, req: RuleRequest, errors: string[]): AuthzResult | undefined {
+function visit(
+  entry: IndexEntry,
+  subjectIndex: number,
+  req: RuleRequest,
+  errors: string[],
+): AuthzResult | undefined {
   const binding = entry.binding;
   if (binding.error !== undefined) {
     errors.push(binding.error);

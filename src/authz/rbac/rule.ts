@@ -59,7 +59,9 @@ export interface RuleRequest {
   readonly path: string;
 }
 
-export function ruleRequest(a: Pick<Attributes, 'resourceRequest' | 'verb' | 'apiGroup' | 'resource' | 'subresource' | 'name' | 'path'>): RuleRequest {
+export function ruleRequest(
+  a: Pick<Attributes, 'resourceRequest' | 'verb' | 'apiGroup' | 'resource' | 'subresource' | 'name' | 'path'>,
+): RuleRequest {
   const hasSub = a.subresource.length > 0;
   return {
     resourceRequest: a.resourceRequest,

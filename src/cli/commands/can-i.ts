@@ -30,7 +30,9 @@ export const canI: Command = async (argv) => {
     subresource: { type: 'string' },
   });
   if (positionals.length < 2 || positionals.length > 3) {
-    throw new UsageError('usage: tokenwarden can-i VERB RESOURCE [NAME] [--as USER] [--as-group G ...] [-n NS] [--subresource S] --policy FILE ...');
+    throw new UsageError(
+      'usage: tokenwarden can-i VERB RESOURCE [NAME] [--as USER] [--as-group G ...] [-n NS] [--subresource S] --policy FILE ...',
+    );
   }
   const [verb, resourceArg, name = ''] = positionals as [string, string, string?];
   const target = parseResourceArg(resourceArg, name, stringOpt(values.subresource));
@@ -48,7 +50,18 @@ export const canI: Command = async (argv) => {
   const authorizer = createAuthorizerUnion([createPrivilegedGroupsAuthorizer(), new RbacAuthorizer(policy)]);
   const attributes: Attributes =
     target.nonResourceURL !== undefined
-      ? { user, verb, resourceRequest: false, namespace: '', apiGroup: '', apiVersion: '', resource: '', subresource: '', name: '', path: target.nonResourceURL }
+      ? {
+          user,
+          verb,
+          resourceRequest: false,
+          namespace: '',
+          apiGroup: '',
+          apiVersion: '',
+          resource: '',
+          subresource: '',
+          name: '',
+          path: target.nonResourceURL,
+        }
       : {
           user,
           verb,
@@ -85,10 +98,15 @@ export interface ResourceTarget {
  * `deployments.apps/scale`, or a non-resource URL starting with `/`. Short names (`po`) and
  * singular forms need discovery and are taken literally.
  */
-export function parseResourceArg(arg: string, name: string, subresourceFlag: string | undefined): ResourceTarget {
+export function parseResourceArg(
+  arg: string,
+  name: string,
+  subresourceFlag: string | undefined,
+): ResourceTarget {
   if (arg.startsWith('/')) {
     if (name !== '') throw new UsageError('NAME is not allowed with a non-resource URL');
-    if (subresourceFlag !== undefined) throw new UsageError('--subresource is not allowed with a non-resource URL');
+    if (subresourceFlag !== undefined)
+      throw new UsageError('--subresource is not allowed with a non-resource URL');
     return { nonResourceURL: arg, resource: '', apiGroup: '', subresource: '', name: '' };
   }
   const slash = arg.indexOf('/');
@@ -96,7 +114,9 @@ export function parseResourceArg(arg: string, name: string, subresourceFlag: str
   let subresource = slash < 0 ? '' : arg.slice(slash + 1);
   if (subresourceFlag !== undefined) {
     if (subresource !== '' && subresource !== subresourceFlag) {
-      throw new UsageError(`--subresource ${JSON.stringify(subresourceFlag)} conflicts with RESOURCE ${JSON.stringify(arg)}`);
+      throw new UsageError(
+        `--subresource ${JSON.stringify(subresourceFlag)} conflicts with RESOURCE ${JSON.stringify(arg)}`,
+      );
     }
     subresource = subresourceFlag;
   }
@@ -104,7 +124,8 @@ export function parseResourceArg(arg: string, name: string, subresourceFlag: str
   const resource = dot < 0 ? resourcePart : resourcePart.slice(0, dot);
   const apiGroup = dot < 0 ? '' : resourcePart.slice(dot + 1);
   if (resource === '') throw new UsageError(`RESOURCE ${JSON.stringify(arg)} names no resource`);
-  if (slash >= 0 && subresource === '') throw new UsageError(`RESOURCE ${JSON.stringify(arg)} has an empty subresource`);
+  if (slash >= 0 && subresource === '')
+    throw new UsageError(`RESOURCE ${JSON.stringify(arg)} has an empty subresource`);
   return { resource, apiGroup, subresource, name };
 }
 
@@ -119,7 +140,8 @@ export function impersonatedUser(username: string, asGroups: readonly string[]):
   const sa = splitServiceAccountUsername(username);
   if (sa && groups.length === 0) groups.push(...serviceAccountGroups(sa.namespace));
   if (username !== ANONYMOUS) {
-    if (!groups.includes(ALL_AUTHENTICATED) && !groups.includes(ALL_UNAUTHENTICATED)) groups.push(ALL_AUTHENTICATED);
+    if (!groups.includes(ALL_AUTHENTICATED) && !groups.includes(ALL_UNAUTHENTICATED))
+      groups.push(ALL_AUTHENTICATED);
   } else if (!groups.includes(ALL_UNAUTHENTICATED)) {
     groups.push(ALL_UNAUTHENTICATED);
   }
@@ -132,7 +154,10 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
 ): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
   try {
     const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
-    return { values: parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>, positionals: parsed.positionals };
+    return {
+      values: parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>,
+      positionals: parsed.positionals,
+    };
   } catch (err) {
     // node's messages name the flag (`Unknown option '--foo'`), which is what the user needs.
     throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });

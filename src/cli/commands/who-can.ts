@@ -26,10 +26,17 @@ export const whoCan: Command = async (argv) => {
     namespace,
     ...(target.nonResourceURL !== undefined
       ? { nonResourceURL: target.nonResourceURL }
-      : { resource: target.resource, subresource: target.subresource, apiGroup: target.apiGroup, name: target.name }),
+      : {
+          resource: target.resource,
+          subresource: target.subresource,
+          apiGroup: target.apiGroup,
+          name: target.name,
+        }),
   });
   if (grants.length === 0) {
-    process.stdout.write(`No subjects found with permission to ${verb} ${resourceArg}${name ? ` ${name}` : ''}${namespace ? ` in namespace ${namespace}` : ''}\n`);
+    process.stdout.write(
+      `No subjects found with permission to ${verb} ${resourceArg}${name ? ` ${name}` : ''}${namespace ? ` in namespace ${namespace}` : ''}\n`,
+    );
     return 0;
   }
   process.stdout.write(formatTable(grants));
@@ -49,5 +56,13 @@ export function formatTable(grants: readonly Grant[]): string {
   ]);
   const all = [HEADER, ...rows];
   const widths = HEADER.map((_, col) => Math.max(...all.map((r) => r[col]!.length)));
-  return all.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]! + 3))).join('').trimEnd() + '\n').join('');
+  return all
+    .map(
+      (r) =>
+        r
+          .map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col]! + 3)))
+          .join('')
+          .trimEnd() + '\n',
+    )
+    .join('');
 }

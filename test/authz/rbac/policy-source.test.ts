@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createPolicySource, type PolicySource, type ReloadEvent } from '../../../src/authz/rbac/policy-source.js';
+import {
+  createPolicySource,
+  type PolicySource,
+  type ReloadEvent,
+} from '../../../src/authz/rbac/policy-source.js';
 import { TokenwardenError } from '../../../src/errors.js';
 import { attrs } from '../helpers.js';
 
@@ -24,7 +28,8 @@ function captureLogs(): { logger: pino.Logger; lines: Record<string, unknown>[] 
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -40,8 +45,10 @@ async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<voi
   }
 }
 
-const canGet = (source: PolicySource): boolean => source.authorizer.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods' })).decision === 'allow';
-const canList = (source: PolicySource): boolean => source.authorizer.authorize(attrs({ user: 'u', verb: 'list', resource: 'pods' })).decision === 'allow';
+const canGet = (source: PolicySource): boolean =>
+  source.authorizer.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods' })).decision === 'allow';
+const canList = (source: PolicySource): boolean =>
+  source.authorizer.authorize(attrs({ user: 'u', verb: 'list', resource: 'pods' })).decision === 'allow';
 
 let open: PolicySource | undefined;
 afterEach(() => {
@@ -74,18 +81,29 @@ describe('policy source', () => {
 
   it('refuses to start when a file is missing', async () => {
     const { logger } = captureLogs();
-    await expect(createPolicySource(['/nonexistent/p.yaml'], { logger })).rejects.toThrow('/nonexistent/p.yaml: cannot read policy file');
+    await expect(createPolicySource(['/nonexistent/p.yaml'], { logger })).rejects.toThrow(
+      '/nonexistent/p.yaml: cannot read policy file',
+    );
   });
 
   it('keeps the last good policy through an invalid edit and takes the next valid one', async () => {
     const file = tempPolicy(grant('get'));
     const { logger, lines } = captureLogs();
-    const source = (open = await createPolicySource([file], { logger, watch: { debounceMs: 10, resyncMs: 200 } }));
+    const source = (open = await createPolicySource([file], {
+      logger,
+      watch: { debounceMs: 10, resyncMs: 200 },
+    }));
     const events: ReloadEvent[] = [];
     source.onReload((e) => events.push(e));
     expect(canGet(source)).toBe(true);
     const before = source.health();
-    expect(before).toMatchObject({ ready: true, lastError: undefined, ruleCount: 1, bindingCount: 1, failures: 0 });
+    expect(before).toMatchObject({
+      ready: true,
+      lastError: undefined,
+      ruleCount: 1,
+      bindingCount: 1,
+      failures: 0,
+    });
 
     replace(file, 'kind: [ this is not yaml');
     await eventually(() => source.health().failures === 1);
@@ -108,7 +126,10 @@ describe('policy source', () => {
   it('keeps serving when the file disappears, and recovers when it returns unchanged', async () => {
     const file = tempPolicy(grant('get'));
     const { logger } = captureLogs();
-    const source = (open = await createPolicySource([file], { logger, watch: { debounceMs: 10, resyncMs: 100 } }));
+    const source = (open = await createPolicySource([file], {
+      logger,
+      watch: { debounceMs: 10, resyncMs: 100 },
+    }));
     rmSync(file);
     await eventually(() => source.health().lastError !== undefined);
     expect(source.health().lastError).toContain('cannot read policy file (ENOENT)');
@@ -133,7 +154,10 @@ describe('policy source', () => {
   it('serializes concurrent reloads so the newest content wins', async () => {
     const file = tempPolicy(grant('get'));
     const { logger } = captureLogs();
-    const source = (open = await createPolicySource([file], { logger, watch: { resyncMs: 60_000, debounceMs: 60_000 } }));
+    const source = (open = await createPolicySource([file], {
+      logger,
+      watch: { resyncMs: 60_000, debounceMs: 60_000 },
+    }));
     writeFileSync(file, grant('watch'));
     const first = source.reload();
     writeFileSync(file, grant('list'));

@@ -42,8 +42,17 @@ describe('parsePolicy', () => {
 
   it('applies kube defaults to roleRef and subject api groups', () => {
     const policy = parse(binding('{kind: ClusterRole, name: view}'));
-    expect(policy.roleBindings[0]!.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' });
-    expect(policy.roleBindings[0]!.subjects[0]).toEqual({ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: 'u', namespace: '' });
+    expect(policy.roleBindings[0]!.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'view',
+    });
+    expect(policy.roleBindings[0]!.subjects[0]).toEqual({
+      kind: 'User',
+      apiGroup: 'rbac.authorization.k8s.io',
+      name: 'u',
+      namespace: '',
+    });
   });
 
   it('reads JSON documents', () => {
@@ -137,7 +146,9 @@ items:
   it('ignores other kinds with a note', () => {
     const policy = parse(`apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n---\n${ROLE}`);
     expect(policy.roles).toHaveLength(1);
-    expect(policy.notes).toEqual(['policy.yaml: document 1: ignored ConfigMap "cm" (v1): not an RBAC object']);
+    expect(policy.notes).toEqual([
+      'policy.yaml: document 1: ignored ConfigMap "cm" (v1): not an RBAC object',
+    ]);
   });
 
   it('ignores an RBAC-looking kind of another API group', () => {
@@ -165,7 +176,9 @@ metadata:
 
 describe('parsePolicy errors', () => {
   it('names the file, document, object and field for a bad roleRef kind', () => {
-    const msg = parseError(`${ROLE}\n---\n${ROLE.replace('name: r,', 'name: r2,')}\n---\n${binding('{kind: Foo, name: r}')}`);
+    const msg = parseError(
+      `${ROLE}\n---\n${ROLE.replace('name: r,', 'name: r2,')}\n---\n${binding('{kind: Foo, name: r}')}`,
+    );
     expect(msg).toContain(
       'policy.yaml: document 3 (RoleBinding "x"): roleRef.kind: Unsupported value: "Foo": supported values: "Role", "ClusterRole"',
     );
@@ -177,7 +190,9 @@ kind: ClusterRoleBinding
 metadata: {name: crb}
 subjects: [{kind: Group, name: g}]
 roleRef: {kind: Role, name: r}`);
-    expect(msg).toContain('document 1 (ClusterRoleBinding "crb"): roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole"');
+    expect(msg).toContain(
+      'document 1 (ClusterRoleBinding "crb"): roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole"',
+    );
   });
 
   it('refuses a ClusterRoleBinding service account without a namespace', () => {
@@ -191,14 +206,23 @@ roleRef: {kind: ClusterRole, name: view}`);
 
   it('refuses unknown subject kinds and wrong subject api groups', () => {
     const msg = parseError(
-      binding('{kind: Role, name: r}').replace('[{kind: User, name: u}]', '[{kind: Robot, name: u}, {kind: Group, name: g, apiGroup: v1}]'),
+      binding('{kind: Role, name: r}').replace(
+        '[{kind: User, name: u}]',
+        '[{kind: Robot, name: u}, {kind: Group, name: g, apiGroup: v1}]',
+      ),
     );
-    expect(msg).toContain('subjects[0].kind: Unsupported value: "Robot": supported values: "ServiceAccount", "User", "Group"');
-    expect(msg).toContain('subjects[1].apiGroup: Unsupported value: "v1": supported values: "rbac.authorization.k8s.io"');
+    expect(msg).toContain(
+      'subjects[0].kind: Unsupported value: "Robot": supported values: "ServiceAccount", "User", "Group"',
+    );
+    expect(msg).toContain(
+      'subjects[1].apiGroup: Unsupported value: "v1": supported values: "rbac.authorization.k8s.io"',
+    );
   });
 
   it('refuses a namespaced object without a namespace', () => {
-    expect(parseError(ROLE.replace(', namespace: ns', ''))).toContain('document 1 (Role "r"): metadata.namespace: Required value');
+    expect(parseError(ROLE.replace(', namespace: ns', ''))).toContain(
+      'document 1 (Role "r"): metadata.namespace: Required value',
+    );
   });
 
   it('refuses a rule without verbs, groups or resources with kube texts', () => {
@@ -207,8 +231,12 @@ kind: ClusterRole
 metadata: {name: c}
 rules:
 - {resources: [pods]}`);
-    expect(msg).toContain('(ClusterRole "c"): rules[0].verbs: Required value: verbs must contain at least one value');
-    expect(msg).toContain('rules[0].apiGroups: Required value: resource rules must supply at least one api group');
+    expect(msg).toContain(
+      '(ClusterRole "c"): rules[0].verbs: Required value: verbs must contain at least one value',
+    );
+    expect(msg).toContain(
+      'rules[0].apiGroups: Required value: resource rules must supply at least one api group',
+    );
   });
 
   it('refuses non-resource URLs in a Role and mixed rules', () => {
@@ -217,7 +245,9 @@ kind: Role
 metadata: {name: r, namespace: ns}
 rules:
 - {nonResourceURLs: [/healthz], resources: [pods], verbs: [get]}`);
-    expect(msg).toContain('rules[0].nonResourceURLs: Invalid value: []string{"/healthz"}: namespaced rules cannot apply to non-resource URLs');
+    expect(msg).toContain(
+      'rules[0].nonResourceURLs: Invalid value: []string{"/healthz"}: namespaced rules cannot apply to non-resource URLs',
+    );
     expect(msg).toContain('rules cannot apply to both regular resources and non-resource URLs');
   });
 
@@ -238,11 +268,15 @@ items:
 - apiVersion: rbac.authorization.k8s.io/v1
   kind: Role
   metadata: {name: "a/b", namespace: ns}`);
-    expect(msg).toContain(`policy.yaml: document 1, items[1] (Role "a/b"): metadata.name: Invalid value: "a/b": may not contain '/'`);
+    expect(msg).toContain(
+      `policy.yaml: document 1, items[1] (Role "a/b"): metadata.name: Invalid value: "a/b": may not contain '/'`,
+    );
   });
 
   it('reports YAML syntax errors with the document number', () => {
-    expect(parseError(`${ROLE}\n---\nkind: [`)).toMatch(/^invalid RBAC policy:\npolicy\.yaml: document 2: invalid YAML: /);
+    expect(parseError(`${ROLE}\n---\nkind: [`)).toMatch(
+      /^invalid RBAC policy:\npolicy\.yaml: document 2: invalid YAML: /,
+    );
   });
 
   it('refuses duplicate keys, which kube would read as one or the other', () => {
@@ -276,14 +310,25 @@ items:
       expect.unreachable();
     } catch (err) {
       expect((err as Error).message).toContain('a.yaml: document 1 (RoleBinding "x"): roleRef.kind');
-      expect((err as Error).message).toContain('b.yaml: document 1 (Role "r"): rules[0].verbs: Required value');
+      expect((err as Error).message).toContain(
+        'b.yaml: document 1 (Role "r"): rules[0].verbs: Required value',
+      );
     }
   });
 
   it('bounds YAML alias expansion', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
-    for (let i = 1; i < 8; i++) bomb.push(`${'b'.repeat(i)}: &${'b'.repeat(i)} [${Array(10).fill(i === 1 ? '*a' : `*${'b'.repeat(i - 1)}`).join(', ')}]`);
-    expect(parseError(`kind: ClusterRole\napiVersion: rbac.authorization.k8s.io/v1\nmetadata: {name: c}\n${bomb.join('\n')}`)).toContain('invalid YAML');
+    for (let i = 1; i < 8; i++)
+      bomb.push(
+        `${'b'.repeat(i)}: &${'b'.repeat(i)} [${Array(10)
+          .fill(i === 1 ? '*a' : `*${'b'.repeat(i - 1)}`)
+          .join(', ')}]`,
+      );
+    expect(
+      parseError(
+        `kind: ClusterRole\napiVersion: rbac.authorization.k8s.io/v1\nmetadata: {name: c}\n${bomb.join('\n')}`,
+      ),
+    ).toContain('invalid YAML');
   });
 });
 

@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Attributes, AuthzResult } from '../../../src/authz/authorizer.js';
 import { compilePolicy } from '../../../src/authz/rbac/compile.js';
-import type { ClusterRole, ClusterRoleBinding, Policy, PolicyRule, Role, RoleBinding, Subject } from '../../../src/authz/rbac/policy.js';
+import type {
+  ClusterRole,
+  ClusterRoleBinding,
+  Policy,
+  PolicyRule,
+  Role,
+  RoleBinding,
+  Subject,
+} from '../../../src/authz/rbac/policy.js';
 import { RbacAuthorizer } from '../../../src/authz/rbac/rbac.js';
 import { aggregateMessage } from '../../../src/errors.js';
 
@@ -37,21 +45,40 @@ const rule: fc.Arbitrary<PolicyRule> = fc.oneof(
 const subject: fc.Arbitrary<Subject> = fc.oneof(
   users.map((name) => ({ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name, namespace: '' })),
   groupNames.map((name) => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name, namespace: '' })),
-  fc.record({ kind: fc.constant('ServiceAccount'), apiGroup: fc.constant(''), name: fc.constant('sa'), namespace: pick('', 'a', 'b') }),
+  fc.record({
+    kind: fc.constant('ServiceAccount'),
+    apiGroup: fc.constant(''),
+    name: fc.constant('sa'),
+    namespace: pick('', 'a', 'b'),
+  }),
 );
-const roleRef = fc.record({ apiGroup: fc.constant('rbac.authorization.k8s.io'), kind: pick('Role', 'ClusterRole'), name: roleNames });
+const roleRef = fc.record({
+  apiGroup: fc.constant('rbac.authorization.k8s.io'),
+  kind: pick('Role', 'ClusterRole'),
+  name: roleNames,
+});
 
 const policyArb: fc.Arbitrary<Policy> = fc
   .record({
-    clusterRoles: fc.uniqueArray(fc.record({ name: roleNames, rules: list(rule) }), { selector: (r) => r.name, maxLength: 3 }),
-    roles: fc.uniqueArray(fc.record({ namespace: ns, name: roleNames, rules: list(rule) }), { selector: (r) => `${r.namespace}/${r.name}`, maxLength: 3 }),
+    clusterRoles: fc.uniqueArray(fc.record({ name: roleNames, rules: list(rule) }), {
+      selector: (r) => r.name,
+      maxLength: 3,
+    }),
+    roles: fc.uniqueArray(fc.record({ namespace: ns, name: roleNames, rules: list(rule) }), {
+      selector: (r) => `${r.namespace}/${r.name}`,
+      maxLength: 3,
+    }),
     clusterRoleBindings: list(fc.record({ roleRef, subjects: list(subject) }), 4),
     roleBindings: list(fc.record({ namespace: ns, roleRef, subjects: list(subject) }), 4),
   })
   .map((p) => ({
     clusterRoles: p.clusterRoles.map((r): ClusterRole => ({ ...r, labels: new Map(), source: src })),
     roles: p.roles.map((r): Role => ({ ...r, source: src })),
-    clusterRoleBindings: p.clusterRoleBindings.map((b, i): ClusterRoleBinding => ({ ...b, name: `crb${i}`, source: src })),
+    clusterRoleBindings: p.clusterRoleBindings.map((b, i): ClusterRoleBinding => ({
+      ...b,
+      name: `crb${i}`,
+      source: src,
+    })),
     roleBindings: p.roleBindings.map((b, i): RoleBinding => ({ ...b, name: `rb${i}`, source: src })),
     notes: [],
   }));
@@ -90,12 +117,25 @@ function reference(policy: Policy, a: Attributes): AuthzResult {
   const allows = (r: PolicyRule): boolean => {
     const verbOk = r.verbs.some((v) => v === '*' || v === a.verb);
     if (!a.resourceRequest) {
-      return verbOk && r.nonResourceURLs.some((u) => u === '*' || u === a.path || (u.endsWith('*') && a.path.startsWith(u.replace(/\*+$/, ''))));
+      return (
+        verbOk &&
+        r.nonResourceURLs.some(
+          (u) => u === '*' || u === a.path || (u.endsWith('*') && a.path.startsWith(u.replace(/\*+$/, ''))),
+        )
+      );
     }
     return (
       verbOk &&
       r.apiGroups.some((g) => g === '*' || g === a.apiGroup) &&
-      r.resources.some((x) => x === '*' || x === combined || (a.subresource !== '' && x.length === a.subresource.length + 2 && x.startsWith('*/') && x.endsWith(a.subresource))) &&
+      r.resources.some(
+        (x) =>
+          x === '*' ||
+          x === combined ||
+          (a.subresource !== '' &&
+            x.length === a.subresource.length + 2 &&
+            x.startsWith('*/') &&
+            x.endsWith(a.subresource)),
+      ) &&
       (r.resourceNames.length === 0 || r.resourceNames.includes(a.name))
     );
   };
@@ -109,17 +149,31 @@ function reference(policy: Policy, a: Attributes): AuthzResult {
     return false;
   };
   const rulesFor = (ref: { kind: string; name: string }, bindingNs: string): PolicyRule[] | string => {
-    if (ref.kind === 'Role') return policy.roles.find((r) => r.namespace === bindingNs && r.name === ref.name && bindingNs !== '')?.rules.slice() ?? `role.rbac.authorization.k8s.io "${ref.name}" not found`;
-    return policy.clusterRoles.find((r) => r.name === ref.name)?.rules.slice() ?? `clusterrole.rbac.authorization.k8s.io "${ref.name}" not found`;
+    if (ref.kind === 'Role')
+      return (
+        policy.roles
+          .find((r) => r.namespace === bindingNs && r.name === ref.name && bindingNs !== '')
+          ?.rules.slice() ?? `role.rbac.authorization.k8s.io "${ref.name}" not found`
+      );
+    return (
+      policy.clusterRoles.find((r) => r.name === ref.name)?.rules.slice() ??
+      `clusterrole.rbac.authorization.k8s.io "${ref.name}" not found`
+    );
   };
   const describe = (s: Subject, bindingNs: string): string =>
-    s.kind === 'ServiceAccount' ? `ServiceAccount "${s.name}/${s.namespace || bindingNs}"` : `${s.kind} "${s.name}"`;
+    s.kind === 'ServiceAccount'
+      ? `ServiceAccount "${s.name}/${s.namespace || bindingNs}"`
+      : `${s.kind} "${s.name}"`;
   for (const b of policy.clusterRoleBindings) {
     const i = b.subjects.findIndex((s) => applies(s, ''));
     if (i < 0) continue;
     const rules = rulesFor(b.roleRef, '');
     if (typeof rules === 'string') errors.push(rules);
-    else if (rules.some(allows)) return { decision: 'allow', reason: `RBAC: allowed by ClusterRoleBinding "${b.name}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describe(b.subjects[i]!, '')}` };
+    else if (rules.some(allows))
+      return {
+        decision: 'allow',
+        reason: `RBAC: allowed by ClusterRoleBinding "${b.name}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describe(b.subjects[i]!, '')}`,
+      };
   }
   if (a.namespace !== '') {
     for (const b of policy.roleBindings.filter((x) => x.namespace === a.namespace)) {
@@ -127,13 +181,18 @@ function reference(policy: Policy, a: Attributes): AuthzResult {
       if (i < 0) continue;
       const rules = rulesFor(b.roleRef, b.namespace);
       if (typeof rules === 'string') errors.push(rules);
-      else if (rules.some(allows)) return { decision: 'allow', reason: `RBAC: allowed by RoleBinding "${b.name}/${b.namespace}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describe(b.subjects[i]!, b.namespace)}` };
+      else if (rules.some(allows))
+        return {
+          decision: 'allow',
+          reason: `RBAC: allowed by RoleBinding "${b.name}/${b.namespace}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describe(b.subjects[i]!, b.namespace)}`,
+        };
     }
   }
   return { decision: 'no-opinion', reason: errors.length ? `RBAC: ${aggregateMessage(errors)}` : '' };
 }
 
-const decide = (policy: Policy, a: Attributes): AuthzResult => new RbacAuthorizer(compilePolicy(policy)).authorize(a);
+const decide = (policy: Policy, a: Attributes): AuthzResult =>
+  new RbacAuthorizer(compilePolicy(policy)).authorize(a);
 
 describe('RBAC properties', () => {
   it('the indexed authorizer gives exactly the reference walk answer, reason included', () => {
@@ -155,10 +214,17 @@ describe('RBAC properties', () => {
         const i = which % roles;
         const grown: Policy =
           i < policy.clusterRoles.length
-            ? { ...policy, clusterRoles: policy.clusterRoles.map((r, j) => (j === i ? { ...r, rules: [...r.rules, extra] } : r)) }
+            ? {
+                ...policy,
+                clusterRoles: policy.clusterRoles.map((r, j) =>
+                  j === i ? { ...r, rules: [...r.rules, extra] } : r,
+                ),
+              }
             : {
                 ...policy,
-                roles: policy.roles.map((r, j) => (j === i - policy.clusterRoles.length ? { ...r, rules: [...r.rules, extra] } : r)),
+                roles: policy.roles.map((r, j) =>
+                  j === i - policy.clusterRoles.length ? { ...r, rules: [...r.rules, extra] } : r,
+                ),
               };
         expect(decide(grown, a).decision).toBe('allow');
       }),

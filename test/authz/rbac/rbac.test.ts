@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../../../src/authz/rbac/compile.js';
-import type { ClusterRoleBinding, Policy, PolicyRule, RoleBinding, Subject } from '../../../src/authz/rbac/policy.js';
+import type {
+  ClusterRoleBinding,
+  Policy,
+  PolicyRule,
+  RoleBinding,
+  Subject,
+} from '../../../src/authz/rbac/policy.js';
 import { RbacAuthorizer } from '../../../src/authz/rbac/rbac.js';
 import { attrs, compileYaml } from '../helpers.js';
 
@@ -18,16 +24,37 @@ const rule = (verbs: string[], resources: string[], extra: Partial<PolicyRule> =
   nonResourceURLs: [],
   ...extra,
 });
-const user = (name: string): Subject => ({ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name, namespace: '' });
-const group = (name: string): Subject => ({ kind: 'Group', apiGroup: 'rbac.authorization.k8s.io', name, namespace: '' });
-const sa = (name: string, namespace = ''): Subject => ({ kind: 'ServiceAccount', apiGroup: '', name, namespace });
+const user = (name: string): Subject => ({
+  kind: 'User',
+  apiGroup: 'rbac.authorization.k8s.io',
+  name,
+  namespace: '',
+});
+const group = (name: string): Subject => ({
+  kind: 'Group',
+  apiGroup: 'rbac.authorization.k8s.io',
+  name,
+  namespace: '',
+});
+const sa = (name: string, namespace = ''): Subject => ({
+  kind: 'ServiceAccount',
+  apiGroup: '',
+  name,
+  namespace,
+});
 const crb = (name: string, roleKind: string, roleName: string, subjects: Subject[]): ClusterRoleBinding => ({
   name,
   roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name: roleName },
   subjects,
   source: src,
 });
-const rb = (namespace: string, name: string, roleKind: string, roleName: string, subjects: Subject[]): RoleBinding => ({
+const rb = (
+  namespace: string,
+  name: string,
+  roleKind: string,
+  roleName: string,
+  subjects: Subject[],
+): RoleBinding => ({
   namespace,
   name,
   roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: roleKind, name: roleName },
@@ -37,17 +64,35 @@ const rb = (namespace: string, name: string, roleKind: string, roleName: string,
 
 function authorizer(policy: Partial<Policy>): RbacAuthorizer {
   return new RbacAuthorizer(
-    compilePolicy({ roles: [], clusterRoles: [], roleBindings: [], clusterRoleBindings: [], notes: [], ...policy }),
+    compilePolicy({
+      roles: [],
+      clusterRoles: [],
+      roleBindings: [],
+      clusterRoleBindings: [],
+      notes: [],
+      ...policy,
+    }),
   );
 }
 
-const podsReader = { name: 'pods', labels: new Map<string, string>(), rules: [rule(['get'], ['pods'])], source: src };
+const podsReader = {
+  name: 'pods',
+  labels: new Map<string, string>(),
+  rules: [rule(['get'], ['pods'])],
+  source: src,
+};
 
 describe('RBAC authorizer', () => {
   it('never matches a ClusterRoleBinding ServiceAccount subject without a namespace', () => {
-    const a = authorizer({ clusterRoles: [podsReader], clusterRoleBindings: [crb('c', 'ClusterRole', 'pods', [sa('app')])] });
+    const a = authorizer({
+      clusterRoles: [podsReader],
+      clusterRoleBindings: [crb('c', 'ClusterRole', 'pods', [sa('app')])],
+    });
     for (const username of ['system:serviceaccount::app', 'system:serviceaccount:default:app', 'app']) {
-      expect(a.authorize(attrs({ user: username, verb: 'get', resource: 'pods', ns: 'default' }))).toEqual({ decision: 'no-opinion', reason: '' });
+      expect(a.authorize(attrs({ user: username, verb: 'get', resource: 'pods', ns: 'default' }))).toEqual({
+        decision: 'no-opinion',
+        reason: '',
+      });
     }
   });
 
@@ -64,12 +109,17 @@ describe('RBAC authorizer', () => {
 
   it('reports an unsupported roleRef kind as kube does', () => {
     const a = authorizer({ roleBindings: [rb('ns', 'b', 'Policy', 'p', [user('u')])] });
-    expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods', ns: 'ns' })).reason).toBe('RBAC: unsupported role reference kind: "Policy"');
+    expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods', ns: 'ns' })).reason).toBe(
+      'RBAC: unsupported role reference kind: "Policy"',
+    );
   });
 
   it('de-duplicates identical resolution errors as kube aggregates do', () => {
     const a = authorizer({
-      clusterRoleBindings: [crb('a', 'ClusterRole', 'gone', [user('u')]), crb('b', 'ClusterRole', 'gone', [group('g')])],
+      clusterRoleBindings: [
+        crb('a', 'ClusterRole', 'gone', [user('u')]),
+        crb('b', 'ClusterRole', 'gone', [group('g')]),
+      ],
     });
     expect(a.authorize(attrs({ user: 'u', groups: ['g'], verb: 'get', resource: 'pods' })).reason).toBe(
       'RBAC: clusterrole.rbac.authorization.k8s.io "gone" not found',
@@ -79,7 +129,11 @@ describe('RBAC authorizer', () => {
   it('reports only errors met before the allowing binding, in walk order', () => {
     const a = authorizer({
       clusterRoles: [podsReader],
-      clusterRoleBindings: [crb('broken1', 'ClusterRole', 'gone1', [group('g')]), crb('ok', 'ClusterRole', 'pods', [user('u')]), crb('broken2', 'ClusterRole', 'gone2', [user('u')])],
+      clusterRoleBindings: [
+        crb('broken1', 'ClusterRole', 'gone1', [group('g')]),
+        crb('ok', 'ClusterRole', 'pods', [user('u')]),
+        crb('broken2', 'ClusterRole', 'gone2', [user('u')]),
+      ],
     });
     expect(a.authorize(attrs({ user: 'u', groups: ['g'], verb: 'get', resource: 'pods' }))).toEqual({
       decision: 'allow',
@@ -99,16 +153,20 @@ describe('RBAC authorizer', () => {
         crb('third-by-group', 'ClusterRole', 'pods', [group('g1')]),
       ],
     });
-    expect(a.authorize(attrs({ user: 'u', groups: ['g1', 'g2'], verb: 'get', resource: 'pods' })).reason).toBe(
-      'RBAC: allowed by ClusterRoleBinding "first-by-group" of ClusterRole "pods" to Group "g2"',
+    expect(
+      a.authorize(attrs({ user: 'u', groups: ['g1', 'g2'], verb: 'get', resource: 'pods' })).reason,
+    ).toBe('RBAC: allowed by ClusterRoleBinding "first-by-group" of ClusterRole "pods" to Group "g2"');
+    expect(a.authorize(attrs({ user: 'u', groups: ['g1'], verb: 'get', resource: 'pods' })).reason).toContain(
+      '"second-by-user"',
     );
-    expect(a.authorize(attrs({ user: 'u', groups: ['g1'], verb: 'get', resource: 'pods' })).reason).toContain('"second-by-user"');
   });
 
   it('reports the first subject of a binding that applies, whichever key found it', () => {
     const a = authorizer({
       clusterRoles: [podsReader],
-      clusterRoleBindings: [crb('b', 'ClusterRole', 'pods', [group('other'), group('g'), user('u'), group('g')])],
+      clusterRoleBindings: [
+        crb('b', 'ClusterRole', 'pods', [group('other'), group('g'), user('u'), group('g')]),
+      ],
     });
     expect(a.authorize(attrs({ user: 'u', groups: ['g', 'g'], verb: 'get', resource: 'pods' })).reason).toBe(
       'RBAC: allowed by ClusterRoleBinding "b" of ClusterRole "pods" to Group "g"',
@@ -121,7 +179,9 @@ describe('RBAC authorizer', () => {
       roleBindings: [rb('ns', 'local', 'ClusterRole', 'pods', [user('u')])],
       clusterRoleBindings: [crb('global', 'ClusterRole', 'pods', [user('u')])],
     });
-    expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods', ns: 'ns' })).reason).toContain('ClusterRoleBinding "global"');
+    expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods', ns: 'ns' })).reason).toContain(
+      'ClusterRoleBinding "global"',
+    );
   });
 
   it('quotes names the way Go %q does', () => {
@@ -135,34 +195,59 @@ describe('RBAC authorizer', () => {
   });
 
   it('matches the subject of a ServiceAccount username exactly, not by prefix', () => {
-    const a = compileYaml(`apiVersion: rbac.authorization.k8s.io/v1
+    const a = compileYaml(
+      `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: c}
-rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]`, `apiVersion: rbac.authorization.k8s.io/v1
+rules: [{apiGroups: [""], resources: [pods], verbs: [get]}]`,
+      `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: b}
 subjects: [{kind: ServiceAccount, name: app, namespace: ns}]
-roleRef: {kind: ClusterRole, name: c}`);
+roleRef: {kind: ClusterRole, name: c}`,
+    );
     const rbac = new RbacAuthorizer(a);
-    expect(rbac.authorize(attrs({ user: 'system:serviceaccount:ns:app', verb: 'get', resource: 'pods' })).decision).toBe('allow');
-    for (const u of ['system:serviceaccount:ns:app2', 'system:serviceaccount:ns:ap', 'system:serviceaccount:ns2:app', 'system:serviceaccounts:ns:app']) {
+    expect(
+      rbac.authorize(attrs({ user: 'system:serviceaccount:ns:app', verb: 'get', resource: 'pods' })).decision,
+    ).toBe('allow');
+    for (const u of [
+      'system:serviceaccount:ns:app2',
+      'system:serviceaccount:ns:ap',
+      'system:serviceaccount:ns2:app',
+      'system:serviceaccounts:ns:app',
+    ]) {
       expect(rbac.authorize(attrs({ user: u, verb: 'get', resource: 'pods' })).decision).toBe('no-opinion');
     }
   });
 
   it('does not look at the API version', () => {
-    const a = authorizer({ clusterRoles: [podsReader], clusterRoleBindings: [crb('b', 'ClusterRole', 'pods', [user('u')])] });
-    expect(a.authorize({ ...attrs({ user: 'u', verb: 'get', resource: 'pods' }), apiVersion: 'v7' }).decision).toBe('allow');
+    const a = authorizer({
+      clusterRoles: [podsReader],
+      clusterRoleBindings: [crb('b', 'ClusterRole', 'pods', [user('u')])],
+    });
+    expect(
+      a.authorize({ ...attrs({ user: 'u', verb: 'get', resource: 'pods' }), apiVersion: 'v7' }).decision,
+    ).toBe('allow');
   });
 
   it('matches a non-resource rule with trailing stars trimmed, and * everywhere', () => {
     const a = authorizer({
-      clusterRoles: [{ ...podsReader, rules: [rule(['get'], [], { apiGroups: [], nonResourceURLs: ['/logs**'] }), rule(['put'], [], { apiGroups: [], nonResourceURLs: ['*'] })] }],
+      clusterRoles: [
+        {
+          ...podsReader,
+          rules: [
+            rule(['get'], [], { apiGroups: [], nonResourceURLs: ['/logs**'] }),
+            rule(['put'], [], { apiGroups: [], nonResourceURLs: ['*'] }),
+          ],
+        },
+      ],
       clusterRoleBindings: [crb('b', 'ClusterRole', 'pods', [user('u')])],
     });
     expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: '/logs/x' })).decision).toBe('allow');
     expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: '/log' })).decision).toBe('no-opinion');
-    expect(a.authorize(attrs({ user: 'u', verb: 'put', resource: '/anything/at/all' })).decision).toBe('allow');
+    expect(a.authorize(attrs({ user: 'u', verb: 'put', resource: '/anything/at/all' })).decision).toBe(
+      'allow',
+    );
   });
 
   it('matches resource * against subresources too, and never against URLs', () => {
@@ -170,7 +255,9 @@ roleRef: {kind: ClusterRole, name: c}`);
       clusterRoles: [{ ...podsReader, rules: [rule(['get'], ['*'], { apiGroups: ['*'] })] }],
       clusterRoleBindings: [crb('b', 'ClusterRole', 'pods', [user('u')])],
     });
-    expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods/exec', ns: 'x' })).decision).toBe('allow');
+    expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods/exec', ns: 'x' })).decision).toBe(
+      'allow',
+    );
     expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: '/healthz' })).decision).toBe('no-opinion');
   });
 });

@@ -4,7 +4,10 @@ import { fixturePolicy } from '../helpers.js';
 
 const policy = fixturePolicy();
 const rows = (q: Parameters<typeof whoCan>[1]): string[] =>
-  whoCan(policy, q).map((g) => `${g.subjectKind} ${g.subjectName} ${g.subjectNamespace} <- ${g.bindingKind}/${g.bindingNamespace}/${g.bindingName} ${g.roleKind}/${g.roleName}`);
+  whoCan(policy, q).map(
+    (g) =>
+      `${g.subjectKind} ${g.subjectName} ${g.subjectNamespace} <- ${g.bindingKind}/${g.bindingNamespace}/${g.bindingName} ${g.roleKind}/${g.roleName}`,
+  );
 
 describe('who-can', () => {
   it('lists cluster-wide grants, then the namespace RoleBindings, with binding and role', () => {
@@ -21,7 +24,9 @@ describe('who-can', () => {
   });
 
   it('honours resourceNames and lists every subject of the binding', () => {
-    expect(rows({ verb: 'update', resource: 'configmaps', name: 'my-configmap', namespace: 'default' })).toEqual([
+    expect(
+      rows({ verb: 'update', resource: 'configmaps', name: 'my-configmap', namespace: 'default' }),
+    ).toEqual([
       'Group qa  <- ClusterRoleBinding//multi-subject ClusterRole/configmap-updater',
       'User frank  <- ClusterRoleBinding//multi-subject ClusterRole/configmap-updater',
       'ServiceAccount build ci <- ClusterRoleBinding//multi-subject ClusterRole/configmap-updater',
@@ -30,16 +35,26 @@ describe('who-can', () => {
   });
 
   it('answers for subresources and API groups', () => {
-    expect(rows({ verb: 'update', resource: 'deployments', subresource: 'scale', apiGroup: 'apps', namespace: 'default' })).toEqual([
-      'Group scalers  <- ClusterRoleBinding//scalers ClusterRole/scaler',
-    ]);
+    expect(
+      rows({
+        verb: 'update',
+        resource: 'deployments',
+        subresource: 'scale',
+        apiGroup: 'apps',
+        namespace: 'default',
+      }),
+    ).toEqual(['Group scalers  <- ClusterRoleBinding//scalers ClusterRole/scaler']);
   });
 
   it('answers for non-resource URLs', () => {
-    expect(rows({ verb: 'get', nonResourceURL: '/healthz' })).toEqual(['Group monitors  <- ClusterRoleBinding//healthz ClusterRole/health-checker']);
+    expect(rows({ verb: 'get', nonResourceURL: '/healthz' })).toEqual([
+      'Group monitors  <- ClusterRoleBinding//healthz ClusterRole/health-checker',
+    ]);
   });
 
   it('skips bindings whose role does not resolve', () => {
-    expect(rows({ verb: 'get', resource: 'secrets', namespace: 'default' }).some((r) => r.includes('erin'))).toBe(false);
+    expect(
+      rows({ verb: 'get', resource: 'secrets', namespace: 'default' }).some((r) => r.includes('erin')),
+    ).toBe(false);
   });
 });
