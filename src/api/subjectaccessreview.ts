@@ -1,3 +1,4 @@
+import { nonResourceAttributes, resourceAttributes } from '../authz/attributes.js';
 import type { Attributes, Authorizer, AuthzResult } from '../authz/authorizer.js';
 import { FieldErrorList, fieldErrorText, type FieldError } from '../authz/field-errors.js';
 import { labelValueErrors, qualifiedNameErrors, validateLabelSelectorRequirement } from '../authz/labels.js';
@@ -363,10 +364,8 @@ function toAttributes(spec: Spec): Attributes {
   };
   const ra = spec.resourceAttributes;
   if (ra) {
-    return {
-      user,
+    return resourceAttributes(user, {
       verb: ra.verb,
-      resourceRequest: true,
       namespace: ra.namespace,
       apiGroup: ra.group,
       // kube's matchAllVersionIfEmpty
@@ -374,22 +373,10 @@ function toAttributes(spec: Spec): Attributes {
       resource: ra.resource,
       subresource: ra.subresource,
       name: ra.name,
-      path: '',
-    };
+    });
   }
   const nra = spec.nonResourceAttributes!;
-  return {
-    user,
-    verb: nra.verb,
-    resourceRequest: false,
-    namespace: '',
-    apiGroup: '',
-    apiVersion: '',
-    resource: '',
-    subresource: '',
-    name: '',
-    path: nra.path,
-  };
+  return nonResourceAttributes(user, nra.verb, nra.path);
 }
 
 // ---- selectors: RBAC ignores them, but kube reports the parts it could not use ----

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { vi } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { nonResourceAttributes, resourceAttributes } from '../../src/authz/attributes.js';
 import type { Attributes } from '../../src/authz/authorizer.js';
 import { compilePolicy, type CompiledPolicy } from '../../src/authz/rbac/compile.js';
 import { parsePolicy } from '../../src/authz/rbac/policy.js';
@@ -18,34 +19,18 @@ export interface RequestSpec {
 /** Attributes the way the SAR handler builds them: a literal user, version `*`. */
 export function attrs(spec: RequestSpec): Attributes {
   const user = { username: spec.user ?? '', groups: spec.groups ?? [] };
-  if (spec.resource.startsWith('/')) {
-    return {
-      user,
-      verb: spec.verb,
-      resourceRequest: false,
-      namespace: '',
-      apiGroup: '',
-      apiVersion: '',
-      resource: '',
-      subresource: '',
-      name: '',
-      path: spec.resource,
-    };
-  }
+  if (spec.resource.startsWith('/')) return nonResourceAttributes(user, spec.verb, spec.resource);
   const [resPart, subresource = ''] = spec.resource.split(/\/(.*)/s) as [string, string?];
   const dot = resPart.indexOf('.');
-  return {
-    user,
+  return resourceAttributes(user, {
     verb: spec.verb,
-    resourceRequest: true,
     namespace: spec.ns ?? '',
     apiGroup: dot < 0 ? '' : resPart.slice(dot + 1),
     apiVersion: '*',
     resource: dot < 0 ? resPart : resPart.slice(0, dot),
     subresource,
     name: spec.name ?? '',
-    path: '',
-  };
+  });
 }
 
 export const FIXTURE_POLICY = fileURLToPath(new URL('../fixtures/rbac/policy.yaml', import.meta.url));

@@ -4,7 +4,7 @@ import { createPrivilegedGroupsAuthorizer } from '../../authz/privileged.js';
 import { compilePolicy, type CompiledPolicy } from '../../authz/rbac/compile.js';
 import { loadPolicyFiles } from '../../authz/rbac/policy.js';
 import { RbacAuthorizer } from '../../authz/rbac/rbac.js';
-import type { Attributes } from '../../authz/authorizer.js';
+import { nonResourceAttributes, resourceAttributes } from '../../authz/attributes.js';
 import { isTokenwardenError } from '../../errors.js';
 import {
   ALL_AUTHENTICATED,
@@ -48,32 +48,18 @@ export const canI: Command = async (argv) => {
   const policy = await loadPolicyOption(values.policy);
 
   const authorizer = createAuthorizerUnion([createPrivilegedGroupsAuthorizer(), new RbacAuthorizer(policy)]);
-  const attributes: Attributes =
+  const attributes =
     target.nonResourceURL !== undefined
-      ? {
-          user,
+      ? nonResourceAttributes(user, verb, target.nonResourceURL)
+      : resourceAttributes(user, {
           verb,
-          resourceRequest: false,
-          namespace: '',
-          apiGroup: '',
-          apiVersion: '',
-          resource: '',
-          subresource: '',
-          name: '',
-          path: target.nonResourceURL,
-        }
-      : {
-          user,
-          verb,
-          resourceRequest: true,
           namespace,
           apiGroup: target.apiGroup,
           apiVersion: '*',
           resource: target.resource,
           subresource: target.subresource,
           name: target.name,
-          path: '',
-        };
+        });
   const result = authorizer.authorize(attributes);
   const allowed = result.decision === 'allow';
   let out = allowed ? 'yes\n' : 'no\n';

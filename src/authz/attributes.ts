@@ -1,0 +1,28 @@
+import type { UserInfo } from '../user.js';
+import type { Attributes } from './authorizer.js';
+
+export type ResourceRequest = Pick<
+  Attributes,
+  'verb' | 'namespace' | 'apiGroup' | 'apiVersion' | 'resource' | 'subresource' | 'name'
+>;
+
+/** A resource request's Attributes (kube's `ResourceAttributesFrom`), every other field empty. */
+export function resourceAttributes(user: UserInfo, request: ResourceRequest): Attributes {
+  return { user, resourceRequest: true, path: '', ...request };
+}
+
+/** A non-resource request's Attributes (kube's `NonResourceAttributesFrom`): only user, verb and path. */
+export function nonResourceAttributes(user: UserInfo, verb: string, path: string): Attributes {
+  return {
+    user,
+    verb,
+    resourceRequest: false,
+    namespace: '',
+    apiGroup: '',
+    apiVersion: '',
+    resource: '',
+    subresource: '',
+    name: '',
+    path,
+  };
+}
