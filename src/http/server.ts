@@ -50,6 +50,16 @@ function contextOptions(m: TlsMaterial): SecureContextOptions {
 }
 
 /**
+ * Throws on an empty, broken or mismatched pair. createSecureContext alone accepts an
+ * empty certificate or key (it just leaves them out), after which every handshake
+ * fails; kube's dynamic certificates ignore empty files the same way.
+ */
+function checkPair(m: TlsMaterial): void {
+  if (m.cert.trim() === '' || m.key.trim() === '') throw new Error('empty serving certificate or key');
+  createSecureContext(contextOptions(m));
+}
+
+/**
  * The HTTPS listener. Timeouts are set for a webhook (security.md §3.3): slow or idle
  * clients are cut off long before they can hold the server. With a client CA the server
  * asks for a certificate but does not require one: kube-apiserver sends its certificate
@@ -60,7 +70,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const fromFiles = 'certFile' in options.tls;
   let material = fromFiles ? readTls(options.tls as TlsFiles) : (options.tls as TlsMaterial);
   // Fails fast on a mismatched pair, before the listener opens.
-  createSecureContext(contextOptions(material));
+  checkPair(material);
 
   const server = createAdaptorServer({
     fetch: options.app.fetch,
@@ -94,8 +104,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     try {
       const next = readTls(options.tls as TlsFiles);
       if (next.cert === material.cert && next.key === material.key && next.ca === material.ca) return true;
-      // createSecureContext throws on an empty, broken or mismatched pair: keep the old one then.
-      createSecureContext(contextOptions(next));
+      // An empty, broken or mismatched pair throws: keep the old one then.
+      checkPair(next);
       server.setSecureContext(contextOptions(next));
       material = next;
       logger.info('serving certificate reloaded');
