@@ -44,7 +44,32 @@ export function captureLogs(level = 'trace'): CapturedLogs {
   };
 }
 
-/** Asserts that no secret (a token, or any of its segments) appears in `text`; returns the offenders. */
+/**
+ * The pieces of `token` (the whole, each segment) found in `text`. Pieces shorter than
+ * 16 characters are not looked for: they turn up in any text by chance.
+ */
 export function leakedSecrets(text: string, token: string): string[] {
-  return [token, ...token.split('.').filter((s) => s.length >= 8)].filter((s) => text.includes(s));
+  return [token, ...token.split('.')].filter((s) => s.length >= 16 && text.includes(s));
+}
+
+/**
+ * Remembers every token a suite sends, so that responses and logs can be checked for
+ * them (security.md §3.6: grep every log line and response for each token segment).
+ */
+export class SentTokens {
+  private readonly tokens: string[] = [];
+
+  add(token: string): string {
+    this.tokens.push(token);
+    return token;
+  }
+
+  /** The secrets found in `text`; an empty list is the only good answer. */
+  leaksIn(text: string): string[] {
+    return this.tokens.flatMap((t) => leakedSecrets(text, t));
+  }
+
+  get count(): number {
+    return this.tokens.length;
+  }
 }
