@@ -1,4 +1,5 @@
 import { TokenwardenError } from '../errors.js';
+import { NO_OPINION, type AuthnResult, type TokenAuthenticator } from './authenticator.js';
 
 /** Go's `%q` of a string slice, as kube prints audience lists: `["a" "b"]`. */
 export function goQuoteList(items: readonly string[]): string {
@@ -30,4 +31,24 @@ export function checkAudiences(
     };
   }
   return { ok: true, audiences: result };
+}
+
+/**
+ * Kube's audience-agnostic wrapper (audagnostic.go) for authenticators that know
+ * nothing of audiences (static tokens, front-proxy headers): the requested audiences
+ * must meet the API audiences (else not mine), and a success reports that intersection.
+ * With nothing requested, the implicit audiences are what is checked.
+ */
+export function audienceAgnostic(inner: TokenAuthenticator, implicit: readonly string[]): TokenAuthenticator {
+  return {
+    async authenticateToken(token, requested): Promise<AuthnResult> {
+      const want = requested.length > 0 ? requested : implicit;
+      // kube: implicit.Intersect(target), in the implicit audiences' order; nothing to check at all → no audiences.
+      const auds = implicit.filter((a) => want.includes(a));
+      if (want.length > 0 && auds.length === 0) return NO_OPINION;
+      const result = await inner.authenticateToken(token, requested);
+      if (result.outcome !== 'authenticated') return result;
+      return { ...result, audiences: auds };
+    },
+  } satisfies TokenAuthenticator;
 }

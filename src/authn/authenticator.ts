@@ -51,3 +51,30 @@ export function fromFunction(
     authenticateToken: async (token, audiences) => fn(token, audiences),
   };
 }
+
+/**
+ * What a request-level authenticator sees (kube's `authenticator.Request`): the request
+ * headers and the TLS client certificate chain. Nothing here has been verified.
+ */
+export interface AuthnRequest {
+  /**
+   * Every header line, by lower-case name, each line its own entry: never comma-joined,
+   * because kube reads `X-Remote-Group` one group per line (Node's `headersDistinct`).
+   */
+  readonly headers: Readonly<Record<string, readonly string[] | undefined>>;
+  /** The client certificate chain as the client presented it, leaf first, DER; absent without one. */
+  readonly peerCertificates?: readonly Buffer[];
+}
+
+/**
+ * Authenticates a whole request (front-proxy headers, client certificate, bearer token),
+ * kube's `authenticator.Request`. Same three outcomes as a TokenAuthenticator.
+ */
+export interface RequestAuthenticator {
+  authenticateRequest(request: AuthnRequest): Promise<AuthnResult>;
+}
+
+/** All values of one header (lower-case name), read without touching the object prototype. */
+export function headerValues(request: AuthnRequest, lowerCaseName: string): readonly string[] {
+  return Object.hasOwn(request.headers, lowerCaseName) ? (request.headers[lowerCaseName] ?? []) : [];
+}

@@ -1,3 +1,13 @@
+import { TokenwardenError } from '../errors.js';
+import {
+  failure,
+  headerValues,
+  NO_OPINION,
+  type AuthnResult,
+  type RequestAuthenticator,
+  type TokenAuthenticator,
+} from './authenticator.js';
+
 /**
  * Kube's bearer-token parsing (bearertoken.go): trim, split on single spaces into at
  * most three parts, scheme `bearer` in any case, the token is the second part only. An
@@ -13,3 +23,32 @@ export function parseBearer(authorization: string): string | undefined {
   const token = secondSpace < 0 ? rest : rest.slice(0, secondSpace);
   return token === '' ? undefined : token;
 }
+
+/**
+ * Kube's `bearertoken` request authenticator over a token authenticator: no
+ * `Authorization` or no bearer credential → not mine; a token nobody claims → the error
+ * `invalid bearer token`, as kube. Two `Authorization` lines are refused outright
+ * (security.md G2). `audiences` are the API audiences, so callers share cache entries with
+ * TokenReviews.
+ */
+export function bearerRequestAuthenticator(
+  tokens: TokenAuthenticator,
+  audiences: readonly string[],
+): RequestAuthenticator {
+  return {
+    async authenticateRequest(request): Promise<AuthnResult> {
+      const values = headerValues(request, 'authorization');
+      if (values.length === 0) return NO_OPINION;
+      if (values.length > 1)
+        return failure(new TokenwardenError('ERR_TOKEN_MALFORMED', INVALID_BEARER_TOKEN));
+      const token = parseBearer(values[0]!);
+      if (token === undefined) return NO_OPINION;
+      const result = await tokens.authenticateToken(token, audiences);
+      if (result.outcome === 'no-opinion')
+        return failure(new TokenwardenError('ERR_TOKEN_INVALID', INVALID_BEARER_TOKEN));
+      return result;
+    },
+  } satisfies RequestAuthenticator;
+}
+
+const INVALID_BEARER_TOKEN = 'invalid bearer token';

@@ -7,6 +7,12 @@ import { createJwksKeySource, type RemoteKeySource } from '../keys/jwks.js';
 import type { KeySource, KeySourceHealth } from '../keys/key-source.js';
 import { MergedKeySource } from '../keys/merged.js';
 import type { HealthCheck } from '../http/ops.js';
+import type { RequestAuthenticator, TokenAuthenticator } from '../authn/authenticator.js';
+import { audienceAgnostic } from '../authn/audiences.js';
+import { requestHeaderAuthenticator } from '../authn/request-header.js';
+import { parseTokenFile, staticTokenAuthenticator } from '../authn/static-token.js';
+import { parseCertificateBundle, x509Authenticator } from '../authn/x509.js';
+import { watchFiles } from '../io/file-watch.js';
 import type { IssuerBound, ResolvedConfig } from './load.js';
 
 export interface IssuerSources {
@@ -112,5 +118,109 @@ export function keySourceCheck(name: string, h: KeySourceHealth, nowMs: number):
     name,
     ok: true,
     note: `last reload failed (${why}serving the last good keys${age === undefined ? '' : `, ${age}s old`})`,
+  };
+}
+
+/** A file re-read when it changes; a bad reload keeps the last good value and says so in the log. */
+function watchedFile<T>(
+  path: string,
+  parse: (text: string) => T,
+  options: { watch: boolean; logger?: Logger; what: string },
+): { get: () => T; close: () => void } {
+  let lastText = readFileSync(path, 'utf8');
+  let current = parse(lastText);
+  const reload = (): void => {
+    try {
+      const text = readFileSync(path, 'utf8');
+      if (text === lastText) return;
+      current = parse(text);
+      lastText = text;
+      options.logger?.info({ what: options.what }, 'reloaded');
+    } catch (err) {
+      options.logger?.error(
+        { what: options.what, err: err instanceof TokenwardenError ? err.message : 'unreadable' },
+        'reload failed; keeping the last good version',
+      );
+    }
+  };
+  const w = options.watch ? watchFiles([path], reload) : undefined;
+  return { get: () => current, close: () => w?.close() };
+}
+
+function readOrRefuse(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new TokenwardenError(
+      'ERR_CONFIG_INVALID',
+      `${flag}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+}
+
+export interface IdentitySources {
+  /** Static tokens, first in kube's token union; audience-agnostic. */
+  readonly staticTokens?: TokenAuthenticator;
+  /** Request-level authenticators before the bearer token, in kube's order (request-header, x509). */
+  readonly requestAuthenticators: readonly RequestAuthenticator[];
+  close(): void;
+}
+
+/**
+ * `--token-auth-file`, `--client-ca-file` (x509 identity) and the `--requestheader-*`
+ * front-proxy settings. Each file is read now (an unreadable or invalid one fails the
+ * start with exit 2) and, with `watch`, re-read when it changes.
+ */
+export function buildIdentitySources(
+  config: ResolvedConfig,
+  options: { clock: Clock; logger?: Logger; watch: boolean },
+): IdentitySources {
+  const closers: Array<() => void> = [];
+  const log = options.logger ? { logger: options.logger } : {};
+  let staticTokens: TokenAuthenticator | undefined;
+  if (config.tokenAuthFile !== undefined) {
+    const path = config.tokenAuthFile;
+    readOrRefuse(path, '--token-auth-file');
+    const table = watchedFile(path, (text) => parseTokenFile(text, '--token-auth-file'), {
+      watch: options.watch,
+      what: 'token-auth-file',
+      ...log,
+    });
+    for (const w of table.get().warnings) options.logger?.warn({ what: 'token-auth-file' }, w);
+    closers.push(table.close);
+    staticTokens = audienceAgnostic(staticTokenAuthenticator(table.get), config.apiAudiences);
+  }
+  const requestAuthenticators: RequestAuthenticator[] = [];
+  if (config.requestHeader) {
+    const rh = config.requestHeader;
+    readOrRefuse(rh.clientCaFile, '--requestheader-client-ca-file');
+    const roots = watchedFile(
+      rh.clientCaFile,
+      (t) => parseCertificateBundle(t, '--requestheader-client-ca-file'),
+      {
+        watch: options.watch,
+        what: 'requestheader-client-ca-file',
+        ...log,
+      },
+    );
+    closers.push(roots.close);
+    requestAuthenticators.push(requestHeaderAuthenticator({ ...rh, roots: roots.get, clock: options.clock }));
+  }
+  if (config.clientCaFile !== undefined) {
+    readOrRefuse(config.clientCaFile, '--client-ca-file');
+    const roots = watchedFile(config.clientCaFile, (t) => parseCertificateBundle(t, '--client-ca-file'), {
+      watch: options.watch,
+      what: 'client-ca-file',
+      ...log,
+    });
+    closers.push(roots.close);
+    requestAuthenticators.push(x509Authenticator({ roots: roots.get, clock: options.clock }));
+  }
+  return {
+    ...(staticTokens ? { staticTokens } : {}),
+    requestAuthenticators,
+    close: () => {
+      for (const c of closers) c();
+    },
   };
 }

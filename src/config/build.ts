@@ -9,7 +9,10 @@ import { FileKeySource } from '../keys/file.js';
 import type { KeySource } from '../keys/key-source.js';
 import type { HealthCheck } from '../http/ops.js';
 import type { ResolvedConfig } from './load.js';
-import { buildIssuerKeySources, keySourceCheck } from './build-sources.js';
+import { buildIdentitySources, buildIssuerKeySources, keySourceCheck } from './build-sources.js';
+import type { RequestAuthenticator } from '../authn/authenticator.js';
+import { bearerRequestAuthenticator } from '../authn/bearer.js';
+import { requestAuthenticatorChain } from '../authn/request-union.js';
 
 export interface TokenChain {
   /** The full chain for reviews: cache → group adder → union of authenticators. */
@@ -17,6 +20,11 @@ export interface TokenChain {
   /** The same chain without the cache, for one-shot checks (`verify`). */
   readonly uncached: TokenAuthenticator;
   readonly keySources: readonly KeySource[];
+  /**
+   * The whole request chain, as kube-apiserver's: request-header (front proxy), x509
+   * client certificate, then the bearer token through the same cache as the reviews.
+   */
+  readonly requestAuthenticator: RequestAuthenticator;
   readonly readiness: () => HealthCheck[];
   /** Resolves once every remote key source has loaded (or the time is up); true when all have. */
   whenReady(timeoutMs: number): Promise<boolean>;
@@ -67,7 +75,15 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
     implicitAudiences: config.apiAudiences,
     clock: options.clock,
   });
-  const uncached = withAuthenticatedGroup(unionAuthenticator([serviceAccounts]));
+  // kube's token union order: static token file, then service accounts (then JWT/OIDC).
+  const identity = buildIdentitySources(config, {
+    clock: options.clock,
+    watch: options.watch,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const uncached = withAuthenticatedGroup(
+    unionAuthenticator([...(identity.staticTokens ? [identity.staticTokens] : []), serviceAccounts]),
+  );
   const authenticator = cachedAuthenticator(uncached, {
     ttlMs: config.cacheTtlMs,
     negativeTtlMs: config.negativeCacheTtlMs,
@@ -75,10 +91,16 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
     clock: options.clock,
   });
   const unsubscribe = sources.map((s) => s.onChange(() => authenticator.clear()));
+  // kube's request chain: front-proxy headers, client certificate, then the bearer token through the cache.
+  const requestAuthenticator = requestAuthenticatorChain([
+    ...identity.requestAuthenticators,
+    bearerRequestAuthenticator(authenticator, config.apiAudiences),
+  ]);
 
   return {
     authenticator,
     uncached,
+    requestAuthenticator,
     keySources: sources,
     readiness: () =>
       sources.map((s, i) => keySourceCheck(`service-account-keys-${i}`, s.health(), options.clock.now())),
@@ -88,6 +110,7 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
     },
     close() {
       for (const u of unsubscribe) u();
+      identity.close();
       for (const s of sources) s.close();
     },
   };

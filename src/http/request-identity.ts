@@ -1,0 +1,44 @@
+import type { Context } from 'hono';
+import type { IncomingMessage } from 'node:http';
+import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
+import type { AuthnRequest } from '../authn/authenticator.js';
+
+/** A chain longer than this is not a client chain anyone uses; walking stops there. */
+const MAX_PRESENTED_CHAIN = 10;
+
+/**
+ * The client certificate chain of a TLS socket, leaf first, as DER. The server requests a
+ * certificate but does not require one and does not reject an unverified one
+ * (`rejectUnauthorized: false`), so this is what the client *presented*: authenticators
+ * verify it themselves, each against its own CA bundle (client CA, front-proxy CA).
+ */
+export function presentedChain(socket: TLSSocket | undefined): Buffer[] | undefined {
+  if (!socket || typeof socket.getPeerCertificate !== 'function') return undefined;
+  let cert: DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+  const chain: Buffer[] = [];
+  while (cert && cert.raw && chain.length < MAX_PRESENTED_CHAIN) {
+    if (chain.some((c) => c.equals(cert!.raw))) break; // a self-signed root points at itself
+    chain.push(cert.raw);
+    cert = cert.issuerCertificate;
+  }
+  return chain.length > 0 ? chain : undefined;
+}
+
+/**
+ * The request as request-level authenticators see it: every header line separately
+ * (Node's `headersDistinct`, so `X-Remote-Group` lines are never comma-joined) and the
+ * presented client certificate chain. Outside Node (app.request() in tests) headers come
+ * from the Fetch request, one value each, and there is no certificate.
+ */
+export function authnRequestFrom(c: Context): AuthnRequest {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming) {
+    const chain = presentedChain(incoming.socket as TLSSocket);
+    return { headers: incoming.headersDistinct, ...(chain ? { peerCertificates: chain } : {}) };
+  }
+  const headers: Record<string, string[]> = {};
+  c.req.raw.headers.forEach((value, name) => {
+    headers[name] = [value];
+  });
+  return { headers };
+}
