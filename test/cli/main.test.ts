@@ -1,0 +1,80 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requireBuiltBin, runCli } from '../helpers/cli.js';
+import { tempDir, writeFile } from '../helpers/files.js';
+import { rsaKey } from '../helpers/keys.js';
+import { ISSUER } from '../helpers/tokens.js';
+
+beforeAll(() => requireBuiltBin());
+
+/** serve flags that would start a server, so any exit 2 is the one thing under test. */
+function serveFlags(): string[] {
+  const keyFile = writeFile(tempDir(), 'sa.pub', rsaKey().publicPem);
+  return ['--service-account-issuer', ISSUER, '--service-account-key-file', keyFile];
+}
+
+async function expectUsageError(args: string[], ...mentions: string[]): Promise<void> {
+  const r = await runCli(args);
+  expect(r.code).toBe(2);
+  for (const m of mentions) expect(r.stderr).toContain(m);
+}
+
+describe('tokenwarden command line', () => {
+  it('prints usage and exits 2 without a command', async () => {
+    const r = await runCli([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('Usage: tokenwarden <command>');
+  });
+
+  it('exits 2 naming an unknown command', async () => {
+    await expectUsageError(['frobnicate'], 'unknown command "frobnicate"');
+  });
+
+  it('exits 2 naming an unknown flag', async () => {
+    await expectUsageError(['serve', ...serveFlags(), '--no-such-flag'], '--no-such-flag');
+  });
+
+  it('exits 2 naming a flag with a bad value', async () => {
+    await expectUsageError(['serve', ...serveFlags(), '--cache-ttl', 'soon'], '--cache-ttl');
+    await expectUsageError(
+      ['serve', ...serveFlags(), '--service-account-legacy-tokens', 'maybe'],
+      '--service-account-legacy-tokens',
+    );
+    await expectUsageError(['serve', ...serveFlags(), '--secure-port', '70000'], '--secure-port');
+  });
+
+  it('exits 2 naming an unreadable file and its flag', async () => {
+    const missing = `${tempDir()}/missing.pem`;
+    await expectUsageError(
+      ['serve', '--service-account-issuer', ISSUER, '--service-account-key-file', missing],
+      '--service-account-key-file',
+      missing,
+    );
+    await expectUsageError(
+      ['serve', ...serveFlags(), '--tls-cert-file', missing, '--tls-private-key-file', missing],
+      '--tls-cert-file',
+      missing,
+    );
+  });
+
+  it('exits 2 naming the file and field of an invalid config value', async () => {
+    const config = writeFile(tempDir(), 'tokenwarden.yaml', 'cache-ttl: banana\n');
+    await expectUsageError(['serve', ...serveFlags(), '--config', config], config, 'cache-ttl');
+  });
+
+  it('exits 2 naming an unknown config field', async () => {
+    const config = writeFile(tempDir(), 'tokenwarden.yaml', 'cache-tll: 2m\n');
+    await expectUsageError(['serve', ...serveFlags(), '--config', config], config, 'cache-tll');
+  });
+
+  it('exits 2 naming a config file that is not YAML', async () => {
+    const config = writeFile(tempDir(), 'tokenwarden.yaml', 'cache-ttl: [2m\n  - :\n');
+    await expectUsageError(['serve', ...serveFlags(), '--config', config], config);
+  });
+
+  it('exits 2 for a duplicated issuer, as kube-apiserver (B7)', async () => {
+    await expectUsageError(
+      ['serve', ...serveFlags(), '--service-account-issuer', ISSUER],
+      `service-account-issuer "${ISSUER}" is already specified`,
+    );
+  });
+});

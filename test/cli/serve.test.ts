@@ -1,0 +1,114 @@
+import type { ChildProcess } from 'node:child_process';
+import { request } from 'node:https';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { finished, requireBuiltBin, spawnCli, type CliResult } from '../helpers/cli.js';
+import { tempDir, writeFile } from '../helpers/files.js';
+import { rsaKey } from '../helpers/keys.js';
+import { leakedSecrets } from '../helpers/logs.js';
+import { reviewPath, tokenReview } from '../helpers/server.js';
+import { servingTls, type ServingTls } from '../helpers/tls.js';
+import { boundClaims, ISSUER, mintToken } from '../helpers/tokens.js';
+
+let tls: ServingTls;
+beforeAll(async () => {
+  requireBuiltBin();
+  tls = await servingTls('serve');
+});
+
+/** Resolves with the first JSON log line on the child's stdout that matches. */
+function logLine(
+  child: ChildProcess,
+  match: (line: Record<string, unknown>) => boolean,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const text of lines) {
+        if (!text.startsWith('{')) continue;
+        const line = JSON.parse(text) as Record<string, unknown>;
+        if (match(line)) {
+          child.stdout?.off('data', onData);
+          resolve(line);
+          return;
+        }
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`serve exited (${code}) before logging the expected line`)),
+    );
+  });
+}
+
+function startServe(): { child: ChildProcess; exited: Promise<CliResult> } {
+  const dir = tempDir();
+  const child = spawnCli([
+    'serve',
+    '--secure-port',
+    '0',
+    '--bind-address',
+    '127.0.0.1',
+    '--service-account-issuer',
+    ISSUER,
+    '--service-account-key-file',
+    writeFile(dir, 'sa.pub', rsaKey().publicPem),
+    '--tls-cert-file',
+    writeFile(dir, 'tls.crt', tls.cert),
+    '--tls-private-key-file',
+    writeFile(dir, 'tls.key', tls.key),
+  ]);
+  return { child, exited: finished(child) };
+}
+
+describe('tokenwarden serve', () => {
+  it('finishes a request in flight on SIGTERM, then exits 0', async () => {
+    const { child, exited } = startServe();
+    try {
+      const serving = await logLine(child, (l) => l.msg === 'tokenwarden is serving');
+      const port = serving.port as number;
+      const token = mintToken({ claims: boundClaims({}, Math.floor(Date.now() / 1000)) });
+      const body = JSON.stringify(tokenReview(token));
+
+      // Expect: 100-continue tells us the server has taken the request before the body is sent.
+      const req = request({
+        host: '127.0.0.1',
+        port,
+        ca: tls.ca,
+        method: 'POST',
+        path: reviewPath(),
+        agent: false,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          expect: '100-continue',
+        },
+      });
+      const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+        req.on('response', (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+      });
+      await new Promise<void>((resolve) => req.once('continue', resolve));
+
+      const draining = logLine(child, (l) => l.msg === 'shutting down: /readyz now fails');
+      child.kill('SIGTERM');
+      await draining;
+      req.end(body);
+
+      const res = await response;
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.text)).toMatchObject({ status: { authenticated: true } });
+      const result = await exited;
+      expect(result).toMatchObject({ code: 0, signal: null });
+      expect(leakedSecrets(result.stdout + result.stderr, token)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+});

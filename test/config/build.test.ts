@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/clock.js';
+import { buildTokenChain } from '../../src/config/build.js';
+import { loadConfig } from '../../src/config/load.js';
+import { FileKeySource } from '../../src/keys/file.js';
+import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
+import { rsaKey, type TestKey } from '../helpers/keys.js';
+import { boundClaims, ISSUER, legacyClaims, mintToken, NOW_MS, OTHER_ISSUER } from '../helpers/tokens.js';
+
+/** The chain `serve` would build from these flags, with a key file holding `keys`. */
+function chainFor(flags: string[], keys: TestKey[] = [rsaKey()]) {
+  const keyFile = writeFile(tempDir(), 'sa.pub', keys.map((k) => k.publicPem).join(''));
+  const config = loadConfig('serve', ['--service-account-key-file', keyFile, ...flags]);
+  const chain = buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false });
+  return { chain, keyFile, config };
+}
+
+const outcome = async (
+  chain: ReturnType<typeof chainFor>['chain'],
+  token: string,
+  audiences: string[] = [],
+) => {
+  const r = await chain.authenticator.authenticateToken(token, audiences);
+  return r.outcome === 'error' ? r.error.message : r;
+};
+
+describe('buildTokenChain', () => {
+  it('verifies every issuer with the key files, and defaults the API audiences to all issuers', async () => {
+    const { chain, config } = chainFor([
+      '--service-account-issuer',
+      ISSUER,
+      '--service-account-issuer',
+      OTHER_ISSUER,
+    ]);
+    expect(config.apiAudiences).toEqual([ISSUER, OTHER_ISSUER]);
+    const other = mintToken({ claims: boundClaims({ iss: OTHER_ISSUER, aud: [OTHER_ISSUER] }) });
+    expect(await outcome(chain, other)).toMatchObject({
+      outcome: 'authenticated',
+      audiences: [OTHER_ISSUER],
+    });
+    expect(await outcome(chain, mintToken())).toMatchObject({
+      outcome: 'authenticated',
+      audiences: [ISSUER],
+    });
+    chain.close();
+  });
+
+  it('takes the implicit audiences from --api-audiences when given', async () => {
+    const { chain, config } = chainFor(['--service-account-issuer', ISSUER, '--api-audiences', 'api,vault']);
+    expect(config.apiAudiences).toEqual(['api', 'vault']);
+    expect(await outcome(chain, mintToken())).toBe(
+      `token audiences ["${ISSUER}"] is invalid for the target audiences ["api" "vault"]`,
+    );
+    expect(await outcome(chain, mintToken({ claims: boundClaims({ aud: ['vault'] }) }))).toMatchObject({
+      audiences: ['vault'],
+    });
+    chain.close();
+  });
+
+  it('adds system:authenticated to every success', async () => {
+    const { chain } = chainFor(['--service-account-issuer', ISSUER]);
+    expect(await outcome(chain, mintToken())).toMatchObject({
+      user: { groups: ['system:serviceaccounts', 'system:serviceaccounts:ns1', 'system:authenticated'] },
+    });
+    chain.close();
+  });
+
+  it('honours --service-account-legacy-tokens', async () => {
+    const legacy = mintToken({ claims: legacyClaims() });
+    const rejecting = chainFor(['--service-account-issuer', ISSUER]).chain;
+    expect(await outcome(rejecting, legacy)).toBe('legacy service account tokens are not accepted');
+    const accepting = chainFor([
+      '--service-account-issuer',
+      ISSUER,
+      '--service-account-legacy-tokens',
+      'accept',
+    ]).chain;
+    expect(await outcome(accepting, legacy)).toMatchObject({ outcome: 'authenticated' });
+    rejecting.close();
+    accepting.close();
+  });
+
+  it('empties the cache when the key files change, so a removed key stops working at once', async () => {
+    const { chain, keyFile } = chainFor(['--service-account-issuer', ISSUER], [rsaKey('a')]);
+    const token = mintToken({ key: rsaKey('a') });
+    expect(await outcome(chain, token)).toMatchObject({ outcome: 'authenticated' });
+    expect(await outcome(chain, token)).toMatchObject({ outcome: 'authenticated' });
+    expect(chain.authenticator.stats().hits).toBe(1);
+
+    replaceFile(keyFile, rsaKey('b').publicPem);
+    const files = chain.keySources.find((s): s is FileKeySource => s instanceof FileKeySource);
+    expect(files?.reload()).toBe(true);
+    expect(await outcome(chain, token)).toBe('invalid signature, no keys found');
+    chain.close();
+  });
+});
