@@ -38,13 +38,23 @@ export class TokenwardenError extends Error {
    * the message it never contains token material.
    */
   readonly detail: string | undefined;
+  /**
+   * The single messages an aggregate is made of (kube flattens nested aggregates);
+   * `[message]` for a plain error.
+   */
+  readonly parts: readonly string[];
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: string }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; detail?: string; parts?: readonly string[] },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TokenwardenError';
     this.code = code;
     this.transient = TRANSIENT.has(code);
     this.detail = options?.detail;
+    this.parts = options?.parts ?? [message];
   }
 }
 

@@ -1,5 +1,6 @@
 import type { AuthnResult } from '../authn/authenticator.js';
 import { parseBearer } from '../authn/bearer.js';
+import { aggregateMessage } from '../errors.js';
 import {
   AUTHN_GROUP,
   statusOf,
@@ -111,7 +112,12 @@ export function encodeTokenReview(
     status: {
       authenticated: false,
       user: {},
-      error: result.outcome === 'error' ? result.error.message : INVALID_BEARER_TOKEN,
+      // kube-apiserver (1.37) reports a rejected token as the aggregate of the bearer
+      // authenticator's own error and the token authenticators' errors.
+      error:
+        result.outcome === 'error'
+          ? aggregateMessage([INVALID_BEARER_TOKEN, ...result.error.parts])
+          : INVALID_BEARER_TOKEN,
     },
   };
 }

@@ -18,11 +18,11 @@ export function unionAuthenticator(members: readonly TokenAuthenticator[]): Toke
       if (errors.length === 0) return NO_OPINION;
       if (errors.length === 1) return failure(errors[0]!);
       const transient = errors.find((e) => e.transient);
+      const parts = errors.flatMap((e) => e.parts);
       return failure(
-        new TokenwardenError(
-          transient ? transient.code : 'ERR_TOKEN_INVALID',
-          aggregateMessage(errors.map((e) => e.message)),
-        ),
+        new TokenwardenError(transient ? transient.code : 'ERR_TOKEN_INVALID', aggregateMessage(parts), {
+          parts,
+        }),
       );
     },
   } satisfies TokenAuthenticator;

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { isTokenwardenError } from '../errors.js';
+import { canI } from './commands/can-i.js';
 import { dev } from './commands/dev.js';
 import { jwks } from './commands/jwks.js';
 import { serve } from './commands/serve.js';
 import { verify } from './commands/verify.js';
+import { whoCan } from './commands/who-can.js';
 import { UsageError, type Command } from './usage.js';
 
 const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
@@ -11,6 +13,11 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   dev: { run: dev, summary: 'run on an ephemeral dev issuer and print a demo token (npm start)' },
   verify: { run: verify, summary: 'check one token offline; exit 0 valid, 1 invalid' },
   jwks: { run: jwks, summary: 'print the JWKS of key files with kube-apiserver kids' },
+  'can-i': { run: canI, summary: 'answer an RBAC question offline from policy files, as kubectl auth can-i' },
+  'who-can': {
+    run: whoCan,
+    summary: 'list every subject the policy files allow VERB on RESOURCE, and through which binding',
+  },
 };
 
 function usage(): string {

@@ -23,6 +23,7 @@ export interface ResolvedConfig {
   readonly apiAudiences: readonly string[];
   readonly legacyTokens: LegacyTokens;
   readonly audiences: readonly string[];
+  readonly authorizationPolicyFiles: readonly string[];
   readonly cacheTtlMs: number;
   readonly cacheSize: number;
   readonly negativeCacheTtlMs: number;
@@ -268,6 +269,7 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     apiAudiences: apiAudiences && apiAudiences.length > 0 ? apiAudiences : issuers,
     legacyTokens: get<LegacyTokens>('service-account-legacy-tokens', 'reject'),
     audiences: get<string[]>('audience', []),
+    authorizationPolicyFiles: get<string[]>('authorization-policy-file', []),
     cacheTtlMs: get('cache-ttl', 120_000),
     cacheSize,
     negativeCacheTtlMs: get('negative-cache-ttl', 10_000),

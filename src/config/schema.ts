@@ -168,6 +168,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: VERIFYING,
   },
   {
+    name: 'authorization-policy-file',
+    type: 'path',
+    repeatable: true,
+    help: 'RBAC objects (Role, ClusterRole, RoleBinding, ClusterRoleBinding; multi-document YAML, JSON or List) that answer SubjectAccessReviews (repeatable); reloaded on change.',
+    commands: SERVE,
+  },
+  {
     name: 'audience',
     type: 'string',
     repeatable: true,

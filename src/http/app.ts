@@ -3,7 +3,9 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { TokenAuthenticator } from '../authn/authenticator.js';
 import { NO_OPINION } from '../authn/authenticator.js';
+import { reviewSubjectAccess } from '../api/subjectaccessreview.js';
 import { decodeTokenReview, encodeTokenReview } from '../api/tokenreview.js';
+import type { Authorizer } from '../authz/authorizer.js';
 import { statusOf, type ApiVersionName, type Status, type StatusReason } from '../api/types.js';
 import type { Metrics } from '../observe/metrics.js';
 import { registerOps, type HealthCheck } from './ops.js';
@@ -13,6 +15,8 @@ export interface AppComponents {
   readonly authenticator: TokenAuthenticator;
   /** Audiences reviewed when a TokenReview names none (`--api-audiences`). */
   readonly apiAudiences: readonly string[];
+  /** Decides SubjectAccessReviews; without one the SAR routes are not served. */
+  readonly authorizer?: Authorizer;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly readiness: () => readonly HealthCheck[];
@@ -118,6 +122,37 @@ export function createApp(components: AppComponents): Hono {
     app.all(path, (c) =>
       statusResponse(c, 405, 'MethodNotAllowed', `${c.req.method} is not supported on tokenreviews`),
     );
+  }
+  const { authorizer } = components;
+  if (authorizer) {
+    const subjectAccessReview = (version: ApiVersionName) => async (c: Context) => {
+      const reqId = `${requestPrefix}-${++requestCounter}`;
+      const read = await readJson(c);
+      if (!read.ok) return read.response;
+      const answer = reviewSubjectAccess(read.body, version, authorizer);
+      const status = (answer.body as { status?: { allowed?: boolean; denied?: boolean } }).status;
+      if (answer.status === 200 && status) {
+        const outcome = status.allowed ? 'allowed' : status.denied ? 'denied' : 'no-opinion';
+        metrics.decision('subjectaccessreview', outcome, outcome);
+        logger.info(
+          { reqId, route: `subjectaccessreviews/${version}`, decision: outcome },
+          'subjectaccessreview',
+        );
+      }
+      return c.json(answer.body, answer.status as 200);
+    };
+    for (const version of ['v1', 'v1beta1'] as const) {
+      const path = `/apis/authorization.k8s.io/${version}/subjectaccessreviews`;
+      app.post(path, limit, subjectAccessReview(version));
+      app.all(path, (c) =>
+        statusResponse(
+          c,
+          405,
+          'MethodNotAllowed',
+          `${c.req.method} is not supported on subjectaccessreviews`,
+        ),
+      );
+    }
   }
   registerOps(app, { metrics, readiness: components.readiness });
   components.extraRoutes?.(app);

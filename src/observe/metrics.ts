@@ -1,10 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheStats } from '../authn/cached.js';
+import type { PolicyHealth } from '../authz/rbac/policy-source.js';
 import type { KeySourceHealth } from '../keys/key-source.js';
 
 export interface MetricsSources {
   readonly cacheStats?: () => CacheStats;
   readonly keySources?: () => readonly KeySourceHealth[];
+  readonly policy?: () => PolicyHealth;
 }
 
 /**
@@ -42,7 +44,37 @@ export class Metrics {
       labelNames: ['review', 'outcome', 'reason'],
       registers: [this.registry],
     });
-    const { cacheStats, keySources } = sources;
+    const { cacheStats, keySources, policy } = sources;
+    if (policy) {
+      const read = (pick: (h: PolicyHealth) => number) =>
+        function (this: Gauge) {
+          this.set(pick(policy()));
+        };
+      new Gauge({
+        name: 'tokenwarden_rbac_policy_reloads',
+        help: 'Successful RBAC policy reloads since start.',
+        registers: [this.registry],
+        collect: read((h) => h.reloads),
+      });
+      new Gauge({
+        name: 'tokenwarden_rbac_policy_reload_failures',
+        help: 'Failed RBAC policy reloads since start (the last good policy stays).',
+        registers: [this.registry],
+        collect: read((h) => h.failures),
+      });
+      new Gauge({
+        name: 'tokenwarden_rbac_rules',
+        help: 'Rules in the served RBAC policy.',
+        registers: [this.registry],
+        collect: read((h) => h.ruleCount),
+      });
+      new Gauge({
+        name: 'tokenwarden_rbac_bindings',
+        help: 'Bindings in the served RBAC policy.',
+        registers: [this.registry],
+        collect: read((h) => h.bindingCount),
+      });
+    }
     if (cacheStats) {
       const read = (pick: (s: CacheStats) => number) =>
         function (this: Gauge) {

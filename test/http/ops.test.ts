@@ -82,7 +82,7 @@ describe('key-file rotation over HTTP', () => {
     expect(await authenticated(oldToken)).toEqual({
       authenticated: false,
       user: {},
-      error: 'invalid signature, no keys found',
+      error: '[invalid bearer token, invalid signature, no keys found]',
     });
   });
 

@@ -11,6 +11,17 @@ import type { KeySource } from '../../keys/key-source.js';
 import { createLogger } from '../../observe/log.js';
 import { Metrics } from '../../observe/metrics.js';
 import type { Command } from '../usage.js';
+import { createPrivilegedGroupsAuthorizer } from '../../authz/privileged.js';
+import { createPolicySource, type PolicyHealth } from '../../authz/rbac/policy-source.js';
+import { createAuthorizerUnion } from '../../authz/union.js';
+import type { HealthCheck } from '../../http/ops.js';
+
+function policyCheck(h: PolicyHealth): HealthCheck {
+  if (!h.ready) return { name: 'rbac-policy', ok: false, note: 'policy not loaded' };
+  return h.lastError
+    ? { name: 'rbac-policy', ok: true, note: 'last reload failed, serving the last good policy' }
+    : { name: 'rbac-policy', ok: true };
+}
 
 export interface ServeExtras {
   readonly issuerKeys?: ReadonlyMap<string, KeySource>;
@@ -40,19 +51,31 @@ export async function runServer(config: ResolvedConfig, extras: ServeExtras = {}
     watch: true,
     ...(extras.issuerKeys ? { issuerKeys: extras.issuerKeys } : {}),
   });
+  const policy =
+    config.authorizationPolicyFiles.length > 0
+      ? await createPolicySource(config.authorizationPolicyFiles, { logger })
+      : undefined;
+  // As kube-apiserver: system:masters is allowed before RBAC is asked.
+  const authorizer = createAuthorizerUnion([
+    createPrivilegedGroupsAuthorizer(),
+    ...(policy ? [policy.authorizer] : []),
+  ]);
   const metrics = new Metrics({
     cacheStats: () => chain.authenticator.stats(),
     keySources: () => chain.keySources.map((s) => s.health()),
+    ...(policy ? { policy: () => policy.health() } : {}),
   });
   let shuttingDown = false;
   const app = createApp({
     authenticator: chain.authenticator,
     apiAudiences: config.apiAudiences,
+    authorizer,
     metrics,
     logger,
     maxRequestBytes: config.maxRequestBytes,
     readiness: () => [
       ...chain.readiness(),
+      ...(policy ? [policyCheck(policy.health())] : []),
       { name: 'shutdown', ok: !shuttingDown, note: shuttingDown ? 'shutting down' : undefined },
     ],
     ...(extras.extraRoutes ? { extraRoutes: extras.extraRoutes } : {}),
@@ -94,6 +117,7 @@ export async function runServer(config: ResolvedConfig, extras: ServeExtras = {}
       await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       await server.close(config.shutdownTimeoutMs);
       chain.close();
+      policy?.close();
       logger.info('stopped');
       logger.flush();
       resolve(0);
