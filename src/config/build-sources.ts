@@ -175,6 +175,13 @@ export function buildIdentitySources(
   config: ResolvedConfig,
   options: { clock: Clock; logger?: Logger; watch: boolean },
 ): IdentitySources {
+  if (config.authenticationConfigFile !== undefined) {
+    // Refused rather than ignored: an operator must never believe external issuers are checked when they are not.
+    throw new TokenwardenError(
+      'ERR_CONFIG_INVALID',
+      '--authentication-config: not supported yet by this build',
+    );
+  }
   const closers: Array<() => void> = [];
   const log = options.logger ? { logger: options.logger } : {};
   let staticTokens: TokenAuthenticator | undefined;

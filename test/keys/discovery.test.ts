@@ -143,6 +143,18 @@ describe('many issuers, wired from flags', () => {
     ).toThrow(/--service-account-jwks-ca-file: cannot read/);
   });
 
+  it('refuses --authentication-config at start rather than ignoring it', () => {
+    const path = writeFile(
+      tempDir(),
+      'authn.yaml',
+      'apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\n',
+    );
+    const config = loadConfig('serve', [`--authentication-config=${path}`]);
+    expect(() => buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false })).toThrow(
+      '--authentication-config: not supported yet by this build',
+    );
+  });
+
   it('accepts discovery alone as the key source and is not ready until it has loaded', async () => {
     const s = await server();
     const key = rsaKey('disc-flag');
