@@ -24,6 +24,7 @@ export interface ResolvedConfig {
   readonly legacyTokens: LegacyTokens;
   readonly audiences: readonly string[];
   readonly authorizationPolicyFiles: readonly string[];
+  readonly authorizeCallers: boolean;
   readonly cacheTtlMs: number;
   readonly cacheSize: number;
   readonly negativeCacheTtlMs: number;
@@ -270,6 +271,7 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     legacyTokens: get<LegacyTokens>('service-account-legacy-tokens', 'reject'),
     audiences: get<string[]>('audience', []),
     authorizationPolicyFiles: get<string[]>('authorization-policy-file', []),
+    authorizeCallers: get('authorize-callers', false),
     cacheTtlMs: get('cache-ttl', 120_000),
     cacheSize,
     negativeCacheTtlMs: get('negative-cache-ttl', 10_000),

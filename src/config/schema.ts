@@ -168,6 +168,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: VERIFYING,
   },
   {
+    name: 'authorize-callers',
+    type: 'bool',
+    default: false,
+    help: 'Callers of the review endpoints must authenticate (client certificate or a bearer token tokenwarden validates) and be allowed create on tokenreviews/subjectaccessreviews by the policy, as kube-apiserver requires system:auth-delegator.',
+    commands: SERVE,
+  },
+  {
     name: 'authorization-policy-file',
     type: 'path',
     repeatable: true,

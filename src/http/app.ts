@@ -1,11 +1,13 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { TokenAuthenticator } from '../authn/authenticator.js';
 import { NO_OPINION } from '../authn/authenticator.js';
 import { reviewSubjectAccess } from '../api/subjectaccessreview.js';
 import { decodeTokenReview, encodeTokenReview } from '../api/tokenreview.js';
+import type { RequestAuthenticator } from '../authn/authenticator.js';
 import type { Authorizer } from '../authz/authorizer.js';
+import { authorizeCallers, type ReviewResource } from './middleware/authorize-callers.js';
 import { statusOf, type ApiVersionName, type Status, type StatusReason } from '../api/types.js';
 import type { Metrics } from '../observe/metrics.js';
 import { registerOps, type HealthCheck } from './ops.js';
@@ -19,6 +21,11 @@ export interface AppComponents {
   readonly authorizer?: Authorizer;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /**
+   * With `--authorize-callers`: who the caller is (client certificate, front proxy,
+   * bearer token); each review then needs `create` on its resource from `authorizer`.
+   */
+  readonly callerAuthenticator?: RequestAuthenticator;
   readonly readiness: () => readonly HealthCheck[];
   readonly maxRequestBytes: number;
   /** Routes only some commands serve (the dev issuer's discovery documents). */
@@ -83,6 +90,13 @@ export function createApp(components: AppComponents): Hono {
     }
   };
 
+  const gate = (target: ReviewResource): MiddlewareHandler[] => {
+    const { callerAuthenticator, authorizer } = components;
+    if (!callerAuthenticator) return [];
+    if (!authorizer) throw new TypeError('createApp: callerAuthenticator needs an authorizer');
+    return [authorizeCallers(target, { authenticator: callerAuthenticator, authorizer, logger })];
+  };
+
   const limit = bodyLimit({
     maxSize: components.maxRequestBytes,
     onError: (c) => statusResponse(c, 413, 'RequestEntityTooLarge', 'the request body is too large'),
@@ -118,6 +132,8 @@ export function createApp(components: AppComponents): Hono {
 
   for (const version of ['v1', 'v1beta1'] as const) {
     const path = `/apis/authentication.k8s.io/${version}/tokenreviews`;
+    for (const mw of gate({ group: 'authentication.k8s.io', resource: 'tokenreviews', version }))
+      app.use(path, mw);
     app.post(path, limit, tokenReview(version));
     app.all(path, (c) =>
       statusResponse(c, 405, 'MethodNotAllowed', `${c.req.method} is not supported on tokenreviews`),
@@ -143,6 +159,9 @@ export function createApp(components: AppComponents): Hono {
     };
     for (const version of ['v1', 'v1beta1'] as const) {
       const path = `/apis/authorization.k8s.io/${version}/subjectaccessreviews`;
+      for (const mw of gate({ group: 'authorization.k8s.io', resource: 'subjectaccessreviews', version })) {
+        app.use(path, mw);
+      }
       app.post(path, limit, subjectAccessReview(version));
       app.all(path, (c) =>
         statusResponse(

@@ -70,6 +70,7 @@ export async function runServer(config: ResolvedConfig, extras: ServeExtras = {}
     authenticator: chain.authenticator,
     apiAudiences: config.apiAudiences,
     authorizer,
+    ...(config.authorizeCallers ? { callerAuthenticator: chain.requestAuthenticator } : {}),
     metrics,
     logger,
     maxRequestBytes: config.maxRequestBytes,
