@@ -50,7 +50,9 @@ describe('createTokenVerifier (library entry)', () => {
     const { verifier, mint } = setup();
     const status = await verifier.review(mint(['vault']), ['api']);
     expect(status.authenticated).toBe(false);
-    expect(status.error).toBe('[invalid bearer token, token audiences ["vault"] is invalid for the target audiences ["api"]]');
+    expect(status.error).toBe(
+      '[invalid bearer token, token audiences ["vault"] is invalid for the target audiences ["api"]]',
+    );
     verifier.close();
   });
 

@@ -160,7 +160,11 @@ describe('encodeTokenReview', () => {
       kind: 'TokenReview',
       apiVersion: V1,
       metadata: {},
-      status: { authenticated: false, user: {}, error: '[invalid bearer token, service account token has expired]' },
+      status: {
+        authenticated: false,
+        user: {},
+        error: '[invalid bearer token, service account token has expired]',
+      },
     });
   });
 
