@@ -1,8 +1,18 @@
 import type { KeyObject } from 'node:crypto';
 
 /** The JWS algorithms tokenwarden ever verifies; HS*, none and EdDSA are never accepted for SA tokens. */
-export type Algorithm =
-  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+export const ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
 
 /**
  * A public key ready for `crypto.verify`, imported once. `algorithms` is the set this

@@ -1,7 +1,7 @@
 import { createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { TokenwardenError } from '../errors.js';
 import { kubeKeyId } from './kid.js';
-import type { Algorithm, VerificationKey } from './key-source.js';
+import { ALGORITHMS, type Algorithm, type VerificationKey } from './key-source.js';
 
 /** One key may not cost more than this to verify with (security.md E5). */
 const MAX_RSA_BITS = 8192;
@@ -9,14 +9,7 @@ const MIN_RSA_BITS = 2048;
 /** Bounds the work of a kid-less token: every key of the issuer is tried (B8). */
 export const MAX_KEYS_PER_SOURCE = 100;
 
-const RSA_ALGORITHMS: ReadonlySet<Algorithm> = new Set([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-]);
+const RSA_ALGORITHMS: ReadonlySet<Algorithm> = new Set(ALGORITHMS.filter((a) => !a.startsWith('ES')));
 const EC_ALGORITHM_BY_CURVE: Readonly<Record<string, Algorithm>> = {
   prime256v1: 'ES256',
   secp384r1: 'ES384',

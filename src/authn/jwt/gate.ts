@@ -1,5 +1,5 @@
 import { TokenwardenError } from '../../errors.js';
-import type { Algorithm } from '../../keys/key-source.js';
+import { ALGORITHMS, type Algorithm } from '../../keys/key-source.js';
 import { parseStrictObject } from './strict-json.js';
 
 /**
@@ -14,17 +14,7 @@ const MAX_SIGNATURE_BYTES = 1024;
 /** go-jose refuses NumericDates beyond 2^62; JS numbers are exact up to 2^53. */
 const MAX_NUMERIC_DATE = 2 ** 53;
 
-export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<Algorithm>([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-]);
+export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ALGORITHMS);
 
 /**
  * Header members that would make the token mean something we do not implement (crit,
