@@ -101,9 +101,19 @@ async function keyPair(dir: string, name: string, type: 'rsa' | 'ec'): Promise<K
   return { privateKeyFile, publicKeyFile };
 }
 
-export async function createClusterPki(dir: string): Promise<ClusterPki> {
-  const caFile = join(dir, 'ca.crt');
-  const caKeyFile = join(dir, 'ca.key');
+export interface CertificateAuthorityFiles {
+  readonly caFile: string;
+  readonly caKeyFile: string;
+}
+
+/** A self-signed CA named `<name>.crt`/`<name>.key` in `dir`. */
+export async function createCertificateAuthority(
+  dir: string,
+  name: string,
+  commonName: string,
+): Promise<CertificateAuthorityFiles> {
+  const caFile = join(dir, `${name}.crt`);
+  const caKeyFile = join(dir, `${name}.key`);
   await openssl([
     'req',
     '-x509',
@@ -115,29 +125,60 @@ export async function createClusterPki(dir: string): Promise<ClusterPki> {
     '-days',
     VALID_DAYS,
     '-subj',
-    '/CN=tokenwarden-e2e-ca',
+    `/CN=${commonName}`,
     '-addext',
     'basicConstraints=critical,CA:TRUE',
     '-addext',
     'keyUsage=critical,keyCertSign,cRLSign',
   ]);
-  const ca = { caFile, caKeyFile };
-  const leaf = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment'];
+  return { caFile, caKeyFile };
+}
+
+const LEAF = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature,keyEncipherment'];
+
+/** A serving certificate for 127.0.0.1 and localhost, signed by `ca`. */
+export function issueServingCertificate(
+  dir: string,
+  name: string,
+  commonName: string,
+  ca: CertificateAuthorityFiles,
+): Promise<{ cert: string; key: string }> {
+  return issue(
+    dir,
+    name,
+    `/CN=${commonName}`,
+    [...LEAF, 'extendedKeyUsage=serverAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
+    ca,
+  );
+}
+
+/** A client certificate (CN = user, O = group when given), signed by `ca`. */
+export function issueClientCertificate(
+  dir: string,
+  name: string,
+  user: { commonName: string; organization?: string },
+  ca: CertificateAuthorityFiles,
+): Promise<{ cert: string; key: string }> {
+  const subject = `${user.organization === undefined ? '' : `/O=${user.organization}`}/CN=${user.commonName}`;
+  return issue(dir, name, subject, [...LEAF, 'extendedKeyUsage=clientAuth'], ca);
+}
+
+/** A fresh service-account key pair in `dir`: RSA 2048 (PKCS#1) or EC P-256 (SEC1), with the PKIX public key. */
+export function createKeyPair(dir: string, name: string, type: 'rsa' | 'ec'): Promise<KeyPairFiles> {
+  return keyPair(dir, name, type);
+}
+
+export async function createClusterPki(dir: string): Promise<ClusterPki> {
+  const ca = await createCertificateAuthority(dir, 'ca', 'tokenwarden-e2e-ca');
   const [serving, admin, serviceAccountRsa, serviceAccountEc] = await Promise.all([
-    issue(
-      dir,
-      'apiserver',
-      '/CN=kube-apiserver',
-      [...leaf, 'extendedKeyUsage=serverAuth', 'subjectAltName=IP:127.0.0.1,DNS:localhost'],
-      ca,
-    ),
-    issue(dir, 'admin', '/O=system:masters/CN=admin', [...leaf, 'extendedKeyUsage=clientAuth'], ca),
+    issueServingCertificate(dir, 'apiserver', 'kube-apiserver', ca),
+    issueClientCertificate(dir, 'admin', { commonName: 'admin', organization: 'system:masters' }, ca),
     keyPair(dir, 'sa-rsa', 'rsa'),
     keyPair(dir, 'sa-ec', 'ec'),
   ]);
   return {
-    caFile,
-    caKeyFile,
+    caFile: ca.caFile,
+    caKeyFile: ca.caKeyFile,
     servingCertFile: serving.cert,
     servingKeyFile: serving.key,
     adminCertFile: admin.cert,

@@ -1,0 +1,337 @@
+// The differential suite's judge: both answers normalised to the fields kube-apiserver's clients read, compared field
+// by field, and each case's outcome checked against what the case expects (a match, or a difference that README.md or
+// live mode explains). Answers hold no tokens (the harness strips kube's spec.token; tokenwarden never echoes it),
+// so everything here may be printed.
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import type { JsonResponse } from './https.js';
+
+/** What a case expects of the comparison. Anything but `match` names why the answers differ. */
+export type Expectation =
+  | { readonly kind: 'match' }
+  /** README.md, "Where tokenwarden is stricter than kube-apiserver, on purpose": `row` is the table's input column. */
+  | { readonly kind: 'stricter-by-design'; readonly row: string }
+  /** kube looks the bound object up; offline tokenwarden cannot (a later issue's live mode will). */
+  | { readonly kind: 'needs-live-mode'; readonly why: string }
+  /** tokenwarden is deliberately configured with something the apiserver does not have (a second issuer and key). */
+  | { readonly kind: 'config-differs'; readonly why: string };
+
+export type DifferenceClass = Exclude<Expectation['kind'], 'match'> | 'reason-order' | 'unexplained';
+
+export const MATCH: Expectation = { kind: 'match' };
+export const stricter = (row: string): Expectation => ({ kind: 'stricter-by-design', row });
+export const needsLiveMode = (why: string): Expectation => ({ kind: 'needs-live-mode', why });
+export const configDiffers = (why: string): Expectation => ({ kind: 'config-differs', why });
+
+export interface FieldDifference {
+  readonly field: string;
+  readonly kube: unknown;
+  readonly tokenwarden: unknown;
+}
+
+// ---- TokenReview ----
+
+export interface NormalTokenReview {
+  /** `review` for a 2xx review answer (kube 201, tokenwarden 200); else `HTTP <code>`. */
+  readonly answer: string;
+  readonly authenticated: boolean;
+  readonly username: string | undefined;
+  readonly uid: string | undefined;
+  readonly groups: readonly string[] | undefined;
+  readonly extra: Readonly<Record<string, readonly string[]>> | undefined;
+  readonly audiences: readonly string[] | undefined;
+  readonly error: string | undefined;
+}
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const strList = (v: unknown): string[] | undefined =>
+  Array.isArray(v) && v.length > 0 ? v.map((x) => String(x)) : undefined;
+
+function answerOf(res: JsonResponse): string {
+  if (res.status >= 200 && res.status < 300) return 'review';
+  const message = str(obj(res.body).message);
+  return `HTTP ${res.status}${message === undefined ? '' : `: ${message}`}`;
+}
+
+/** An omitted `authenticated` is false and an empty list or map is absent, as kube's omitempty fields read. */
+export function normalizeTokenReview(res: JsonResponse): NormalTokenReview {
+  const status = obj(obj(res.body).status);
+  const user = obj(status.user);
+  const extraEntries = Object.entries(obj(user.extra))
+    .map(([k, v]) => [k, strList(v) ?? []] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    answer: answerOf(res),
+    authenticated: status.authenticated === true,
+    username: str(user.username),
+    uid: str(user.uid),
+    groups: strList(user.groups),
+    extra: extraEntries.length > 0 ? Object.fromEntries(extraEntries) : undefined,
+    audiences: strList(status.audiences),
+    error: str(status.error),
+  };
+}
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** A list of differences and the function that adds one when kube's and tokenwarden's values differ. */
+function differ(): [FieldDifference[], (name: string, kube: unknown, tokenwarden: unknown) => void] {
+  const diffs: FieldDifference[] = [];
+  return [
+    diffs,
+    (field, kube, tokenwarden) => {
+      if (!same(kube, tokenwarden)) diffs.push({ field, kube, tokenwarden });
+    },
+  ];
+}
+
+export function diffTokenReviews(kube: NormalTokenReview, ours: NormalTokenReview): FieldDifference[] {
+  const [diffs, field] = differ();
+  field('answer', kube.answer, ours.answer);
+  field('authenticated', kube.authenticated, ours.authenticated);
+  field('user.username', kube.username, ours.username);
+  field('user.uid', kube.uid, ours.uid);
+  field('user.groups', kube.groups, ours.groups);
+  field('user.extra', kube.extra, ours.extra);
+  field('audiences', kube.audiences, ours.audiences);
+  if ((kube.error === undefined) !== (ours.error === undefined)) {
+    diffs.push({ field: 'error (presence)', kube: kube.error ?? null, tokenwarden: ours.error ?? null });
+  } else {
+    field('error (text)', kube.error, ours.error);
+  }
+  return diffs;
+}
+
+// ---- SubjectAccessReview ----
+
+export interface NormalSubjectAccessReview {
+  readonly answer: string;
+  readonly allowed: boolean;
+  readonly denied: boolean;
+  readonly reason: string;
+  readonly evaluationError: string | undefined;
+}
+
+export function normalizeSubjectAccessReview(res: JsonResponse): NormalSubjectAccessReview {
+  const status = obj(obj(res.body).status);
+  return {
+    answer: answerOf(res),
+    allowed: status.allowed === true,
+    denied: status.denied === true,
+    reason: typeof status.reason === 'string' ? status.reason : '',
+    evaluationError: str(status.evaluationError),
+  };
+}
+
+export function diffSubjectAccessReviews(
+  kube: NormalSubjectAccessReview,
+  ours: NormalSubjectAccessReview,
+): FieldDifference[] {
+  const [diffs, field] = differ();
+  field('answer', kube.answer, ours.answer);
+  field('allowed', kube.allowed, ours.allowed);
+  field('denied', kube.denied, ours.denied);
+  field('reason', kube.reason, ours.reason);
+  field('evaluationError (presence)', kube.evaluationError !== undefined, ours.evaluationError !== undefined);
+  return diffs;
+}
+
+const ALLOWED_BY = /^RBAC: allowed by (ClusterRoleBinding "[^"]*"|RoleBinding "[^"]*\/[^"]*") of /;
+
+/**
+ * Both allowed by RBAC, and only the reason differs: two bindings grant, and kube walks its informer's bindings in
+ * map order (k8s-semantics.md §4.4), so which one it names is not stable. The caller still checks that the binding
+ * kube named exists in the policy tokenwarden serves.
+ */
+export function isReasonOrder(
+  kube: NormalSubjectAccessReview,
+  ours: NormalSubjectAccessReview,
+  diffs: readonly FieldDifference[],
+): boolean {
+  return (
+    diffs.length === 1 &&
+    diffs[0]!.field === 'reason' &&
+    kube.allowed &&
+    ours.allowed &&
+    ALLOWED_BY.test(kube.reason) &&
+    ALLOWED_BY.test(ours.reason)
+  );
+}
+
+// ---- judging a case ----
+
+export interface Verdict {
+  readonly ok: boolean;
+  /** The class the case is counted under: `match` or a difference class. */
+  readonly counted: 'match' | DifferenceClass;
+  readonly problem?: string;
+}
+
+export interface Direction {
+  readonly kubeAccepts: boolean;
+  readonly tokenwardenAccepts: boolean;
+}
+
+/**
+ * A `match` case must show no difference. A classified case must show one (else its classification is stale, and
+ * the list of known differences would stop being true), in the direction its class implies: stricter-by-design means
+ * tokenwarden refuses; needs-live-mode means kube refuses (it looked the object up) and tokenwarden accepts, or
+ * refuses with other words.
+ */
+export function judge(expect: Expectation, diffs: readonly FieldDifference[], direction: Direction): Verdict {
+  if (expect.kind === 'match') {
+    return diffs.length === 0
+      ? { ok: true, counted: 'match' }
+      : { ok: false, counted: 'unexplained', problem: 'answers differ' };
+  }
+  if (diffs.length === 0) {
+    return {
+      ok: false,
+      counted: 'match',
+      problem: `classified ${expect.kind}, but the answers match: drop the classification`,
+    };
+  }
+  if (expect.kind === 'stricter-by-design' && direction.tokenwardenAccepts) {
+    return {
+      ok: false,
+      counted: 'unexplained',
+      problem: 'classified stricter-by-design, but tokenwarden accepts',
+    };
+  }
+  // kube refuses after its lookup, and tokenwarden either accepts or refuses in other words (kube's text is the
+  // lookup's, e.g. a GET with an empty name).
+  const onlyErrorText = diffs.every((d) => d.field === 'error (text)');
+  if (
+    expect.kind === 'needs-live-mode' &&
+    (direction.kubeAccepts || !(direction.tokenwardenAccepts || onlyErrorText))
+  ) {
+    return {
+      ok: false,
+      counted: 'unexplained',
+      problem:
+        'classified needs-live-mode, but it is not "kube refuses after a lookup, offline tokenwarden does not"',
+    };
+  }
+  return { ok: true, counted: expect.kind };
+}
+
+export function describeExpectation(expect: Expectation): string {
+  switch (expect.kind) {
+    case 'match':
+      return 'match';
+    case 'stricter-by-design':
+      return `stricter-by-design (README row: ${expect.row})`;
+    case 'needs-live-mode':
+      return `needs live mode (${expect.why})`;
+    case 'config-differs':
+      return `config differs (${expect.why})`;
+  }
+}
+
+export function formatDifferences(diffs: readonly FieldDifference[]): string {
+  return diffs
+    .map((d) => `${d.field}: kube ${JSON.stringify(d.kube)} | tokenwarden ${JSON.stringify(d.tokenwarden)}`)
+    .join('; ');
+}
+
+// ---- the ledger behind the one-line summary ----
+
+export type ReviewKind = 'tokens' | 'sars';
+
+export interface LedgerEntry {
+  readonly kind: ReviewKind;
+  readonly name: string;
+  readonly counted: 'match' | DifferenceClass;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+/** Counts one test file's comparisons; `flush` leaves them where the global teardown sums every file's. */
+export class Ledger {
+  readonly entries: LedgerEntry[] = [];
+
+  record(entry: LedgerEntry): void {
+    this.entries.push(entry);
+  }
+
+  counts(kind: ReviewKind): KindCounts {
+    return countEntries(this.entries.filter((e) => e.kind === kind));
+  }
+
+  /** Each difference on one line, grouped by class: the material for docs/fidelity.md. */
+  report(kind: ReviewKind): string {
+    return this.entries
+      .filter((e) => e.kind === kind && e.counted !== 'match')
+      .sort((a, b) => (a.counted < b.counted ? -1 : a.counted > b.counted ? 1 : 0))
+      .map((e) => `  [${e.counted}${e.ok ? '' : ', FAILS'}] ${e.name}: ${e.detail}`)
+      .join('\n');
+  }
+
+  flush(dir: string | undefined, file: string): void {
+    if (dir === undefined) return;
+    mkdirSync(dir, { recursive: true });
+    const data: Record<ReviewKind, KindCounts> = { tokens: this.counts('tokens'), sars: this.counts('sars') };
+    writeFileSync(join(dir, `${file.replace(/[^\w.-]/g, '_')}.json`), JSON.stringify(data));
+  }
+}
+
+export interface KindCounts {
+  compared: number;
+  differences: number;
+  byClass: Partial<Record<DifferenceClass, number>>;
+}
+
+function countEntries(entries: readonly LedgerEntry[]): KindCounts {
+  const counts: KindCounts = { compared: entries.length, differences: 0, byClass: {} };
+  for (const e of entries) {
+    if (e.counted === 'match') continue;
+    counts.differences++;
+    counts.byClass[e.counted] = (counts.byClass[e.counted] ?? 0) + 1;
+  }
+  return counts;
+}
+
+function mergeCounts(into: KindCounts, from: KindCounts): void {
+  into.compared += from.compared;
+  into.differences += from.differences;
+  for (const [cls, n] of Object.entries(from.byClass) as Array<[DifferenceClass, number]>) {
+    into.byClass[cls] = (into.byClass[cls] ?? 0) + n;
+  }
+}
+
+function formatCounts(label: string, c: KindCounts): string {
+  const classes = Object.entries(c.byClass)
+    .filter(([cls]) => cls !== 'unexplained')
+    .map(([cls, n]) => `${n} ${cls}`);
+  classes.push(`${c.byClass.unexplained ?? 0} unexplained`);
+  return `${label} ${c.compared} compared / ${c.differences} differences (${classes.join(', ')})`;
+}
+
+export function summaryLine(tokens: KindCounts, sars: KindCounts): string {
+  return `differential summary: ${formatCounts('tokens', tokens)}; ${formatCounts('SARs', sars)}`;
+}
+
+/** Sums what every file flushed into `dir`; undefined when nothing was compared. */
+export function summarizeLedgerDir(dir: string): string | undefined {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  } catch {
+    return undefined;
+  }
+  if (files.length === 0) return undefined;
+  const total: Record<ReviewKind, KindCounts> = {
+    tokens: { compared: 0, differences: 0, byClass: {} },
+    sars: { compared: 0, differences: 0, byClass: {} },
+  };
+  for (const f of files) {
+    const data = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<ReviewKind, KindCounts>;
+    mergeCounts(total.tokens, data.tokens);
+    mergeCounts(total.sars, data.sars);
+  }
+  return summaryLine(total.tokens, total.sars);
+}
