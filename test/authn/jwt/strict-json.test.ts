@@ -27,6 +27,10 @@ describe('parseStrictObject', () => {
     refused('{"a/b":1,"a\\/b":2}', /duplicate/);
   });
 
+  it('catches a duplicated __proto__, which JSON.parse turns into one own member (C7, C12)', () => {
+    refused('{"__proto__":{"admin":true},"__proto__":{}}', /duplicate/);
+  });
+
   it('accepts the same name in sibling objects', () => {
     expect(parse('{"x":{"a":1},"y":{"a":1}}').ok).toBe(true);
   });
@@ -37,6 +41,7 @@ describe('parseStrictObject', () => {
     refused('{"a":"\\udc00"}', /surrogate/);
     refused('{"a":"\\ud800\\u0041"}', /surrogate/);
     expect(parse('{"a":"\\ud83d\\ude00"}')).toEqual({ ok: true, value: { a: '😀' } });
+    refused('{"\\ud800":1}', /surrogate/);
   });
 
   it.each([

@@ -1,4 +1,4 @@
-import { sign } from 'node:crypto';
+import { constants, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { gateToken, type UnverifiedToken } from '../../../src/authn/jwt/gate.js';
 import {
@@ -99,6 +99,18 @@ describe('verifySignature', () => {
   ] as const)('refuses %s made by a %s key with its hash: the curve must match (A5)', (alg, curve, hash) => {
     const key = ecKey(curve);
     expect(verifies(rawEcdsa(key, alg, hash), verificationKey(key))).toBe(false);
+  });
+
+  it('refuses a PS256 signature whose salt is not the hash length (RFC 7518 §3.5, A6)', () => {
+    const [h, p] = segments(mintToken({ header: { alg: 'PS256' } }));
+    for (const saltLength of [0, 20, constants.RSA_PSS_SALTLEN_MAX_SIGN]) {
+      const sig = sign('sha256', Buffer.from(`${h}.${p}`), {
+        key: rsaKey().privateKey,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength,
+      });
+      expect(verifies(`${h}.${p}.${b64url(sig)}`, verificationKey(rsaKey()))).toBe(false);
+    }
   });
 
   it('uses a key only for the algorithms it is bound to, even when the math would pass', () => {
