@@ -13,6 +13,9 @@ import { requestHeaderAuthenticator } from '../authn/request-header.js';
 import { parseTokenFile, staticTokenAuthenticator } from '../authn/static-token.js';
 import { parseCertificateBundle, x509Authenticator } from '../authn/x509.js';
 import { watchFiles } from '../io/file-watch.js';
+import { OidcAuthenticator } from '../authn/oidc/authenticator.js';
+import { AuthenticationConfigError, parseAuthenticationConfiguration } from '../authn/oidc/config.js';
+import { unionAuthenticator } from '../authn/union.js';
 import type { IssuerBound, ResolvedConfig } from './load.js';
 
 export interface IssuerSources {
@@ -175,13 +178,6 @@ export function buildIdentitySources(
   config: ResolvedConfig,
   options: { clock: Clock; logger?: Logger; watch: boolean },
 ): IdentitySources {
-  if (config.authenticationConfigFile !== undefined) {
-    // Refused rather than ignored: an operator must never believe external issuers are checked when they are not.
-    throw new TokenwardenError(
-      'ERR_CONFIG_INVALID',
-      '--authentication-config: not supported yet by this build',
-    );
-  }
   const closers: Array<() => void> = [];
   const log = options.logger ? { logger: options.logger } : {};
   let staticTokens: TokenAuthenticator | undefined;
@@ -230,4 +226,51 @@ export function buildIdentitySources(
       for (const c of closers) c();
     },
   };
+}
+
+export interface JwtAuthenticators {
+  /** The `jwt[]` issuers, one union, audience-agnostic as kube wraps them; absent without a config file. */
+  readonly authenticator?: TokenAuthenticator;
+  /** One discovery source per issuer, for readiness, metrics and close. */
+  readonly remote: readonly RemoteKeySource[];
+}
+
+/**
+ * `--authentication-config`: the file is read and validated now, every CEL expression
+ * compiled, and a jwt issuer equal to a service-account issuer refused (kube's
+ * disallowed issuers, kubernetes/kubernetes#123561). Any problem fails the start, naming
+ * the file and kube's field path. Each issuer gets its own discovery source, trusting its
+ * `certificateAuthority` (else the system roots) and honouring `discoveryURL`.
+ */
+export function buildJwtAuthenticators(
+  config: ResolvedConfig,
+  options: { clock: Clock; logger?: Logger },
+): JwtAuthenticators {
+  const path = config.authenticationConfigFile;
+  if (path === undefined) return { remote: [] };
+  const text = readOrRefuse(path, '--authentication-config');
+  let parsed;
+  try {
+    parsed = parseAuthenticationConfiguration(text, { disallowedIssuers: config.serviceAccountIssuers });
+  } catch (err) {
+    if (err instanceof AuthenticationConfigError) {
+      throw new TokenwardenError('ERR_CONFIG_INVALID', `--authentication-config: ${path}: ${err.message}`);
+    }
+    throw err;
+  }
+  const remote: RemoteKeySource[] = [];
+  const members: TokenAuthenticator[] = [];
+  for (const spec of parsed.jwt) {
+    const keys = createDiscoveryKeySource({
+      issuer: spec.issuer.url,
+      ...(spec.issuer.discoveryURL === undefined ? {} : { discoveryUrl: spec.issuer.discoveryURL }),
+      ...(spec.issuer.certificateAuthority === undefined ? {} : { ca: spec.issuer.certificateAuthority }),
+      clock: options.clock,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+    remote.push(keys);
+    members.push(new OidcAuthenticator({ spec, keys, clock: options.clock }));
+  }
+  if (members.length === 0) return { remote };
+  return { authenticator: audienceAgnostic(unionAuthenticator(members), config.apiAudiences), remote };
 }

@@ -9,7 +9,12 @@ import { FileKeySource } from '../keys/file.js';
 import type { KeySource } from '../keys/key-source.js';
 import type { HealthCheck } from '../http/ops.js';
 import type { ResolvedConfig } from './load.js';
-import { buildIdentitySources, buildIssuerKeySources, keySourceCheck } from './build-sources.js';
+import {
+  buildIdentitySources,
+  buildIssuerKeySources,
+  buildJwtAuthenticators,
+  keySourceCheck,
+} from './build-sources.js';
 import type { RequestAuthenticator } from '../authn/authenticator.js';
 import { bearerRequestAuthenticator } from '../authn/bearer.js';
 import { requestAuthenticatorChain } from '../authn/request-union.js';
@@ -81,8 +86,25 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
     watch: options.watch,
     ...(options.logger ? { logger: options.logger } : {}),
   });
+  // --authentication-config's jwt[] issuers come after the service accounts, as in kube.
+  let jwt;
+  try {
+    jwt = buildJwtAuthenticators(config, {
+      clock: options.clock,
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
+  } catch (err) {
+    identity.close();
+    throw err;
+  }
+  const jwtSourceStart = sources.length;
+  sources.push(...jwt.remote);
   const uncached = withAuthenticatedGroup(
-    unionAuthenticator([...(identity.staticTokens ? [identity.staticTokens] : []), serviceAccounts]),
+    unionAuthenticator([
+      ...(identity.staticTokens ? [identity.staticTokens] : []),
+      serviceAccounts,
+      ...(jwt.authenticator ? [jwt.authenticator] : []),
+    ]),
   );
   const authenticator = cachedAuthenticator(uncached, {
     ttlMs: config.cacheTtlMs,
@@ -103,9 +125,17 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
     requestAuthenticator,
     keySources: sources,
     readiness: () =>
-      sources.map((s, i) => keySourceCheck(`service-account-keys-${i}`, s.health(), options.clock.now())),
+      sources.map((s, i) =>
+        keySourceCheck(
+          i < jwtSourceStart ? `service-account-keys-${i}` : `jwt-issuer-keys-${i - jwtSourceStart}`,
+          s.health(),
+          options.clock.now(),
+        ),
+      ),
     whenReady: async (timeoutMs) => {
-      const results = await Promise.all(perIssuer.remote.map((r) => r.whenReady(timeoutMs)));
+      const results = await Promise.all(
+        [...perIssuer.remote, ...jwt.remote].map((r) => r.whenReady(timeoutMs)),
+      );
       return results.every(Boolean);
     },
     close() {

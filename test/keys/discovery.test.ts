@@ -143,15 +143,15 @@ describe('many issuers, wired from flags', () => {
     ).toThrow(/--service-account-jwks-ca-file: cannot read/);
   });
 
-  it('refuses --authentication-config at start rather than ignoring it', () => {
+  it('reads --authentication-config at start and refuses an invalid one (tests in test/authn/oidc)', () => {
     const path = writeFile(
       tempDir(),
       'authn.yaml',
-      'apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\n',
+      'apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\njwt:\n- issuer: {url: http://x}\n',
     );
     const config = loadConfig('serve', [`--authentication-config=${path}`]);
     expect(() => buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false })).toThrow(
-      '--authentication-config: not supported yet by this build',
+      /--authentication-config: .*authn\.yaml: \[jwt\[0\]\.issuer\.url: Invalid value: "http:\/\/x": URL scheme must be https/,
     );
   });
 
