@@ -4,7 +4,13 @@ import { failure, fromFunction, NO_OPINION, type AuthnResult } from '../../src/a
 import { cachedAuthenticator, type CacheOptions } from '../../src/authn/cached.js';
 import { manualClock } from '../../src/clock.js';
 import { TokenwardenError, type ErrorCode } from '../../src/errors.js';
-import { NOW_MS } from '../helpers/tokens.js';
+import { withAuthenticatedGroup } from '../../src/authn/group-adder.js';
+import { ServiceAccountAuthenticator } from '../../src/authn/serviceaccount/authenticator.js';
+import { unionAuthenticator } from '../../src/authn/union.js';
+import { runAuthenticatorContract } from '../helpers/contracts.js';
+import { rsaKey, staticSource } from '../helpers/keys.js';
+import { tokentest } from '../helpers/tokentest.js';
+import { ISSUER, NOW_MS } from '../helpers/tokens.js';
 
 /** The answer an inner authenticator gives for a pair, naming the pair so a mix-up shows. */
 function answerFor(token: string, audiences: readonly string[], expiresAt?: number): AuthnResult {
@@ -239,3 +245,22 @@ describe('cachedAuthenticator', () => {
     expect(calls.map(([t]) => t)).toEqual(['a', 'b', 'c', 'a']);
   });
 });
+
+runAuthenticatorContract(
+  'the review chain: cache, group adder, union of tokentest and service accounts',
+  () =>
+    cachedAuthenticator(
+      withAuthenticatedGroup(
+        unionAuthenticator([
+          tokentest({ 'known-token': { username: 'u', groups: [] } }),
+          new ServiceAccountAuthenticator({
+            issuers: new Map([[ISSUER, staticSource(rsaKey())]]),
+            legacy: 'reject',
+            implicitAudiences: [ISSUER],
+            clock: manualClock(NOW_MS),
+          }),
+        ]),
+      ),
+      { ttlMs: 60_000, negativeTtlMs: 10_000, max: 100, clock: manualClock(NOW_MS) },
+    ),
+);

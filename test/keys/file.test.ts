@@ -6,6 +6,7 @@ import type { KeySnapshot } from '../../src/keys/key-source.js';
 import { FileKeySource } from '../../src/keys/file.js';
 import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
 import { ecKey, rsaKey, type TestKey } from '../helpers/keys.js';
+import { runKeySourceContract } from '../helpers/contracts.js';
 import { captureLogs } from '../helpers/logs.js';
 
 const pems = (...keys: TestKey[]) => keys.map((k) => k.publicPem).join('');
@@ -125,3 +126,8 @@ describe('FileKeySource', () => {
     expect(await src.refreshForKid()).toBe(src.snapshot());
   });
 });
+
+runKeySourceContract(
+  'FileKeySource',
+  () => new FileKeySource({ paths: [writeFile(tempDir(), 'sa.pub', pems(rsaKey('a'), ecKey('P-384')))] }),
+);

@@ -9,6 +9,7 @@ import {
 } from '../../../src/authn/serviceaccount/authenticator.js';
 import { manualClock } from '../../../src/clock.js';
 import { makeSnapshot, type KeySnapshot, type KeySource } from '../../../src/keys/key-source.js';
+import { runAuthenticatorContract } from '../../helpers/contracts.js';
 import { ecKey, rsaKey, staticSource, verificationKey } from '../../helpers/keys.js';
 import {
   b64url,
@@ -416,3 +417,5 @@ describe('ServiceAccountAuthenticator', () => {
     );
   });
 });
+
+runAuthenticatorContract('ServiceAccountAuthenticator', () => authenticator({ legacy: 'accept' }).sa);
