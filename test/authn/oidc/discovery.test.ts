@@ -1,0 +1,214 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/load.js';
+import { buildTokenChain } from '../../../src/config/build.js';
+import { systemClock } from '../../../src/clock.js';
+import { tempDir, writeFile } from '../../helpers/files.js';
+import { rsaKey } from '../../helpers/keys.js';
+import { startTestServer, tokenReview, type TestServer } from '../../helpers/server.js';
+import { boundClaims, ISSUER, mintToken, type Claims } from '../../helpers/tokens.js';
+import { json, serverPool, type JwksServer } from '../../keys/jwks-server.js';
+
+const pool = serverPool();
+const servers: TestServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+const IDP_KEY = rsaKey('idp');
+const SA_KEY = rsaKey('sa-for-oidc');
+
+/** The CA as a YAML block scalar, indented for `certificateAuthority:` under `issuer:`. */
+function block(pem: string): string {
+  return `|\n${pem
+    .trim()
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n')}`;
+}
+
+function authnConfig(idp: JwksServer, extraIssuer = ''): string {
+  return `apiVersion: apiserver.config.k8s.io/v1beta1
+kind: AuthenticationConfiguration
+jwt:
+- issuer:
+    url: ${idp.origin}
+    certificateAuthority: ${block(idp.tls.ca)}
+    audiences: [kubernetes]
+  claimValidationRules:
+  - expression: "claims.?tenant.orValue('') == 'acme'"
+    message: wrong tenant
+  claimMappings:
+    username: {claim: email, prefix: "idp:"}
+    groups: {expression: "claims.roles.split(',')"}
+    extra:
+    - {key: example.com/tenant, valueExpression: claims.tenant}
+  userValidationRules:
+  - expression: "!user.username.startsWith('system:')"
+    message: no system users
+${extraIssuer}`;
+}
+
+async function idpServer(): Promise<JwksServer> {
+  const idp = await pool.server();
+  idp.respond(
+    '/.well-known/openid-configuration',
+    json(JSON.stringify({ issuer: idp.origin, jwks_uri: `${idp.origin}/jwks` })),
+  );
+  idp.serveKeys([IDP_KEY]);
+  return idp;
+}
+
+function idpClaims(idp: JwksServer, overrides: Claims = {}): Claims {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    iss: idp.origin,
+    aud: 'kubernetes',
+    sub: '1234',
+    email: 'jane@acme.example',
+    email_verified: true,
+    roles: 'dev,ops',
+    tenant: 'acme',
+    exp: now + 600,
+    iat: now,
+    ...overrides,
+  };
+}
+
+describe('--authentication-config over HTTP', () => {
+  it('is refused at start when the optional syntax is used, naming the file and field', () => {
+    // kube's environment has optional types; this evaluator does not, so the start fails instead of a token.
+    const dir = tempDir();
+    const path = writeFile(
+      dir,
+      'authn.yaml',
+      authnConfig({ origin: 'https://idp.example', tls: { ca: '' } } as unknown as JwksServer).replace(
+        / {4}certificateAuthority: \|\n/,
+        '',
+      ),
+    );
+    const config = loadConfig('serve', [`--authentication-config=${path}`]);
+    expect(() => buildTokenChain(config, { clock: systemClock, watch: false })).toThrow(
+      /--authentication-config: .*authn\.yaml: jwt\[0\]\.claimValidationRules\[0\]\.expression: Invalid value: .*compilation failed/,
+    );
+  });
+
+  it('discovers the issuer over HTTPS with its CA and answers a TokenReview with the mapped user', async () => {
+    const idp = await idpServer();
+    const path = writeFile(
+      tempDir(),
+      'authn.yaml',
+      authnConfig(idp).replace(
+        `claims.?tenant.orValue('') == 'acme'`,
+        `has(claims.tenant) && claims.tenant == 'acme'`,
+      ),
+    );
+    const server = await startTestServer({ keys: [SA_KEY], flags: [`--authentication-config=${path}`] });
+    servers.push(server);
+    expect(await server.chain.whenReady(5000)).toBe(true);
+    expect(idp.hits.get('/.well-known/openid-configuration')).toBe(1);
+
+    const res = await server.review(tokenReview(mintToken({ key: IDP_KEY, claims: idpClaims(idp) })));
+    expect(res.status).toBe(200);
+    const body = JSON.parse(res.body) as { status: Record<string, unknown> };
+    expect(body.status).toEqual({
+      authenticated: true,
+      user: {
+        username: 'idp:jane@acme.example',
+        groups: ['dev', 'ops', 'system:authenticated'],
+        extra: { 'example.com/tenant': ['acme'] },
+      },
+      // Audience-agnostic, as kube wraps the JWT authenticators: the API audiences.
+      audiences: [ISSUER],
+    });
+
+    // Claim validation fails: the review says so.
+    const wrongTenant = await server.review(
+      tokenReview(mintToken({ key: IDP_KEY, claims: idpClaims(idp, { tenant: 'other' }) })),
+    );
+    const wt = JSON.parse(wrongTenant.body) as { status: { authenticated?: boolean; error?: string } };
+    expect(wt.status.authenticated).toBeFalsy();
+    expect(wt.status.error).toContain(
+      "oidc: error evaluating claim validation expression: validation expression 'has(claims.tenant) && claims.tenant == 'acme'' failed: wrong tenant",
+    );
+
+    // A requested audience outside the API audiences: the JWT authenticators have no opinion (audagnostic.go).
+    const other = await server.review(
+      tokenReview(mintToken({ key: IDP_KEY, claims: idpClaims(idp) }), ['https://elsewhere.example']),
+    );
+    expect(
+      (JSON.parse(other.body) as { status: { authenticated?: boolean } }).status.authenticated,
+    ).toBeFalsy();
+
+    // Service-account tokens still come first in the union and still work.
+    const sa = await server.review(
+      tokenReview(
+        mintToken({
+          key: SA_KEY,
+          claims: boundClaims({ exp: Math.floor(Date.now() / 1000) + 600, nbf: undefined, iat: undefined }),
+        }),
+      ),
+    );
+    expect((JSON.parse(sa.body) as { status: { user?: { username?: string } } }).status.user?.username).toBe(
+      'system:serviceaccount:ns1:app',
+    );
+
+    // The IdP's token signed with the service-account key (kid included) is not believed (B7).
+    const forged = await server.review(
+      tokenReview(mintToken({ key: SA_KEY, header: { kid: IDP_KEY.kid }, claims: idpClaims(idp) })),
+    );
+    const f = JSON.parse(forged.body) as { status: { authenticated?: boolean; error?: string } };
+    expect(f.status.authenticated).toBeFalsy();
+    expect(f.status.error).toContain('failed to verify id token signature');
+    expect(server.logs.text()).not.toContain(
+      mintToken({ key: IDP_KEY, claims: idpClaims(idp) }).split('.')[2],
+    );
+  });
+
+  it('uses discoveryURL as given, and lists the issuer in /readyz', async () => {
+    const idp = await pool.server();
+    idp.respond(
+      '/elsewhere/openid-configuration',
+      json(JSON.stringify({ issuer: idp.origin, jwks_uri: `${idp.origin}/jwks` })),
+    );
+    idp.serveKeys([IDP_KEY]);
+    const yaml = authnConfig(idp)
+      .replace(`claims.?tenant.orValue('') == 'acme'`, `claims.tenant == 'acme'`)
+      .replace(
+        `    audiences: [kubernetes]`,
+        `    discoveryURL: ${idp.origin}/elsewhere/openid-configuration\n    audiences: [kubernetes]`,
+      );
+    const path = writeFile(tempDir(), 'authn.yaml', yaml);
+    const server = await startTestServer({ keys: [SA_KEY], flags: [`--authentication-config=${path}`] });
+    servers.push(server);
+    expect(await server.chain.whenReady(5000)).toBe(true);
+    expect(idp.hits.get('/elsewhere/openid-configuration')).toBe(1);
+    expect(idp.hits.get('/.well-known/openid-configuration')).toBeUndefined();
+    const ready = await server.request({ method: 'GET', path: '/readyz?verbose' });
+    expect(ready.body).toContain('jwt-issuer-keys-0');
+    const res = await server.review(tokenReview(mintToken({ key: IDP_KEY, claims: idpClaims(idp) })));
+    expect((JSON.parse(res.body) as { status: { authenticated?: boolean } }).status.authenticated).toBe(true);
+  });
+
+  it('refuses at start an issuer that is also a --service-account-issuer (kubernetes/kubernetes#123561)', () => {
+    const path = writeFile(
+      tempDir(),
+      'authn.yaml',
+      `apiVersion: apiserver.config.k8s.io/v1
+kind: AuthenticationConfiguration
+jwt:
+- issuer: {url: "${ISSUER}", audiences: [x]}
+  claimMappings:
+    username: {claim: sub, prefix: ""}
+`,
+    );
+    const key = writeFile(tempDir(), 'sa.pub', SA_KEY.publicPem);
+    const config = loadConfig('serve', [
+      `--service-account-issuer=${ISSUER}`,
+      `--service-account-key-file=${key}`,
+      `--authentication-config=${path}`,
+    ]);
+    expect(() => buildTokenChain(config, { clock: systemClock, watch: false })).toThrow(
+      `jwt[0].issuer.url: Invalid value: "${ISSUER}": URL must not overlap with disallowed issuers: [${ISSUER}]`,
+    );
+  });
+});
