@@ -142,24 +142,27 @@ export function diffSubjectAccessReviews(
 
 const ALLOWED_BY = /^RBAC: allowed by (ClusterRoleBinding "[^"]*"|RoleBinding "[^"]*\/[^"]*") of /;
 
+/** `prefix[a, b, c]` (an aggregate error) as its prefix and its items sorted; undefined for any other text. */
+function aggregateItems(text: string): string | undefined {
+  const m = /^([^[]*)\[(.*)\]$/s.exec(text);
+  return m ? `${m[1]}${m[2]!.split(', ').sort().join(', ')}` : undefined;
+}
+
 /**
- * Both allowed by RBAC, and only the reason differs: two bindings grant, and kube walks its informer's bindings in
- * map order (k8s-semantics.md §4.4), so which one it names is not stable. The caller still checks that the binding
- * kube named exists in the policy tokenwarden serves.
+ * Only the reason differs, and only by walk order: kube lists bindings from its informers in map order
+ * (k8s-semantics.md §4.4), so when two bindings grant it may name either, and when several bindings fail to
+ * resolve it lists their errors in either order. For two allows the caller still checks that the binding kube
+ * named exists in the policy tokenwarden serves.
  */
 export function isReasonOrder(
   kube: NormalSubjectAccessReview,
   ours: NormalSubjectAccessReview,
   diffs: readonly FieldDifference[],
 ): boolean {
-  return (
-    diffs.length === 1 &&
-    diffs[0]!.field === 'reason' &&
-    kube.allowed &&
-    ours.allowed &&
-    ALLOWED_BY.test(kube.reason) &&
-    ALLOWED_BY.test(ours.reason)
-  );
+  if (diffs.length !== 1 || diffs[0]!.field !== 'reason') return false;
+  if (kube.allowed && ours.allowed) return ALLOWED_BY.test(kube.reason) && ALLOWED_BY.test(ours.reason);
+  const kubeItems = aggregateItems(kube.reason);
+  return !kube.allowed && kubeItems !== undefined && kubeItems === aggregateItems(ours.reason);
 }
 
 // ---- judging a case ----

@@ -1,0 +1,239 @@
+// Differential SubjectAccessReview: RBAC objects are applied to a real cluster with kubectl, the cluster's whole RBAC
+// (bootstrap roles and bindings included) is exported with `kubectl get ... -o yaml` as tokenwarden's policy file,
+// and a matrix of identities and requests is asked of both. allowed, denied, reason and the presence of
+// evaluationError must match; where two bindings grant, kube names whichever its informer lists first, so a differing
+// reason between two allows is accepted once the binding kube named is shown to exist in the policy (reason-order).
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+
+import {
+  matrixCases,
+  RBAC_OBJECTS,
+  SAR_NAMESPACES,
+  selectorAndValidationCases,
+  type SarCase,
+} from './cases/sar-cases.js';
+import { startCluster, type Cluster } from './harness/cluster.js';
+import {
+  diffSubjectAccessReviews,
+  formatDifferences,
+  isReasonOrder,
+  Ledger,
+  normalizeSubjectAccessReview,
+  summaryLine,
+} from './harness/compare.js';
+import { manifestStream, namespace } from './harness/manifests.js';
+import { waitFor } from './harness/net.js';
+import { issueServingCertificate } from './harness/pki.js';
+import { startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
+
+const VERBOSE = process.env.TOKENWARDEN_E2E_VERBOSE === '1';
+
+let cluster: Cluster;
+let tokenwarden: Tokenwarden | undefined;
+const ledger = new Ledger();
+let policyItems: PolicyItem[] = [];
+
+interface PolicyItem {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  roleRef?: { kind: string; name: string };
+  subjects?: Array<{ kind: string; name: string; namespace?: string }>;
+}
+
+async function kubectlOk(args: readonly string[], input?: string): Promise<string> {
+  const result = await cluster.kubectl(args, input === undefined ? {} : { input });
+  expect(result.code, `kubectl ${args.join(' ')}: ${result.stderr}`).toBe(0);
+  return result.stdout;
+}
+
+async function kubeAllows(spec: Record<string, unknown>): Promise<boolean> {
+  const res = await cluster.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SubjectAccessReview',
+    spec,
+  });
+  return (res.body as { status?: { allowed?: boolean } }).status?.allowed === true;
+}
+
+/**
+ * The binding a kube allow reason names, looked up in the exported policy with the role and subject the reason
+ * gives: proof that the grant kube reported is one the policy tokenwarden serves also holds.
+ */
+function reasonNamesPolicyBinding(reason: string): boolean {
+  const m =
+    /^RBAC: allowed by (ClusterRoleBinding|RoleBinding) "([^"/]+)(?:\/([^"]+))?" of (Role|ClusterRole) "([^"]+)" to (User|Group|ServiceAccount) "([^"/]+)(?:\/([^"]+))?"$/.exec(
+      reason,
+    );
+  if (!m) return false;
+  const [, kind, name, ns, roleKind, roleName, subjectKind, subjectName, subjectNs] = m;
+  return policyItems.some(
+    (item) =>
+      item.kind === kind &&
+      item.metadata.name === name &&
+      (item.metadata.namespace ?? undefined) === ns &&
+      item.roleRef?.kind === roleKind &&
+      item.roleRef?.name === roleName &&
+      (item.subjects ?? []).some(
+        (s) =>
+          s.kind === subjectKind &&
+          s.name === subjectName &&
+          (subjectKind !== 'ServiceAccount' || (s.namespace ?? item.metadata.namespace) === subjectNs),
+      ),
+  );
+}
+
+async function compareSars(cases: readonly SarCase[]): Promise<string[]> {
+  if (tokenwarden === undefined) throw new Error('tokenwarden did not start');
+  const failures: string[] = [];
+  for (const c of cases) {
+    const body = { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: c.spec };
+    const kube = normalizeSubjectAccessReview(
+      await cluster.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', body),
+    );
+    const ours = normalizeSubjectAccessReview(await tokenwarden.subjectAccessReview(body));
+    const diffs = diffSubjectAccessReviews(kube, ours);
+    let counted: 'match' | 'reason-order' | 'unexplained' = diffs.length === 0 ? 'match' : 'unexplained';
+    let problem = 'answers differ';
+    if (isReasonOrder(kube, ours, diffs)) {
+      if (!kube.allowed || reasonNamesPolicyBinding(kube.reason)) counted = 'reason-order';
+      else problem = 'kube names a grant that the exported policy does not hold';
+    }
+    const ok = counted !== 'unexplained';
+    const explanation =
+      counted === 'reason-order'
+        ? kube.allowed
+          ? 'two bindings grant; kube names the first its informer lists'
+          : 'several bindings fail to resolve; kube lists their errors in informer order'
+        : problem;
+    if (VERBOSE) {
+      console.log(
+        `${diffs.length === 0 ? '=' : '≠'} ${c.name}: kube ${kube.answer} allowed=${kube.allowed} ${JSON.stringify(kube.reason)}`,
+      );
+    }
+    ledger.record({
+      kind: 'sars',
+      name: c.name,
+      counted,
+      ok,
+      detail: `${explanation}: ${formatDifferences(diffs)}`,
+    });
+    if (!ok) failures.push(`${c.name}: ${problem}\n    ${formatDifferences(diffs)}`);
+  }
+  return failures;
+}
+
+beforeAll(async () => {
+  // RBAC only, as tokenwarden decides: kube's Node authorizer only ever has an opinion about system:node:* users.
+  cluster = await startCluster({ binaries: inject('clusterBinaries'), authorizationModes: ['RBAC'] });
+  await kubectlOk(['apply', '-f', '-'], manifestStream(SAR_NAMESPACES.map(namespace)));
+  await kubectlOk(['apply', '-f', '-'], manifestStream(RBAC_OBJECTS));
+
+  // The aggregation controller fills `monitoring`, and the apiserver's RBAC informers see every object.
+  await waitFor(
+    'the aggregation controller to fill ClusterRole monitoring',
+    async () => {
+      const rules = await kubectlOk(['get', 'clusterrole', 'monitoring', '-o', 'jsonpath={.rules}']);
+      return rules.includes('widgets') && rules.includes('*/scale') ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+  const lastObjects = [
+    {
+      user: 'grace',
+      resourceAttributes: { verb: 'update', group: 'apps', resource: 'replicasets', subresource: 'scale' },
+    },
+    {
+      user: 'alice',
+      resourceAttributes: { namespace: 'team-a', verb: 'create', group: 'apps', resource: 'deployments' },
+    },
+    {
+      user: 'dave',
+      resourceAttributes: { namespace: 'team-b', verb: 'get', resource: 'pods', subresource: '*' },
+    },
+  ];
+  await waitFor(
+    "kube-apiserver's RBAC informers to see the applied objects",
+    async () => ((await Promise.all(lastObjects.map(kubeAllows))).every(Boolean) ? true : undefined),
+    { timeoutMs: 30_000, intervalMs: 250 },
+  );
+
+  const exported = await kubectlOk([
+    'get',
+    'clusterroles,clusterrolebindings,roles,rolebindings',
+    '-A',
+    '-o',
+    'yaml',
+  ]);
+  policyItems = (parse(exported) as { items: PolicyItem[] }).items;
+  const policyFile = join(cluster.workDir, 'rbac-policy.yaml');
+  await writeFile(policyFile, exported);
+
+  const serving = await issueServingCertificate(cluster.workDir, 'tokenwarden', 'tokenwarden', {
+    caFile: cluster.pki.caFile,
+    caKeyFile: cluster.pki.caKeyFile,
+  });
+  tokenwarden = await startTokenwarden({
+    name: 'rbac',
+    workDir: cluster.workDir,
+    servingCertFile: serving.cert,
+    servingKeyFile: serving.key,
+    callerTls: {
+      caFile: cluster.pki.caFile,
+      certFile: cluster.pki.adminCertFile,
+      keyFile: cluster.pki.adminKeyFile,
+    },
+    args: [
+      '--service-account-issuer',
+      cluster.issuer,
+      '--service-account-key-file',
+      cluster.pki.serviceAccountRsa.publicKeyFile,
+      '--authorization-policy-file',
+      policyFile,
+    ],
+  });
+});
+
+afterAll(async () => {
+  await tokenwarden?.stop();
+  await cluster?.stop();
+  ledger.flush(inject('ledgerDir'), 'subjectaccessreview-diff');
+  console.log(
+    `SubjectAccessReview differences (kube-apiserver v1.37.2 vs tokenwarden):\n${ledger.report('sars') || '  none'}\n` +
+      `${policyItems.length} RBAC objects exported; ${summaryLine(ledger.counts('tokens'), ledger.counts('sars'))}`,
+  );
+});
+
+function expectNoFailures(failures: readonly string[]): void {
+  expect(failures, `unexplained differences:\n${failures.join('\n')}`).toEqual([]);
+}
+
+describe("SubjectAccessReview: kube-apiserver's RBAC and tokenwarden on the exported policy", () => {
+  it('exports the whole RBAC, bootstrap roles and the aggregated role included', () => {
+    const names = new Set(policyItems.map((i) => `${i.kind}/${i.metadata.name}`));
+    for (const expected of [
+      'ClusterRole/cluster-admin',
+      'ClusterRole/system:basic-user',
+      'ClusterRoleBinding/system:discovery',
+      'ClusterRole/monitoring',
+      'Role/deployer',
+      'RoleBinding/alice-deployer',
+    ]) {
+      expect(names.has(expected), expected).toBe(true);
+    }
+  });
+
+  it('a matrix of users, groups, service accounts, verbs, resources, names, namespaces, URLs and impersonation', async () => {
+    expectNoFailures(await compareSars(matrixCases()));
+  });
+
+  it('selectors and invalid reviews', async () => {
+    expectNoFailures(await compareSars(selectorAndValidationCases()));
+  });
+
+  it('compared at least 300 SubjectAccessReviews', () => {
+    expect(ledger.counts('sars').compared).toBeGreaterThanOrEqual(300);
+  });
+});
