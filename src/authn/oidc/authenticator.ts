@@ -175,6 +175,17 @@ export class OidcAuthenticator implements TokenAuthenticator {
     const has = (name: string): boolean => Object.hasOwn(claims, name);
     const celClaims: CelBindingValue | undefined = this.needsCelClaims ? toCelClaims(claims) : undefined;
 
+    // kube fetches a distributed groups claim (OIDC Core §5.6.2); this does not, and says so rather than drop it.
+    if (m.groups.kind === 'claim' && !has(m.groups.claim) && has('_claim_names')) {
+      const names = claims._claim_names;
+      if (names !== null && typeof names === 'object' && Object.hasOwn(names, m.groups.claim)) {
+        return err(
+          'ERR_TOKEN_CLAIMS',
+          'oidc: could not expand distributed claims: distributed claims are not supported by tokenwarden',
+        );
+      }
+    }
+
     // username
     let username: string;
     if (m.username.kind === 'expression') {

@@ -118,6 +118,17 @@ describe('OIDC authenticator: claim mappings', () => {
     );
   });
 
+  it('refuses a distributed groups claim rather than dropping it', async () => {
+    const a = authenticatorFor(SIMPLE);
+    const distributed = {
+      _claim_names: { groups: 'src1' },
+      _claim_sources: { src1: { endpoint: 'https://x' } },
+    };
+    expect(errorOf(await run(a, claims(distributed)))).toBe(
+      'oidc: could not expand distributed claims: distributed claims are not supported by tokenwarden',
+    );
+  });
+
   it('reports a missing or non-string username claim as kube does', async () => {
     const a = authenticatorFor(SIMPLE);
     expect(errorOf(await run(a, claims({ sub: undefined })))).toBe(
