@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { finished, requireBuiltBin, spawnCli, type CliResult } from '../helpers/cli.js';
+import { finished, logLine, requireBuiltBin, spawnCli, type CliResult } from '../helpers/cli.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 import { rsaKey } from '../helpers/keys.js';
 import { leakedSecrets } from '../helpers/logs.js';
@@ -14,34 +14,6 @@ beforeAll(async () => {
   requireBuiltBin();
   tls = await servingTls('serve');
 });
-
-/** Resolves with the first JSON log line on the child's stdout that matches. */
-function logLine(
-  child: ChildProcess,
-  match: (line: Record<string, unknown>) => boolean,
-): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const onData = (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      const lines = buffer.split('\n');
-      buffer = lines.pop()!;
-      for (const text of lines) {
-        if (!text.startsWith('{')) continue;
-        const line = JSON.parse(text) as Record<string, unknown>;
-        if (match(line)) {
-          child.stdout?.off('data', onData);
-          resolve(line);
-          return;
-        }
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', (code) =>
-      reject(new Error(`serve exited (${code}) before logging the expected line`)),
-    );
-  });
-}
 
 function startServe(): { child: ChildProcess; exited: Promise<CliResult> } {
   const dir = tempDir();
@@ -67,7 +39,7 @@ describe('tokenwarden serve', () => {
   it('finishes a request in flight on SIGTERM, then exits 0', async () => {
     const { child, exited } = startServe();
     try {
-      const serving = await logLine(child, (l) => l.msg === 'tokenwarden is serving');
+      const serving = await logLine(child, 'tokenwarden is serving');
       const port = serving.port as number;
       const token = mintToken({ claims: boundClaims({}, Math.floor(Date.now() / 1000)) });
       const body = JSON.stringify(tokenReview(token));
@@ -96,7 +68,7 @@ describe('tokenwarden serve', () => {
       });
       await new Promise<void>((resolve) => req.once('continue', resolve));
 
-      const draining = logLine(child, (l) => l.msg === 'shutting down: /readyz now fails');
+      const draining = logLine(child, 'shutting down: /readyz now fails');
       child.kill('SIGTERM');
       await draining;
       req.end(body);

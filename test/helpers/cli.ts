@@ -42,3 +42,38 @@ export function runCli(args: readonly string[], stdin = ''): Promise<CliResult> 
   child.stdin?.end(stdin);
   return done;
 }
+
+/**
+ * Resolves with the first match of `pattern` in what the child has written to `stream`
+ * from now on; rejects if the child exits first. Bounded by the test's timeout.
+ */
+export function waitForOutput(
+  child: ChildProcess,
+  stream: 'stdout' | 'stderr',
+  pattern: RegExp,
+): Promise<RegExpExecArray> {
+  const readable = child[stream];
+  if (!readable) return Promise.reject(new Error(`the child has no ${stream}`));
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      const m = pattern.exec(seen);
+      if (m) {
+        readable.off('data', onData);
+        child.off('exit', onExit);
+        resolve(m);
+      }
+    };
+    const onExit = (code: number | null) => reject(new Error(`exited (${code}) before printing ${pattern}`));
+    readable.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
+/** The first JSON log line (pino, on stdout) whose msg is `msg`. */
+export async function logLine(child: ChildProcess, msg: string): Promise<Record<string, unknown>> {
+  const quoted = JSON.stringify(msg).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const [line] = await waitForOutput(child, 'stdout', new RegExp(`^\\{.*"msg":${quoted}.*\\}$`, 'm'));
+  return JSON.parse(line) as Record<string, unknown>;
+}
