@@ -145,7 +145,8 @@ export function parseJwks(text: string, origin: string): JwksParseResult {
         return;
       }
     }
-    if (typeof kty !== 'string' || !PUBLIC_MEMBERS[kty])
+    // Object.hasOwn: a kty such as `constructor` must not find a prototype member.
+    if (typeof kty !== 'string' || !Object.hasOwn(PUBLIC_MEMBERS, kty))
       throw keyError(origin, `${where}.kty must be RSA or EC`);
     if (
       jwk.kid !== undefined &&

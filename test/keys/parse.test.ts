@@ -242,6 +242,9 @@ describe('parseJwks', () => {
     ['an empty kid', jwks({ ...jwkOf(rsaKey()), kid: '' }), /kid must be a non-empty string/],
     ['a kid over 1024 characters', jwks({ ...jwkOf(rsaKey()), kid: 'k'.repeat(1025) }), /at most 1024/],
     ['a missing modulus', jwks({ kty: 'RSA', e: 'AQAB' }), /keys\[0\]\.n must be a string/],
+    ['the kty constructor (B6)', jwks({ kty: 'constructor' }), /kty must be RSA or EC/],
+    ['the kty __proto__ (B6)', '{"keys":[{"kty":"__proto__"}]}', /kty must be RSA or EC/],
+    ['the kty toString (B6)', jwks({ kty: 'toString' }), /kty must be RSA or EC/],
   ])('refuses a document with %s', (_name, text, message) => {
     expect(keyFileError(() => parseJwks(text, 'j.json')).message).toMatch(message);
   });
