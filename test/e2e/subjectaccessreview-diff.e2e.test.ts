@@ -109,8 +109,10 @@ async function compareSars(cases: readonly SarCase[]): Promise<string[]> {
           : 'several bindings fail to resolve; kube lists their errors in informer order'
         : problem;
     if (VERBOSE) {
+      const evaluation =
+        kube.evaluationError === undefined ? '' : ` evaluationError ${JSON.stringify(kube.evaluationError)}`;
       console.log(
-        `${diffs.length === 0 ? '=' : '≠'} ${c.name}: kube ${kube.answer} allowed=${kube.allowed} ${JSON.stringify(kube.reason)}`,
+        `${diffs.length === 0 ? '=' : '≠'} ${c.name}: kube ${kube.answer} allowed=${kube.allowed} ${JSON.stringify(kube.reason)}${evaluation}`,
       );
     }
     ledger.record({
@@ -197,13 +199,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await tokenwarden?.stop();
-  await cluster?.stop();
   ledger.flush(inject('ledgerDir'), 'subjectaccessreview-diff');
   console.log(
     `SubjectAccessReview differences (kube-apiserver v1.37.2 vs tokenwarden):\n${ledger.report('sars') || '  none'}\n` +
       `${policyItems.length} RBAC objects exported; ${summaryLine(ledger.counts('tokens'), ledger.counts('sars'))}`,
   );
+  await Promise.allSettled([tokenwarden?.stop()]);
+  await cluster?.stop();
 });
 
 function expectNoFailures(failures: readonly string[]): void {

@@ -233,15 +233,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const stops = [...instances.values()].map((tw) => tw.stop());
-  await Promise.allSettled(stops);
-  await cluster?.stop();
   ledger.flush(inject('ledgerDir'), 'tokenreview-diff');
-  const counts = ledger.counts('tokens');
   console.log(
     `TokenReview differences (kube-apiserver v1.37.2 vs tokenwarden):\n${ledger.report('tokens') || '  none'}\n` +
-      `${distinctTokens.size} distinct tokens; ${summaryLine(counts, ledger.counts('sars'))}`,
+      `${distinctTokens.size} distinct tokens; ${summaryLine(ledger.counts('tokens'), ledger.counts('sars'))}`,
   );
+  await Promise.allSettled([...instances.values()].map((tw) => tw.stop()));
+  await cluster?.stop();
 });
 
 function expectNoFailures(failures: readonly string[]): void {

@@ -134,6 +134,10 @@ export const RBAC_OBJECTS: readonly Manifest[] = [
   roleBinding('ops-view', 'ops', { kind: 'ClusterRole', name: 'view' }, [
     group('system:serviceaccounts:ops'),
   ]),
+  roleBinding('flags', 'ops', { kind: 'ClusterRole', name: 'named-configmaps' }, [user('erin')]),
+  roleBinding('config-readers', 'team-a', { kind: 'ClusterRole', name: 'named-configmaps' }, [
+    group('system:serviceaccounts:team-a'),
+  ]),
   clusterRoleBinding('ops-admins', 'everything', [group('ops-admins')]),
   clusterRoleBinding('widget-readers', 'widget-reader', [user('erin'), sa('robot', 'ops')]),
   clusterRoleBinding('metrics-readers', 'nonresource-reader', [group('system:authenticated')]),
