@@ -394,8 +394,27 @@ describe('TokenReview: kube-apiserver and tokenwarden, field by field', () => {
     await kubectlOk(['delete', 'secret', 'doomed-secret', 'doomed-legacy', '-n', NS]);
     await kubectlOk(['delete', 'node', 'node-doomed']);
     await kubectlOk(['delete', 'serviceaccount', 'doomed', '-n', NS]);
-    // kube reads bound objects through informers first: give them a moment to see the deletions.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // kube reads bound objects through informers first: wait until it refuses every token. Each probe asks for an
+    // audience of its own, so neither kube's 10 s success cache nor the compared reviews' cache keys are touched.
+    let attempt = 0;
+    const probes = [...minted, { token: legacy, auds: apiAudiences }];
+    await waitFor(
+      'kube-apiserver to see the deletions',
+      async () => {
+        attempt++;
+        const answers = await Promise.all(
+          probes.map(async ({ token, auds }) => {
+            const spec = { token, audiences: [...auds, `probe-${attempt}`] };
+            const res = await cluster.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+              spec,
+            });
+            return normalizeTokenReview(res).authenticated;
+          }),
+        );
+        return answers.some(Boolean) ? undefined : true;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
 
     const cases: TokenCase[] = minted.map(({ name, auds, token }) => ({
       name: `deleted after minting: ${name}`,
