@@ -9,8 +9,8 @@ export interface CapturedLogs {
   readonly lines: LogLine[];
   /** The raw text written so far: what an operator's log pipeline would hold. */
   text(): string;
-  /** Resolves with the first line (already written or still to come) that matches. */
-  waitFor(match: (line: LogLine) => boolean): Promise<LogLine>;
+  /** Resolves with the first matching line written from now on (call it before the action that logs). */
+  next(match: (line: LogLine) => boolean): Promise<LogLine>;
 }
 
 /** A real tokenwarden logger (same redaction, same level names) writing into memory. */
@@ -36,9 +36,7 @@ export function captureLogs(level = 'trace'): CapturedLogs {
     logger,
     lines,
     text: () => chunks.join(''),
-    waitFor(match) {
-      const seen = lines.find(match);
-      if (seen) return Promise.resolve(seen);
+    next(match) {
       return new Promise((resolve) => waiters.push({ match, resolve }));
     },
   };
@@ -67,9 +65,5 @@ export class SentTokens {
   /** The secrets found in `text`; an empty list is the only good answer. */
   leaksIn(text: string): string[] {
     return this.tokens.flatMap((t) => leakedSecrets(text, t));
-  }
-
-  get count(): number {
-    return this.tokens.length;
   }
 }

@@ -399,6 +399,5 @@ describe('logs', () => {
       expect.objectContaining({ decision: 'authenticated', user: 'system:serviceaccount:ns1:app' }),
       expect.objectContaining({ decision: 'rejected', reason: 'ERR_TOKEN_EXPIRED' }),
     ]);
-    expect(sent.count).toBeGreaterThan(10);
   });
 });

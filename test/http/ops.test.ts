@@ -73,7 +73,7 @@ describe('key-file rotation over HTTP', () => {
     expect(await authenticated(oldToken)).toMatchObject({ authenticated: true });
     expect(await authenticated(newToken)).toMatchObject({ authenticated: false });
 
-    const reloaded = server.logs.waitFor((l) => l.msg === 'keys reloaded');
+    const reloaded = server.logs.next((l) => l.msg === 'keys reloaded');
     replaceFile(server.keyFile, ecKey('P-384').publicPem);
     await reloaded;
 
@@ -87,11 +87,16 @@ describe('key-file rotation over HTTP', () => {
   });
 
   it('keeps serving the last good keys when the file breaks, and says so in readyz, health and metrics', async () => {
-    const failed = server.logs.waitFor((l) => l.msg === 'key reload failed; keeping the last good keys');
+    const good = ecKey('P-256', 'before-breaking');
+    const reloaded = server.logs.next((l) => l.msg === 'keys reloaded');
+    replaceFile(server.keyFile, good.publicPem);
+    await reloaded;
+
+    const failed = server.logs.next((l) => l.msg === 'key reload failed; keeping the last good keys');
     replaceFile(server.keyFile, '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n');
     await failed;
 
-    expect(await authenticated(mintToken({ key: ecKey('P-384') }))).toMatchObject({ authenticated: true });
+    expect(await authenticated(mintToken({ key: good }))).toMatchObject({ authenticated: true });
     const ready = await get(server, '/readyz?verbose');
     expect(ready.status).toBe(200);
     expect(ready.body).toMatch(

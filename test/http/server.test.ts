@@ -57,7 +57,7 @@ describe('startServer TLS', () => {
     const { certFile, keyFile, server } = await serveFromFiles(logs);
     expect(await servedName(server.port)).toBe('one');
 
-    const reloaded = logs.waitFor((l) => l.msg === 'serving certificate reloaded');
+    const reloaded = logs.next((l) => l.msg === 'serving certificate reloaded');
     replaceFile(keyFile, two.key);
     replaceFile(certFile, two.cert);
     await reloaded;
