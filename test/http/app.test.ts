@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import type { HttpsResponse } from '../helpers/http.js';
@@ -175,6 +176,24 @@ describe('POST tokenreviews', () => {
   it('never answers a blank or space-led token with an anonymous user', async () => {
     expectRejected(await reviewToken('   '), 'invalid bearer token');
     expectRejected(await reviewToken(` ${mintToken()}`), 'invalid bearer token');
+  });
+
+  it('never connects to a jku or x5u a token names (B2)', async () => {
+    let accepted = 0;
+    const trap = createServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(trap.address() as AddressInfo).port}/keys`;
+      for (const header of [{ jku: url }, { x5u: url }, { jku: url, kid: 'unknown' }]) {
+        expectRejected(await reviewToken(mintToken({ header })), 'invalid bearer token');
+      }
+      expect(accepted).toBe(0);
+    } finally {
+      await new Promise((resolve) => trap.close(resolve));
+    }
   });
 
   it('never 5xx, never echoes, whatever the token (property)', async () => {

@@ -239,6 +239,11 @@ describe('gateToken', () => {
       expectRefused(gate(withPayload(payload)));
     });
 
+    it('refuses a nested JWT as the payload (C4)', () => {
+      const inner = JSON.stringify(mintToken());
+      expectRefused(gate(rawToken(headerJson(rsaKey(), { cty: 'JWT' }), inner)));
+    });
+
     it('refuses a payload that is not UTF-8', () => {
       const [h, , s] = segments(mintToken());
       for (const bytes of [
