@@ -142,7 +142,13 @@ beforeAll(async () => {
     },
     { timeoutMs: 30_000, intervalMs: 250 },
   );
+  // One grant through the last object of each kind applied (and through the aggregated role).
   const lastObjects = [
+    {
+      groups: ['system:serviceaccounts:team-a'],
+      resourceAttributes: { namespace: 'team-a', verb: 'get', resource: 'configmaps', name: 'app-config' },
+    },
+    { user: 'bob', resourceAttributes: { namespace: 'team-b', verb: 'list', resource: 'pods' } },
     {
       user: 'grace',
       resourceAttributes: { verb: 'update', group: 'apps', resource: 'replicasets', subresource: 'scale' },
