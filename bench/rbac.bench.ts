@@ -17,7 +17,7 @@ import type {
   RoleBinding,
 } from '../src/authz/rbac/policy.js';
 import { RbacAuthorizer } from '../src/authz/rbac/rbac.js';
-import { createAuthorizerUnion } from '../src/authz/union.js';
+import { builtinAuthorizers, createAuthorizerUnion } from '../src/authz/union.js';
 
 const BATCH = 1000;
 const NAMESPACES = 1000;
@@ -109,7 +109,7 @@ function generate(): Policy {
 
 const policy = compilePolicy(generate());
 const rbac = new RbacAuthorizer(policy);
-const chain = createAuthorizerUnion([createPrivilegedGroupsAuthorizer(), rbac]);
+const chain = createAuthorizerUnion(builtinAuthorizers(rbac, createPrivilegedGroupsAuthorizer()));
 
 function saRequest(i: number, verb: string, resource: string, subresource = ''): Attributes {
   const ns = `ns-${i % NAMESPACES}`;

@@ -81,11 +81,11 @@ function invalidStatus(errors: readonly FieldError[]): Status {
   const status = statusOf(
     422,
     'Invalid',
-    `${KIND}.${AUTHZ_GROUP} "" is invalid: ${aggregateMessage(errors.map(fieldErrorText))}`,
+    // kube 1.37 builds this from the internal object, whose kind is empty: `.authorization.k8s.io "" is invalid`.
+    `.${AUTHZ_GROUP} "" is invalid: ${aggregateMessage(errors.map(fieldErrorText))}`,
   );
   status.details = {
     group: AUTHZ_GROUP,
-    kind: KIND,
     causes: errors.map((e) => ({ reason: e.type, message: e.body, field: e.field })),
   };
   return status;
@@ -286,11 +286,11 @@ function validateSpec(spec: Spec): FieldError[] {
   const errs = new FieldErrorList();
   if (spec.resourceAttributes && spec.nonResourceAttributes) {
     const n = spec.nonResourceAttributes;
-    // The value kube prints is the generated String() of *NonResourceAttributes.
+    // kube 1.37 prints the value as JSON of the Go struct, field names capitalised.
     errs.errors.push({
       field: 'spec',
       type: 'FieldValueInvalid',
-      body: `Invalid value: &NonResourceAttributes{Path:${n.path},Verb:${n.verb},}: exactly one of nonResourceAttributes or resourceAttributes must be specified`,
+      body: `Invalid value: ${JSON.stringify({ Path: n.path ?? '', Verb: n.verb ?? '' })}: exactly one of nonResourceAttributes or resourceAttributes must be specified`,
     });
   }
   if (!spec.resourceAttributes && !spec.nonResourceAttributes) {

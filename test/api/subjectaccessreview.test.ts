@@ -4,13 +4,12 @@ import { reviewSubjectAccess } from '../../src/api/subjectaccessreview.js';
 import type { Attributes, Authorizer } from '../../src/authz/authorizer.js';
 import { createPrivilegedGroupsAuthorizer } from '../../src/authz/privileged.js';
 import { RbacAuthorizer } from '../../src/authz/rbac/rbac.js';
-import { createAuthorizerUnion } from '../../src/authz/union.js';
+import { builtinAuthorizers, createAuthorizerUnion } from '../../src/authz/union.js';
 import { fixturePolicy } from '../authz/helpers.js';
 
-const authorizer = createAuthorizerUnion([
-  createPrivilegedGroupsAuthorizer(),
-  new RbacAuthorizer(fixturePolicy()),
-]);
+const authorizer = createAuthorizerUnion(
+  builtinAuthorizers(new RbacAuthorizer(fixturePolicy()), createPrivilegedGroupsAuthorizer()),
+);
 const V1 = 'authorization.k8s.io/v1';
 const V1BETA1 = 'authorization.k8s.io/v1beta1';
 
@@ -152,12 +151,11 @@ describe('SubjectAccessReview API', () => {
       metadata: {},
       status: 'Failure',
       message:
-        'SubjectAccessReview.authorization.k8s.io "" is invalid: [spec: Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified, spec.user: Invalid value: "": at least one of user or group must be specified]',
+        '.authorization.k8s.io "" is invalid: [spec: Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified, spec.user: Invalid value: "": at least one of user or group must be specified]',
       reason: 'Invalid',
       code: 422,
       details: {
         group: 'authorization.k8s.io',
-        kind: 'SubjectAccessReview',
         causes: [
           {
             reason: 'FieldValueInvalid',
@@ -183,7 +181,7 @@ describe('SubjectAccessReview API', () => {
     );
     expect(res.status).toBe(422);
     expect((res.body as { message: string }).message).toBe(
-      'SubjectAccessReview.authorization.k8s.io "" is invalid: spec: Invalid value: &NonResourceAttributes{Path:/healthz,Verb:get,}: exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      '.authorization.k8s.io "" is invalid: spec: Invalid value: {"Path":"/healthz","Verb":"get"}: exactly one of nonResourceAttributes or resourceAttributes must be specified',
     );
   });
 

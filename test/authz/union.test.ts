@@ -1,10 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { Authorizer, AuthzResult } from '../../src/authz/authorizer.js';
-import { createAuthorizerUnion } from '../../src/authz/union.js';
+import type { AuthzResult } from '../../src/authz/authorizer.js';
+import { createAuthorizerUnion, type NamedAuthorizer } from '../../src/authz/union.js';
 import { createPrivilegedGroupsAuthorizer } from '../../src/authz/privileged.js';
 import { attrs } from './helpers.js';
 
-const fixed = (result: AuthzResult): Authorizer => ({ authorize: () => result });
+let n = 0;
+const fixed = (result: AuthzResult): NamedAuthorizer => ({
+  name: `m${++n}`,
+  authorizer: { authorize: () => result },
+});
 const request = attrs({ user: 'u', verb: 'get', resource: 'pods' });
 
 describe('authorizer union', () => {
@@ -25,18 +29,30 @@ describe('authorizer union', () => {
     expect(u.authorize(request)).toEqual({ decision: 'deny', reason: 'no', error: 'boom' });
   });
 
-  it('joins the non-empty reasons of all no-opinions with a newline and aggregates errors', () => {
+  it('joins the non-empty reasons of all no-opinions, each under its member name, and aggregates errors', () => {
     const u = createAuthorizerUnion([
-      fixed({ decision: 'no-opinion', reason: 'first' }),
+      { name: 'node', authorizer: { authorize: () => ({ decision: 'no-opinion', reason: 'first' }) } },
       fixed({ decision: 'no-opinion', reason: '' }),
-      fixed({ decision: 'no-opinion', reason: 'second', error: 'e1' }),
+      {
+        name: 'rbac',
+        authorizer: { authorize: () => ({ decision: 'no-opinion', reason: 'second', error: 'e1' }) },
+      },
       fixed({ decision: 'no-opinion', reason: '', error: 'e2' }),
     ]);
     expect(u.authorize(request)).toEqual({
       decision: 'no-opinion',
-      reason: 'first\nsecond',
+      reason: 'node: first\nrbac: second',
       error: '[e1, e2]',
     });
+  });
+
+  it('refuses two members of one name', () => {
+    expect(() =>
+      createAuthorizerUnion([
+        { ...fixed({ decision: 'allow', reason: '' }), name: 'x' },
+        { ...fixed({ decision: 'allow', reason: '' }), name: 'x' },
+      ]),
+    ).toThrow(TypeError);
   });
 
   it('answers no opinion with an empty reason when nobody has one', () => {

@@ -23,7 +23,7 @@ describe('tokenwarden can-i', () => {
       {
         code: 1,
         stdout:
-          'no\nRBAC: [clusterrole.rbac.authorization.k8s.io "does-not-exist" not found, role.rbac.authorization.k8s.io "missing-role" not found]\n',
+          'no\nrbac: RBAC: [clusterrole.rbac.authorization.k8s.io "does-not-exist" not found, role.rbac.authorization.k8s.io "missing-role" not found]\n',
       },
     );
   });

@@ -1,6 +1,6 @@
 import { TokenwardenError } from '../../errors.js';
 import { ALGORITHMS, type Algorithm } from '../../keys/key-source.js';
-import { parseStrictObject } from './strict-json.js';
+import { firstDuplicateMemberName, parseStrictObject, strictProblem } from './strict-json.js';
 
 /**
  * Kube SA tokens are 1–2 KB (the fixtures are 913 and 1007 bytes); anything beyond this
@@ -17,19 +17,37 @@ const MAX_NUMERIC_DATE = 2 ** 53;
 export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ALGORITHMS);
 
 /**
- * Header members that would make the token mean something we do not implement (crit,
- * b64, zip, enc) or that point at keys chosen by the sender (jwk, jku, x5u, x5c): a
+ * Header members that would make the token mean something we do not implement (b64,
+ * zip, enc) or that point at keys chosen by the sender (jwk, jku, x5u, x5c): a
  * kube-issued token never carries any of them, so they are refused, not ignored.
+ * (`crit` is refused too, as go-jose does: it fails the signature check.)
  */
-const REFUSED_HEADER_MEMBERS = ['crit', 'b64', 'zip', 'enc', 'jwk', 'jku', 'x5u', 'x5c'] as const;
+const REFUSED_HEADER_MEMBERS = ['b64', 'zip', 'enc', 'jwk', 'jku', 'x5u', 'x5c'] as const;
+
+/** go-jose's texts for claims its decoder cannot read; kube reports them after the signature. */
+export const NUMERIC_DATE_ERROR = 'go-jose/go-jose/jwt: expected number value to unmarshal NumericDate';
+export const AUDIENCE_ERROR = 'go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience';
 
 /** Nothing in here has been verified. Named so no one forgets. */
 export interface UnverifiedToken {
-  readonly alg: Algorithm;
+  /**
+   * Undefined when the token cannot verify under any key (an algorithm we never accept,
+   * `crit`, an empty or oversized signature): kube selects keys first and then answers
+   * with go-jose's crypto failure, so the verifier does the same.
+   */
+  readonly alg: Algorithm | undefined;
   /** Undefined when absent or empty: every key of the issuer is a candidate. */
   readonly kid: string | undefined;
+  /** The issuer as kube's pre-filter reads it (Go's JSON: member names match case-insensitively). */
   readonly untrustedIssuer: string;
+  /** The claims as JSON.parse reads them; usable only when `claimsProblem` is undefined. */
   readonly untrustedClaims: Readonly<Record<string, unknown>>;
+  /**
+   * What is wrong with the claims, reported only once the signature has verified, as kube
+   * decodes claims after verifying (security.md §3.10: claim errors only for holders of
+   * a validly signed token).
+   */
+  readonly claimsProblem: TokenwardenError | undefined;
   /** `header.payload`, the bytes the signature covers. */
   readonly signingInput: string;
   readonly signature: Buffer;
@@ -43,15 +61,12 @@ export type GateResult =
 
 const NOT_MINE: GateResult = Object.freeze({ kind: 'not-mine' });
 
-function rejected(detail: string): GateResult {
-  // Kube answers every malformed token with this text; the detail is for `verify` and debug logs.
-  return {
-    kind: 'rejected',
-    error: new TokenwardenError('ERR_TOKEN_MALFORMED', 'invalid bearer token', { detail }),
-  };
+/** Kube answers every malformed token with this text; the detail is for `verify` and debug logs. */
+function malformed(detail: string): TokenwardenError {
+  return new TokenwardenError('ERR_TOKEN_MALFORMED', 'invalid bearer token', { detail });
 }
 
-const B64URL = /^[A-Za-z0-9_-]+$/;
+const B64URL = /^[A-Za-z0-9_-]*$/;
 const B64URL_VALUES = (() => {
   const table = new Int8Array(128).fill(-1);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -59,71 +74,83 @@ const B64URL_VALUES = (() => {
   return table;
 })();
 
+/** What Go's `base64.RawURLEncoding` accepts: the alphabet, no padding, no length ≡ 1 (mod 4). */
+function isRawUrlBase64(segment: string): boolean {
+  return segment.length % 4 !== 1 && B64URL.test(segment);
+}
+
+/** Zero unused trailing bits, so exactly one string encodes each byte sequence (RFC 4648 §3.5). */
+function hasCanonicalTail(segment: string): boolean {
+  const rem = segment.length % 4;
+  if (rem === 0) return true;
+  const last = B64URL_VALUES[segment.charCodeAt(segment.length - 1)]!;
+  return rem === 2 ? (last & 0x0f) === 0 : (last & 0x03) === 0;
+}
+
 /**
- * Canonical unpadded base64url only (RFC 7515 §2, RFC 4648 §3.5): no padding, no
- * whitespace, no `+`/`/`, and zero unused trailing bits, so exactly one string encodes
- * each byte sequence. Node's decoder accepts all of those; this does not.
+ * Canonical unpadded base64url only (RFC 7515 §2): no padding, no whitespace, no
+ * `+`/`/`, and zero unused trailing bits. Node's decoder accepts all of those.
  */
 export function decodeBase64url(segment: string): Buffer | undefined {
-  const rem = segment.length % 4;
-  if (segment.length === 0 || rem === 1 || !B64URL.test(segment)) return undefined;
-  if (rem !== 0) {
-    const last = B64URL_VALUES[segment.charCodeAt(segment.length - 1)]!;
-    if ((rem === 2 && (last & 0x0f) !== 0) || (rem === 3 && (last & 0x03) !== 0)) return undefined;
-  }
+  if (segment.length === 0 || !isRawUrlBase64(segment) || !hasCanonicalTail(segment)) return undefined;
   return Buffer.from(segment, 'base64url');
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-
-function decodeJsonSegment(segment: string): Record<string, unknown> | string {
-  const bytes = decodeBase64url(segment);
-  if (!bytes) return 'segment is not canonical base64url';
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
-    return 'segment starts with a byte order mark';
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return 'segment is not valid UTF-8';
-  }
-  const parsed = parseStrictObject(text, MAX_JSON_DEPTH);
-  return parsed.ok ? parsed.value : parsed.reason;
-}
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function own(obj: Readonly<Record<string, unknown>>, key: string): unknown {
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
-function checkNumericDate(claims: Readonly<Record<string, unknown>>, name: string): string | undefined {
-  if (!Object.hasOwn(claims, name)) return undefined;
-  const v = claims[name];
-  if (typeof v !== 'number' || !Number.isFinite(v)) return `${name} must be a number`;
-  if (Math.abs(v) >= MAX_NUMERIC_DATE) return `${name} is out of range`;
-  return undefined;
+/**
+ * The issuer as Go's encoding/json fills `struct{ Issuer string "json:\"iss\"" }`: any
+ * member whose name equals `iss` ignoring case, the last one winning; a non-string
+ * value is a decoding error, so not ours.
+ */
+function goIssuer(claims: Readonly<Record<string, unknown>>): string | undefined {
+  let iss: unknown;
+  for (const name in claims) {
+    if (name.length === 3 && name.toLowerCase() === 'iss') iss = claims[name];
+  }
+  return typeof iss === 'string' ? iss : undefined;
 }
 
 interface CheckedHeader {
-  readonly alg: Algorithm;
+  readonly alg: Algorithm | undefined;
   readonly kid: string | undefined;
 }
 
-function checkHeader(segment: string): CheckedHeader | string {
-  const header = decodeJsonSegment(segment);
-  if (typeof header === 'string') return `header: ${header}`;
+function checkHeader(segment: string): CheckedHeader | TokenwardenError {
+  const bytes = decodeBase64url(segment);
+  if (!bytes) return malformed('header: segment is not canonical base64url');
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return malformed('header: segment is not valid UTF-8');
+  }
+  const parsed = parseStrictObject(text, MAX_JSON_DEPTH);
+  if (!parsed.ok) return malformed(`header: ${parsed.reason}`);
+  const header = parsed.value;
   const alg = own(header, 'alg');
-  if (typeof alg !== 'string' || !SUPPORTED_ALGORITHMS.has(alg))
-    return 'header: alg is missing or not an accepted algorithm';
+  // go-jose fails to parse a header whose alg or kid is not a string: not a JWS at all.
+  if (alg !== undefined && typeof alg !== 'string') return malformed('header: alg must be a string');
+  const kid = own(header, 'kid');
+  if (kid !== undefined && typeof kid !== 'string') return malformed('header: kid must be a string');
+  if (typeof kid === 'string' && kid.length > MAX_KID_LENGTH) return malformed('header: kid is too long');
   for (const member of REFUSED_HEADER_MEMBERS) {
-    if (Object.hasOwn(header, member)) return `header: "${member}" is not accepted`;
+    if (Object.hasOwn(header, member)) return malformed(`header: "${member}" is not accepted`);
   }
   const typ = own(header, 'typ');
-  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT'))
-    return 'header: typ must be JWT when present';
-  const kid = own(header, 'kid');
-  if (kid !== undefined && typeof kid !== 'string') return 'header: kid must be a string';
-  if (typeof kid === 'string' && kid.length > MAX_KID_LENGTH) return 'header: kid is too long';
-  return Object.freeze({ alg: alg as Algorithm, kid: kid === '' ? undefined : (kid as string | undefined) });
+  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) {
+    return malformed('header: typ must be JWT when present');
+  }
+  const verifiable =
+    typeof alg === 'string' && SUPPORTED_ALGORITHMS.has(alg) && !Object.hasOwn(header, 'crit');
+  return Object.freeze({
+    alg: verifiable ? (alg as Algorithm) : undefined,
+    kid: kid === '' ? undefined : (kid as string | undefined),
+  });
 }
 
 /**
@@ -131,11 +158,11 @@ function checkHeader(segment: string): CheckedHeader | string {
  * remembered: a pure function of the exact string, in a small map that is simply
  * emptied when full, so varied headers cost a re-check, never memory.
  */
-const headerVerdicts = new Map<string, CheckedHeader | string>();
+const headerVerdicts = new Map<string, CheckedHeader | TokenwardenError>();
 const MAX_REMEMBERED_HEADERS = 256;
 const MAX_REMEMBERED_HEADER_LENGTH = 512;
 
-function checkedHeader(segment: string): CheckedHeader | string {
+function checkedHeader(segment: string): CheckedHeader | TokenwardenError {
   let verdict = headerVerdicts.get(segment);
   if (verdict === undefined) {
     verdict = checkHeader(segment);
@@ -147,9 +174,54 @@ function checkedHeader(segment: string): CheckedHeader | string {
 }
 
 /**
- * The strict gate every token passes before any key is touched. `isOurIssuer` decides
- * "mine or not" from the unverified `iss`, as kube's `hasCorrectIssuer`; a token for one
- * of our issuers that fails a stricter check is rejected with a coded error.
+ * The checks kube's go-jose decoder applies to the claims after the signature (types of
+ * the registered claims, duplicate member names), plus tokenwarden's stricter ones
+ * (canonical base64url, valid UTF-8, bounded nesting, finite dates).
+ */
+function claimsProblem(
+  segment: string,
+  bytes: Buffer,
+  text: string,
+  claims: Record<string, unknown>,
+): TokenwardenError | undefined {
+  if (!hasCanonicalTail(segment)) return malformed('claims: segment is not canonical base64url');
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    return malformed('claims: segment starts with a byte order mark');
+  try {
+    utf8.decode(bytes);
+  } catch {
+    return malformed('claims: segment is not valid UTF-8');
+  }
+  const problem = strictProblem(text, claims, MAX_JSON_DEPTH);
+  if (problem === 'duplicate member name') {
+    const name = firstDuplicateMemberName(text) ?? '';
+    return new TokenwardenError('ERR_TOKEN_MALFORMED', `json: duplicate key '${name}' in object`);
+  }
+  if (problem) return malformed(`claims: ${problem}`);
+  for (const name of ['exp', 'nbf', 'iat']) {
+    if (!Object.hasOwn(claims, name)) continue;
+    const v = claims[name];
+    if (typeof v !== 'number') return new TokenwardenError('ERR_TOKEN_CLAIMS', NUMERIC_DATE_ERROR);
+    if (!Number.isFinite(v) || Math.abs(v) >= MAX_NUMERIC_DATE)
+      return malformed(`claims: ${name} is out of range`);
+  }
+  const aud = own(claims, 'aud');
+  if (
+    aud !== undefined &&
+    typeof aud !== 'string' &&
+    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
+  ) {
+    return new TokenwardenError('ERR_TOKEN_CLAIMS', AUDIENCE_ERROR);
+  }
+  return undefined;
+}
+
+/**
+ * The strict gate every token passes before any key is touched. Whether a token is
+ * "mine" is decided as kube's `hasCorrectIssuer` decides it (compact form, a payload
+ * Go can decode, an `iss` in our set); a token of ours that fails a check is rejected
+ * with a coded error, or carries the problem to be reported after the signature, where
+ * kube reports it.
  */
 export function gateToken(token: string, isOurIssuer: (iss: string) => boolean): GateResult {
   if (token.length > MAX_TOKEN_LENGTH || token.length === 0) return NOT_MINE;
@@ -158,38 +230,42 @@ export function gateToken(token: string, isOurIssuer: (iss: string) => boolean):
   if (second < 0 || token.indexOf('.', second + 1) >= 0) return NOT_MINE;
   if (token.trimStart().startsWith('{')) return NOT_MINE;
 
-  const claims = decodeJsonSegment(token.slice(first + 1, second));
-  if (typeof claims === 'string') return NOT_MINE;
-  const iss = own(claims, 'iss');
-  if (typeof iss !== 'string' || !isOurIssuer(iss)) return NOT_MINE;
+  const payload = token.slice(first + 1, second);
+  if (!isRawUrlBase64(payload)) return NOT_MINE;
+  const bytes = Buffer.from(payload, 'base64url');
+  // Go decodes invalid UTF-8 with replacement characters: the strict check comes later.
+  const text = bytes.toString('utf8');
+  let claims: unknown;
+  try {
+    claims = JSON.parse(text);
+  } catch {
+    return NOT_MINE;
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return NOT_MINE;
+  const iss = goIssuer(claims as Record<string, unknown>);
+  if (iss === undefined || !isOurIssuer(iss)) return NOT_MINE;
 
   const header = checkedHeader(token.slice(0, first));
-  if (typeof header === 'string') return rejected(header);
+  if (header instanceof TokenwardenError) return { kind: 'rejected', error: header };
 
-  const signature = decodeBase64url(token.slice(second + 1));
-  if (!signature) return rejected('signature is not canonical base64url');
-  if (signature.length > MAX_SIGNATURE_BYTES) return rejected('signature is too long');
-
-  for (const name of ['exp', 'nbf', 'iat']) {
-    const problem = checkNumericDate(claims, name);
-    if (problem) return rejected(`claims: ${problem}`);
+  const signatureSegment = token.slice(second + 1);
+  if (!isRawUrlBase64(signatureSegment))
+    return { kind: 'rejected', error: malformed('signature is not base64url') };
+  if (!hasCanonicalTail(signatureSegment)) {
+    return { kind: 'rejected', error: malformed('signature is not canonical base64url') };
   }
-  const aud = own(claims, 'aud');
-  if (
-    aud !== undefined &&
-    typeof aud !== 'string' &&
-    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
-  ) {
-    return rejected('claims: aud must be a string or an array of strings');
-  }
+  const signature = Buffer.from(signatureSegment, 'base64url');
+  const verifiable =
+    header.alg !== undefined && signature.length > 0 && signature.length <= MAX_SIGNATURE_BYTES;
 
   return {
     kind: 'token',
     token: {
-      alg: header.alg,
+      alg: verifiable ? header.alg : undefined,
       kid: header.kid,
       untrustedIssuer: iss,
-      untrustedClaims: claims,
+      untrustedClaims: claims as Record<string, unknown>,
+      claimsProblem: claimsProblem(payload, bytes, text, claims as Record<string, unknown>),
       signingInput: token.slice(0, second),
       signature,
     },

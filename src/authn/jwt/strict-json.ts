@@ -71,6 +71,48 @@ function inspect(value: unknown, depth: number, maxDepth: number): number | stri
   return keys;
 }
 
+/**
+ * Why an already parsed JSON text fails the strict rules, or undefined when it passes.
+ * `value` must be `JSON.parse(text)`.
+ */
+export function strictProblem(text: string, value: unknown, maxDepth: number): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const keys = inspect(value, 1, maxDepth);
+  if (typeof keys === 'string') return keys;
+  if (keys !== countMemberNames(text)) return 'duplicate member name';
+  return undefined;
+}
+
+/**
+ * The first member name that repeats within one object, in document order, as go-jose's
+ * decoder reports it (`json: duplicate key '<name>' in object`). Only called once a
+ * duplicate is known to exist, on valid JSON text.
+ */
+export function firstDuplicateMemberName(text: string): string | undefined {
+  const objects: (Set<string> | null)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b) objects.push(new Set());
+    else if (c === 0x5b) objects.push(null);
+    else if (c === 0x7d || c === 0x5d) objects.pop();
+    else if (c === 0x22) {
+      let close = text.indexOf('"', i + 1);
+      while (close >= 0 && isEscaped(text, close)) close = text.indexOf('"', close + 1);
+      if (close < 0) return undefined;
+      let k = close + 1;
+      while (isWs(text.charCodeAt(k))) k++;
+      const names = objects[objects.length - 1];
+      if (text.charCodeAt(k) === COLON && names) {
+        const name = JSON.parse(text.slice(i, close + 1)) as string;
+        if (names.has(name)) return name;
+        names.add(name);
+      }
+      i = close;
+    }
+  }
+  return undefined;
+}
+
 export function parseStrictObject(text: string, maxDepth: number): StrictParseResult {
   let value: unknown;
   try {
@@ -79,10 +121,6 @@ export function parseStrictObject(text: string, maxDepth: number): StrictParseRe
     // The parser's message is dropped on purpose: V8 quotes the input.
     return { ok: false, reason: 'not valid JSON' };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    return { ok: false, reason: 'not a JSON object' };
-  const keys = inspect(value, 1, maxDepth);
-  if (typeof keys === 'string') return { ok: false, reason: keys };
-  if (keys !== countMemberNames(text)) return { ok: false, reason: 'duplicate member name' };
-  return { ok: true, value: value as Record<string, unknown> };
+  const reason = strictProblem(text, value, maxDepth);
+  return reason === undefined ? { ok: true, value: value as Record<string, unknown> } : { ok: false, reason };
 }

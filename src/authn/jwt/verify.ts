@@ -74,14 +74,20 @@ export function verifyWithSnapshot(token: UnverifiedToken, snapshot: KeySnapshot
   if (!candidates || candidates.length === 0) {
     return { ok: false, error: new TokenwardenError('ERR_TOKEN_NO_KEY', NO_KEYS_FOUND) };
   }
-  const data = Buffer.from(token.signingInput, 'latin1');
-  for (const key of candidates) {
-    if (verifySignature(token.alg, data, token.signature, key)) return { ok: true, key };
+  const { alg } = token;
+  if (alg !== undefined) {
+    const data = Buffer.from(token.signingInput, 'latin1');
+    for (const key of candidates) {
+      if (verifySignature(alg, data, token.signature, key)) return { ok: true, key };
+    }
   }
   return {
     ok: false,
     error: new TokenwardenError('ERR_TOKEN_SIGNATURE', CRYPTO_FAILURE, {
-      detail: `no key verifies this ${token.alg} signature (${candidates.length} candidate${candidates.length === 1 ? '' : 's'})`,
+      detail:
+        alg === undefined
+          ? 'the token cannot verify: an algorithm that is never accepted, crit, or an empty or oversized signature'
+          : `no key verifies this ${alg} signature (${candidates.length} candidate${candidates.length === 1 ? '' : 's'})`,
     }),
   };
 }

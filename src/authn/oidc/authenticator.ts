@@ -112,6 +112,12 @@ export class OidcAuthenticator implements TokenAuthenticator {
       );
     }
     const t = gated.token;
+    if (t.claimsProblem) {
+      return err(
+        'ERR_TOKEN_MALFORMED',
+        `oidc: verify token: oidc: malformed jwt: ${t.claimsProblem.detail ?? t.claimsProblem.message}`,
+      );
+    }
     const snapshot = await this.snapshotFor(t);
     if (!snapshot) return err('ERR_KEYS_UNAVAILABLE', 'oidc: authenticator not initialized');
     const claims = t.untrustedClaims;
@@ -162,7 +168,12 @@ export class OidcAuthenticator implements TokenAuthenticator {
     const source = this.options.keys;
     const snapshot = source.snapshot();
     // Only a gated token of this issuer may cost a refresh, and only for a kid we lack.
-    if (t.kid !== undefined && (!snapshot || !snapshot.byKid.has(t.kid))) {
+    if (
+      t.kid !== undefined &&
+      t.alg !== undefined &&
+      !t.claimsProblem &&
+      (!snapshot || !snapshot.byKid.has(t.kid))
+    ) {
       return (await source.refreshForKid(t.kid)) ?? snapshot;
     }
     return snapshot;

@@ -69,8 +69,13 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
 
   private async snapshotFor(source: KeySource, t: UnverifiedToken): Promise<KeySnapshot | undefined> {
     const snapshot = source.snapshot();
-    // Only a token that passed the gate may cost a refresh, and only for a kid we lack.
-    if (t.kid !== undefined && (!snapshot || !snapshot.byKid.has(t.kid))) {
+    // Only a token that could verify may cost a refresh, and only for a kid we lack.
+    if (
+      t.kid !== undefined &&
+      t.alg !== undefined &&
+      !t.claimsProblem &&
+      (!snapshot || !snapshot.byKid.has(t.kid))
+    ) {
       return (await source.refreshForKid(t.kid)) ?? snapshot;
     }
     return snapshot;
@@ -78,7 +83,16 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
 
   /** Everything below runs on claims whose signature has been verified. */
   private validateVerified(t: UnverifiedToken, legacy: boolean, requested: readonly string[]): AuthnResult {
+    if (t.claimsProblem) return failure(t.claimsProblem);
     const claims = t.untrustedClaims;
+    // Kube re-checks the issuer on the decoded claims: its pre-filter matched `iss` case-insensitively.
+    const exactIssuer = Object.hasOwn(claims, 'iss') ? claims.iss : undefined;
+    if (exactIssuer !== t.untrustedIssuer) {
+      const shown = typeof exactIssuer === 'string' ? exactIssuer : '';
+      return failure(
+        new TokenwardenError('ERR_TOKEN_INVALID', `token issuer ${JSON.stringify(shown)} is invalid`),
+      );
+    }
     const tokenAuds = tokenAudiences(claims);
     if (!legacy && tokenAuds.length === 0) {
       // Stricter than kube, which treats a bound token without aud as one for the API audiences.

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createAuthorizerUnion } from '../../authz/union.js';
+import { builtinAuthorizers, createAuthorizerUnion } from '../../authz/union.js';
 import { createPrivilegedGroupsAuthorizer } from '../../authz/privileged.js';
 import { compilePolicy, type CompiledPolicy } from '../../authz/rbac/compile.js';
 import { loadPolicyFiles } from '../../authz/rbac/policy.js';
@@ -47,7 +47,9 @@ export const canI: Command = async (argv) => {
   const namespace = values['all-namespaces'] === true ? '' : (stringOpt(values.namespace) ?? '');
   const policy = await loadPolicyOption(values.policy);
 
-  const authorizer = createAuthorizerUnion([createPrivilegedGroupsAuthorizer(), new RbacAuthorizer(policy)]);
+  const authorizer = createAuthorizerUnion(
+    builtinAuthorizers(new RbacAuthorizer(policy), createPrivilegedGroupsAuthorizer()),
+  );
   const attributes =
     target.nonResourceURL !== undefined
       ? nonResourceAttributes(user, verb, target.nonResourceURL)

@@ -13,7 +13,7 @@ import { Metrics } from '../../observe/metrics.js';
 import type { Command } from '../usage.js';
 import { createPrivilegedGroupsAuthorizer } from '../../authz/privileged.js';
 import { createPolicySource, type PolicyHealth } from '../../authz/rbac/policy-source.js';
-import { createAuthorizerUnion } from '../../authz/union.js';
+import { builtinAuthorizers, createAuthorizerUnion } from '../../authz/union.js';
 import type { HealthCheck } from '../../http/ops.js';
 
 function policyCheck(h: PolicyHealth): HealthCheck {
@@ -56,10 +56,9 @@ export async function runServer(config: ResolvedConfig, extras: ServeExtras = {}
       ? await createPolicySource(config.authorizationPolicyFiles, { logger })
       : undefined;
   // As kube-apiserver: system:masters is allowed before RBAC is asked.
-  const authorizer = createAuthorizerUnion([
-    createPrivilegedGroupsAuthorizer(),
-    ...(policy ? [policy.authorizer] : []),
-  ]);
+  const authorizer = createAuthorizerUnion(
+    builtinAuthorizers(policy?.authorizer, createPrivilegedGroupsAuthorizer()),
+  );
   const metrics = new Metrics({
     cacheStats: () => chain.authenticator.stats(),
     keySources: () => chain.keySources.map((s) => s.health()),

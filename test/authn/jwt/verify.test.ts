@@ -23,7 +23,7 @@ function unverified(token: string): UnverifiedToken {
 /** Verifies a token's own signature with one key, as verifyWithSnapshot would. */
 function verifies(token: string, key: VerificationKey): boolean {
   const t = unverified(token);
-  return verifySignature(t.alg, Buffer.from(t.signingInput), t.signature, key);
+  return t.alg !== undefined && verifySignature(t.alg, Buffer.from(t.signingInput), t.signature, key);
 }
 
 /** A token whose signature is replaced by `signature`, header alg kept. */

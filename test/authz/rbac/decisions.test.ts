@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAuthorizerUnion } from '../../../src/authz/union.js';
+import { builtinAuthorizers, createAuthorizerUnion } from '../../../src/authz/union.js';
 import { createPrivilegedGroupsAuthorizer } from '../../../src/authz/privileged.js';
 import { RbacAuthorizer } from '../../../src/authz/rbac/rbac.js';
 import { attrs, fixturePolicy, type RequestSpec } from '../helpers.js';
@@ -8,10 +8,9 @@ import { attrs, fixturePolicy, type RequestSpec } from '../helpers.js';
  * Decisions over test/fixtures/rbac/policy.yaml, each with the exact reason kube-apiserver
  * gives (system:masters first, then RBAC). `allowed: false` rows expect NoOpinion.
  */
-const authorizer = createAuthorizerUnion([
-  createPrivilegedGroupsAuthorizer(),
-  new RbacAuthorizer(fixturePolicy()),
-]);
+const authorizer = createAuthorizerUnion(
+  builtinAuthorizers(new RbacAuthorizer(fixturePolicy()), createPrivilegedGroupsAuthorizer()),
+);
 
 const by = (text: string): string => `RBAC: allowed by ${text}`;
 const JANE = by('RoleBinding "read-pods/default" of Role "pod-reader" to User "jane"');
@@ -414,19 +413,19 @@ const rows: Row[] = [
     'two resolution errors are aggregated in walk order',
     { user: 'erin', verb: 'get', resource: 'secrets', ns: 'default' },
     false,
-    `RBAC: [${MISSING_CR}, ${MISSING_ROLE}]`,
+    `rbac: RBAC: [${MISSING_CR}, ${MISSING_ROLE}]`,
   ],
   [
     'cluster scope meets only the ClusterRoleBinding error',
     { user: 'erin', verb: 'get', resource: 'secrets' },
     false,
-    `RBAC: ${MISSING_CR}`,
+    `rbac: RBAC: ${MISSING_CR}`,
   ],
   [
     'another namespace meets only the ClusterRoleBinding error',
     { user: 'erin', verb: 'get', resource: 'secrets', ns: 'development' },
     false,
-    `RBAC: ${MISSING_CR}`,
+    `rbac: RBAC: ${MISSING_CR}`,
   ],
   [
     'errors of bindings for other subjects are not reported',
