@@ -32,9 +32,8 @@ export interface TokenCase {
 export const ROW = {
   noExp: 'bound token without `exp`',
   noAud: 'bound token without `aud`',
-  duplicates: 'duplicate JSON member names in header or claims',
-  spelling: 'whitespace, padding or non-canonical base64url inside a token',
-  headerMembers: '`crit`, `b64`, `zip`, `enc`, `jwk`, `jku`, `x5u`, `x5c` header members',
+  spelling: 'whitespace or non-zero unused bits in a base64url segment',
+  headerMembers: '`b64`, `zip`, `enc`, `jwk`, `jku`, `x5u`, `x5c` header members',
   typ: '`typ` other than `JWT`',
   bigDates: '`exp`/`nbf`/`iat` beyond ±2^53 or non-finite',
   pssSalt: 'PS* signatures with a salt length other than the hash length',
@@ -251,8 +250,8 @@ export function craftedCases(ctx: CraftContext): TokenCase[] {
     }),
     match('garbage: a JSON object, not a JWS', () => JSON.stringify({ iss: ctx.issuer })),
     match('garbage: iss is a number', () => craft({ claims: { iss: 42 } })),
-    // Both refuse; kube says why (`json: duplicate key 'iss' in object`), tokenwarden's gate only `invalid bearer token`.
-    strict('crafted: duplicate iss in the claims', ROW.duplicates, () => {
+    // Both refuse with go-jose's text: `json: duplicate key 'iss' in object`.
+    match('crafted: duplicate iss in the claims', () => {
       const claimsJson = JSON.stringify(claimsOf(craft()));
       return signRaw(
         JSON.stringify({ alg: 'RS256', kid }),
@@ -331,8 +330,7 @@ export function craftedCases(ctx: CraftContext): TokenCase[] {
       const token = craft();
       return `${token.slice(0, -20)}\n${token.slice(-20)}`;
     }),
-    // The README row names padding too, but kube-apiserver refuses a padded segment as well (go-jose decodes
-    // unpadded base64url only): both answer `invalid bearer token`.
+    // kube-apiserver refuses a padded segment as well (go-jose decodes unpadded base64url only).
     match('crafted: padded signature segment (kube refuses it too)', () => `${craft()}==`),
     strict('crafted: non-canonical last character of the signature', ROW.spelling, () => {
       const [h, p, s] = parts(craft());
@@ -347,9 +345,7 @@ export function craftedCases(ctx: CraftContext): TokenCase[] {
       craft({ header: { x5u: 'https://keys.example/c.pem' } }),
     ),
     strict('crafted: zip header', ROW.headerMembers, () => craft({ header: { zip: 'DEF' } })),
-    strict('crafted: crit ["exp"] header', ROW.headerMembers, () =>
-      craft({ header: { crit: ['exp'], exp: 1 } }),
-    ),
+    match('crafted: crit ["exp"] header', () => craft({ header: { crit: ['exp'], exp: 1 } })),
     strict('crafted: exp 2^60', ROW.bigDates, () => craft({ claims: { exp: 2 ** 60 } })),
     strict('crafted: PS256 with salt length 0', ROW.pssSalt, () => {
       const claims = claimsOf(craft());
