@@ -36,7 +36,8 @@ export function authnRequestFrom(c: Context): AuthnRequest {
     const chain = presentedChain(incoming.socket as TLSSocket);
     return { headers: incoming.headersDistinct, ...(chain ? { peerCertificates: chain } : {}) };
   }
-  const headers: Record<string, string[]> = {};
+  // Header names come from the client: no prototype to reach through a name like `__proto__`.
+  const headers: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   c.req.raw.headers.forEach((value, name) => {
     headers[name] = [value];
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,7 +45,7 @@ export const dev: Command = async (argv) => {
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, tls.caCert);
 
-  return runServer(config, {
+  const stopped = runServer(config, {
     issuerKeys: new Map([[issuer.issuer, issuer.keySource]]),
     extraRoutes: (app) => issuer.routes(app),
     tls,
@@ -72,4 +72,6 @@ export const dev: Command = async (argv) => {
       );
     },
   });
+  // The throwaway CA lives only as long as the server it belongs to.
+  return stopped.finally(() => rmSync(dir, { recursive: true, force: true }));
 };
