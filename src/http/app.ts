@@ -1,5 +1,4 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import type { TokenAuthenticator } from '../authn/authenticator.js';
 import { NO_OPINION } from '../authn/authenticator.js';
@@ -10,6 +9,7 @@ import type { Authorizer } from '../authz/authorizer.js';
 import { authorizeCallers, type ReviewResource } from './middleware/authorize-callers.js';
 import { statusOf, type ApiVersionName, type Status, type StatusReason } from '../api/types.js';
 import type { Metrics } from '../observe/metrics.js';
+import { readBody } from './body.js';
 import { registerOps, type HealthCheck } from './ops.js';
 
 export interface AppComponents {
@@ -58,7 +58,7 @@ export function createApp(components: AppComponents): Hono {
   const { authenticator, apiAudiences, metrics, logger } = components;
   const app = new Hono();
 
-  // Every response is counted, including those that middleware (body limit) or notFound answer.
+  // Every response is counted, including those that middleware or notFound answer.
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
@@ -78,9 +78,15 @@ export function createApp(components: AppComponents): Hono {
         response: statusResponse(c, 415, 'UnsupportedMediaType', 'the request body must be application/json'),
       };
     }
-    const text = await c.req.text();
+    const read = await readBody(c, components.maxRequestBytes);
+    if (!read.ok) {
+      const response = statusResponse(c, 413, 'RequestEntityTooLarge', 'the request body is too large');
+      // The rest of the body is never read: the connection cannot be reused.
+      response.headers.set('Connection', 'close');
+      return { ok: false, response };
+    }
     try {
-      return { ok: true, body: JSON.parse(text) };
+      return { ok: true, body: JSON.parse(read.text) };
     } catch {
       // Never the parser's message: V8 quotes the input, which may be a token.
       return {
@@ -96,11 +102,6 @@ export function createApp(components: AppComponents): Hono {
     if (!authorizer) throw new TypeError('createApp: callerAuthenticator needs an authorizer');
     return [authorizeCallers(target, { authenticator: callerAuthenticator, authorizer, logger })];
   };
-
-  const limit = bodyLimit({
-    maxSize: components.maxRequestBytes,
-    onError: (c) => statusResponse(c, 413, 'RequestEntityTooLarge', 'the request body is too large'),
-  });
 
   const tokenReview = (version: ApiVersionName) => async (c: Context) => {
     const started = performance.now();
@@ -134,7 +135,7 @@ export function createApp(components: AppComponents): Hono {
     const path = `/apis/authentication.k8s.io/${version}/tokenreviews`;
     for (const mw of gate({ group: 'authentication.k8s.io', resource: 'tokenreviews', version }))
       app.use(path, mw);
-    app.post(path, limit, tokenReview(version));
+    app.post(path, tokenReview(version));
     app.all(path, (c) =>
       statusResponse(c, 405, 'MethodNotAllowed', `${c.req.method} is not supported on tokenreviews`),
     );
@@ -162,7 +163,7 @@ export function createApp(components: AppComponents): Hono {
       for (const mw of gate({ group: 'authorization.k8s.io', resource: 'subjectaccessreviews', version })) {
         app.use(path, mw);
       }
-      app.post(path, limit, subjectAccessReview(version));
+      app.post(path, subjectAccessReview(version));
       app.all(path, (c) =>
         statusResponse(
           c,

@@ -1,0 +1,46 @@
+import type { Context } from 'hono';
+import type { IncomingMessage } from 'node:http';
+
+export type BodyResult = { ok: true; text: string } | { ok: false; tooLarge: true };
+
+/**
+ * Reads a request body, refusing it past `max` bytes whatever `Content-Length` or
+ * `Transfer-Encoding` claim: a declared length over the cap is refused before a byte is
+ * read, and a streamed body is cut off as soon as it passes the cap (security.md R16).
+ * On Node it reads the IncomingMessage directly: `c.req.text()` builds a web Request
+ * and stream per request, which measured as the largest single cost of a cached review.
+ */
+export function readBody(c: Context, max: number): Promise<BodyResult> {
+  const declared = Number(c.req.header('content-length'));
+  if (declared > max) return Promise.resolve({ ok: false, tooLarge: true });
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) {
+    // Outside Node's server (app.request() in tests) the body is already in memory.
+    return c.req
+      .text()
+      .then((text) => (Buffer.byteLength(text) > max ? { ok: false, tooLarge: true } : { ok: true, text }));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) {
+        incoming.off('data', onData);
+        // Stop buffering; the connection is closed after the 413 goes out.
+        incoming.pause();
+        resolve({ ok: false, tooLarge: true });
+        return;
+      }
+      chunks.push(chunk);
+    };
+    incoming.on('data', onData);
+    incoming.once('end', () =>
+      resolve({
+        ok: true,
+        text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
+      }),
+    );
+    incoming.once('error', reject);
+  });
+}
