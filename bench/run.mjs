@@ -1,0 +1,265 @@
+// `npm run bench`: every benchmark of docs/benchmarks.md in one bounded run, then a table.
+//   node bench/run.mjs [--quick] [--only http,verify,memory]     (BENCH_QUICK=1 = --quick)
+// Full run ≈ 8–10 minutes on the 2-core machine (+1–2 minutes the first time, to mint the
+// token pools); quick ≈ 3 minutes. Needs wrk (Debian: apt-get install wrk) and taskset.
+// Not part of `npm test`. Results also go to bench/results/latest.json.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { distDir } from './lib/dist.mjs';
+import { LOAD_CPU } from './lib/wrk.mjs';
+
+const benchDir = fileURLToPath(new URL('./', import.meta.url));
+const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
+const onlyArg = process.argv.indexOf('--only');
+const only = new Set(onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : ['verify', 'memory', 'http']);
+const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
+
+for (const tool of ['wrk', 'taskset']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(
+      `bench: ${tool} is required (Debian: apt-get install ${tool === 'wrk' ? 'wrk' : 'util-linux'})`,
+    );
+    process.exit(2);
+  }
+}
+
+function machine() {
+  const model = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? cpus()[0]?.model;
+  return {
+    nproc: cpus().length,
+    cpu: model,
+    node: process.version,
+    uptime: spawnSync('uptime', { encoding: 'utf8' }).stdout.trim(),
+    loadavg: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
+    dist: distDir,
+    commit: builtFrom(),
+  };
+}
+
+/** What the measured build is: a COMMIT file beside a TOKENWARDEN_DIST build, else the work tree. */
+function builtFrom() {
+  if (process.env.TOKENWARDEN_DIST) {
+    try {
+      return `${readFileSync(join(distDir, '..', 'COMMIT'), 'utf8')
+        .trim()
+        .slice(0, 12)} (TOKENWARDEN_DIST)`;
+    } catch {
+      return `unknown (TOKENWARDEN_DIST=${distDir})`;
+    }
+  }
+  const head = spawnSync('git', ['-C', benchDir, 'rev-parse', '--short', 'HEAD'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  const dirty = spawnSync('git', ['-C', benchDir, 'status', '--porcelain', '--', '../src'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  return `${head}${dirty ? ' + uncommitted changes in src/' : ''} (work tree)`;
+}
+
+/** Runs a bench script as a child (pinned with taskset), its progress on our stderr; returns its JSON. */
+function child(cpu, nodeArgs, script, args = []) {
+  const out = join(tmpdir(), `tokenwarden-bench-${process.pid}-${script.replace(/\W/g, '_')}.json`);
+  return new Promise((resolve, reject) => {
+    const p = spawn(
+      'taskset',
+      ['-c', cpu, process.execPath, ...nodeArgs, join(benchDir, script), ...args, '--json', out],
+      {
+        stdio: ['ignore', 'inherit', 'inherit'],
+        env: { ...process.env, BENCH_QUICK: quick ? '1' : '0' },
+      },
+    );
+    p.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(readFileSync(out, 'utf8')))
+        : reject(new Error(`${script} failed (${code})`)),
+    );
+  });
+}
+
+const started = Date.now();
+const results = { quick, machineBefore: machine() };
+console.error(`bench: ${quick ? 'quick' : 'full'} run; ${results.machineBefore.uptime}`);
+if (only.has('verify'))
+  results.verify = await child(SERVER_CPU, [], 'verify.bench.mjs', quick ? ['--quick'] : []);
+if (only.has('memory')) results.memory = await child(SERVER_CPU, ['--expose-gc'], 'memory.bench.mjs');
+// The orchestrator of the HTTP bench shares the load generator's CPU, leaving CPU 1 to the server.
+if (only.has('http')) results.http = await child(LOAD_CPU, [], 'http.bench.mjs', quick ? ['--quick'] : []);
+results.machineAfter = machine();
+results.seconds = (Date.now() - started) / 1000;
+
+mkdirSync(join(benchDir, 'results'), { recursive: true });
+writeFileSync(join(benchDir, 'results', 'latest.json'), JSON.stringify(results, null, 2));
+console.log(report(results));
+
+// ---------------------------------------------------------------------------------------
+
+function report(r) {
+  const L = [];
+  const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : '–');
+  const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+  const pct = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)}%` : '–');
+  const m = r.machineBefore;
+  L.push(`## Results (${r.quick ? 'quick' : 'full'} run, ${(r.seconds / 60).toFixed(1)} min)`, '');
+  L.push(`- machine: ${m.nproc} × ${m.cpu}, Node ${m.node}; tokenwarden built from ${m.commit}`);
+  L.push(`- load average before: ${m.loadavg}; after: ${r.machineAfter.loadavg}`, '');
+  const targets = [];
+
+  if (r.http) {
+    const h = r.http;
+    const S = h.servers;
+    const sc = h.scenarios;
+    const closed = sc.filter((s) => !s.includes('@'));
+    const rateId = sc.find((s) => s.includes('@'));
+    L.push(
+      `### TokenReview over HTTPS, correct answers per second`,
+      '',
+      `Median of ${h.plan.rounds} interleaved slice(s) per cell (${h.plan.cachedSeconds} s cached, ${h.plan.uncachedSeconds} s uncached); ` +
+        `one core per server (taskset -c 1), wrk on the other (1 thread, 50 keep-alive connections). In brackets: the server's CPU µs per correct answer (less noisy than throughput on a shared machine).`,
+      '',
+      `| server | ${closed.join(' | ')} |`,
+      `| --- | ${closed.map(() => '---:').join(' | ')} |`,
+    );
+    for (const [, s] of Object.entries(S)) {
+      L.push(
+        `| ${s.label} | ${closed.map((id) => `${f0(s.scenarios[id]?.okRps)} (${f0(s.scenarios[id]?.cpuUsPerReq)} µs)`).join(' | ')} |`,
+      );
+    }
+    const others = (id) =>
+      Object.values(S)
+        .map((s) => s.scenarios[id]?.otherCpu)
+        .filter(Number.isFinite);
+    L.push(
+      '',
+      `CPU used by other processes during the slices (median share of the machine): ${closed.map((id) => `${id} ${pct(median(others(id)))}`).join(', ')}.`,
+      '',
+    );
+
+    L.push(
+      `### Latency (ms), cached RS256`,
+      '',
+      `| server | p50 @ 50 conns | p99 @ 50 conns | p99 @ ${h.plan.rate}/s | achieved rate |`,
+      '| --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const [, s] of Object.entries(S)) {
+      const c = s.scenarios['cached RS256'];
+      const q = s.scenarios[rateId];
+      L.push(`| ${s.label} | ${f2(c?.p50ms)} | ${f2(c?.p99ms)} | ${f2(q?.p99ms)} | ${f0(q?.okRps)}/s |`);
+    }
+    L.push('');
+
+    const tw = S.tokenwarden;
+    if (tw) {
+      const refs = Object.entries(S).filter(([n]) => n !== 'tokenwarden');
+      L.push(
+        `### tokenwarden as a ratio (throughput; in brackets CPU per answer, theirs ÷ ours)`,
+        '',
+        `| against | ${closed.join(' | ')} |`,
+        `| --- | ${closed.map(() => '---:').join(' | ')} |`,
+      );
+      for (const [, s] of refs) {
+        L.push(
+          `| ${s.label} | ${closed
+            .map(
+              (id) =>
+                `${f2(tw.scenarios[id]?.okRps / s.scenarios[id]?.okRps)} (${f2(s.scenarios[id]?.cpuUsPerReq / tw.scenarios[id]?.cpuUsPerReq)})`,
+            )
+            .join(' | ')} |`,
+        );
+      }
+      L.push('');
+      const ratio = (id, ref) => tw.scenarios[id]?.okRps / S[ref]?.scenarios[id]?.okRps;
+      for (const alg of ['RS256', 'ES256']) {
+        const v = ratio(`cached ${alg}`, 'hono-ceiling');
+        targets.push([`cached ${alg} ≥ 0.9 × hono ceiling`, f2(v), v >= 0.9]);
+        const p = ratio(`cached ${alg}`, 'fastify');
+        targets.push([
+          `cached ${alg} ≥ 1.5 × fastify + fast-jwt (issue; perf.md: unreachable on this stack)`,
+          f2(p),
+          p >= 1.5,
+        ]);
+      }
+      const u = ratio('uncached RS256', 'hono-ceiling');
+      const up = Math.max(
+        ...['fastify', 'express'].map((n) => S[n]?.scenarios['uncached RS256']?.okRps ?? 0),
+      );
+      targets.push(['uncached RS256 ≥ 0.9 × hono ceiling', f2(u), u >= 0.9]);
+      targets.push([
+        'uncached RS256 ≥ best Node peer',
+        f2(tw.scenarios['uncached RS256']?.okRps / up),
+        tw.scenarios['uncached RS256']?.okRps >= up,
+      ]);
+      for (const alg of ['RS256', 'ES256']) {
+        const a = tw.scenarios[`cached ${alg}`]?.p99ms;
+        const b = S.fastify?.scenarios[`cached ${alg}`]?.p99ms;
+        targets.push([
+          `p99 @ 50 conns, cached ${alg} ≤ fastify + fast-jwt's`,
+          `${f2(a)} vs ${f2(b)} ms`,
+          a <= b,
+        ]);
+      }
+      const q = tw.scenarios[rateId];
+      targets.push([
+        `p99 < 2 ms at ${h.plan.rate}/s (cached RS256)`,
+        `${f2(q?.p99ms)} ms at ${f0(q?.okRps)}/s`,
+        q?.p99ms < 2 && q?.okRps > 0.95 * h.plan.rate,
+      ]);
+    }
+  }
+
+  if (r.verify) {
+    const v = r.verify.results;
+    const names = Object.keys(v.RS256);
+    L.push(
+      `### In-process uncached verification (no HTTP), per second of CPU`,
+      '',
+      `Median of ${r.verify.rounds} rounds; ratio to the bare crypto.verify loop (key imported once, signature pre-decoded) of the same round.`,
+      '',
+      '| method | RS256 / s | RS256 ratio | ES256 / s | ES256 ratio |',
+      '| --- | ---: | ---: | ---: | ---: |',
+    );
+    for (const n of names)
+      L.push(
+        `| ${n} | ${f0(v.RS256[n].opsPerSec)} | ${pct(v.RS256[n].ratio)} | ${f0(v.ES256[n].opsPerSec)} | ${pct(v.ES256[n].ratio)} |`,
+      );
+    L.push('');
+    targets.push([
+      'in-process uncached RS256 ≥ 80% of bare crypto.verify',
+      pct(v.RS256.tokenwarden.ratio),
+      v.RS256.tokenwarden.ratio >= 0.8,
+    ]);
+  }
+
+  if (r.memory) {
+    const mm = r.memory;
+    L.push(
+      `### Memory per cached entry`,
+      '',
+      `${f0(mm.bytesPerEntry)} bytes per entry at ${f0(mm.entries)} entries (heapUsed + arrayBuffers after gc, cache created and filled with distinct successes; the empty cache itself is ${f0(mm.emptyCacheBytes)} bytes).`,
+      '',
+    );
+    targets.push([
+      '≤ 1 KB per cached entry at 100,000 entries',
+      `${f0(mm.bytesPerEntry)} B`,
+      mm.bytesPerEntry <= 1024,
+    ]);
+  }
+
+  if (targets.length) {
+    L.push('### Targets', '', '| target | measured | met |', '| --- | --- | --- |');
+    for (const [t, v, ok] of targets) L.push(`| ${t} | ${v} | ${ok ? 'yes' : '**no**'} |`);
+    L.push('');
+  }
+  return L.join('\n');
+}
+
+function median(xs) {
+  const v = [...xs].sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const k = v.length >> 1;
+  return v.length % 2 ? v[k] : (v[k - 1] + v[k]) / 2;
+}
