@@ -1,15 +1,14 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import type { TokenAuthenticator } from '../authn/authenticator.js';
+import type { AuthnResult, RequestAuthenticator, TokenAuthenticator } from '../authn/authenticator.js';
 import { NO_OPINION } from '../authn/authenticator.js';
 import { reviewSubjectAccess } from '../api/subjectaccessreview.js';
 import { decodeTokenReview, encodeTokenReview } from '../api/tokenreview.js';
-import type { RequestAuthenticator } from '../authn/authenticator.js';
 import type { Authorizer } from '../authz/authorizer.js';
 import { authorizeCallers, type ReviewResource } from './middleware/authorize-callers.js';
 import { statusOf, type ApiVersionName, type Status, type StatusReason } from '../api/types.js';
 import type { Metrics } from '../observe/metrics.js';
-import { readBody } from './body.js';
+import { readBody, requestHeader } from './body.js';
 import { registerOps, type HealthCheck } from './ops.js';
 
 export interface AppComponents {
@@ -43,8 +42,33 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
  * decode; tokenwarden decodes JSON alone.
  */
 function acceptsBody(c: Context): boolean {
-  const type = c.req.header('content-type');
+  const type = requestHeader(c, 'content-type');
   return type === undefined || type === '' || JSON_TYPE.test(type);
+}
+
+/**
+ * A cached review returns the same result object for every hit, so its JSON is kept with
+ * it: serialising the answer was a measurable share of a cache hit. An answer that lists
+ * the requested audiences (an audience-agnostic success) depends on the request, and is
+ * built each time.
+ */
+const reviewJson = new WeakMap<AuthnResult, Map<string, string>>();
+
+function serializedReview(apiVersion: string, result: AuthnResult, requested: readonly string[]): string {
+  if (result.outcome === 'authenticated' && result.audiences.length === 0) {
+    return JSON.stringify(encodeTokenReview(apiVersion, result, requested));
+  }
+  let byVersion = reviewJson.get(result);
+  if (!byVersion) {
+    byVersion = new Map();
+    reviewJson.set(result, byVersion);
+  }
+  let json = byVersion.get(apiVersion);
+  if (json === undefined) {
+    json = JSON.stringify(encodeTokenReview(apiVersion, result, requested));
+    byVersion.set(apiVersion, json);
+  }
+  return json;
 }
 
 let requestCounter = 0;
@@ -118,7 +142,7 @@ export function createApp(components: AppComponents): Hono {
     const audiences = input.audiences.length > 0 ? input.audiences : apiAudiences;
     const result =
       input.token === undefined ? NO_OPINION : await authenticator.authenticateToken(input.token, audiences);
-    const response = encodeTokenReview(input.apiVersion, result, audiences);
+    const body = serializedReview(input.apiVersion, result, audiences);
     const ms = performance.now() - started;
     if (result.outcome === 'authenticated') {
       metrics.decision('tokenreview', 'authenticated', 'ok');
@@ -128,7 +152,8 @@ export function createApp(components: AppComponents): Hono {
       metrics.decision('tokenreview', 'rejected', reason);
       logger.info({ reqId, route, decision: 'rejected', reason, ms }, 'tokenreview');
     }
-    return c.json(response, 200);
+    // A fresh headers object each time: hono keeps the one it is given with the response.
+    return c.body(body, 200, { 'content-type': 'application/json' });
   };
 
   for (const version of ['v1', 'v1beta1'] as const) {

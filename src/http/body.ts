@@ -10,8 +10,19 @@ export type BodyResult = { ok: true; text: string } | { ok: false; tooLarge: tru
  * On Node it reads the IncomingMessage directly: `c.req.text()` builds a web Request
  * and stream per request, which measured as the largest single cost of a cached review.
  */
+/**
+ * A request header, read from Node's parsed headers when there are some: `c.req.header()`
+ * makes @hono/node-server build a web Headers object for the whole request.
+ */
+export function requestHeader(c: Context, lowerCaseName: string): string | undefined {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (!incoming) return c.req.header(lowerCaseName);
+  const value = incoming.headers[lowerCaseName];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
 export function readBody(c: Context, max: number): Promise<BodyResult> {
-  const declared = Number(c.req.header('content-length'));
+  const declared = Number(requestHeader(c, 'content-length'));
   if (declared > max) return Promise.resolve({ ok: false, tooLarge: true });
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (!incoming) {
