@@ -4,7 +4,7 @@
 // token pools); quick ≈ 3 minutes. Needs wrk (Debian: apt-get install wrk) and taskset.
 // Not part of `npm test`. Results also go to bench/results/latest.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,11 +73,12 @@ function child(cpu, nodeArgs, script, args = []) {
         env: { ...process.env, BENCH_QUICK: quick ? '1' : '0' },
       },
     );
-    p.once('exit', (code) =>
-      code === 0
-        ? resolve(JSON.parse(readFileSync(out, 'utf8')))
-        : reject(new Error(`${script} failed (${code})`)),
-    );
+    p.once('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${script} failed (${code})`));
+      const result = JSON.parse(readFileSync(out, 'utf8'));
+      rmSync(out, { force: true });
+      resolve(result);
+    });
   });
 }
 
