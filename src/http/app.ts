@@ -1,6 +1,6 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import type { AuthnResult, RequestAuthenticator, TokenAuthenticator } from '../authn/authenticator.js';
+import type { RequestAuthenticator, TokenAuthenticator } from '../authn/authenticator.js';
 import { NO_OPINION } from '../authn/authenticator.js';
 import { reviewSubjectAccess } from '../api/subjectaccessreview.js';
 import { decodeTokenReview, encodeTokenReview } from '../api/tokenreview.js';
@@ -44,31 +44,6 @@ const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 function acceptsBody(c: Context): boolean {
   const type = requestHeader(c, 'content-type');
   return type === undefined || type === '' || JSON_TYPE.test(type);
-}
-
-/**
- * A cached review returns the same result object for every hit, so its JSON is kept with
- * it: serialising the answer was a measurable share of a cache hit. An answer that lists
- * the requested audiences (an audience-agnostic success) depends on the request, and is
- * built each time.
- */
-const reviewJson = new WeakMap<AuthnResult, Map<string, string>>();
-
-function serializedReview(apiVersion: string, result: AuthnResult, requested: readonly string[]): string {
-  if (result.outcome === 'authenticated' && result.audiences.length === 0) {
-    return JSON.stringify(encodeTokenReview(apiVersion, result, requested));
-  }
-  let byVersion = reviewJson.get(result);
-  if (!byVersion) {
-    byVersion = new Map();
-    reviewJson.set(result, byVersion);
-  }
-  let json = byVersion.get(apiVersion);
-  if (json === undefined) {
-    json = JSON.stringify(encodeTokenReview(apiVersion, result, requested));
-    byVersion.set(apiVersion, json);
-  }
-  return json;
 }
 
 let requestCounter = 0;
@@ -142,7 +117,7 @@ export function createApp(components: AppComponents): Hono {
     const audiences = input.audiences.length > 0 ? input.audiences : apiAudiences;
     const result =
       input.token === undefined ? NO_OPINION : await authenticator.authenticateToken(input.token, audiences);
-    const body = serializedReview(input.apiVersion, result, audiences);
+    const body = JSON.stringify(encodeTokenReview(input.apiVersion, result, audiences));
     const ms = performance.now() - started;
     if (result.outcome === 'authenticated') {
       metrics.decision('tokenreview', 'authenticated', 'ok');

@@ -1,0 +1,184 @@
+// SubjectAccessReview over HTTPS (bench only): `tokenwarden serve` with a policy of
+// 10,000 RoleBindings, pinned to CPU 1, and wrk pinned to CPU 0 (50 connections,
+// keep-alive) asking one allowed and one not-allowed review in turn. Counts only
+// answers with the expected `allowed`, and prints requests per second and latency.
+//   node bench/sar-http.mjs [--seconds 8] [--bindings 10000]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { importDist, distFile } from './lib/dist.mjs';
+import { freePort, sleep, SERVER_CPU } from './lib/servers.mjs';
+import { LOAD_CPU } from './lib/wrk.mjs';
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const seconds = Number(arg('seconds', '8'));
+const bindings = Number(arg('bindings', '10000'));
+const PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+
+const { createCertificateAuthority, issueCertificate } = await importDist('dev/certs.js');
+const dir = mkdtempSync(join(tmpdir(), 'tokenwarden-sar-bench-'));
+
+/** A policy like a busy cluster's: every service account of 100 namespaces bound to a Role. */
+function policy(n) {
+  const docs = [];
+  for (let ns = 0; ns < 100; ns++) {
+    docs.push(`apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: { name: reader, namespace: ns${ns} }
+rules:
+  - { apiGroups: [""], resources: [pods, configmaps], verbs: [get, list, watch] }`);
+  }
+  for (let i = 0; i < n; i++) {
+    const ns = i % 100;
+    docs.push(`apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: { name: rb-${i}, namespace: ns${ns} }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader }
+subjects: [{ kind: ServiceAccount, name: sa-${i}, namespace: ns${ns} }]`);
+  }
+  return docs.join('\n---\n');
+}
+
+const sar = (user, verb) =>
+  JSON.stringify({
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SubjectAccessReview',
+    spec: {
+      user,
+      groups: ['system:serviceaccounts', 'system:authenticated'],
+      resourceAttributes: { namespace: 'ns42', verb, resource: 'pods', version: 'v1' },
+    },
+  });
+const allowed = sar('system:serviceaccount:ns42:sa-4242', 'get');
+const refused = sar('system:serviceaccount:ns42:sa-4242', 'delete');
+
+function post(port, ca, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: PATH,
+        method: 'POST',
+        ca,
+        servername: 'localhost',
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const lua = `
+local bodies = { ${JSON.stringify(allowed)}, ${JSON.stringify(refused)} }
+local needles = { '"allowed":true', '"allowed":false' }
+local i, ok, bad = 0, 0, 0
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function request()
+  i = i + 1
+  return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, bodies[(i % 2) + 1])
+end
+local j = 0
+function response(status, headers, body)
+  j = j + 1
+  if status == 200 and string.find(body, needles[(j % 2) + 1], 1, true) then ok = ok + 1 else bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local o, b = 0, 0
+  for _, t in ipairs(threads) do o = o + t:get("ok"); b = b + t:get("bad") end
+  io.write(string.format("JSON {\\"ok\\":%d,\\"bad\\":%d,\\"seconds\\":%f,\\"p50\\":%f,\\"p99\\":%f}\\n", o, b, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+`;
+
+let server;
+try {
+  const ca = await createCertificateAuthority('bench-ca');
+  const leaf = await issueCertificate(ca, {
+    commonName: 'bench',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+  });
+  const files = {
+    cert: join(dir, 'tls.crt'),
+    key: join(dir, 'tls.key'),
+    policy: join(dir, 'policy.yaml'),
+    script: join(dir, 'sar.lua'),
+  };
+  writeFileSync(files.cert, leaf.cert + ca.cert);
+  writeFileSync(files.key, leaf.key);
+  writeFileSync(files.policy, policy(bindings));
+  writeFileSync(files.script, lua);
+  const port = await freePort();
+  const log = openSync('/dev/null', 'w');
+  server = spawn(
+    'taskset',
+    [
+      '-c',
+      SERVER_CPU,
+      process.execPath,
+      distFile('cli/main.js'),
+      'serve',
+      '--tls-cert-file',
+      files.cert,
+      '--tls-private-key-file',
+      files.key,
+      '--token-auth-file',
+      '/dev/null',
+      '--authorization-policy-file',
+      files.policy,
+      '--secure-port',
+      String(port),
+      '--bind-address',
+      '127.0.0.1',
+    ],
+    { stdio: ['ignore', log, 'inherit'] },
+  );
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const a = await post(port, ca.cert, allowed);
+      const r = await post(port, ca.cert, refused);
+      if (!a.text.includes('"allowed":true') || !r.text.includes('"allowed":false'))
+        throw new Error(`unexpected answers: ${a.text} ${r.text}`);
+      break;
+    } catch (err) {
+      if (Date.now() > deadline || /unexpected/.test(String(err))) throw err;
+      await sleep(200);
+    }
+  }
+  const url = `https://127.0.0.1:${port}${PATH}`;
+  spawnSync('taskset', ['-c', LOAD_CPU, 'wrk', '-t1', '-c50', '-d2s', '-s', files.script, url], {
+    encoding: 'utf8',
+  });
+  const run = spawnSync(
+    'taskset',
+    ['-c', LOAD_CPU, 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', '-s', files.script, url],
+    {
+      encoding: 'utf8',
+      timeout: (seconds + 30) * 1000,
+    },
+  );
+  const line = run.stdout.split('\n').find((l) => l.startsWith('JSON '));
+  if (!line) throw new Error(`wrk failed: ${run.stderr}${run.stdout}`);
+  const r = JSON.parse(line.slice(5));
+  console.log(
+    `SubjectAccessReview over HTTPS, ${bindings} RoleBindings: ${(r.ok / r.seconds).toFixed(0)} correct answers/s ` +
+      `(${r.bad} wrong), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms at 50 connections`,
+  );
+  if (r.bad > 0) process.exitCode = 1;
+} finally {
+  server?.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
