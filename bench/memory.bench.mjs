@@ -1,6 +1,9 @@
 // Memory per cached entry (bench only): tokenwarden's cachedAuthenticator over the real
 // chain (service-account authenticator + group adder, as buildTokenChain wires it), filled
 // with 100,000 distinct successes; heapUsed + arrayBuffers after gc, before and after.
+// Measured twice: the cache alone (authenticateToken), and as served (every token reviewed
+// once through createApp's TokenReview route, in process), which adds whatever the HTTP
+// layer keeps per cached result.
 //   node --expose-gc bench/memory.bench.mjs [--entries N] [--json FILE]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,12 +17,20 @@ const { cachedAuthenticator } = await importDist('authn/cached.js');
 const { StaticKeySource } = await importDist('keys/static.js');
 const { toVerificationKey } = await importDist('keys/parse.js');
 const { systemClock } = await importDist('clock.js');
+const { createApp } = await importDist('http/app.js');
+const { Metrics } = await importDist('observe/metrics.js');
+const { createLogger } = await importDist('observe/log.js');
 import { createPublicKey } from 'node:crypto';
 
 export const MEMORY_ENTRIES = 100_000;
 
-function settle() {
-  for (let i = 0; i < 4; i++) globalThis.gc();
+/** Memory after full collections, with turns of the event loop between them so that finalizers
+ * (web streams, AbortSignal) run and what they held can go. */
+async function settle() {
+  for (let i = 0; i < 6; i++) {
+    globalThis.gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
   const m = process.memoryUsage();
   return { heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, external: m.external };
 }
@@ -56,38 +67,74 @@ export async function runMemoryBench({ entries = MEMORY_ENTRIES, log = console.e
     });
     for (let i = 0; i < 200; i++) await warm.authenticateToken(tokens[i], audiences);
 
-    const before = settle();
-    const cache = cachedAuthenticator(inner, {
-      ttlMs: 600_000,
-      negativeTtlMs: 10_000,
-      max: entries,
-      clock: systemClock,
+    const cacheOptions = { ttlMs: 600_000, negativeTtlMs: 10_000, max: entries, clock: systemClock };
+
+    const measure = async (fill) => {
+      const before = await settle();
+      const cache = cachedAuthenticator(inner, cacheOptions);
+      const empty = await settle();
+      const started = performance.now();
+      const keep = await fill(cache);
+      const fillMs = performance.now() - started;
+      const after = await settle();
+      const stats = cache.stats();
+      if (stats.size !== entries) throw new Error(`cache holds ${stats.size} entries, not ${entries}`);
+      const delta = (a, b) => a.heapUsed - b.heapUsed + (a.arrayBuffers - b.arrayBuffers);
+      // Keep the cache, what the fill built and the tokens alive until after the measurement.
+      if (cache.stats().size !== entries || tokens.length !== entries || keep === null)
+        throw new Error('unreachable');
+      return {
+        bytesPerEntry: delta(after, before) / entries,
+        emptyCacheBytes: delta(empty, before),
+        heapUsedDelta: after.heapUsed - before.heapUsed,
+        arrayBuffersDelta: after.arrayBuffers - before.arrayBuffers,
+        fillSeconds: fillMs / 1000,
+      };
+    };
+
+    const alone = await measure(async (cache) => {
+      for (const t of tokens) {
+        const r = await cache.authenticateToken(t, audiences);
+        if (r.outcome !== 'authenticated') throw new Error(`a valid token was refused: ${r.error?.message}`);
+      }
+      return cache;
     });
-    const empty = settle();
-    const started = performance.now();
-    for (const t of tokens) {
-      const r = await cache.authenticateToken(t, audiences);
-      if (r.outcome !== 'authenticated') throw new Error(`a valid token was refused: ${r.error?.message}`);
-    }
-    const fillMs = performance.now() - started;
-    const after = settle();
-    const stats = cache.stats();
-    if (stats.size !== entries) throw new Error(`cache holds ${stats.size} entries, not ${entries}`);
-    const delta = (a, b) => a.heapUsed - b.heapUsed + (a.arrayBuffers - b.arrayBuffers);
+    const served = await measure(async (cache) => {
+      const app = createApp({
+        authenticator: cache,
+        apiAudiences: audiences,
+        metrics: new Metrics(),
+        logger: createLogger('info', { write() {} }),
+        readiness: () => [],
+        maxRequestBytes: 131_072,
+      });
+      for (const t of tokens) {
+        const res = await app.request('/apis/authentication.k8s.io/v1/tokenreviews', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenReview',
+            spec: { token: t },
+          }),
+        });
+        const body = await res.json();
+        if (body.status?.authenticated !== true) throw new Error(`a valid token was refused over the app`);
+      }
+      return app;
+    });
     const result = {
       entries,
-      bytesPerEntry: delta(after, before) / entries,
-      bytesPerEntryExcludingEmptyCache: delta(after, empty) / entries,
-      emptyCacheBytes: delta(empty, before),
-      heapUsedDelta: after.heapUsed - before.heapUsed,
-      arrayBuffersDelta: after.arrayBuffers - before.arrayBuffers,
-      fillSeconds: fillMs / 1000,
+      bytesPerEntry: alone.bytesPerEntry,
+      servedBytesPerEntry: served.bytesPerEntry,
+      emptyCacheBytes: alone.emptyCacheBytes,
+      alone,
+      served,
     };
     log(
-      `memory: ${result.bytesPerEntry.toFixed(0)} bytes per cached entry at ${entries} entries (empty cache ${result.emptyCacheBytes} bytes)`,
+      `memory: ${alone.bytesPerEntry.toFixed(0)} bytes per cached entry at ${entries} entries, ` +
+        `${served.bytesPerEntry.toFixed(0)} once each was served through the app (empty cache ${alone.emptyCacheBytes} bytes)`,
     );
-    // Keep the cache and the tokens alive until after the measurement.
-    if (cache.stats().size !== entries || tokens.length !== entries) throw new Error('unreachable');
     return result;
   } finally {
     rmSync(workDir, { recursive: true, force: true });

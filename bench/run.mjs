@@ -240,13 +240,16 @@ function report(r) {
     L.push(
       `### Memory per cached entry`,
       '',
-      `${f0(mm.bytesPerEntry)} bytes per entry at ${f0(mm.entries)} entries (heapUsed + arrayBuffers after gc, cache created and filled with distinct successes; the empty cache itself is ${f0(mm.emptyCacheBytes)} bytes).`,
+      `${f0(mm.bytesPerEntry)} bytes per entry at ${f0(mm.entries)} entries in the cache alone; ` +
+        `${f0(mm.servedBytesPerEntry)} bytes once each entry has been served through the app (what a running server holds). ` +
+        `heapUsed + arrayBuffers after gc, cache created and filled with distinct successes; the empty cache itself is ${f0(mm.emptyCacheBytes)} bytes.`,
       '',
     );
+    const worst = Math.max(mm.bytesPerEntry, mm.servedBytesPerEntry ?? 0);
     targets.push([
       '≤ 1 KB per cached entry at 100,000 entries',
-      `${f0(mm.bytesPerEntry)} B`,
-      mm.bytesPerEntry <= 1024,
+      `${f0(mm.bytesPerEntry)} B alone, ${f0(mm.servedBytesPerEntry)} B served`,
+      worst <= 1024,
     ]);
   }
 
