@@ -80,25 +80,28 @@ function post(port, ca, body) {
   });
 }
 
+// Both kinds are asked in turn; with 50 connections answers come back in any order, so
+// each is counted by what it says. Correctness of each kind is checked before timing.
 const lua = `
 local bodies = { ${JSON.stringify(allowed)}, ${JSON.stringify(refused)} }
-local needles = { '"allowed":true', '"allowed":false' }
-local i, ok, bad = 0, 0, 0
+local i = 0
+yes, no, bad = 0, 0, 0
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function request()
   i = i + 1
   return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, bodies[(i % 2) + 1])
 end
-local j = 0
 function response(status, headers, body)
-  j = j + 1
-  if status == 200 and string.find(body, needles[(j % 2) + 1], 1, true) then ok = ok + 1 else bad = bad + 1 end
+  if status ~= 200 then bad = bad + 1
+  elseif string.find(body, '"allowed":true', 1, true) then yes = yes + 1
+  elseif string.find(body, '"allowed":false', 1, true) then no = no + 1
+  else bad = bad + 1 end
 end
 function done(summary, latency, requests)
-  local o, b = 0, 0
-  for _, t in ipairs(threads) do o = o + t:get("ok"); b = b + t:get("bad") end
-  io.write(string.format("JSON {\\"ok\\":%d,\\"bad\\":%d,\\"seconds\\":%f,\\"p50\\":%f,\\"p99\\":%f}\\n", o, b, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+  local y, n, b = 0, 0, 0
+  for _, t in ipairs(threads) do y = y + t:get("yes"); n = n + t:get("no"); b = b + t:get("bad") end
+  io.write(string.format("JSON {\\"yes\\":%d,\\"no\\":%d,\\"bad\\":%d,\\"seconds\\":%f,\\"p50\\":%f,\\"p99\\":%f}\\n", y, n, b, summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
 `;
 
@@ -174,8 +177,8 @@ try {
   if (!line) throw new Error(`wrk failed: ${run.stderr}${run.stdout}`);
   const r = JSON.parse(line.slice(5));
   console.log(
-    `SubjectAccessReview over HTTPS, ${bindings} RoleBindings: ${(r.ok / r.seconds).toFixed(0)} correct answers/s ` +
-      `(${r.bad} wrong), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms at 50 connections`,
+    `SubjectAccessReview over HTTPS, ${bindings} RoleBindings: ${((r.yes + r.no) / r.seconds).toFixed(0)} answers/s ` +
+      `(${r.yes} allowed, ${r.no} not, ${r.bad} errors), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms at 50 connections`,
   );
   if (r.bad > 0) process.exitCode = 1;
 } finally {
