@@ -1,5 +1,5 @@
 // `npm run bench`: every benchmark of docs/benchmarks.md in one bounded run, then a table.
-//   node bench/run.mjs [--quick] [--only http,verify,memory]     (BENCH_QUICK=1 = --quick)
+//   node bench/run.mjs [--quick] [--only http,verify,memory,sar]     (BENCH_QUICK=1 = --quick)
 // Full run ≈ 8–10 minutes on the 2-core machine (+1–2 minutes the first time, to mint the
 // token pools); quick ≈ 3 minutes. Needs wrk (Debian: apt-get install wrk) and taskset.
 // Not part of `npm test`. Results also go to bench/results/latest.json.
@@ -14,7 +14,9 @@ import { LOAD_CPU } from './lib/wrk.mjs';
 const benchDir = fileURLToPath(new URL('./', import.meta.url));
 const quick = process.argv.includes('--quick') || process.env.BENCH_QUICK === '1';
 const onlyArg = process.argv.indexOf('--only');
-const only = new Set(onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : ['verify', 'memory', 'http']);
+const only = new Set(
+  onlyArg > 0 ? process.argv[onlyArg + 1].split(',') : ['verify', 'memory', 'http', 'sar'],
+);
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
 
 for (const tool of ['wrk', 'taskset']) {
@@ -90,12 +92,22 @@ if (only.has('verify'))
 if (only.has('memory')) results.memory = await child(SERVER_CPU, ['--expose-gc'], 'memory.bench.mjs');
 // The orchestrator of the HTTP bench shares the load generator's CPU, leaving CPU 1 to the server.
 if (only.has('http')) results.http = await child(LOAD_CPU, [], 'http.bench.mjs', quick ? ['--quick'] : []);
+if (only.has('sar')) {
+  // bench/sar-http.mjs pins its own server and load; it prints one line of results.
+  const sar = spawnSync(process.execPath, [join(benchDir, 'sar-http.mjs'), '--seconds', quick ? '3' : '8'], {
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  if (sar.status !== 0) throw new Error(`sar-http.mjs failed (${sar.status}): ${sar.stderr}`);
+  results.sar = sar.stdout.trim();
+}
 results.machineAfter = machine();
 results.seconds = (Date.now() - started) / 1000;
 
 mkdirSync(join(benchDir, 'results'), { recursive: true });
 writeFileSync(join(benchDir, 'results', 'latest.json'), JSON.stringify(results, null, 2));
 console.log(report(results));
+if (results.sar) console.log(`\n${results.sar}`);
 
 // ---------------------------------------------------------------------------------------
 
