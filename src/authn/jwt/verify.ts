@@ -1,6 +1,6 @@
 import { constants, verify } from 'node:crypto';
 import { TokenwardenError } from '../../errors.js';
-import type { Algorithm, KeySnapshot, VerificationKey } from '../../keys/key-source.js';
+import type { Algorithm, KeySnapshot, KeySource, VerificationKey } from '../../keys/key-source.js';
 import type { UnverifiedToken } from './gate.js';
 
 interface AlgorithmSpec {
@@ -90,4 +90,22 @@ export function verifyWithSnapshot(token: UnverifiedToken, snapshot: KeySnapshot
           : `no key verifies this ${alg} signature (${candidates.length} candidate${candidates.length === 1 ? '' : 's'})`,
     }),
   };
+}
+
+/**
+ * The keys to verify a gated token with. Only a token that could verify may cost a
+ * refresh of its issuer's source, and only for a kid the snapshot lacks (security.md
+ * §3.12: no refetch for tokens that fail the pre-checks).
+ */
+export async function keysForToken(source: KeySource, t: UnverifiedToken): Promise<KeySnapshot | undefined> {
+  const snapshot = source.snapshot();
+  if (
+    t.kid !== undefined &&
+    t.alg !== undefined &&
+    !t.claimsProblem &&
+    (!snapshot || !snapshot.byKid.has(t.kid))
+  ) {
+    return (await source.refreshForKid(t.kid)) ?? snapshot;
+  }
+  return snapshot;
 }

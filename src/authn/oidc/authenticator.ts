@@ -1,11 +1,11 @@
 import type { Clock } from '../../clock.js';
 import { TokenwardenError, type ErrorCode } from '../../errors.js';
-import type { KeySnapshot, KeySource } from '../../keys/key-source.js';
+import type { KeySource } from '../../keys/key-source.js';
 import { EXTRA_CREDENTIAL_ID, type UserInfo } from '../../user.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
 import { goQuoteList } from '../audiences.js';
-import { gateToken, type UnverifiedToken } from '../jwt/gate.js';
-import { verifyWithSnapshot } from '../jwt/verify.js';
+import { gateToken } from '../jwt/gate.js';
+import { keysForToken, verifyWithSnapshot } from '../jwt/verify.js';
 import {
   toCelClaims,
   toCelUser,
@@ -118,7 +118,7 @@ export class OidcAuthenticator implements TokenAuthenticator {
         `oidc: verify token: oidc: malformed jwt: ${t.claimsProblem.detail ?? t.claimsProblem.message}`,
       );
     }
-    const snapshot = await this.snapshotFor(t);
+    const snapshot = await keysForToken(this.options.keys, t);
     if (!snapshot) return err('ERR_KEYS_UNAVAILABLE', 'oidc: authenticator not initialized');
     const claims = t.untrustedClaims;
 
@@ -162,21 +162,6 @@ export class OidcAuthenticator implements TokenAuthenticator {
       );
     }
     return this.mapVerified(claims, exp);
-  }
-
-  private async snapshotFor(t: UnverifiedToken): Promise<KeySnapshot | undefined> {
-    const source = this.options.keys;
-    const snapshot = source.snapshot();
-    // Only a gated token of this issuer may cost a refresh, and only for a kid we lack.
-    if (
-      t.kid !== undefined &&
-      t.alg !== undefined &&
-      !t.claimsProblem &&
-      (!snapshot || !snapshot.byKid.has(t.kid))
-    ) {
-      return (await source.refreshForKid(t.kid)) ?? snapshot;
-    }
-    return snapshot;
   }
 
   /** Everything below runs on claims whose signature has been verified. */

@@ -1,10 +1,10 @@
 import type { Clock } from '../../clock.js';
 import { TokenwardenError } from '../../errors.js';
-import type { KeySnapshot, KeySource } from '../../keys/key-source.js';
+import type { KeySource } from '../../keys/key-source.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
 import { checkAudiences } from '../audiences.js';
 import { gateToken, type UnverifiedToken } from '../jwt/gate.js';
-import { verifyWithSnapshot } from '../jwt/verify.js';
+import { keysForToken, verifyWithSnapshot } from '../jwt/verify.js';
 import {
   boundServiceAccount,
   checkTime,
@@ -60,25 +60,11 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
       );
     }
     const source = legacy ? this.options.legacyKeys : this.options.issuers.get(t.untrustedIssuer);
-    const snapshot = source ? await this.snapshotFor(source, t) : undefined;
+    const snapshot = source ? await keysForToken(source, t) : undefined;
     if (!snapshot) return failure(new TokenwardenError('ERR_KEYS_UNAVAILABLE', KEYS_UNAVAILABLE));
     const verdict = verifyWithSnapshot(t, snapshot);
     if (!verdict.ok) return failure(verdict.error);
     return this.validateVerified(t, legacy, audiences);
-  }
-
-  private async snapshotFor(source: KeySource, t: UnverifiedToken): Promise<KeySnapshot | undefined> {
-    const snapshot = source.snapshot();
-    // Only a token that could verify may cost a refresh, and only for a kid we lack.
-    if (
-      t.kid !== undefined &&
-      t.alg !== undefined &&
-      !t.claimsProblem &&
-      (!snapshot || !snapshot.byKid.has(t.kid))
-    ) {
-      return (await source.refreshForKid(t.kid)) ?? snapshot;
-    }
-    return snapshot;
   }
 
   /** Everything below runs on claims whose signature has been verified. */
