@@ -36,7 +36,7 @@ export interface TokenVerifier {
  * @example
  * const verifier = createTokenVerifier({ issuers: ['https://kubernetes.default.svc'], keyFiles: ['/keys/sa.pub'] });
  * const status = await verifier.review(token, ['vault']);
- * if (status.authenticated) console.log(status.user.username);
+ * const username = status.authenticated ? status.user.username : undefined;
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const argv = [
