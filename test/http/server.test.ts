@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import { connect } from 'node:tls';
+import { Agent, request } from 'node:https';
+import { connect, type TLSSocket } from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
@@ -62,6 +63,40 @@ describe('startServer TLS', () => {
     replaceFile(certFile, two.cert);
     await reloaded;
     expect(await servedName(server.port)).toBe('two');
+  });
+
+  it('keeps a connection opened before the rotation working, on its old certificate', async () => {
+    const logs = captureLogs();
+    const { certFile, keyFile, server } = await serveFromFiles(logs);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: one.ca + two.ca });
+    const sockets: unknown[] = [];
+    const get = () =>
+      new Promise<string>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port: server.port, path: '/hello', agent, servername: 'localhost' },
+          (res) => {
+            sockets.push(res.socket);
+            const cn = (res.socket as TLSSocket).getPeerCertificate().subject.CN as string;
+            let body = '';
+            res.setEncoding('utf8').on('data', (d: string) => (body += d));
+            res.on('end', () => resolve(`${body} from ${cn}`));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(await get()).toBe('hello from one');
+      const reloaded = logs.next((l) => l.msg === 'serving certificate reloaded');
+      replaceFile(keyFile, two.key);
+      replaceFile(certFile, two.cert);
+      await reloaded;
+      expect(await get()).toBe('hello from one');
+      expect(sockets[1] === sockets[0]).toBe(true);
+      expect(await servedName(server.port)).toBe('two');
+    } finally {
+      agent.destroy();
+    }
   });
 
   it.each([
