@@ -1,5 +1,5 @@
 import type { AuthnResult } from '../authn/authenticator.js';
-import { parseBearer } from '../authn/bearer.js';
+import { INVALID_BEARER_TOKEN, parseBearer } from '../authn/bearer.js';
 import { aggregateMessage } from '../errors.js';
 import {
   AUTHN_GROUP,
@@ -71,9 +71,6 @@ export function decodeTokenReview(body: unknown, pathVersion: ApiVersionName): D
     },
   };
 }
-
-/** Kube's answer to a token nobody claims. */
-export const INVALID_BEARER_TOKEN = 'invalid bearer token';
 
 /**
  * The review's answer. `spec` is never echoed (it holds the token). A success always

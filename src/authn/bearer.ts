@@ -8,6 +8,9 @@ import {
   type TokenAuthenticator,
 } from './authenticator.js';
 
+/** Kube's answer to a bearer token nobody claims (bearertoken.go `invalidToken`). */
+export const INVALID_BEARER_TOKEN = 'invalid bearer token';
+
 /**
  * Kube's bearer-token parsing (bearertoken.go): trim, split on single spaces into at
  * most three parts, scheme `bearer` in any case, the token is the second part only. An
@@ -50,5 +53,3 @@ export function bearerRequestAuthenticator(
     },
   } satisfies RequestAuthenticator;
 }
-
-const INVALID_BEARER_TOKEN = 'invalid bearer token';

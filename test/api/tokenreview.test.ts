@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { failure, NO_OPINION, type AuthnResult } from '../../src/authn/authenticator.js';
-import { decodeTokenReview, encodeTokenReview, INVALID_BEARER_TOKEN } from '../../src/api/tokenreview.js';
+import { decodeTokenReview, encodeTokenReview } from '../../src/api/tokenreview.js';
+import { INVALID_BEARER_TOKEN } from '../../src/authn/bearer.js';
 import { TokenwardenError } from '../../src/errors.js';
 
 const V1 = 'authentication.k8s.io/v1';

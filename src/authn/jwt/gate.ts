@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { TokenwardenError } from '../../errors.js';
+import { INVALID_BEARER_TOKEN } from '../bearer.js';
 import { ALGORITHMS, type Algorithm } from '../../keys/key-source.js';
 import { firstDuplicateMemberName, parseStrictObject, strictProblem } from './strict-json.js';
 
@@ -15,7 +16,7 @@ const MAX_SIGNATURE_BYTES = 1024;
 /** go-jose refuses NumericDates beyond 2^62; JS numbers are exact up to 2^53. */
 const MAX_NUMERIC_DATE = 2 ** 53;
 
-export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ALGORITHMS);
+const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ALGORITHMS);
 
 /**
  * Header members that would make the token mean something we do not implement (b64,
@@ -26,8 +27,8 @@ export const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ALGORIT
 const REFUSED_HEADER_MEMBERS = ['b64', 'zip', 'enc', 'jwk', 'jku', 'x5u', 'x5c'] as const;
 
 /** go-jose's texts for claims its decoder cannot read; kube reports them after the signature. */
-export const NUMERIC_DATE_ERROR = 'go-jose/go-jose/jwt: expected number value to unmarshal NumericDate';
-export const AUDIENCE_ERROR = 'go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience';
+const NUMERIC_DATE_ERROR = 'go-jose/go-jose/jwt: expected number value to unmarshal NumericDate';
+const AUDIENCE_ERROR = 'go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience';
 
 /** Nothing in here has been verified. Named so no one forgets. */
 export interface UnverifiedToken {
@@ -64,7 +65,7 @@ const NOT_MINE: GateResult = Object.freeze({ kind: 'not-mine' });
 
 /** Kube answers every malformed token with this text; the detail is for `verify` and debug logs. */
 function malformed(detail: string): TokenwardenError {
-  return new TokenwardenError('ERR_TOKEN_MALFORMED', 'invalid bearer token', { detail });
+  return new TokenwardenError('ERR_TOKEN_MALFORMED', INVALID_BEARER_TOKEN, { detail });
 }
 
 const B64URL_VALUES = (() => {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { INVALID_BEARER_TOKEN } from '../../authn/bearer.js';
 import { systemClock } from '../../clock.js';
 import { buildTokenChain } from '../../config/build.js';
 import { loadConfig, requireTokenSettings } from '../../config/load.js';
@@ -50,7 +51,7 @@ export const verify: Command = async (argv) => {
             code: result.error.code,
             ...(result.error.detail ? { detail: result.error.detail } : {}),
           }
-        : { valid: false, reason: 'invalid bearer token', detail: 'not a JWT of a configured issuer' };
+        : { valid: false, reason: INVALID_BEARER_TOKEN, detail: 'not a JWT of a configured issuer' };
   console.log(JSON.stringify({ ...out, header: peek(h), claims: peek(p) }, null, 2));
   return result.outcome === 'authenticated' ? 0 : 1;
 };
