@@ -11,6 +11,16 @@ import {
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import type { UserInfo } from '../../user.js';
+import { markOptionalSyntax, type OptionalMarks } from './cel-optional-syntax.js';
+import {
+  isOptional,
+  OPT_HAS,
+  OPT_INDEX,
+  OPT_LIST,
+  OPT_MAP,
+  OPT_SELECT,
+  optionalFuncs,
+} from './cel-optional.js';
 
 /**
  * CEL for AuthenticationConfiguration, as kube's `authentication/cel` package: two
@@ -19,11 +29,11 @@ import type { UserInfo } from '../../user.js';
  * checked once at load; a token only runs the planned program.
  *
  * The evaluator is @bufbuild/cel (conformance-tested against cel-spec) with its `strings`
- * extension. Differences from kube's cel-go environment, all refused at load rather than
- * met at run time: optional syntax (`claims.?x`), the `sets`, `lists`, `math`, `ip`,
- * `cidr`, `quantity`, `semver`, `url` and `format` libraries, and two-variable
- * comprehensions. cel-go's per-expression cost limit has no counterpart here; the
- * claims a token can carry are bounded by the gate's 16 KiB token limit.
+ * extension. kube's optional syntax, which that parser lacks, is marked before parsing
+ * (cel-optional-syntax.ts) and rewritten here onto the optional values of cel-optional.ts.
+ * Still refused at load rather than met at run time: the `math` library and two-variable
+ * comprehensions. cel-go's per-expression cost limit has no counterpart here; the claims a
+ * token can carry are bounded by the gate's 16 KiB token limit.
  */
 
 export type CelVariable = 'claims' | 'user';
@@ -51,20 +61,22 @@ export class CelCompileError extends Error {
   }
 }
 
-const USER_FIELDS: ReadonlyMap<string, StaticType> = new Map<string, StaticType>([
+const USER_FIELDS: ReadonlyMap<string, BaseType> = new Map<string, BaseType>([
   ['username', 'string'],
   ['uid', 'string'],
   ['groups', 'list'],
   ['extra', 'map'],
 ]);
 
+const FUNCS = [...strings, ...optionalFuncs];
+
 const envs: Record<CelVariable, CelEnv> = {
-  claims: celEnv({ funcs: strings, variables: { claims: mapType(CelScalar.STRING, CelScalar.DYN) } }),
-  user: celEnv({ funcs: strings, variables: { user: mapType(CelScalar.STRING, CelScalar.DYN) } }),
+  claims: celEnv({ funcs: FUNCS, variables: { claims: mapType(CelScalar.STRING, CelScalar.DYN) } }),
+  user: celEnv({ funcs: FUNCS, variables: { user: mapType(CelScalar.STRING, CelScalar.DYN) } }),
 };
 
 /** Operators the planner implements itself (not in the function resolver). */
-const OPERATORS = new Set(['_&&_', '_||_', '_?_:_', '_[_]', '@not_strictly_false', '_[?_]', '_?._']);
+const OPERATORS = new Set(['_&&_', '_||_', '_?_:_', '_[_]', '@not_strictly_false']);
 
 /** Names that are types, usable as identifiers (`type(x) == string`). */
 const TYPE_IDENTS = new Set([
@@ -112,7 +124,9 @@ const STRING_FUNCTIONS = new Set([
 ]);
 const INT_FUNCTIONS = new Set(['size', 'int', 'indexOf', 'lastIndexOf']);
 
-type StaticType = 'bool' | 'string' | 'int' | 'double' | 'list' | 'map' | 'null' | 'dyn' | 'unknown';
+type BaseType = 'bool' | 'string' | 'int' | 'double' | 'list' | 'map' | 'null' | 'dyn' | 'unknown';
+/** `opt:T` is cel-go's `optional_type(T)`. */
+type StaticType = BaseType | `opt:${BaseType}`;
 
 /* The parsed AST as @bufbuild/cel produces it (cel.expr.Expr, protobuf-es shapes). */
 interface Expr {
@@ -219,25 +233,162 @@ function issue(source: string, offset: number, message: string): string {
   return `ERROR: <input>:${line}:${col + 1}: ${message}\n | ${text}\n | ${'.'.repeat(col)}^`;
 }
 
+/** Builds the tree nodes the optional rewrites need, with fresh ids at the source offset of `at`. */
+class NodeFactory {
+  private nextId: bigint;
+
+  constructor(
+    root: Expr,
+    private readonly positions: Record<string, number>,
+  ) {
+    this.nextId = maxId(root) + 1n;
+  }
+
+  private node(at: Expr, exprKind: Expr['exprKind']): Expr {
+    const id = this.nextId++;
+    this.positions[String(id)] = this.positions[String(at.id)] ?? 0;
+    return { $typeName: 'cel.expr.Expr', id, exprKind } as Expr;
+  }
+
+  call(at: Expr, fn: string, args: Expr[], target?: Expr): Expr['exprKind'] {
+    return {
+      case: 'callExpr',
+      value: { $typeName: 'cel.expr.Expr.Call', target, function: fn, args },
+    } as Expr['exprKind'];
+  }
+
+  callNode(at: Expr, fn: string, args: Expr[], target?: Expr): Expr {
+    return this.node(at, this.call(at, fn, args, target));
+  }
+
+  list(at: Expr, elements: Expr[]): Expr {
+    return this.node(at, {
+      case: 'listExpr',
+      value: { $typeName: 'cel.expr.Expr.CreateList', elements, optionalIndices: [] },
+    } as Expr['exprKind']);
+  }
+
+  constant(at: Expr, value: string | boolean): Expr {
+    const constantKind =
+      typeof value === 'string' ? { case: 'stringValue', value } : { case: 'boolValue', value };
+    return this.node(at, {
+      case: 'constExpr',
+      value: { $typeName: 'cel.expr.Constant', constantKind },
+    } as Expr['exprKind']);
+  }
+
+  ident(at: Expr, name: string): Expr {
+    return this.node(at, {
+      case: 'identExpr',
+      value: { $typeName: 'cel.expr.Expr.Ident', name },
+    } as Expr['exprKind']);
+  }
+
+  /** cel-go's `cel.bind(name, init, body)`: a fold over nothing whose accumulator is the binding. */
+  bind(at: Expr, name: string, init: Expr, body: Expr): Expr {
+    return this.node(at, {
+      case: 'comprehensionExpr',
+      value: {
+        $typeName: 'cel.expr.Expr.Comprehension',
+        iterVar: '#unused',
+        iterVar2: '',
+        iterRange: this.list(at, []),
+        accuVar: name,
+        accuInit: init,
+        loopCondition: this.constant(at, false),
+        loopStep: this.ident(at, name),
+        result: body,
+      },
+    } as Expr['exprKind']);
+  }
+}
+
+function maxId(e: Expr | undefined): bigint {
+  if (!e) return 0n;
+  let max = e.id;
+  const visit = (child: Expr | undefined): void => {
+    const m = maxId(child);
+    if (m > max) max = m;
+  };
+  const k = e.exprKind;
+  switch (k.case) {
+    case 'selectExpr':
+      visit(k.value.operand);
+      break;
+    case 'callExpr':
+      visit(k.value.target);
+      k.value.args.forEach(visit);
+      break;
+    case 'listExpr':
+      k.value.elements.forEach(visit);
+      break;
+    case 'structExpr':
+      for (const entry of k.value.entries) {
+        if (entry.keyKind.case === 'mapKey') visit(entry.keyKind.value as Expr);
+        visit(entry.value);
+      }
+      break;
+    case 'comprehensionExpr':
+      for (const c of [
+        k.value.iterRange,
+        k.value.accuInit,
+        k.value.loopCondition,
+        k.value.loopStep,
+        k.value.result,
+      ])
+        visit(c);
+      break;
+  }
+  return max;
+}
+
+const isOpt = (t: StaticType): t is `opt:${BaseType}` => t.startsWith('opt:');
+const optOf = (t: StaticType): StaticType => (isOpt(t) ? 'opt:unknown' : `opt:${t}`);
+const optInner = (t: `opt:${BaseType}`): BaseType => t.slice(4) as BaseType;
+
 class Checker {
   readonly problems: string[] = [];
   usesEmail = false;
   usesEmailVerified = false;
+  /** Optional markers the tree consumed; every marker must be. */
+  usedMarks = 0;
+  private readonly checked = new Map<Expr, StaticType>();
+  private readonly nodes: NodeFactory;
 
   constructor(
     private readonly source: string,
     private readonly variable: CelVariable,
     private readonly env: CelEnv,
     private readonly positions: Record<string, number>,
-  ) {}
-
-  private fail(e: Expr, message: string): void {
-    this.problems.push(issue(this.source, this.positions[String(e.id)] ?? 0, message));
+    private readonly marks: OptionalMarks,
+    root: Expr,
+  ) {
+    this.nodes = new NodeFactory(root, positions);
   }
 
-  /** Walks the tree: declared names only, known functions only, escaped names unescaped; returns a static type. */
+  private fail(e: Expr, message: string): void {
+    this.problems.push(issue(this.source, this.pos(e), message));
+  }
+
+  private pos(e: Expr): number {
+    return this.positions[String(e.id)] ?? 0;
+  }
+
+  /**
+   * Walks the tree: declared names only, known functions only, escaped names unescaped,
+   * optional syntax rewritten to the functions of cel-optional.ts; returns a static type.
+   * A node reached twice (the optional macros share their target) is checked once.
+   */
   check(e: Expr | undefined, scope: ReadonlySet<string>): StaticType {
     if (!e) return 'unknown';
+    const known = this.checked.get(e);
+    if (known !== undefined) return known;
+    const t = this.checkNode(e, scope);
+    this.checked.set(e, t);
+    return t;
+  }
+
+  private checkNode(e: Expr, scope: ReadonlySet<string>): StaticType {
     const k = e.exprKind;
     switch (k.case) {
       case 'constExpr':
@@ -264,63 +415,50 @@ class Checker {
         this.fail(e, `undeclared reference to '${name}' (in container '')`);
         return 'unknown';
       }
-      case 'selectExpr': {
-        const { operand, field, testOnly } = k.value;
-        if (operand?.exprKind.case === 'identExpr' && operand.exprKind.value.name === this.variable) {
-          if (this.variable === 'claims' && !scope.has('claims')) {
-            if (field === 'email') this.usesEmail = true;
-            if (field === 'email_verified') this.usesEmailVerified = true;
-          }
-          if (this.variable === 'user' && !scope.has('user')) {
-            const t = USER_FIELDS.get(field);
-            if (!t) this.fail(e, `undefined field '${field}'`);
-            this.check(operand, scope);
-            return testOnly ? 'bool' : (t ?? 'unknown');
-          }
+      case 'selectExpr':
+        return this.checkSelect(e, k.value, scope);
+      case 'callExpr':
+        return this.checkCall(e, k.value, scope);
+      case 'listExpr': {
+        const { elements } = k.value;
+        for (const el of elements) this.check(el, scope);
+        const optional = this.marks.lists.get(this.pos(e));
+        if (optional) {
+          this.usedMarks += optional.length;
+          const flags = elements.map((el, i) => this.nodes.constant(el, optional.includes(i)));
+          e.exprKind = this.nodes.call(e, OPT_LIST, [
+            this.nodes.list(e, elements),
+            this.nodes.list(e, flags),
+          ]);
         }
-        const unescaped = unescapeCelName(field);
-        if (unescaped !== undefined && unescaped !== field) k.value.field = unescaped;
-        this.check(operand, scope);
-        return testOnly ? 'bool' : 'dyn';
-      }
-      case 'callExpr': {
-        const { target, function: fn, args } = k.value;
-        if (!OPERATORS.has(fn) && !this.env.funcs.find(fn)) {
-          this.fail(e, `undeclared reference to '${fn}' (in container '')`);
-        }
-        // `claims["a__dot__b"]` is unescaped by kube's map lookup too.
-        if (fn === '_[_]' && args[1]?.exprKind.case === 'constExpr') {
-          const c = args[1].exprKind.value.constantKind;
-          if (c.case === 'stringValue' && typeof c.value === 'string') {
-            const unescaped = unescapeCelName(c.value);
-            if (unescaped !== undefined && unescaped !== c.value) c.value = unescaped;
-          }
-        }
-        if (target) this.check(target, scope);
-        const argTypes = args.map((a) => this.check(a, scope));
-        if (BOOL_FUNCTIONS.has(fn)) return 'bool';
-        if (STRING_FUNCTIONS.has(fn)) return 'string';
-        if (INT_FUNCTIONS.has(fn)) return 'int';
-        if (fn === 'split') return 'list';
-        if (fn === 'dyn') return 'dyn';
-        if (fn === 'double') return 'double';
-        if (fn === '_?_:_') return argTypes[1] === argTypes[2] ? argTypes[1]! : 'dyn';
-        if (fn === '_[_]') return 'dyn';
-        if (fn === '_+_' && argTypes[0] === argTypes[1]) return argTypes[0]!;
-        return 'unknown';
-      }
-      case 'listExpr':
-        for (const el of k.value.elements) this.check(el, scope);
         return 'list';
-      case 'structExpr':
+      }
+      case 'structExpr': {
         if (k.value.messageName !== '') {
           this.fail(e, `undeclared reference to '${k.value.messageName}' (in container '')`);
         }
+        const keys: Expr[] = [];
+        const values: Expr[] = [];
         for (const entry of k.value.entries) {
-          if (entry.keyKind.case === 'mapKey') this.check(entry.keyKind.value as Expr, scope);
+          if (entry.keyKind.case === 'mapKey') {
+            this.check(entry.keyKind.value as Expr, scope);
+            keys.push(entry.keyKind.value as Expr);
+          }
           this.check(entry.value, scope);
+          if (entry.value) values.push(entry.value);
+        }
+        const optional = this.marks.maps.get(this.pos(e));
+        if (optional && k.value.messageName === '' && keys.length === values.length) {
+          this.usedMarks += optional.length;
+          const flags = values.map((v, i) => this.nodes.constant(v, optional.includes(i)));
+          e.exprKind = this.nodes.call(e, OPT_MAP, [
+            this.nodes.list(e, keys),
+            this.nodes.list(e, values),
+            this.nodes.list(e, flags),
+          ]);
         }
         return 'map';
+      }
       case 'comprehensionExpr': {
         const c = k.value;
         if (c.iterVar2 !== '') this.fail(e, 'two-variable comprehensions are not supported by tokenwarden');
@@ -341,6 +479,143 @@ class Checker {
         return 'unknown';
     }
   }
+
+  private checkSelect(
+    e: Expr,
+    select: { operand?: Expr; field: string; testOnly: boolean },
+    scope: ReadonlySet<string>,
+  ): StaticType {
+    const { operand, testOnly } = select;
+    // has(x.?f) never reaches here marked: the macro's select sits elsewhere, and the unused marker is refused.
+    const marked = this.marks.selects.has(this.pos(e));
+    if (marked) this.usedMarks++;
+    let fieldType: BaseType = 'dyn';
+    const onVariable =
+      operand?.exprKind.case === 'identExpr' &&
+      operand.exprKind.value.name === this.variable &&
+      !scope.has(this.variable);
+    if (onVariable && this.variable === 'claims') {
+      if (select.field === 'email') this.usesEmail = true;
+      if (select.field === 'email_verified') this.usesEmailVerified = true;
+    } else if (onVariable) {
+      const t = USER_FIELDS.get(select.field);
+      if (!t) this.fail(e, `undefined field '${select.field}'`);
+      fieldType = t ?? 'unknown';
+    } else {
+      const unescaped = unescapeCelName(select.field);
+      if (unescaped !== undefined && unescaped !== select.field) select.field = unescaped;
+    }
+    const operandType = this.check(operand, scope);
+    if (operand && (marked || isOpt(operandType))) {
+      const field = this.nodes.constant(e, select.field);
+      e.exprKind = this.nodes.call(e, testOnly ? OPT_HAS : OPT_SELECT, [operand, field]);
+      return testOnly ? 'bool' : optOf(fieldType);
+    }
+    return testOnly ? 'bool' : fieldType;
+  }
+
+  private checkCall(
+    e: Expr,
+    call: { target?: Expr; function: string; args: Expr[] },
+    scope: ReadonlySet<string>,
+  ): StaticType {
+    const { target, function: fn, args } = call;
+    if ((fn === 'optMap' || fn === 'optFlatMap') && target) {
+      const v = args[0]?.exprKind;
+      if (args.length !== 2 || v?.case !== 'identExpr') {
+        this.fail(e, `${fn}() variable name must be a simple identifier`);
+        return 'unknown';
+      }
+      // cel-go's expansion: target.hasValue() ? [optional.of](cel.bind(v, target.value(), body)) : optional.none()
+      const bound = this.nodes.bind(e, v.value.name, this.nodes.callNode(e, 'value', [], target), args[1]!);
+      const some = fn === 'optMap' ? this.nodes.callNode(e, 'optional.of', [bound]) : bound;
+      e.exprKind = this.nodes.call(e, '_?_:_', [
+        this.nodes.callNode(e, 'hasValue', [], target),
+        some,
+        this.nodes.callNode(e, 'optional.none', []),
+      ]);
+      return this.checkNode(e, scope);
+    }
+    // `optional.of(x)`, `sets.contains(a, b)`: a namespaced global, resolved so by the planner too.
+    let name = fn;
+    let receiver = target;
+    if (target?.exprKind.case === 'identExpr') {
+      const ns = target.exprKind.value.name;
+      if (!scope.has(ns) && ns !== this.variable && this.env.funcs.find(`${ns}.${fn}`)) {
+        name = `${ns}.${fn}`;
+        receiver = undefined;
+      }
+    }
+    if (!OPERATORS.has(name) && !this.env.funcs.find(name)) {
+      this.fail(e, `undeclared reference to '${fn}' (in container '')`);
+    }
+    // `claims["a__dot__b"]` is unescaped by kube's map lookup too.
+    if (fn === '_[_]' && args[1]?.exprKind.case === 'constExpr') {
+      const c = args[1].exprKind.value.constantKind;
+      if (c.case === 'stringValue' && typeof c.value === 'string') {
+        const unescaped = unescapeCelName(c.value);
+        if (unescaped !== undefined && unescaped !== c.value) c.value = unescaped;
+      }
+    }
+    const targetType = receiver ? this.check(receiver, scope) : undefined;
+    const argTypes = args.map((a) => this.check(a, scope));
+    if (fn === '_[_]') {
+      const marked = this.marks.indexes.has(this.pos(e));
+      if (marked) this.usedMarks++;
+      if (marked || isOpt(argTypes[0]!)) {
+        call.function = OPT_INDEX;
+        return 'opt:dyn';
+      }
+      return 'dyn';
+    }
+    return resultType(name, targetType, argTypes);
+  }
+}
+
+/** The static result of a call, as far as the bool-or-not decision of kube's compiler needs it. */
+function resultType(fn: string, target: StaticType | undefined, args: readonly StaticType[]): StaticType {
+  switch (fn) {
+    case OPT_SELECT:
+    case OPT_INDEX:
+      return 'opt:dyn';
+    case 'optional.of':
+    case 'optional.ofNonZeroValue':
+      return optOf(args[0]!);
+    case 'optional.none':
+      return 'opt:unknown';
+    case 'value':
+      return target && isOpt(target) ? optInner(target) : 'dyn';
+    case 'orValue': {
+      if (!target || !isOpt(target)) return 'dyn';
+      const inner = optInner(target);
+      if (inner === 'unknown') return args[0]!;
+      return inner === args[0] ? inner : 'dyn';
+    }
+    case 'or':
+      return target && isOpt(target) && target === args[0] ? target : 'opt:dyn';
+    case 'optional.unwrap':
+    case 'unwrapOpt':
+    case 'split':
+      return 'list';
+    case 'hasValue':
+    case OPT_HAS:
+      return 'bool';
+    case 'dyn':
+      return 'dyn';
+    case 'double':
+      return 'double';
+    case '_?_:_': {
+      const [, a, b] = args;
+      if (a === b) return a!;
+      return isOpt(a!) && isOpt(b!) ? 'opt:dyn' : 'dyn';
+    }
+    case '_+_':
+      return args[0] === args[1] ? args[0]! : 'unknown';
+  }
+  if (BOOL_FUNCTIONS.has(fn)) return 'bool';
+  if (STRING_FUNCTIONS.has(fn)) return 'string';
+  if (INT_FUNCTIONS.has(fn)) return 'int';
+  return 'unknown';
 }
 
 /**
@@ -354,15 +629,22 @@ export function compileExpression(
   returns: ReturnKind,
 ): CompiledExpression {
   const env = envs[variable];
+  const marked = markOptionalSyntax(expression);
   let parsed: ParsedExpr;
   try {
-    parsed = parse(expression) as unknown as ParsedExpr;
+    parsed = parse(marked.source) as unknown as ParsedExpr;
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new CelCompileError(`compilation failed: ERROR: ${message}`);
   }
-  const checker = new Checker(expression, variable, env, parsed.sourceInfo?.positions ?? {});
+  const positions = parsed.sourceInfo?.positions ?? {};
+  const checker = new Checker(expression, variable, env, positions, marked.marks, parsed.expr);
   const type = checker.check(parsed.expr, new Set());
+  if (checker.problems.length === 0 && checker.usedMarks !== marked.count) {
+    throw new CelCompileError(
+      `compilation failed: ERROR: <input>: unsupported use of the optional marker '?'`,
+    );
+  }
   if (checker.problems.length > 0) {
     throw new CelCompileError(`compilation failed: ${checker.problems.join('\n')}`);
   }
@@ -439,6 +721,8 @@ export function toCelUser(user: UserInfo): CelBindingValue {
 export function toStringList(value: CelValue): { ok: true; values: string[] } | { ok: false } {
   if (typeof value === 'string') return { ok: true, values: value === '' ? [] : [value] };
   if (value === null) return { ok: true, values: [] };
+  // An optional is no list of strings, whatever it holds (kube's conversion refuses it).
+  if (isOptional(value)) return { ok: false };
   if (isCelList(value)) {
     const out: string[] = [];
     for (const item of value) {

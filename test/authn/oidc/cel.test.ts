@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CelCompileError,
+  compileExpression,
+  toCelClaims,
+  toStringList,
+  type CelVariable,
+} from '../../../src/authn/oidc/cel.js';
+
+const CLAIMS = toCelClaims({
+  sub: 'jane',
+  email: 'jane@example.com',
+  email_verified: true,
+  groups: 'dev',
+  tenant: { id: 't1', tags: ['a'] },
+  list: ['x'],
+});
+
+function run(expression: string, variable: CelVariable = 'claims'): unknown {
+  const r = compileExpression(expression, variable, 'any').evaluate(CLAIMS);
+  if (!r.ok) throw new Error(r.error);
+  return r.value;
+}
+
+function list(value: unknown): unknown[] {
+  return [...(value as Iterable<unknown>)];
+}
+
+describe('CEL optional syntax (cel-go OptionalTypes, enabled in kube base environment)', () => {
+  it('evaluates the kube documentation rule for email_verified', () => {
+    expect(run('claims.?email_verified.orValue(true) == true')).toBe(true);
+    const r = compileExpression('claims.?email_verified.orValue(true) == true', 'claims', 'bool');
+    expect(r.evaluate(toCelClaims({ sub: 'x' }))).toEqual({ ok: true, value: true });
+    expect(r.evaluate(toCelClaims({ email_verified: false }))).toEqual({ ok: true, value: false });
+  });
+
+  it('gives the default for an absent claim and the value for a present one', () => {
+    expect(run("claims.?missing.orValue('none')")).toBe('none');
+    expect(run("claims.?sub.orValue('none')")).toBe('jane');
+    expect(run('claims.?missing.hasValue()')).toBe(false);
+    expect(run('claims.?sub.value()')).toBe('jane');
+  });
+
+  it('chains: once optional, later selects and indexes are optional too', () => {
+    expect(run("claims.?tenant.id.orValue('')")).toBe('t1');
+    expect(run("claims.?tenant.?id.orValue('')")).toBe('t1');
+    expect(run("claims.?nope.id.orValue('d')")).toBe('d');
+    expect(run("claims.?tenant.tags[0].orValue('')")).toBe('a');
+    expect(run("claims.?tenant.tags[5].orValue('d')")).toBe('d');
+    expect(run("claims[?'tenant'].?id.value()")).toBe('t1');
+    expect(run('claims.list[?0].value()')).toBe('x');
+    expect(run('claims.list[?1].hasValue()')).toBe(false);
+  });
+
+  // Cases from cel-spec tests/simple/testdata/optionals.textproto.
+  it.each([
+    ['optional.of(null).hasValue()', true],
+    ['optional.ofNonZeroValue(null).hasValue()', false],
+    ['optional.none().or(optional.none()).orValue(42)', 42n],
+    ['optional.none().optMap(y, y + 1).hasValue()', false],
+    ['{}.?key.optFlatMap(k, k.?subkey).hasValue()', false],
+    ["{'key': {}}.?key.optFlatMap(k, k.?subkey).hasValue()", false],
+    ["{'null_key': dyn(null)}.?null_key.hasValue()", true],
+    ['{true: dyn(0)}[?false].absent.hasValue()', false],
+    ['{}.?null_key.invalid.hasValue()', false],
+    ["{'key': {'subkey': 'subvalue'}}.?key.optFlatMap(k, k.?subkey).value()", 'subvalue'],
+    ["{'key': {'subkey': ''}}.?key.optFlatMap(k, optional.ofNonZeroValue(k.subkey)).hasValue()", false],
+    ['optional.of(42).optMap(y, y + 1).value()', 43n],
+    ['optional.ofNonZeroValue(42).or(optional.of(20)).value() == 42', true],
+    ['(has({}.x) ? optional.of({}.x) : optional.none()).hasValue()', false],
+    ['has({}.?x.y)', false],
+    ["has({'x': {'y': 'z'}}.?x.y)", true],
+    ["{'c': {'dashed-index': 'goodbye'}}.c[?'dashed-index'].orValue('default value')", 'goodbye'],
+    ["{'c': {}}.c[?'missing-index'].orValue('default value')", 'default value'],
+    ["optional.of({'c': {'index': 'goodbye'}}).c.index.orValue('default value')", 'goodbye'],
+    ["optional.of({'c': {}}).c.missing.or(optional.none()[0]).orValue('default value')", 'default value'],
+    [
+      "optional.of({'c': {}}).c.missing.or(optional.of(['list-value'])[0]).orValue('default value')",
+      'list-value',
+    ],
+    [
+      "has(optional.of({'c': {'entry': 'hello world'}}).c) && !has(optional.of({'c': {'entry': 'hello world'}}).c.missing)",
+      true,
+    ],
+    [
+      "{'c': {'dashed-index': 'goodbye'}}.?c.missing.or({'c': {'dashed-index': 'goodbye'}}.?c['dashed-index']).orValue('').size()",
+      7n,
+    ],
+    ['optional.of({}).?c.hasValue()', false],
+    ['optional.none().?repeated_string.hasValue()', false],
+    ['[][?0].hasValue()', false],
+    ['optional.of([])[?0].hasValue()', false],
+    ["['foo'][?0].value()", 'foo'],
+    ["optional.of(['foo'])[?0].value()", 'foo'],
+    ['optional.none() == optional.none()', true],
+    ['optional.none() == optional.of(1)', false],
+    ['optional.of(1) == optional.of(1)', true],
+    ['optional.of(1) != optional.none()', true],
+  ])('%s', (expression, want) => {
+    expect(run(expression)).toEqual(want);
+  });
+
+  it('builds lists and maps with optional elements and entries', () => {
+    expect(list(run('[?{}.?c, ?optional.of(42), ?optional.none()]'))).toEqual([42n]);
+    expect(list(run("[?optional.ofNonZeroValue({'c': []}.?c.orValue(dyn({})))]"))).toEqual([]);
+    const m = run(
+      "{?'nested_map': optional.ofNonZeroValue({?'map': {}.?c}), 'singleton': true}",
+    ) as ReadonlyMap<string, unknown>;
+    expect([...m.keys()]).toEqual(['singleton']);
+    expect(list(run("['a', ?claims.?sub, ?claims.?nope]"))).toEqual(['a', 'jane']);
+  });
+
+  it('unwraps lists of optionals', () => {
+    expect(list(run('optional.unwrap([optional.of(1), optional.none()])'))).toEqual([1n]);
+    expect(list(run('[claims.?sub, claims.?nope].unwrapOpt()'))).toEqual(['jane']);
+  });
+
+  it('reports runtime errors with cel-go wording', () => {
+    expect(() => run("{'null_key': dyn(null)}.?null_key.invalid.hasValue()")).toThrow(/no such key/);
+    expect(() => run('{true: dyn(0)}[?true].absent.hasValue()')).toThrow(/no such key/);
+    expect(() => run('optional.none().value()')).toThrow('optional.none() dereference');
+    expect(() => run("'abc'.orValue('x')")).toThrow(/no such overload/);
+  });
+
+  it('keeps the static types kube requires of a validation rule', () => {
+    // An optional of a claim holds dyn: orValue(true) stays dyn, which is not bool.
+    expect(() => compileExpression('claims.?email_verified.orValue(true)', 'claims', 'bool')).toThrow(
+      'must evaluate to bool',
+    );
+    expect(() => compileExpression('claims.?x.hasValue()', 'claims', 'bool')).not.toThrow();
+    expect(() => compileExpression('optional.of(true).orValue(false)', 'claims', 'bool')).not.toThrow();
+    expect(() => compileExpression("user.?username.orValue('') == 'x'", 'user', 'bool')).not.toThrow();
+  });
+
+  it('refuses what cel-go refuses: has() of an optional select, an unknown user field, a misplaced marker', () => {
+    expect(() => compileExpression('has(claims.?x)', 'claims', 'bool')).toThrow(/compilation failed/);
+    expect(() => compileExpression("user.?name.orValue('')", 'user', 'any')).toThrow(
+      /undefined field 'name'/,
+    );
+    expect(() => compileExpression('size(?claims)', 'claims', 'any')).toThrow(CelCompileError);
+  });
+
+  it('counts claims.?email and claims.?email_verified as uses of those claims, as kube does', () => {
+    const c = compileExpression("claims.?email.orValue('')", 'claims', 'any');
+    expect(c.usesEmail).toBe(true);
+    expect(
+      compileExpression('claims.?email_verified.orValue(false) == true', 'claims', 'bool').usesEmailVerified,
+    ).toBe(true);
+  });
+
+  it('refuses an optional as a string list: a mapping must unwrap it', () => {
+    const r = compileExpression('claims.?groups', 'claims', 'any').evaluate(CLAIMS);
+    if (!r.ok) throw new Error(r.error);
+    expect(toStringList(r.value)).toEqual({ ok: false });
+  });
+});
