@@ -8,6 +8,7 @@ import {
   type KeySnapshot,
   type KeySource,
   type KeySourceHealth,
+  type RefreshReason,
   type VerificationKey,
 } from './key-source.js';
 import { MAX_KEYS_PER_SOURCE, parseJwks } from './parse.js';
@@ -143,12 +144,17 @@ export class RemoteKeySource implements KeySource {
   }
 
   /**
-   * A gated token names a kid we lack. Off cooldown, this starts (or joins) one fetch
-   * and waits for it, at most the fetch deadline; on cooldown it answers at once with
-   * what we have, so a flood of random kids costs at most one fetch per cooldown.
+   * A gated token names a kid we lack, or (`signature-failed`) one we serve whose keys
+   * did not verify it. Off cooldown, this starts (or joins) one fetch and waits for it, at
+   * most the fetch deadline; on cooldown it answers at once with what we have, so a flood
+   * of random kids or of bad signatures costs at most one fetch per cooldown, never one
+   * per token (go-oidc's refetch on every failed signature is the DoS shape avoided).
    */
-  async refreshForKid(kid: string): Promise<KeySnapshot | undefined> {
-    if (this.current?.byKid.has(kid)) return this.current;
+  async refreshForKid(kid: string, reason: RefreshReason = 'unknown-kid'): Promise<KeySnapshot | undefined> {
+    const known = this.current?.byKid.has(kid) === true;
+    // A known kid gains nothing from a fetch unless its signature failed; a failed
+    // signature under a kid we do not serve (a sibling source's, in a merged issuer) is not ours to fix.
+    if (reason === 'unknown-kid' ? known : !known) return this.current;
     if (this.inflight) {
       await this.inflight;
       return this.current;

@@ -58,19 +58,29 @@ export interface KeySourceHealth {
 }
 
 /**
+ * Why a verifier asks for keys: the token's kid is not in the snapshot (`unknown-kid`),
+ * or it is and none of its keys verified the signature (`signature-failed`), because the
+ * issuer may have put new key material under the same kid (security.md R9).
+ */
+export type RefreshReason = 'unknown-kid' | 'signature-failed';
+
+/**
  * Where verification keys come from (files, a JWKS URL, OIDC discovery). Kube's
  * `PublicKeysGetter`: the hot path calls `snapshot()` synchronously; only a token that
- * passed the gate and names an unknown `kid` may call `refreshForKid`.
+ * passed the gate may call `refreshForKid`, for an unknown `kid` or a known one whose
+ * signature failed.
  */
 export interface KeySource {
   readonly name: string;
   /** The current keys; undefined until the first successful load. */
   snapshot(): KeySnapshot | undefined;
   /**
-   * Ask for a refresh because a gated token names a kid not in the snapshot. Sources
-   * that cannot refresh on demand (files) resolve to the current snapshot at once.
+   * Ask for a refresh for a gated token's kid (reason `unknown-kid` when omitted). Both
+   * reasons share one cooldown and one fetch in flight, so neither a flood of unknown
+   * kids nor one of bad signatures costs more than a fetch per cooldown. Sources that
+   * cannot refresh on demand (files) resolve to the current snapshot at once.
    */
-  refreshForKid(kid: string): Promise<KeySnapshot | undefined>;
+  refreshForKid(kid: string, reason?: RefreshReason): Promise<KeySnapshot | undefined>;
   /** Called after every snapshot change. Returns an unsubscribe function. */
   onChange(listener: (snapshot: KeySnapshot) => void): () => void;
   health(): KeySourceHealth;

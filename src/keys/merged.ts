@@ -1,4 +1,10 @@
-import { makeSnapshot, type KeySnapshot, type KeySource, type KeySourceHealth } from './key-source.js';
+import {
+  makeSnapshot,
+  type KeySnapshot,
+  type KeySource,
+  type KeySourceHealth,
+  type RefreshReason,
+} from './key-source.js';
 import { MAX_KEYS_PER_SOURCE } from './parse.js';
 
 /**
@@ -36,8 +42,8 @@ export class MergedKeySource implements KeySource {
     return merged;
   }
 
-  async refreshForKid(kid: string): Promise<KeySnapshot | undefined> {
-    await Promise.all(this.members.map((m) => m.refreshForKid(kid).catch(() => undefined)));
+  async refreshForKid(kid: string, reason?: RefreshReason): Promise<KeySnapshot | undefined> {
+    await Promise.all(this.members.map((m) => m.refreshForKid(kid, reason).catch(() => undefined)));
     return this.snapshot();
   }
 

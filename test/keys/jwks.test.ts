@@ -1,9 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
-import { manualClock } from '../../src/clock.js';
+import { manualClock, type Clock } from '../../src/clock.js';
 import { ServiceAccountAuthenticator } from '../../src/authn/serviceaccount/authenticator.js';
 import { fetchDocument, parseMaxAge } from '../../src/keys/fetch.js';
+import { CRYPTO_FAILURE } from '../../src/authn/jwt/verify.js';
 import { createJwksKeySource, type RemoteKeySource } from '../../src/keys/jwks.js';
-import { rsaKey, ecKey } from '../helpers/keys.js';
+import type { KeySource } from '../../src/keys/key-source.js';
+import { MergedKeySource } from '../../src/keys/merged.js';
+import { rsaKey, ecKey, staticSource } from '../helpers/keys.js';
 import { ISSUER, NOW_MS, boundClaims, mintToken } from '../helpers/tokens.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 import { json, jwksBody, serverPool, startJwksServer, type JwksServer } from './jwks-server.js';
@@ -11,6 +14,16 @@ import { json, jwksBody, serverPool, startJwksServer, type JwksServer } from './
 const k1 = rsaKey('jwks-1');
 const k2 = rsaKey('jwks-2');
 const { cleanup, server } = serverPool();
+
+/** The service-account authenticator of one issuer whose keys come from `keys`. */
+function saAuthenticator(keys: KeySource, clock: Clock): ServiceAccountAuthenticator {
+  return new ServiceAccountAuthenticator({
+    issuers: new Map([[ISSUER, keys]]),
+    legacy: 'reject',
+    implicitAudiences: [ISSUER],
+    clock,
+  });
+}
 
 function source(s: JwksServer, extra: Partial<Parameters<typeof createJwksKeySource>[0]> = {}) {
   const clock = manualClock(NOW_MS);
@@ -24,12 +37,7 @@ function source(s: JwksServer, extra: Partial<Parameters<typeof createJwksKeySou
     ...extra,
   });
   cleanup.push(() => src.close());
-  const authn = new ServiceAccountAuthenticator({
-    issuers: new Map([[ISSUER, src]]),
-    legacy: 'reject',
-    implicitAudiences: [ISSUER],
-    clock,
-  });
+  const authn = saAuthenticator(src, clock);
   const check = async (token: string) => authn.authenticateToken(token, []);
   return { src, clock, check };
 }
@@ -110,6 +118,64 @@ describe('remote JWKS key source', () => {
     expect(results.every((r) => r.outcome === 'error')).toBe(true);
     // Known kids still verify throughout.
     expect((await check(mintToken({ key: k1 }))).outcome).toBe('authenticated');
+  });
+
+  it('refreshes once when the source rotates the key material under the same kid, and accepts the new key (R9)', async () => {
+    const s = await server();
+    s.respond('/jwks', json(jwksBody([k1], 'rotating')));
+    const { src, clock, check } = source(s);
+    await loaded(src);
+    expect((await check(mintToken({ key: k1, header: { kid: 'rotating' } }))).outcome).toBe('authenticated');
+    s.respond('/jwks', json(jwksBody([k2], 'rotating')));
+    clock.advance(30_001); // past the cooldown counted from the first fetch
+    const tokens = Array.from({ length: 50 }, () => mintToken({ key: k2, header: { kid: 'rotating' } }));
+    const results = await Promise.all(tokens.map(check));
+    expect(results.every((r) => r.outcome === 'authenticated')).toBe(true);
+    expect(s.hits.get('/jwks')).toBe(2); // 50 concurrent tokens on the new material, one fetch
+    // The old material is gone: its tokens fail, and cost nothing while the cooldown runs.
+    const old = await check(mintToken({ key: k1, header: { kid: 'rotating' } }));
+    expect(old.outcome === 'error' && old.error.message).toBe(CRYPTO_FAILURE);
+    expect(s.hits.get('/jwks')).toBe(2);
+  });
+
+  it('bounds a flood of bad signatures under a known kid to one fetch per cooldown, with the same error (R9)', async () => {
+    const s = await server();
+    s.serveKeys([k1]);
+    const { src, clock, check } = source(s, { cooldownMs: 30_000 });
+    await loaded(src);
+    // Signed by k2 but naming k1's kid: the signature can never verify.
+    const flood = () =>
+      Promise.all(Array.from({ length: 200 }, () => check(mintToken({ key: k2, header: { kid: k1.kid } }))));
+    const expectRejected = (results: Awaited<ReturnType<typeof flood>>) => {
+      for (const r of results) expect(r.outcome === 'error' && r.error.message).toBe(CRYPTO_FAILURE);
+    };
+    expectRejected(await flood());
+    expect(s.hits.get('/jwks')).toBe(1); // on cooldown since the first load: no fetch at all
+    clock.advance(30_001);
+    expectRejected(await flood());
+    expect(s.hits.get('/jwks')).toBe(2);
+    expectRejected(await flood());
+    expect(s.hits.get('/jwks')).toBe(2);
+
+    // The text is the one a key source with nothing to refresh gives.
+    const offline = saAuthenticator(staticSource(k1), clock);
+    const bad = mintToken({ key: k2, header: { kid: k1.kid } });
+    const today = await offline.authenticateToken(bad, []);
+    const remote = await check(bad);
+    expect(remote.outcome === 'error' && remote.error).toEqual(today.outcome === 'error' && today.error);
+    expect((await check(mintToken({ key: k1 }))).outcome).toBe('authenticated');
+  });
+
+  it('never refreshes a remote source for a bad signature under a kid that only a key file serves (R9)', async () => {
+    const s = await server();
+    s.serveKeys([k1]);
+    const { src, clock } = source(s);
+    await loaded(src);
+    const authn = saAuthenticator(new MergedKeySource('issuer', [staticSource(k2), src]), clock);
+    clock.advance(60_000);
+    const r = await authn.authenticateToken(mintToken({ key: k1, header: { kid: k2.kid } }), []);
+    expect(r.outcome === 'error' && r.error.message).toBe(CRYPTO_FAILURE);
+    expect(s.hits.get('/jwks')).toBe(1);
   });
 
   it('is not ready while the source is down at start, then ready once it comes up (R1)', async () => {

@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.js';
 import { TokenwardenError, type ErrorCode } from '../../errors.js';
 import type { KeySource } from '../../keys/key-source.js';
+import { verifyWithRotationRetry } from '../../keys/rotation-retry.js';
 import { EXTRA_CREDENTIAL_ID, type UserInfo } from '../../user.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
 import { goQuoteList } from '../audiences.js';
@@ -148,7 +149,13 @@ export class OidcAuthenticator implements TokenAuthenticator {
         );
       }
     }
-    const verdict = verifyWithSnapshot(t, snapshot);
+    // The claims were checked above, so only a token that could never verify is kept from a refresh.
+    const verdict = await verifyWithRotationRetry(
+      this.options.keys,
+      snapshot,
+      t.alg === undefined ? undefined : t.kid,
+      (keys) => verifyWithSnapshot(t, keys),
+    );
     if (!verdict.ok) {
       return err(
         'ERR_TOKEN_SIGNATURE',

@@ -1,12 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { OidcAuthenticator } from '../../../src/authn/oidc/authenticator.js';
+import { parseAuthenticationConfiguration } from '../../../src/authn/oidc/config.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { buildTokenChain } from '../../../src/config/build.js';
-import { systemClock } from '../../../src/clock.js';
+import { manualClock, systemClock } from '../../../src/clock.js';
+import { createDiscoveryKeySource } from '../../../src/keys/discovery.js';
 import { tempDir, writeFile } from '../../helpers/files.js';
 import { rsaKey } from '../../helpers/keys.js';
 import { startTestServer, tokenReview, type TestServer } from '../../helpers/server.js';
-import { boundClaims, ISSUER, mintToken, type Claims } from '../../helpers/tokens.js';
-import { json, serverPool, type JwksServer } from '../../keys/jwks-server.js';
+import { boundClaims, ISSUER, mintToken, NOW, NOW_MS, type Claims } from '../../helpers/tokens.js';
+import { json, jwksBody, serverPool, type JwksServer } from '../../keys/jwks-server.js';
 
 const pool = serverPool();
 const servers: TestServer[] = [];
@@ -170,6 +173,48 @@ describe('--authentication-config over HTTP', () => {
     expect(ready.body).toContain('jwt-issuer-keys-0');
     const res = await server.review(tokenReview(mintToken({ key: IDP_KEY, claims: idpClaims(idp) })));
     expect((JSON.parse(res.body) as { status: { authenticated?: boolean } }).status.authenticated).toBe(true);
+  });
+
+  it('takes new key material under a known kid after one refetch, and a bad-signature flood costs one fetch per cooldown (R9)', async () => {
+    const idp = await pool.server();
+    idp.respond(
+      '/.well-known/openid-configuration',
+      json(JSON.stringify({ issuer: idp.origin, jwks_uri: `${idp.origin}/jwks` })),
+    );
+    idp.respond('/jwks', json(jwksBody([IDP_KEY], 'idp-kid')));
+    const clock = manualClock(NOW_MS);
+    const keys = createDiscoveryKeySource({ issuer: idp.origin, ca: idp.tls.ca, clock });
+    pool.cleanup.push(() => keys.close());
+    const spec = parseAuthenticationConfiguration(`apiVersion: apiserver.config.k8s.io/v1
+kind: AuthenticationConfiguration
+jwt:
+- issuer: {url: "${idp.origin}", audiences: [kubernetes]}
+  claimMappings:
+    username: {claim: sub, prefix: "idp:"}
+`).jwt[0]!;
+    const oidc = new OidcAuthenticator({ spec, keys, clock });
+    const next = rsaKey('idp-next');
+    expect(await keys.whenReady(5000)).toBe(true);
+    const claims = { iss: idp.origin, aud: 'kubernetes', sub: 'jane', exp: NOW + 600, iat: NOW };
+    const token = (key = IDP_KEY) => mintToken({ key, header: { kid: 'idp-kid' }, claims });
+    const signatureError =
+      'oidc: verify token: failed to verify signature: failed to verify id token signature';
+
+    // Tokens of the next key before the IdP publishes it: bad signatures under a known kid,
+    // at most one fetch per cooldown, kube's text every time.
+    const flood = () => Promise.all(Array.from({ length: 200 }, () => oidc.authenticateToken(token(next))));
+    for (const r of await flood()) expect(r.outcome === 'error' && r.error.message).toBe(signatureError);
+    expect(idp.hits.get('/jwks')).toBe(1);
+
+    idp.respond('/jwks', json(jwksBody([next], 'idp-kid')));
+    clock.advance(30_001);
+    expect(await oidc.authenticateToken(token(next))).toMatchObject({ outcome: 'authenticated' });
+    expect(idp.hits.get('/jwks')).toBe(2);
+    for (const r of await flood()) expect(r.outcome).toBe('authenticated');
+    const old = await oidc.authenticateToken(token(IDP_KEY));
+    expect(old.outcome === 'error' && old.error.message).toBe(signatureError);
+    expect(idp.hits.get('/jwks')).toBe(2);
+    expect(idp.hits.get('/.well-known/openid-configuration')).toBe(1);
   });
 
   it('refuses at start an issuer that is also a --service-account-issuer (kubernetes/kubernetes#123561)', () => {
