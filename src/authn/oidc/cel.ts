@@ -11,6 +11,13 @@ import {
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import type { UserInfo } from '../../user.js';
+import { NodeFactory, type Expr, type ParsedExpr } from './cel-ast.js';
+import {
+  expandTwoVarComprehension,
+  twoVarFuncs,
+  twoVarProblem,
+  TWO_VAR_MACROS,
+} from './cel-comprehensions.js';
 import { markOptionalSyntax, type OptionalMarks } from './cel-optional-syntax.js';
 import {
   isOptional,
@@ -68,7 +75,7 @@ const USER_FIELDS: ReadonlyMap<string, BaseType> = new Map<string, BaseType>([
   ['extra', 'map'],
 ]);
 
-const FUNCS = [...strings, ...optionalFuncs];
+const FUNCS = [...strings, ...optionalFuncs, ...twoVarFuncs];
 
 const envs: Record<CelVariable, CelEnv> = {
   claims: celEnv({ funcs: FUNCS, variables: { claims: mapType(CelScalar.STRING, CelScalar.DYN) } }),
@@ -127,43 +134,6 @@ const INT_FUNCTIONS = new Set(['size', 'int', 'indexOf', 'lastIndexOf']);
 type BaseType = 'bool' | 'string' | 'int' | 'double' | 'list' | 'map' | 'null' | 'dyn' | 'unknown';
 /** `opt:T` is cel-go's `optional_type(T)`. */
 type StaticType = BaseType | `opt:${BaseType}`;
-
-/* The parsed AST as @bufbuild/cel produces it (cel.expr.Expr, protobuf-es shapes). */
-interface Expr {
-  id: bigint;
-  exprKind:
-    | { case: 'constExpr'; value: { constantKind: { case: string | undefined; value?: unknown } } }
-    | { case: 'identExpr'; value: { name: string } }
-    | { case: 'selectExpr'; value: { operand?: Expr; field: string; testOnly: boolean } }
-    | { case: 'callExpr'; value: { target?: Expr; function: string; args: Expr[] } }
-    | { case: 'listExpr'; value: { elements: Expr[] } }
-    | {
-        case: 'structExpr';
-        value: {
-          messageName: string;
-          entries: { keyKind: { case: string | undefined; value?: unknown }; value?: Expr }[];
-        };
-      }
-    | {
-        case: 'comprehensionExpr';
-        value: {
-          iterVar: string;
-          iterVar2: string;
-          iterRange?: Expr;
-          accuVar: string;
-          accuInit?: Expr;
-          loopCondition?: Expr;
-          loopStep?: Expr;
-          result?: Expr;
-        };
-      }
-    | { case: undefined; value?: undefined };
-}
-
-interface ParsedExpr {
-  expr: Expr;
-  sourceInfo?: { positions: Record<string, number> };
-}
 
 /** kube's `cel.Unescape` (apiserver/pkg/cel/escaping.go): `__dot__` → `.`, and so on. */
 const RESERVED = new Set([
@@ -231,115 +201,6 @@ function issue(source: string, offset: number, message: string): string {
   const { line, col } = lineCol(source, offset);
   const text = source.split('\n')[line - 1] ?? '';
   return `ERROR: <input>:${line}:${col + 1}: ${message}\n | ${text}\n | ${'.'.repeat(col)}^`;
-}
-
-/** Builds the tree nodes the optional rewrites need, with fresh ids at the source offset of `at`. */
-class NodeFactory {
-  private nextId: bigint;
-
-  constructor(
-    root: Expr,
-    private readonly positions: Record<string, number>,
-  ) {
-    this.nextId = maxId(root) + 1n;
-  }
-
-  private node(at: Expr, exprKind: Expr['exprKind']): Expr {
-    const id = this.nextId++;
-    this.positions[String(id)] = this.positions[String(at.id)] ?? 0;
-    return { $typeName: 'cel.expr.Expr', id, exprKind } as Expr;
-  }
-
-  call(at: Expr, fn: string, args: Expr[], target?: Expr): Expr['exprKind'] {
-    return {
-      case: 'callExpr',
-      value: { $typeName: 'cel.expr.Expr.Call', target, function: fn, args },
-    } as Expr['exprKind'];
-  }
-
-  callNode(at: Expr, fn: string, args: Expr[], target?: Expr): Expr {
-    return this.node(at, this.call(at, fn, args, target));
-  }
-
-  list(at: Expr, elements: Expr[]): Expr {
-    return this.node(at, {
-      case: 'listExpr',
-      value: { $typeName: 'cel.expr.Expr.CreateList', elements, optionalIndices: [] },
-    } as Expr['exprKind']);
-  }
-
-  constant(at: Expr, value: string | boolean): Expr {
-    const constantKind =
-      typeof value === 'string' ? { case: 'stringValue', value } : { case: 'boolValue', value };
-    return this.node(at, {
-      case: 'constExpr',
-      value: { $typeName: 'cel.expr.Constant', constantKind },
-    } as Expr['exprKind']);
-  }
-
-  ident(at: Expr, name: string): Expr {
-    return this.node(at, {
-      case: 'identExpr',
-      value: { $typeName: 'cel.expr.Expr.Ident', name },
-    } as Expr['exprKind']);
-  }
-
-  /** cel-go's `cel.bind(name, init, body)`: a fold over nothing whose accumulator is the binding. */
-  bind(at: Expr, name: string, init: Expr, body: Expr): Expr {
-    return this.node(at, {
-      case: 'comprehensionExpr',
-      value: {
-        $typeName: 'cel.expr.Expr.Comprehension',
-        iterVar: '#unused',
-        iterVar2: '',
-        iterRange: this.list(at, []),
-        accuVar: name,
-        accuInit: init,
-        loopCondition: this.constant(at, false),
-        loopStep: this.ident(at, name),
-        result: body,
-      },
-    } as Expr['exprKind']);
-  }
-}
-
-function maxId(e: Expr | undefined): bigint {
-  if (!e) return 0n;
-  let max = e.id;
-  const visit = (child: Expr | undefined): void => {
-    const m = maxId(child);
-    if (m > max) max = m;
-  };
-  const k = e.exprKind;
-  switch (k.case) {
-    case 'selectExpr':
-      visit(k.value.operand);
-      break;
-    case 'callExpr':
-      visit(k.value.target);
-      k.value.args.forEach(visit);
-      break;
-    case 'listExpr':
-      k.value.elements.forEach(visit);
-      break;
-    case 'structExpr':
-      for (const entry of k.value.entries) {
-        if (entry.keyKind.case === 'mapKey') visit(entry.keyKind.value as Expr);
-        visit(entry.value);
-      }
-      break;
-    case 'comprehensionExpr':
-      for (const c of [
-        k.value.iterRange,
-        k.value.accuInit,
-        k.value.loopCondition,
-        k.value.loopStep,
-        k.value.result,
-      ])
-        visit(c);
-      break;
-  }
-  return max;
 }
 
 const isOpt = (t: StaticType): t is `opt:${BaseType}` => t.startsWith('opt:');
@@ -426,10 +287,7 @@ class Checker {
         if (optional) {
           this.usedMarks += optional.length;
           const flags = elements.map((el, i) => this.nodes.constant(el, optional.includes(i)));
-          e.exprKind = this.nodes.call(e, OPT_LIST, [
-            this.nodes.list(e, elements),
-            this.nodes.list(e, flags),
-          ]);
+          e.exprKind = this.nodes.call(OPT_LIST, [this.nodes.list(e, elements), this.nodes.list(e, flags)]);
         }
         return 'list';
       }
@@ -451,7 +309,7 @@ class Checker {
         if (optional && k.value.messageName === '' && keys.length === values.length) {
           this.usedMarks += optional.length;
           const flags = values.map((v, i) => this.nodes.constant(v, optional.includes(i)));
-          e.exprKind = this.nodes.call(e, OPT_MAP, [
+          e.exprKind = this.nodes.call(OPT_MAP, [
             this.nodes.list(e, keys),
             this.nodes.list(e, values),
             this.nodes.list(e, flags),
@@ -461,7 +319,6 @@ class Checker {
       }
       case 'comprehensionExpr': {
         const c = k.value;
-        if (c.iterVar2 !== '') this.fail(e, 'two-variable comprehensions are not supported by tokenwarden');
         this.check(c.iterRange, scope);
         const accuType = this.check(c.accuInit, scope);
         const inner = new Set(scope);
@@ -508,7 +365,7 @@ class Checker {
     const operandType = this.check(operand, scope);
     if (operand && (marked || isOpt(operandType))) {
       const field = this.nodes.constant(e, select.field);
-      e.exprKind = this.nodes.call(e, testOnly ? OPT_HAS : OPT_SELECT, [operand, field]);
+      e.exprKind = this.nodes.call(testOnly ? OPT_HAS : OPT_SELECT, [operand, field]);
       return testOnly ? 'bool' : optOf(fieldType);
     }
     return testOnly ? 'bool' : fieldType;
@@ -520,6 +377,15 @@ class Checker {
     scope: ReadonlySet<string>,
   ): StaticType {
     const { target, function: fn, args } = call;
+    if (target && TWO_VAR_MACROS.get(fn)?.includes(args.length)) {
+      const problem = twoVarProblem(args);
+      if (problem) {
+        this.fail(problem.at, problem.message);
+        return 'unknown';
+      }
+      e.exprKind = expandTwoVarComprehension(this.nodes, e, fn, target, args);
+      return this.checkNode(e, scope);
+    }
     if ((fn === 'optMap' || fn === 'optFlatMap') && target) {
       const v = args[0]?.exprKind;
       if (args.length !== 2 || v?.case !== 'identExpr') {
@@ -529,7 +395,7 @@ class Checker {
       // cel-go's expansion: target.hasValue() ? [optional.of](cel.bind(v, target.value(), body)) : optional.none()
       const bound = this.nodes.bind(e, v.value.name, this.nodes.callNode(e, 'value', [], target), args[1]!);
       const some = fn === 'optMap' ? this.nodes.callNode(e, 'optional.of', [bound]) : bound;
-      e.exprKind = this.nodes.call(e, '_?_:_', [
+      e.exprKind = this.nodes.call('_?_:_', [
         this.nodes.callNode(e, 'hasValue', [], target),
         some,
         this.nodes.callNode(e, 'optional.none', []),

@@ -154,3 +154,60 @@ describe('CEL optional syntax (cel-go OptionalTypes, enabled in kube base enviro
     expect(toStringList(r.value)).toEqual({ ok: false });
   });
 });
+
+describe('CEL two-variable comprehensions (cel-go ext.TwoVarComprehensions, in kube since 1.32)', () => {
+  const map = (value: unknown): [unknown, unknown][] => [...(value as ReadonlyMap<unknown, unknown>)];
+
+  // Cases from cel-go ext/comprehensions_test.go and the library's documentation.
+  it.each([
+    ['[1, 2, 3].all(i, v, i < v)', true],
+    ['[1, 2, 3].all(i, v, i > v)', false],
+    ["{'hello': 'world', 'taco': 'taco'}.all(k, v, k != v)", false],
+    ["{'hello': 'world', 'taco': 'taco'}.exists(k, v, k == v)", true],
+    ["{'a': 1, 'b': 2}.exists(k, v, k == 'b' && v == 2)", true],
+    ['[1, 2, 3].existsOne(i, v, i == 1 && v == 2)', true],
+    ['[1, 2, 2].exists_one(i, v, v == 2)', false],
+    ['[].all(i, v, false)', true],
+    ['[].exists(i, v, true)', false],
+  ])('%s', (expression, want) => {
+    expect(run(expression)).toBe(want);
+  });
+
+  it('transforms lists and maps, with and without a filter', () => {
+    expect(list(run('[1, 2, 3].transformList(i, v, i * v)'))).toEqual([0n, 2n, 6n]);
+    expect(list(run('[1, 2, 3].transformList(i, v, i > 0, v)'))).toEqual([2n, 3n]);
+    expect(map(run("{'greeting': 'hello'}.transformMap(k, v, v + '!')"))).toEqual([['greeting', 'hello!']]);
+    expect(map(run("{'a': 1, 'b': 2}.transformMap(k, v, v > 1, v * 10)"))).toEqual([['b', 20n]]);
+    expect(map(run("{'greeting': 'hello'}.transformMapEntry(k, v, {v: k})"))).toEqual([
+      ['hello', 'greeting'],
+    ]);
+    expect(map(run('[1, 2, 3].transformMapEntry(i, v, {v: i})'))).toEqual([
+      [1n, 0n],
+      [2n, 1n],
+      [3n, 2n],
+    ]);
+  });
+
+  it('maps claims the way an AuthenticationConfiguration would', () => {
+    expect(list(run("claims.tenant.tags.transformList(i, g, 'tag:' + g)"))).toEqual(['tag:a']);
+    expect(run("claims.tenant.all(k, v, k in ['id', 'tags'])")).toBe(true);
+    // The outer variable stays visible inside nested comprehensions.
+    expect(run('[1, 2].all(i, v, [10].all(j, w, w > v + i))')).toBe(true);
+  });
+
+  it('refuses a repeated key at run time, in cel-go words', () => {
+    expect(() => run("{'greeting': 'aloha', 'farewell': 'aloha'}.transformMapEntry(k, v, {v: k})")).toThrow(
+      'insert failed: key aloha already exists',
+    );
+  });
+
+  it('refuses bad iteration variables at load, in cel-go words', () => {
+    expect(() => compileExpression('[1].all(x, x, true)', 'claims', 'bool')).toThrow(
+      /duplicate variable name: x/,
+    );
+    expect(() => compileExpression('[1].all(1, x, true)', 'claims', 'bool')).toThrow(
+      /argument must be a simple name/,
+    );
+    expect(() => compileExpression('[1].all(@result, x, true)', 'claims', 'bool')).toThrow(CelCompileError);
+  });
+});
