@@ -229,35 +229,26 @@ export function buildIdentitySources(
 }
 
 export interface JwtAuthenticators {
-  /** The `jwt[]` issuers, one union, audience-agnostic as kube wraps them; absent without a config file. */
+  /** The `jwt[]` issuers, one union, audience-agnostic as kube wraps them; absent when there are none. */
   readonly authenticator?: TokenAuthenticator;
   /** One discovery source per issuer, for readiness, metrics and close. */
   readonly remote: readonly RemoteKeySource[];
 }
 
 /**
- * `--authentication-config`: the file is read and validated now, every CEL expression
- * compiled, and a jwt issuer equal to a service-account issuer refused (kube's
- * disallowed issuers, kubernetes/kubernetes#123561). Any problem fails the start, naming
- * the file and kube's field path. Each issuer gets its own discovery source, trusting its
- * `certificateAuthority` (else the system roots) and honouring `discoveryURL`.
+ * One set of `jwt[]` authenticators from the text of an AuthenticationConfiguration. The
+ * text is validated first, every CEL expression compiled, and a jwt issuer equal to a
+ * service-account issuer refused (kube's disallowed issuers, kubernetes/kubernetes#123561):
+ * any problem throws AuthenticationConfigError with kube's field path before a source is
+ * made. Each issuer gets its own discovery source, trusting its `certificateAuthority`
+ * (else the system roots) and honouring `discoveryURL`.
  */
-export function buildJwtAuthenticators(
+export function jwtAuthenticatorsFromText(
+  text: string,
   config: ResolvedConfig,
   options: { clock: Clock; logger?: Logger },
 ): JwtAuthenticators {
-  const path = config.authenticationConfigFile;
-  if (path === undefined) return { remote: [] };
-  const text = readOrRefuse(path, '--authentication-config');
-  let parsed;
-  try {
-    parsed = parseAuthenticationConfiguration(text, { disallowedIssuers: config.serviceAccountIssuers });
-  } catch (err) {
-    if (err instanceof AuthenticationConfigError) {
-      throw new TokenwardenError('ERR_CONFIG_INVALID', `--authentication-config: ${path}: ${err.message}`);
-    }
-    throw err;
-  }
+  const parsed = parseAuthenticationConfiguration(text, { disallowedIssuers: config.serviceAccountIssuers });
   const remote: RemoteKeySource[] = [];
   const members: TokenAuthenticator[] = [];
   for (const spec of parsed.jwt) {
@@ -273,4 +264,25 @@ export function buildJwtAuthenticators(
   }
   if (members.length === 0) return { remote };
   return { authenticator: audienceAgnostic(unionAuthenticator(members), config.apiAudiences), remote };
+}
+
+/**
+ * `--authentication-config` at start: an unreadable or invalid file fails the start
+ * (exit 2), naming the file and kube's field path. Returns the text read, so a reload can
+ * tell whether the file changed.
+ */
+export function loadJwtAuthenticators(
+  path: string,
+  config: ResolvedConfig,
+  options: { clock: Clock; logger?: Logger },
+): { text: string; set: JwtAuthenticators } {
+  const text = readOrRefuse(path, '--authentication-config');
+  try {
+    return { text, set: jwtAuthenticatorsFromText(text, config, options) };
+  } catch (err) {
+    if (err instanceof AuthenticationConfigError) {
+      throw new TokenwardenError('ERR_CONFIG_INVALID', `--authentication-config: ${path}: ${err.message}`);
+    }
+    throw err;
+  }
 }

@@ -9,12 +9,9 @@ import { FileKeySource } from '../keys/file.js';
 import type { KeySource } from '../keys/key-source.js';
 import type { HealthCheck } from '../http/ops.js';
 import type { ResolvedConfig } from './load.js';
-import {
-  buildIdentitySources,
-  buildIssuerKeySources,
-  buildJwtAuthenticators,
-  keySourceCheck,
-} from './build-sources.js';
+import { buildIdentitySources, buildIssuerKeySources, keySourceCheck } from './build-sources.js';
+import { createReloadableJwt, type ReloadableJwt } from './reloadable-jwt.js';
+import type { ReloadStats } from '../observe/metrics.js';
 import type { RequestAuthenticator } from '../authn/authenticator.js';
 import { bearerRequestAuthenticator } from '../authn/bearer.js';
 import { requestAuthenticatorChain } from '../authn/request-union.js';
@@ -24,7 +21,10 @@ export interface TokenChain {
   readonly authenticator: CachedTokenAuthenticator;
   /** The same chain without the cache, for one-shot checks (`verify`). */
   readonly uncached: TokenAuthenticator;
+  /** Read on each use: the `--authentication-config` issuers change on reload. */
   readonly keySources: readonly KeySource[];
+  /** Reloads of `--authentication-config`, for the metrics; absent without the flag. */
+  readonly authenticationConfigReloads?: () => ReloadStats;
   /**
    * The whole request chain, as kube-apiserver's: request-header (front proxy), x509
    * client certificate, then the bearer token through the same cache as the reviews.
@@ -48,7 +48,8 @@ export interface ChainOptions {
 /**
  * ResolvedConfig → the token chain (Run, after load.ts's Complete). Key files load
  * synchronously here, so a bad file fails the start with exit 2. The cache is emptied
- * whenever a key set changes, so a removed key stops working at once.
+ * whenever a key set changes or a reloaded `--authentication-config` is swapped in, so a
+ * removed key or issuer stops working at once.
  */
 export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): TokenChain {
   const sources: KeySource[] = [];
@@ -87,23 +88,26 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
     ...(options.logger ? { logger: options.logger } : {}),
   });
   // --authentication-config's jwt[] issuers come after the service accounts, as in kube.
-  let jwt;
+  let jwt: ReloadableJwt | undefined;
   try {
-    jwt = buildJwtAuthenticators(config, {
-      clock: options.clock,
-      ...(options.logger ? { logger: options.logger } : {}),
-    });
+    jwt =
+      config.authenticationConfigFile === undefined
+        ? undefined
+        : createReloadableJwt(config.authenticationConfigFile, config, {
+            clock: options.clock,
+            watch: options.watch,
+            ...(options.logger ? { logger: options.logger } : {}),
+          });
   } catch (err) {
     identity.close();
     throw err;
   }
-  const jwtSourceStart = sources.length;
-  sources.push(...jwt.remote);
+  const jwtSources = (): readonly KeySource[] => jwt?.remote() ?? [];
   const uncached = withAuthenticatedGroup(
     unionAuthenticator([
       ...(identity.staticTokens ? [identity.staticTokens] : []),
       serviceAccounts,
-      ...(jwt.authenticator ? [jwt.authenticator] : []),
+      ...(jwt ? [jwt.authenticator] : []),
     ]),
   );
   const authenticator = cachedAuthenticator(uncached, {
@@ -112,7 +116,7 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
     max: config.cacheSize,
     clock: options.clock,
   });
-  const unsubscribe = sources.map((s) => s.onChange(() => authenticator.clear()));
+  const unsubscribe = [...sources, ...(jwt ? [jwt] : [])].map((s) => s.onChange(() => authenticator.clear()));
   // kube's request chain: front-proxy headers, client certificate, then the bearer token through the cache.
   const requestAuthenticator = requestAuthenticatorChain([
     ...identity.requestAuthenticators,
@@ -123,18 +127,17 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
     authenticator,
     uncached,
     requestAuthenticator,
-    keySources: sources,
-    readiness: () =>
-      sources.map((s, i) =>
-        keySourceCheck(
-          i < jwtSourceStart ? `service-account-keys-${i}` : `jwt-issuer-keys-${i - jwtSourceStart}`,
-          s.health(),
-          options.clock.now(),
-        ),
-      ),
+    get keySources() {
+      return [...sources, ...jwtSources()];
+    },
+    ...(jwt ? { authenticationConfigReloads: jwt.stats } : {}),
+    readiness: () => [
+      ...sources.map((s, i) => keySourceCheck(`service-account-keys-${i}`, s.health(), options.clock.now())),
+      ...jwtSources().map((s, i) => keySourceCheck(`jwt-issuer-keys-${i}`, s.health(), options.clock.now())),
+    ],
     whenReady: async (timeoutMs) => {
       const results = await Promise.all(
-        [...perIssuer.remote, ...jwt.remote].map((r) => r.whenReady(timeoutMs)),
+        [...perIssuer.remote, ...(jwt?.remote() ?? [])].map((r) => r.whenReady(timeoutMs)),
       );
       return results.every(Boolean);
     },
@@ -142,6 +145,7 @@ export function buildTokenChain(config: ResolvedConfig, options: ChainOptions): 
       for (const u of unsubscribe) u();
       identity.close();
       for (const s of sources) s.close();
+      jwt?.close();
     },
   };
 }

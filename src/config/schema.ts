@@ -108,7 +108,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'authentication-config',
     type: 'path',
-    help: 'kube-apiserver AuthenticationConfiguration file (apiserver.config.k8s.io v1beta1 or v1): its jwt[] issuers, claim rules and mappings are honoured as kube-apiserver does.',
+    help: 'kube-apiserver AuthenticationConfiguration file (apiserver.config.k8s.io v1beta1 or v1): its jwt[] issuers, claim rules and mappings are honoured as kube-apiserver does; reloaded on change, a bad edit keeping the last good configuration.',
     commands: VERIFYING,
   },
   {

@@ -3,10 +3,20 @@ import type { CacheStats } from '../authn/cached.js';
 import type { PolicyHealth } from '../authz/rbac/policy-source.js';
 import type { KeySourceHealth } from '../keys/key-source.js';
 
+/** Automatic reloads of a configuration file since start, as kube's `…_config_controller_automatic_reload*` count them. */
+export interface ReloadStats {
+  readonly successes: number;
+  readonly failures: number;
+  /** Epoch ms of the last successful and of the last failed reload. */
+  readonly lastSuccess?: number;
+  readonly lastFailure?: number;
+}
+
 export interface MetricsSources {
   readonly cacheStats?: () => CacheStats;
   readonly keySources?: () => readonly KeySourceHealth[];
   readonly policy?: () => PolicyHealth;
+  readonly authenticationConfig?: () => ReloadStats;
 }
 
 /**
@@ -44,7 +54,35 @@ export class Metrics {
       labelNames: ['review', 'outcome', 'reason'],
       registers: [this.registry],
     });
-    const { cacheStats, keySources, policy } = sources;
+    const { cacheStats, keySources, policy, authenticationConfig } = sources;
+    if (authenticationConfig) {
+      // kube's names and status label, under this registry's prefix; kube's apiserver_id_hash
+      // label tells apiservers apart, which a scrape of one tokenwarden already does.
+      new Counter({
+        name: 'tokenwarden_authentication_config_controller_automatic_reloads_total',
+        help: 'Automatic reloads of --authentication-config by status (a failure keeps the last good configuration).',
+        labelNames: ['status'],
+        registers: [this.registry],
+        collect(this: Counter<'status'>) {
+          const s = authenticationConfig();
+          this.reset();
+          this.inc({ status: 'success' }, s.successes);
+          this.inc({ status: 'failure' }, s.failures);
+        },
+      });
+      new Gauge({
+        name: 'tokenwarden_authentication_config_controller_automatic_reload_last_timestamp_seconds',
+        help: 'Time of the last automatic reload of --authentication-config by status.',
+        labelNames: ['status'],
+        registers: [this.registry],
+        collect(this: Gauge<'status'>) {
+          const s = authenticationConfig();
+          this.reset();
+          if (s.lastSuccess !== undefined) this.set({ status: 'success' }, s.lastSuccess / 1000);
+          if (s.lastFailure !== undefined) this.set({ status: 'failure' }, s.lastFailure / 1000);
+        },
+      });
+    }
     if (policy) {
       const read = (pick: (h: PolicyHealth) => number) =>
         function (this: Gauge) {

@@ -81,6 +81,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const metrics = new Metrics({
     cacheStats: () => chain.authenticator.stats(),
     keySources: () => chain.keySources.map((s) => s.health()),
+    ...(chain.authenticationConfigReloads ? { authenticationConfig: chain.authenticationConfigReloads } : {}),
   });
   const app = createApp({
     authenticator: chain.authenticator,

@@ -63,6 +63,7 @@ export async function runServer(config: ResolvedConfig, extras: ServeExtras = {}
     cacheStats: () => chain.authenticator.stats(),
     keySources: () => chain.keySources.map((s) => s.health()),
     ...(policy ? { policy: () => policy.health() } : {}),
+    ...(chain.authenticationConfigReloads ? { authenticationConfig: chain.authenticationConfigReloads } : {}),
   });
   let shuttingDown = false;
   const app = createApp({
