@@ -289,7 +289,14 @@ describe('AuthenticationConfiguration: CEL compiled at load', () => {
     );
     // The kube documentation's rule compiles: `== true` makes the optional's dyn a bool.
     expect(errs).toHaveLength(1);
-    expect(errorsOf(one(ISSUER, `  claimValidationRules:\n  - expression: "claims.?email_verified.orValue(true)"\n${MAPPINGS}`))).toEqual([
+    expect(
+      errorsOf(
+        one(
+          ISSUER,
+          `  claimValidationRules:\n  - expression: "claims.?email_verified.orValue(true)"\n${MAPPINGS}`,
+        ),
+      ),
+    ).toEqual([
       'jwt[0].claimValidationRules[0].expression: Invalid value: "claims.?email_verified.orValue(true)": must evaluate to bool',
     ]);
     expect(errsOfUser('size(user.groups)')).toEqual([
