@@ -61,6 +61,7 @@ export function buildIssuerKeySources(
   };
   const common = {
     clock: options.clock,
+    allowLoopback: config.allowLoopbackKeySources,
     ...(options.logger ? { logger: options.logger } : {}),
   };
   for (const u of config.serviceAccountJwksUris) {
@@ -256,6 +257,7 @@ export function jwtAuthenticatorsFromText(
       issuer: spec.issuer.url,
       ...(spec.issuer.discoveryURL === undefined ? {} : { discoveryUrl: spec.issuer.discoveryURL }),
       ...(spec.issuer.certificateAuthority === undefined ? {} : { ca: spec.issuer.certificateAuthority }),
+      allowLoopback: config.allowLoopbackKeySources,
       clock: options.clock,
       ...(options.logger ? { logger: options.logger } : {}),
     });

@@ -37,6 +37,8 @@ export interface ResolvedConfig {
   readonly serviceAccountIssuerDiscovery: boolean;
   readonly serviceAccountJwksCaFiles: readonly IssuerBound[];
   readonly serviceAccountJwksTokenFiles: readonly IssuerBound[];
+  /** `--allow-loopback-key-sources`: key fetches may reach loopback addresses that names resolve to. */
+  readonly allowLoopbackKeySources: boolean;
   readonly authenticationConfigFile?: string;
   readonly tokenAuthFile?: string;
   readonly requestHeader?: RequestHeaderSettings;
@@ -283,6 +285,7 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     serviceAccountIssuerDiscovery: get('service-account-issuer-discovery', false),
     serviceAccountJwksCaFiles: jwksCaFiles,
     serviceAccountJwksTokenFiles: jwksTokenFiles,
+    allowLoopbackKeySources: get('allow-loopback-key-sources', false),
     ...(values.has('authentication-config')
       ? { authenticationConfigFile: values.get('authentication-config') as string }
       : {}),

@@ -106,6 +106,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: VERIFYING,
   },
   {
+    name: 'allow-loopback-key-sources',
+    type: 'bool',
+    default: false,
+    help: 'Let JWKS and discovery requests (--service-account-* and --authentication-config issuers) connect to a loopback address that a host name such as localhost resolves to. A URL naming a loopback IP itself (https://127.0.0.1:...) needs no flag; link-local, cloud metadata (169.254.169.254) and unspecified addresses are always refused.',
+    commands: VERIFYING,
+  },
+  {
     name: 'authentication-config',
     type: 'path',
     help: 'kube-apiserver AuthenticationConfiguration file (apiserver.config.k8s.io v1beta1 or v1): its jwt[] issuers, claim rules and mappings are honoured as kube-apiserver does; reloaded on change, a bad edit keeping the last good configuration.',

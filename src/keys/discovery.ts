@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { FetchError, fetchDocument, type FetchOptions } from './fetch.js';
+import { namesLoopbackLiterally } from './address-policy.js';
+import { FetchError, fetchDocument, sourceFetchOptions, type SourceFetchOptions } from './fetch.js';
 import { loadJwks, RemoteKeySource, sourceNameForUrl, type RemoteLoad, type RemoteTiming } from './jwks.js';
 
 /** A discovery document is small; this bounds what a hostile one costs. */
 const MAX_DISCOVERY_BYTES = 64 * 1024;
 
-export interface DiscoverySourceOptions
-  extends RemoteTiming, Pick<FetchOptions, 'ca' | 'bearerTokenFile' | 'allowInsecureHttp'> {
+export interface DiscoverySourceOptions extends RemoteTiming, SourceFetchOptions {
   /** The issuer exactly as configured; the document's `issuer` must equal it byte for byte. */
   readonly issuer: string;
   /**
@@ -67,18 +67,19 @@ export function parseDiscoveryDocument(text: string, issuer: string, allowInsecu
 /**
  * Keys found through OIDC discovery: issuer → discovery document → `jwks_uri` → JWKS.
  * The jwks_uri is remembered and discovery runs again only after a failed load, so a
- * healthy issuer costs one request per refresh. The same CA and bearer token serve both
- * requests (kube-apiserver's own `/openid/v1/jwks` needs the token unless anonymous
- * access is granted).
+ * healthy issuer costs one request per refresh. The same CA, bearer token and address
+ * policy serve both requests (kube-apiserver's own `/openid/v1/jwks` needs the token
+ * unless anonymous access is granted).
  */
 export function createDiscoveryKeySource(options: DiscoverySourceOptions): RemoteKeySource {
   const url = options.discoveryUrl ?? discoveryUrlFor(options.issuer);
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const fetchOptions = {
-    ...(options.ca === undefined ? {} : { ca: options.ca }),
-    ...(options.bearerTokenFile === undefined ? {} : { bearerTokenFile: options.bearerTokenFile }),
-    ...(options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
-  };
+  // The jwks_uri request inherits the discovery URL's loopback permission: the operator
+  // pointed this issuer at loopback, and refused kinds (metadata, link-local) stay refused.
+  const fetchOptions = sourceFetchOptions({
+    ...options,
+    allowLoopback: options.allowLoopback === true || namesLoopbackLiterally(url),
+  });
   let jwksUri: string | undefined;
   const load = async (signal: AbortSignal): Promise<RemoteLoad> => {
     const deadline = Date.now() + timeoutMs;

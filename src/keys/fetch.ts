@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { hostOf } from './address-policy.js';
+import { pinHost, systemLookup, type HostLookup } from './pinned-lookup.js';
 
 /**
  * Why a fetch failed, as a small fixed vocabulary: it labels metrics and log lines, and
@@ -15,6 +17,7 @@ export type FetchFailure =
   | 'content-encoding'
   | 'network'
   | 'credential'
+  | 'refused-address'
   | 'invalid-document'
   | 'empty-key-set';
 
@@ -39,7 +42,31 @@ export interface FetchOptions {
   readonly bearerTokenFile?: string;
   /** Permit plain `http:` (tests and explicit insecure setups only). */
   readonly allowInsecureHttp?: boolean;
+  /**
+   * Permit a loopback target (127.0.0.0/8, ::1). Link-local, metadata and unspecified
+   * addresses are refused whatever this says (address-policy.ts).
+   */
+  readonly allowLoopback?: boolean;
+  /** Resolves the host once per fetch (default `dns.lookup`); the connection is pinned to its answer. */
+  readonly lookup?: HostLookup;
   readonly signal?: AbortSignal;
+}
+
+/** The fetch settings a key source holds and passes to each of its requests. */
+export type SourceFetchOptions = Pick<
+  FetchOptions,
+  'ca' | 'bearerTokenFile' | 'allowInsecureHttp' | 'allowLoopback' | 'lookup'
+>;
+
+/** Only those settings, so a source's other options (timing, logger) never reach a request. */
+export function sourceFetchOptions(o: SourceFetchOptions): SourceFetchOptions {
+  return {
+    ca: o.ca,
+    bearerTokenFile: o.bearerTokenFile,
+    allowInsecureHttp: o.allowInsecureHttp,
+    allowLoopback: o.allowLoopback,
+    lookup: o.lookup,
+  };
 }
 
 export interface FetchedDocument {
@@ -79,11 +106,14 @@ function readBearerToken(path: string): string {
 
 /**
  * GET a JSON document for key material, the way security.md §2.2 asks and jose's remote
- * JWKS does not: one total deadline that includes the body, a byte cap counted while
- * streaming (so a 200 MiB answer costs at most `maxBytes`), no redirects followed at all
- * (a 3xx is a failure, so the target host never sees a connection), only 200 with a JSON
- * media type, `identity` encoding only (no decompression bombs), no cookies, and HTTPS
- * unless plain HTTP is explicitly allowed. Errors say what went wrong in fixed words.
+ * JWKS does not: one total deadline that includes the name lookup and the body, a byte
+ * cap counted while streaming (so a 200 MiB answer costs at most `maxBytes`), no
+ * redirects followed at all (a 3xx is a failure, so the target host never sees a
+ * connection), only 200 with a JSON media type, `identity` encoding only (no
+ * decompression bombs), no cookies, and HTTPS unless plain HTTP is explicitly allowed.
+ * The host is resolved once, its addresses checked and the connection pinned to them
+ * (§3.11: no loopback unless allowed, never link-local or metadata, no DNS rebinding).
+ * Errors say what went wrong in fixed words.
  */
 export function fetchDocument(url: string, options: FetchOptions): Promise<FetchedDocument> {
   let parsed: URL;
@@ -106,13 +136,14 @@ export function fetchDocument(url: string, options: FetchOptions): Promise<Fetch
 
   return new Promise<FetchedDocument>((resolve, reject) => {
     let settled = false;
+    let req: ClientRequest | undefined;
     const finish = (err: Error | undefined, doc?: FetchedDocument): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
       if (err) {
-        req.destroy();
+        req?.destroy();
         reject(err);
       } else resolve(doc!);
     };
@@ -135,7 +166,7 @@ export function fetchDocument(url: string, options: FetchOptions): Promise<Fetch
       agent: false as const,
       ...(isHttps && options.ca !== undefined ? { ca: options.ca } : {}),
     };
-    const req = (isHttps ? httpsRequest : httpRequest)(parsed, requestOptions, (res: IncomingMessage) => {
+    const onResponse = (res: IncomingMessage): void => {
       const status = res.statusCode ?? 0;
       if (status >= 300 && status < 400)
         return finish(new FetchError('redirect', `redirect (HTTP ${status}) refused`));
@@ -171,12 +202,29 @@ export function fetchDocument(url: string, options: FetchOptions): Promise<Fetch
         const maxAgeMs = parseMaxAge(res.headers['cache-control']);
         finish(undefined, { body, ...(maxAgeMs === undefined ? {} : { maxAgeMs }) });
       });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) =>
-      finish(new FetchError('network', `connection failed (${err.code ?? 'error'})`)),
-    );
-    if (options.signal?.aborted) onAbort();
-    else options.signal?.addEventListener('abort', onAbort, { once: true });
-    req.end();
+    };
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const pinOptions = {
+      allowLoopback: options.allowLoopback === true,
+      lookup: options.lookup ?? systemLookup,
+    };
+    pinHost(hostOf(parsed), pinOptions)
+      .then((target) => {
+        if (settled) return; // the deadline passed while the name resolved
+        if (!target.ok) {
+          return finish(new FetchError(target.refused ? 'refused-address' : 'network', target.message));
+        }
+        req = (isHttps ? httpsRequest : httpRequest)(
+          parsed,
+          { ...requestOptions, lookup: target.lookup },
+          onResponse,
+        );
+        req.on('error', (err: NodeJS.ErrnoException) =>
+          finish(new FetchError('network', `connection failed (${err.code ?? 'error'})`)),
+        );
+        req.end();
+      })
+      .catch(() => finish(new FetchError('network', 'the request could not be made')));
   });
 }

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import { TokenwardenError } from '../errors.js';
-import { FetchError, fetchDocument, type FetchFailure, type FetchOptions } from './fetch.js';
+import { namesLoopbackLiterally } from './address-policy.js';
+import {
+  FetchError,
+  fetchDocument,
+  sourceFetchOptions,
+  type FetchFailure,
+  type SourceFetchOptions,
+} from './fetch.js';
 import {
   makeSnapshot,
   type KeySnapshot,
@@ -336,8 +343,7 @@ export class RemoteKeySource implements KeySource {
   }
 }
 
-export interface JwksSourceOptions
-  extends RemoteTiming, Pick<FetchOptions, 'ca' | 'bearerTokenFile' | 'allowInsecureHttp'> {
+export interface JwksSourceOptions extends RemoteTiming, SourceFetchOptions {
   readonly url: string;
   /** Shown in health, metrics and logs; default `jwks:<host>` (never the full URL with its query). */
   readonly name?: string;
@@ -351,18 +357,14 @@ export interface JwksSourceOptions
 /** Fetch and validate one JWKS document (strict parse, per-key checks; see parse.ts). */
 export async function loadJwks(
   url: string,
-  options: Pick<JwksSourceOptions, 'ca' | 'bearerTokenFile' | 'allowInsecureHttp' | 'maxBytes'> & {
-    timeoutMs: number;
-  },
+  options: SourceFetchOptions & { readonly maxBytes?: number; readonly timeoutMs: number },
   signal: AbortSignal,
 ): Promise<RemoteLoad> {
   const doc = await fetchDocument(url, {
+    ...sourceFetchOptions(options),
     timeoutMs: options.timeoutMs,
     maxBytes: options.maxBytes ?? MAX_JWKS_BYTES,
     signal,
-    ...(options.ca === undefined ? {} : { ca: options.ca }),
-    ...(options.bearerTokenFile === undefined ? {} : { bearerTokenFile: options.bearerTokenFile }),
-    ...(options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
   });
   let parsed;
   try {
@@ -389,12 +391,16 @@ export function sourceNameForUrl(prefix: string, url: string): string {
   }
 }
 
-/** A `--service-account-jwks-uri` source. */
+/**
+ * A `--service-account-jwks-uri` source. A URL that names a loopback IP literally may
+ * reach loopback without `allowLoopback` (address-policy.ts says why).
+ */
 export function createJwksKeySource(options: JwksSourceOptions): RemoteKeySource {
   const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const allowLoopback = options.allowLoopback === true || namesLoopbackLiterally(options.url);
   return new RemoteKeySource({
     ...options,
     name: options.name ?? sourceNameForUrl('jwks', options.url),
-    load: (signal) => loadJwks(options.url, { ...options, timeoutMs }, signal),
+    load: (signal) => loadJwks(options.url, { ...options, allowLoopback, timeoutMs }, signal),
   });
 }

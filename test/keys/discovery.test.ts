@@ -9,7 +9,7 @@ import {
 } from '../../src/keys/discovery.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 import { rsaKey } from '../helpers/keys.js';
-import { NOW_MS, boundClaims, mintToken } from '../helpers/tokens.js';
+import { ISSUER, NOW_MS, boundClaims, mintToken } from '../helpers/tokens.js';
 import { json, jwksBody, serverPool } from './jwks-server.js';
 
 const { cleanup, server } = serverPool();
@@ -86,6 +86,33 @@ describe('OIDC discovery key source', () => {
     expect(src.health()).toMatchObject({ ready: false, lastFailureReason: 'invalid-document' });
     expect(s.hits.get('/jwks')).toBeUndefined();
   });
+
+  it('never lets the discovery document point the keys at the metadata address (§3.11)', async () => {
+    const s = await server();
+    s.respond(
+      '/.well-known/openid-configuration',
+      json(discoveryDoc(s.origin, 'https://169.254.169.254/latest/meta-data/jwks')),
+    );
+    // The issuer is a loopback IP written by the operator: loopback is allowed, metadata still is not.
+    const src = createDiscoveryKeySource({ issuer: s.origin, ca: s.tls.ca, backoffInitialMs: 10_000 });
+    cleanup.push(() => src.close());
+    await vi.waitFor(() => expect(src.health().loadFailures).toBe(1), { timeout: 5_000, interval: 10 });
+    expect(src.health()).toMatchObject({ ready: false, lastFailureReason: 'refused-address' });
+  });
+
+  it('lets the jwks_uri reach loopback by name when the operator wrote a loopback IP for the issuer', async () => {
+    const s = await server();
+    const key = rsaKey('disc');
+    s.respond(
+      '/.well-known/openid-configuration',
+      json(discoveryDoc(s.origin, `https://localhost:${s.port}/keys`)),
+    );
+    s.respond('/keys', json(jwksBody([key])));
+    const src = createDiscoveryKeySource({ issuer: s.origin, ca: s.tls.ca });
+    cleanup.push(() => src.close());
+    expect(await src.whenReady(5_000)).toBe(true);
+    expect(src.snapshot()?.byKid.has(key.kid)).toBe(true);
+  });
 });
 
 describe('many issuers, wired from flags', () => {
@@ -126,6 +153,39 @@ describe('many issuers, wired from flags', () => {
     const mixed = await check(mint(keyB, issA));
     expect(mixed.outcome).toBe('error');
     expect((await check(mint(keyA, issB))).outcome).toBe('error');
+  });
+
+  it('reaches a jwks-uri whose name resolves to loopback only with --allow-loopback-key-sources', async () => {
+    const s = await server();
+    const key = rsaKey('loopback-flag');
+    s.serveKeys([key]);
+    const ca = writeFile(tempDir(), 'ca.pem', s.tls.ca);
+    const flags = [
+      `--service-account-issuer=${ISSUER}`,
+      `--service-account-jwks-uri=https://localhost:${s.port}/jwks`,
+      `--service-account-jwks-ca-file=${ca}`,
+    ];
+    const build = (extra: string[]) => {
+      const config = loadConfig('serve', [...flags, ...extra]);
+      const chain = buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false });
+      cleanup.push(() => chain.close());
+      return { config, chain };
+    };
+    const refused = build([]);
+    expect(refused.config.allowLoopbackKeySources).toBe(false);
+    await vi.waitFor(
+      () =>
+        expect(refused.chain.readiness().map((c) => c.note)).toContain('keys not loaded (refused-address)'),
+      { timeout: 5_000, interval: 10 },
+    );
+    expect(s.connections).toBe(0);
+
+    const allowed = build(['--allow-loopback-key-sources']);
+    expect(allowed.config.allowLoopbackKeySources).toBe(true);
+    expect(await allowed.chain.whenReady(5_000)).toBe(true);
+    expect((await allowed.chain.uncached.authenticateToken(mintToken({ key }), [])).outcome).toBe(
+      'authenticated',
+    );
   });
 
   it('refuses a jwks-uri that is not https and a CA file that cannot be read, naming the flag', () => {

@@ -242,7 +242,7 @@ describe('remote JWKS key source', () => {
       // never ends
     });
     await expect(
-      fetchDocument(s.url, { ca: s.tls.ca, timeoutMs: 200, maxBytes: 1024 }),
+      fetchDocument(s.url, { ca: s.tls.ca, timeoutMs: 200, maxBytes: 1024, allowLoopback: true }),
     ).rejects.toMatchObject({ reason: 'timeout' });
   });
 
@@ -331,13 +331,34 @@ describe('remote JWKS key source', () => {
     expect(target.connections).toBe(0);
   });
 
+  it('refuses a name that resolves to loopback unless allowed, and the listener sees no connection (§3.11)', async () => {
+    const s = await server();
+    s.serveKeys([k1]);
+    const url = `https://localhost:${s.port}/jwks`;
+    const refused = source(s, { url }).src;
+    await vi.waitFor(() => expect(refused.health().loadFailures).toBeGreaterThan(0), {
+      timeout: 5_000,
+      interval: 10,
+    });
+    expect(refused.health()).toMatchObject({ ready: false, lastFailureReason: 'refused-address' });
+    expect(Object.keys(refused.health().failuresByReason ?? {})).toEqual(['refused-address']);
+    expect(s.connections).toBe(0);
+
+    const { src, check } = source(s, { url, allowLoopback: true });
+    await loaded(src);
+    expect((await check(mintToken({ key: k1 }))).outcome).toBe('authenticated');
+    // The same listener by its IP, written in the URL: the operator chose loopback, no flag needed.
+    expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+    await loaded(source(s).src);
+  });
+
   it('refuses a server whose certificate the configured CA did not sign', async () => {
     const s = await server();
     s.serveKeys([k1]);
     const other = await startJwksServer();
     cleanup.push(() => other.close());
     await expect(
-      fetchDocument(s.url, { ca: other.tls.ca, timeoutMs: 2_000, maxBytes: 1024 }),
+      fetchDocument(s.url, { ca: other.tls.ca, timeoutMs: 2_000, maxBytes: 1024, allowLoopback: true }),
     ).rejects.toMatchObject({ reason: 'network' });
   });
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OidcAuthenticator } from '../../../src/authn/oidc/authenticator.js';
 import { parseAuthenticationConfiguration } from '../../../src/authn/oidc/config.js';
 import { loadConfig } from '../../../src/config/load.js';
@@ -49,6 +49,17 @@ jwt:
   - expression: "!user.username.startsWith('system:')"
     message: no system users
 ${extraIssuer}`;
+}
+
+/** An AuthenticationConfiguration with one jwt issuer (`issuer` is its YAML value), sub mapped to the username. */
+function oneIssuerConfig(issuer: string): string {
+  return `apiVersion: apiserver.config.k8s.io/v1
+kind: AuthenticationConfiguration
+jwt:
+- issuer: ${issuer}
+  claimMappings:
+    username: {claim: sub, prefix: "idp:"}
+`;
 }
 
 async function idpServer(): Promise<JwksServer> {
@@ -185,13 +196,9 @@ describe('--authentication-config over HTTP', () => {
     const clock = manualClock(NOW_MS);
     const keys = createDiscoveryKeySource({ issuer: idp.origin, ca: idp.tls.ca, clock });
     pool.cleanup.push(() => keys.close());
-    const spec = parseAuthenticationConfiguration(`apiVersion: apiserver.config.k8s.io/v1
-kind: AuthenticationConfiguration
-jwt:
-- issuer: {url: "${idp.origin}", audiences: [kubernetes]}
-  claimMappings:
-    username: {claim: sub, prefix: "idp:"}
-`).jwt[0]!;
+    const spec = parseAuthenticationConfiguration(
+      oneIssuerConfig(`{url: "${idp.origin}", audiences: [kubernetes]}`),
+    ).jwt[0]!;
     const oidc = new OidcAuthenticator({ spec, keys, clock });
     const next = rsaKey('idp-next');
     expect(await keys.whenReady(5000)).toBe(true);
@@ -217,18 +224,41 @@ jwt:
     expect(idp.hits.get('/.well-known/openid-configuration')).toBe(1);
   });
 
-  it('refuses at start an issuer that is also a --service-account-issuer (kubernetes/kubernetes#123561)', () => {
+  it('discovers an issuer whose name resolves to loopback only with --allow-loopback-key-sources (§3.11)', async () => {
+    const idp = await pool.server();
+    const issuer = `https://localhost:${idp.port}`;
+    idp.respond(
+      '/.well-known/openid-configuration',
+      json(JSON.stringify({ issuer, jwks_uri: `${issuer}/jwks` })),
+    );
+    idp.serveKeys([IDP_KEY]);
     const path = writeFile(
       tempDir(),
       'authn.yaml',
-      `apiVersion: apiserver.config.k8s.io/v1
-kind: AuthenticationConfiguration
-jwt:
-- issuer: {url: "${ISSUER}", audiences: [x]}
-  claimMappings:
-    username: {claim: sub, prefix: ""}
-`,
+      oneIssuerConfig(`
+    url: ${issuer}
+    certificateAuthority: ${block(idp.tls.ca)}
+    audiences: [kubernetes]`),
     );
+    const chainWith = (flags: string[]) => {
+      const chain = buildTokenChain(loadConfig('serve', [`--authentication-config=${path}`, ...flags]), {
+        clock: systemClock,
+        watch: false,
+      });
+      pool.cleanup.push(() => chain.close());
+      return chain;
+    };
+    const refused = chainWith([]);
+    await vi.waitFor(
+      () => expect(refused.readiness().map((c) => c.note)).toContain('keys not loaded (refused-address)'),
+      { timeout: 5_000, interval: 10 },
+    );
+    expect(idp.connections).toBe(0);
+    expect(await chainWith(['--allow-loopback-key-sources']).whenReady(5_000)).toBe(true);
+  });
+
+  it('refuses at start an issuer that is also a --service-account-issuer (kubernetes/kubernetes#123561)', () => {
+    const path = writeFile(tempDir(), 'authn.yaml', oneIssuerConfig(`{url: "${ISSUER}", audiences: [x]}`));
     const key = writeFile(tempDir(), 'sa.pub', SA_KEY.publicPem);
     const config = loadConfig('serve', [
       `--service-account-issuer=${ISSUER}`,
