@@ -9,6 +9,7 @@ import { ipLibrary } from './ip.js';
 import type { CelLibrary } from './library.js';
 import { listsLibrary } from './lists.js';
 import { regexLibrary } from './regex.js';
+import { semverLibrary } from './semver.js';
 import { setsLibrary } from './sets.js';
 import { urlsLibrary } from './urls.js';
 
@@ -23,4 +24,5 @@ export const kubeLibraries: readonly CelLibrary[] = Object.freeze([
   urlsLibrary,
   ipLibrary,
   cidrLibrary,
+  semverLibrary,
 ]);

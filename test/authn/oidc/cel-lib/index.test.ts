@@ -14,6 +14,7 @@ describe('kubeLibraries', () => {
       'urls',
       'ip',
       'cidr',
+      'semver',
     ]);
   });
 
