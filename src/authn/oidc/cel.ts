@@ -12,6 +12,7 @@ import {
 import { strings } from '@bufbuild/cel/ext';
 import type { UserInfo } from '../../user.js';
 import { NodeFactory, type Expr, type ParsedExpr } from './cel-ast.js';
+import { kubeLibraries, regexError } from './cel-lib/index.js';
 import {
   expandTwoVarComprehension,
   twoVarFuncs,
@@ -36,11 +37,12 @@ import {
  * checked once at load; a token only runs the planned program.
  *
  * The evaluator is @bufbuild/cel (conformance-tested against cel-spec) with its `strings`
- * extension. kube's optional syntax, which that parser lacks, is marked before parsing
- * (cel-optional-syntax.ts) and rewritten here onto the optional values of cel-optional.ts.
- * Still refused at load rather than met at run time: the `math` library and two-variable
- * comprehensions. cel-go's per-expression cost limit has no counterpart here; the claims a
- * token can carry are bounded by the gate's 16 KiB token limit.
+ * extension, plus what kube's base environment has and it lacks: kube's libraries
+ * (cel-lib/), optional syntax, marked before parsing (cel-optional-syntax.ts) and rewritten
+ * here onto the values of cel-optional.ts, and two-variable comprehensions
+ * (cel-comprehensions.ts). Refused at load: the `quantity` and `format` libraries and
+ * `sortBy`. Each library call bounds its own cost (cel-lib/support.ts); the claims a token
+ * carries are bounded by the gate's 16 KiB token limit.
  */
 
 export type CelVariable = 'claims' | 'user';
@@ -75,7 +77,13 @@ const USER_FIELDS: ReadonlyMap<string, BaseType> = new Map<string, BaseType>([
   ['extra', 'map'],
 ]);
 
-const FUNCS = [...strings, ...optionalFuncs, ...twoVarFuncs];
+const FUNCS = [...strings, ...optionalFuncs, ...twoVarFuncs, ...kubeLibraries.flatMap((l) => l.funcs)];
+
+/** Static result types of kube's libraries, by the name a call has in the tree. */
+const LIBRARY_RESULTS: ReadonlyMap<string, BaseType> = new Map(kubeLibraries.flatMap((l) => [...l.results]));
+
+/** Methods whose first argument is a regex, compiled once when the program is built (cel-go's OptimizeRegex). */
+const REGEX_METHODS = new Set(['matches', 'find', 'findAll']);
 
 const envs: Record<CelVariable, CelEnv> = {
   claims: celEnv({ funcs: FUNCS, variables: { claims: mapType(CelScalar.STRING, CelScalar.DYN) } }),
@@ -213,6 +221,8 @@ class Checker {
   usesEmailVerified = false;
   /** Optional markers the tree consumed; every marker must be. */
   usedMarks = 0;
+  /** What cel-go finds when it builds the program: a constant regex that does not compile. */
+  readonly instantiationProblems: string[] = [];
   private readonly checked = new Map<Expr, StaticType>();
   private readonly nodes: NodeFactory;
 
@@ -423,6 +433,12 @@ class Checker {
         if (unescaped !== undefined && unescaped !== c.value) c.value = unescaped;
       }
     }
+    const pattern = receiver ? args[0] : args[1];
+    if (REGEX_METHODS.has(name) && pattern?.exprKind.case === 'constExpr') {
+      const c = pattern.exprKind.value.constantKind;
+      const problem = c.case === 'stringValue' ? regexError(c.value as string) : undefined;
+      if (problem !== undefined) this.instantiationProblems.push(problem);
+    }
     const targetType = receiver ? this.check(receiver, scope) : undefined;
     const argTypes = args.map((a) => this.check(a, scope));
     if (fn === '_[_]') {
@@ -478,6 +494,8 @@ function resultType(fn: string, target: StaticType | undefined, args: readonly S
     case '_+_':
       return args[0] === args[1] ? args[0]! : 'unknown';
   }
+  const library = LIBRARY_RESULTS.get(fn);
+  if (library !== undefined) return library;
   if (BOOL_FUNCTIONS.has(fn)) return 'bool';
   if (STRING_FUNCTIONS.has(fn)) return 'string';
   if (INT_FUNCTIONS.has(fn)) return 'int';
@@ -517,6 +535,9 @@ export function compileExpression(
   // kube: the checked output type must equal the required one (dyn is not bool).
   if (returns === 'bool' && type !== 'bool' && type !== 'unknown') {
     throw new CelCompileError('must evaluate to bool');
+  }
+  if (checker.instantiationProblems.length > 0) {
+    throw new CelCompileError(`program instantiation failed: ${checker.instantiationProblems[0]}`);
   }
   let program: (bindings: Record<string, unknown>) => unknown;
   try {

@@ -211,3 +211,74 @@ describe('CEL two-variable comprehensions (cel-go ext.TwoVarComprehensions, in k
     expect(() => compileExpression('[1].all(@result, x, true)', 'claims', 'bool')).toThrow(CelCompileError);
   });
 });
+
+describe("kube's CEL libraries in the claims and user environments", () => {
+  const claims = toCelClaims({
+    email: 'Jane@Example.com',
+    roles: ['dev', 'ops'],
+    website: 'https://acme.example:8443/team?x=1',
+    ip: '10.1.2.3',
+    version: '1.2.3',
+  });
+  const evaluate = (expression: string, returns: 'bool' | 'any' = 'any'): unknown => {
+    const r = compileExpression(expression, 'claims', returns).evaluate(claims);
+    if (!r.ok) throw new Error(r.error);
+    return r.value;
+  };
+
+  it('runs sets, lists, regex, url, ip, cidr and semver over claims', () => {
+    expect(evaluate("sets.contains(claims.roles, ['ops'])", 'bool')).toBe(true);
+    expect(evaluate("sets.intersects(claims.roles, ['admin'])", 'bool')).toBe(false);
+    expect(evaluate('claims.roles.isSorted()', 'bool')).toBe(true);
+    expect(list(evaluate('lists.range(3)'))).toEqual([0n, 1n, 2n]);
+    expect(evaluate("claims.email.find('@.*$')")).toBe('@Example.com');
+    expect(evaluate('url(claims.website).getHost()')).toBe('acme.example:8443');
+    expect(evaluate("url(claims.website).getPort() == '8443'", 'bool')).toBe(true);
+    expect(evaluate("cidr('10.0.0.0/8').containsIP(claims.ip)", 'bool')).toBe(true);
+    expect(evaluate('ip(claims.ip).isLoopback()', 'bool')).toBe(false);
+    expect(evaluate("semver(claims.version).isGreaterThan(semver('1.2.0'))", 'bool')).toBe(true);
+  });
+
+  it('types library results as kube does: a URL or IP is not a bool', () => {
+    expect(() => compileExpression('url(claims.website)', 'claims', 'bool')).toThrow('must evaluate to bool');
+    expect(() => compileExpression('isURL(claims.website)', 'claims', 'bool')).not.toThrow();
+  });
+
+  it('refuses a constant regex that does not compile when the program is built, as cel-go does', () => {
+    expect(() => compileExpression("claims.email.find('(')", 'claims', 'any')).toThrow(
+      /^program instantiation failed: error parsing regexp: missing closing \): `\(`/,
+    );
+    expect(() => compileExpression("claims.email.matches('a(?=b)')", 'claims', 'bool')).toThrow(
+      /^program instantiation failed: error parsing regexp/,
+    );
+    // A pattern from a claim is only known per token: a run-time error then.
+    const r = compileExpression('claims.email.find(claims.email)', 'claims', 'any').evaluate(
+      toCelClaims({ email: '(' }),
+    );
+    expect(r).toEqual({ ok: false, error: expect.stringMatching(/^Illegal regex: error parsing regexp/) });
+  });
+
+  it('works over user in userValidationRules', () => {
+    const r = compileExpression(
+      "sets.contains(user.groups, ['dev']) && user.groups.isSorted()",
+      'user',
+      'bool',
+    );
+    const user = new Map<string, unknown>([
+      ['username', 'jane'],
+      ['uid', ''],
+      ['groups', ['dev', 'ops']],
+      ['extra', new Map()],
+    ]);
+    expect(r.evaluate(user)).toEqual({ ok: true, value: true });
+  });
+
+  it('still refuses what is not built: quantity, format, sortBy', () => {
+    expect(() => compileExpression("quantity('1Gi').isInteger()", 'claims', 'bool')).toThrow(
+      /undeclared reference to 'quantity'/,
+    );
+    expect(() => compileExpression('claims.roles.sortBy(r, r)', 'claims', 'any')).toThrow(
+      /undeclared reference to 'sortBy'/,
+    );
+  });
+});
