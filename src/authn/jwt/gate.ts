@@ -12,7 +12,7 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_JSON_DEPTH = 16;
 const MAX_KID_LENGTH = 1024;
 /** The largest signature we ever verify: RSA-8192 is 1024 bytes. */
-const MAX_SIGNATURE_BYTES = 1024;
+export const MAX_SIGNATURE_BYTES = 1024;
 /** go-jose refuses NumericDates beyond 2^62; JS numbers are exact up to 2^53. */
 const MAX_NUMERIC_DATE = 2 ** 53;
 
@@ -125,6 +125,24 @@ function goIssuer(claims: Readonly<Record<string, unknown>>): string | undefined
   return typeof iss === 'string' ? iss : undefined;
 }
 
+/**
+ * tokenwarden's header rules beyond the JOSE libraries' (README, "stricter"): a bounded
+ * kid, none of the members that change the token's meaning or name sender-chosen keys,
+ * and `typ` JWT when present.
+ */
+export function headerPolicyProblem(header: Readonly<Record<string, unknown>>): string | undefined {
+  const kid = own(header, 'kid');
+  if (typeof kid === 'string' && kid.length > MAX_KID_LENGTH) return 'kid is too long';
+  for (const member of REFUSED_HEADER_MEMBERS) {
+    if (Object.hasOwn(header, member)) return `"${member}" is not accepted`;
+  }
+  const typ = own(header, 'typ');
+  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) {
+    return 'typ must be JWT when present';
+  }
+  return undefined;
+}
+
 interface CheckedHeader {
   readonly alg: Algorithm | undefined;
   readonly kid: string | undefined;
@@ -147,14 +165,8 @@ function checkHeader(segment: string): CheckedHeader | TokenwardenError {
   if (alg !== undefined && typeof alg !== 'string') return malformed('header: alg must be a string');
   const kid = own(header, 'kid');
   if (kid !== undefined && typeof kid !== 'string') return malformed('header: kid must be a string');
-  if (typeof kid === 'string' && kid.length > MAX_KID_LENGTH) return malformed('header: kid is too long');
-  for (const member of REFUSED_HEADER_MEMBERS) {
-    if (Object.hasOwn(header, member)) return malformed(`header: "${member}" is not accepted`);
-  }
-  const typ = own(header, 'typ');
-  if (typ !== undefined && (typeof typ !== 'string' || typ.toUpperCase() !== 'JWT')) {
-    return malformed('header: typ must be JWT when present');
-  }
+  const policy = headerPolicyProblem(header);
+  if (policy !== undefined) return malformed(`header: ${policy}`);
   const verifiable =
     typeof alg === 'string' && SUPPORTED_ALGORITHMS.has(alg) && !Object.hasOwn(header, 'crit');
   return Object.freeze({
@@ -184,9 +196,29 @@ function checkedHeader(segment: string): CheckedHeader | TokenwardenError {
 }
 
 /**
+ * tokenwarden's rules for the claims segment beyond the JOSE libraries' (README,
+ * "stricter"): canonical base64url, valid UTF-8 without a byte order mark, bounded
+ * nesting, no lone surrogates and no repeated member names.
+ */
+export function payloadPolicyProblem(
+  segment: string,
+  bytes: Buffer,
+  text: string,
+  claims: Record<string, unknown>,
+): string | undefined {
+  if (!hasCanonicalTail(segment)) return 'segment is not canonical base64url';
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+    return 'segment starts with a byte order mark';
+  if (!isUtf8(bytes)) return 'segment is not valid UTF-8';
+  const problem = strictProblem(text, claims, MAX_JSON_DEPTH);
+  if (problem === 'duplicate member name')
+    return `json: duplicate key '${firstDuplicateMemberName(text) ?? ''}' in object`;
+  return problem;
+}
+
+/**
  * The checks kube's go-jose decoder applies to the claims after the signature (types of
- * the registered claims, duplicate member names), plus tokenwarden's stricter ones
- * (canonical base64url, valid UTF-8, bounded nesting, finite dates).
+ * the registered claims, duplicate member names), plus tokenwarden's stricter ones.
  */
 function claimsProblem(
   segment: string,
@@ -194,16 +226,10 @@ function claimsProblem(
   text: string,
   claims: Record<string, unknown>,
 ): TokenwardenError | undefined {
-  if (!hasCanonicalTail(segment)) return malformed('claims: segment is not canonical base64url');
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
-    return malformed('claims: segment starts with a byte order mark');
-  if (!isUtf8(bytes)) return malformed('claims: segment is not valid UTF-8');
-  const problem = strictProblem(text, claims, MAX_JSON_DEPTH);
-  if (problem === 'duplicate member name') {
-    const name = firstDuplicateMemberName(text) ?? '';
-    return new TokenwardenError('ERR_TOKEN_MALFORMED', `json: duplicate key '${name}' in object`);
-  }
-  if (problem) return malformed(`claims: ${problem}`);
+  const policy = payloadPolicyProblem(segment, bytes, text, claims);
+  // go-jose v4 refuses a repeated member with this very text: kube's answer, not a policy.
+  if (policy?.startsWith('json: duplicate key')) return new TokenwardenError('ERR_TOKEN_MALFORMED', policy);
+  if (policy !== undefined) return malformed(`claims: ${policy}`);
   for (const name of ['exp', 'nbf', 'iat']) {
     if (!Object.hasOwn(claims, name)) continue;
     const v = claims[name];
@@ -222,6 +248,39 @@ function claimsProblem(
   return undefined;
 }
 
+export interface UntrustedPayload {
+  /** The issuer as kube's pre-filter reads it. */
+  readonly iss: string;
+  readonly claims: Record<string, unknown>;
+  readonly bytes: Buffer;
+  readonly text: string;
+}
+
+/**
+ * Kube's `untrustedIssuer` pre-filter: a compact token within the size cap whose payload
+ * Go decodes to an object with a string `iss`; anything else is not for any issuer.
+ */
+export function untrustedPayload(token: string): UntrustedPayload | undefined {
+  if (token.length > MAX_TOKEN_LENGTH || token.length === 0) return undefined;
+  const first = token.indexOf('.');
+  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
+  if (second < 0 || token.indexOf('.', second + 1) >= 0) return undefined;
+  if (token.trimStart().startsWith('{')) return undefined;
+  const bytes = decodeRawUrlBase64(token.slice(first + 1, second));
+  if (!bytes) return undefined;
+  // Go decodes invalid UTF-8 with replacement characters: the strict check comes later.
+  const text = bytes.toString('utf8');
+  let claims: unknown;
+  try {
+    claims = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined;
+  const iss = goIssuer(claims as Record<string, unknown>);
+  return iss === undefined ? undefined : { iss, claims: claims as Record<string, unknown>, bytes, text };
+}
+
 /**
  * The strict gate every token passes before any key is touched. Whether a token is
  * "mine" is decided as kube's `hasCorrectIssuer` decides it (compact form, a payload
@@ -230,26 +289,12 @@ function claimsProblem(
  * kube reports it.
  */
 export function gateToken(token: string, isOurIssuer: (iss: string) => boolean): GateResult {
-  if (token.length > MAX_TOKEN_LENGTH || token.length === 0) return NOT_MINE;
+  const untrusted = untrustedPayload(token);
+  if (!untrusted || !isOurIssuer(untrusted.iss)) return NOT_MINE;
+  const { iss, claims, bytes, text } = untrusted;
   const first = token.indexOf('.');
-  const second = first < 0 ? -1 : token.indexOf('.', first + 1);
-  if (second < 0 || token.indexOf('.', second + 1) >= 0) return NOT_MINE;
-  if (token.trimStart().startsWith('{')) return NOT_MINE;
-
+  const second = token.indexOf('.', first + 1);
   const payload = token.slice(first + 1, second);
-  const bytes = decodeRawUrlBase64(payload);
-  if (!bytes) return NOT_MINE;
-  // Go decodes invalid UTF-8 with replacement characters: the strict check comes later.
-  const text = bytes.toString('utf8');
-  let claims: unknown;
-  try {
-    claims = JSON.parse(text);
-  } catch {
-    return NOT_MINE;
-  }
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return NOT_MINE;
-  const iss = goIssuer(claims as Record<string, unknown>);
-  if (iss === undefined || !isOurIssuer(iss)) return NOT_MINE;
 
   const header = checkedHeader(token.slice(0, first));
   if (header instanceof TokenwardenError) return { kind: 'rejected', error: header };
@@ -271,8 +316,8 @@ export function gateToken(token: string, isOurIssuer: (iss: string) => boolean):
       alg: verifiable ? header.alg : undefined,
       kid: header.kid,
       untrustedIssuer: iss,
-      untrustedClaims: claims as Record<string, unknown>,
-      claimsProblem: claimsProblem(payload, bytes, text, claims as Record<string, unknown>),
+      untrustedClaims: claims,
+      claimsProblem: claimsProblem(payload, bytes, text, claims),
       signingInput: token.slice(0, second),
       signature,
     },

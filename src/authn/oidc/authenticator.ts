@@ -4,8 +4,14 @@ import type { KeySource } from '../../keys/key-source.js';
 import { verifyWithRotationRetry } from '../../keys/rotation-retry.js';
 import { EXTRA_CREDENTIAL_ID, type UserInfo } from '../../user.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
-import { goQuoteList } from '../audiences.js';
-import { gateToken } from '../jwt/gate.js';
+import { goQuote, goQuoteList } from '../audiences.js';
+import {
+  headerPolicyProblem,
+  MAX_SIGNATURE_BYTES,
+  payloadPolicyProblem,
+  untrustedPayload,
+  type UnverifiedToken,
+} from '../jwt/gate.js';
 import { keysForToken, verifyWithSnapshot } from '../jwt/verify.js';
 import {
   toCelClaims,
@@ -15,13 +21,21 @@ import {
   type CompiledExpression,
 } from './cel.js';
 import { jsonTypeName, type JwtAuthenticatorSpec } from './config.js';
+import {
+  asAlgorithm,
+  decodeIdToken,
+  distributedClaimsProblem,
+  NBF_LEEWAY_MS,
+  parseSignedV2,
+  unsupportedAlgorithm,
+} from './go-oidc.js';
 
 /**
  * One `jwt[]` entry of an AuthenticationConfiguration, as kube's
  * `plugin/pkg/authenticator/token/oidc` jwtAuthenticator: the unverified `iss` must equal
- * the issuer URL exactly (else no opinion), then go-oidc's checks in go-oidc's order
- * (audience for a single one, expiry, nbf with 5 minutes of leeway, signature), the
- * multi-audience check, then the claim mappings, required claims, claim validation rules
+ * the issuer URL exactly (else no opinion), then go-oidc v2's checks in its order
+ * (go-oidc.ts: the JWS, the algorithm, the signature, the claims' types, the audience for a
+ * single one, expiry, nbf with one minute of leeway), the multi-audience check, then the claim mappings, required claims, claim validation rules
  * and user validation rules. Every error reads as kube's, prefixed `oidc: `.
  *
  * Not audience-aware: kube wraps the JWT authenticators in WrapAudienceAgnosticToken, and
@@ -34,8 +48,8 @@ export interface OidcAuthenticatorOptions {
   readonly clock: Clock;
 }
 
-/** go-oidc: "Set to 5 minutes since this is what other OpenID Connect providers do". */
-const NBF_LEEWAY_MS = 5 * 60 * 1000;
+/** Whitespace go-jose would strip: refused instead (README, "stricter": one token, one spelling). */
+const GO_SPACE_IN_TOKEN = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
@@ -64,12 +78,6 @@ function claimStringOrArray(v: unknown): { ok: true; value: string[] } | { ok: f
   }
   const s = claimString(v);
   return s.ok ? { ok: true, value: [s.value] } : s;
-}
-
-function tokenAudiences(claims: Readonly<Record<string, unknown>>): string[] {
-  const aud = Object.hasOwn(claims, 'aud') ? claims.aud : undefined;
-  if (typeof aud === 'string') return [aud];
-  return Array.isArray(aud) ? (aud as string[]) : [];
 }
 
 const err = (code: ErrorCode, message: string): AuthnResult => failure(new TokenwardenError(code, message));
@@ -104,52 +112,43 @@ export class OidcAuthenticator implements TokenAuthenticator {
 
   /** Not audience-aware (kube wraps it audience-agnostic): the requested audiences are not read here. */
   async authenticateToken(token: string, _requested?: readonly string[]): Promise<AuthnResult> {
-    const gated = gateToken(token, this.isOurs);
-    if (gated.kind === 'not-mine') return NO_OPINION;
-    if (gated.kind === 'rejected') {
-      return err(
-        'ERR_TOKEN_MALFORMED',
-        `oidc: verify token: oidc: malformed jwt: ${gated.error.detail ?? 'invalid'}`,
-      );
+    const untrusted = untrustedPayload(token);
+    if (!untrusted || !this.isOurs(untrusted.iss)) return NO_OPINION;
+    const verify = (problem: string, code: ErrorCode): AuthnResult =>
+      err(code, `oidc: verify token: ${problem}`);
+    const malformedJwt = (detail: string): AuthnResult =>
+      verify(`oidc: malformed jwt: ${detail}`, 'ERR_TOKEN_MALFORMED');
+
+    // go-oidc v2's Verify: the JWS, the algorithm, the signature; then the claims.
+    if (GO_SPACE_IN_TOKEN.test(token)) return malformedJwt('token contains whitespace');
+    const jws = parseSignedV2(token);
+    if (typeof jws === 'string') return malformedJwt(jws);
+    const headerSegment = token.slice(0, token.indexOf('.'));
+    if (jws.signingInput.slice(0, jws.signingInput.indexOf('.')) !== headerSegment) {
+      return malformedJwt('header: segment is not canonical base64url');
     }
-    const t = gated.token;
-    if (t.claimsProblem) {
-      return err(
-        'ERR_TOKEN_MALFORMED',
-        `oidc: verify token: oidc: malformed jwt: ${t.claimsProblem.detail ?? t.claimsProblem.message}`,
-      );
-    }
+    const policy = headerPolicyProblem(jws.header);
+    if (policy !== undefined) return malformedJwt(`header: ${policy}`);
+    const unsupported = unsupportedAlgorithm(jws.alg);
+    if (unsupported !== undefined) return verify(unsupported, 'ERR_TOKEN_SIGNATURE');
+
+    const alg = asAlgorithm(jws.alg);
+    const verifiable =
+      jws.canonicalSignature &&
+      jws.signature.length > 0 &&
+      jws.signature.length <= MAX_SIGNATURE_BYTES &&
+      !Object.hasOwn(jws.header, 'crit');
+    const t: UnverifiedToken = {
+      alg: verifiable ? alg : undefined,
+      kid: jws.kid === '' ? undefined : jws.kid,
+      untrustedIssuer: untrusted.iss,
+      untrustedClaims: untrusted.claims,
+      claimsProblem: undefined,
+      signingInput: jws.signingInput,
+      signature: jws.signature,
+    };
     const snapshot = await keysForToken(this.options.keys, t);
     if (!snapshot) return err('ERR_KEYS_UNAVAILABLE', 'oidc: authenticator not initialized');
-    const claims = t.untrustedClaims;
-
-    // go-oidc's IDTokenVerifier.Verify: claims first, then the signature.
-    const audiences = tokenAudiences(claims);
-    const single = this.audiences.size === 1;
-    if (single && !audiences.includes(this.options.spec.issuer.audiences[0]!)) {
-      return err(
-        'ERR_TOKEN_AUDIENCE',
-        `oidc: verify token: oidc: expected audience ${JSON.stringify(this.options.spec.issuer.audiences[0])} got ${goQuoteList(audiences)}`,
-      );
-    }
-    const now = this.options.clock.now();
-    const exp = typeof claims.exp === 'number' ? Math.trunc(claims.exp) * 1000 : undefined;
-    if (exp === undefined || exp < now) {
-      return err(
-        'ERR_TOKEN_EXPIRED',
-        `oidc: verify token: oidc: token is expired (Token Expiry: ${exp === undefined ? GO_ZERO_TIME : goTime(exp)})`,
-      );
-    }
-    if (typeof claims.nbf === 'number') {
-      const nbf = Math.trunc(claims.nbf) * 1000;
-      if (now + NBF_LEEWAY_MS < nbf) {
-        return err(
-          'ERR_TOKEN_NOT_YET_VALID',
-          `oidc: verify token: oidc: current time ${goTime(now)} before the nbf (not before) time: ${goTime(nbf)}`,
-        );
-      }
-    }
-    // The claims were checked above, so only a token that could never verify is kept from a refresh.
     const verdict = await verifyWithRotationRetry(
       this.options.keys,
       snapshot,
@@ -157,18 +156,56 @@ export class OidcAuthenticator implements TokenAuthenticator {
       (keys) => verifyWithSnapshot(t, keys),
     );
     if (!verdict.ok) {
-      return err(
-        'ERR_TOKEN_SIGNATURE',
-        'oidc: verify token: failed to verify signature: failed to verify id token signature',
+      return verify('failed to verify signature: failed to verify id token signature', 'ERR_TOKEN_SIGNATURE');
+    }
+
+    const payloadSegment = token.slice(token.indexOf('.') + 1, token.lastIndexOf('.'));
+    const payloadPolicy = payloadPolicyProblem(
+      payloadSegment,
+      untrusted.bytes,
+      untrusted.text,
+      untrusted.claims,
+    );
+    if (payloadPolicy !== undefined) return malformedJwt(`claims: ${payloadPolicy}`);
+    const id = decodeIdToken(untrusted.text);
+    if (typeof id === 'string') return verify(`oidc: failed to unmarshal claims: ${id}`, 'ERR_TOKEN_CLAIMS');
+    const distributed = distributedClaimsProblem(id);
+    if (distributed !== undefined) return verify(distributed, 'ERR_TOKEN_CLAIMS');
+    if (!this.isOurs(id.issuer)) {
+      return verify(
+        `oidc: id token issued by a different provider, expected ${goQuote(this.issuer)} got ${goQuote(id.issuer)}`,
+        'ERR_TOKEN_CLAIMS',
       );
     }
-    if (!single && !audiences.some((a) => this.audiences.has(a))) {
-      return err(
+    const single = this.audiences.size === 1;
+    const audience = this.options.spec.issuer.audiences[0]!;
+    if (single && !id.audience.includes(audience)) {
+      return verify(
+        `oidc: expected audience ${goQuote(audience)} got ${goQuoteList(id.audience)}`,
         'ERR_TOKEN_AUDIENCE',
-        `oidc: verify token: oidc: expected audience in ${this.sortedAudiences} got ${goQuoteList(audiences)}`,
       );
     }
-    return this.mapVerified(claims, exp);
+    const now = this.options.clock.now();
+    const expMs = id.expiry === undefined ? undefined : id.expiry * 1000;
+    if (expMs === undefined || expMs < now) {
+      return verify(
+        `oidc: token is expired (Token Expiry: ${expMs === undefined ? GO_ZERO_TIME : goTime(expMs)})`,
+        'ERR_TOKEN_EXPIRED',
+      );
+    }
+    if (id.notBefore !== undefined && now + NBF_LEEWAY_MS < id.notBefore * 1000) {
+      return verify(
+        `oidc: current time ${goTime(now)} before the nbf (not before) time: ${goTime(id.notBefore * 1000)}`,
+        'ERR_TOKEN_NOT_YET_VALID',
+      );
+    }
+    if (!single && !id.audience.some((a) => this.audiences.has(a))) {
+      return verify(
+        `oidc: expected audience in ${this.sortedAudiences} got ${goQuoteList(id.audience)}`,
+        'ERR_TOKEN_AUDIENCE',
+      );
+    }
+    return this.mapVerified(untrusted.claims, expMs);
   }
 
   /** Everything below runs on claims whose signature has been verified. */
