@@ -9,6 +9,8 @@ import {
   type CelValue,
 } from '@bufbuild/cel';
 import type { Expr, NodeFactory } from './cel-ast.js';
+import { goTypeOf } from './cel-errors.js';
+import { isOptional } from './cel-optional.js';
 
 /**
  * cel-go's two-variable comprehensions (`ext.TwoVarComprehensions`, in kube's base
@@ -31,7 +33,7 @@ export const TWO_VAR_MACROS: ReadonlyMap<string, readonly number[]> = new Map([
   ['transformMapEntry', [3, 4]],
 ]);
 
-const ENTRIES = '@entries';
+export const ENTRIES = '@entries';
 const MAP_INSERT = '@map_insert';
 const MAP_MERGE = '@map_merge';
 const ACCU = '@result';
@@ -137,13 +139,17 @@ export const twoVarFuncs: readonly CelFunc[] = [
   // A list iterates as (index, value), a map as (key, value).
   celFunc(ENTRIES, [CelScalar.DYN], CelScalar.DYN, (range) => {
     const pairs: CelValue[] = [];
+    if (isOptional(range)) {
+      throw new Error(`unsupported comprehension range type: ${goTypeOf(range)}`);
+    }
     if (isCelList(range)) {
       let i = 0n;
       for (const v of range) pairs.push(celList([i++, v]));
     } else if (isCelMap(range)) {
       for (const [k, v] of range) pairs.push(celList([k as CelValue, v]));
     } else {
-      throw new Error('no such overload: comprehension over a value that is neither list nor map');
+      // cel-go's words (interpreter/interpretable.go evalFold), with Go's %T of the range.
+      throw new Error(`unsupported comprehension range type: ${goTypeOf(range)}`);
     }
     return celList(pairs);
   }),

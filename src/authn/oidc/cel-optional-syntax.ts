@@ -37,7 +37,7 @@ const IDENT_PART = /[A-Za-z0-9_]/;
 const NUMBER = /^(?:0[xX][0-9a-fA-F]+[uU]?|\d+(?:\.\d+)?(?:[eE][+-]?\d+)?[uU]?|\.\d+(?:[eE][+-]?\d+)?)/;
 
 /** The end offset of the string literal whose opening quote is at `at`. */
-function skipString(src: string, at: number, raw: boolean): number {
+export function skipString(src: string, at: number, raw: boolean): number {
   const q = src[at]!;
   const triple = src.startsWith(q.repeat(3), at);
   const close = triple ? q.repeat(3) : q;

@@ -4,6 +4,7 @@ import {
   celMap,
   celMethod,
   CelScalar,
+  celType,
   isCelList,
   isCelMap,
   isCelUint,
@@ -114,6 +115,13 @@ function requireOptional(target: CelValue, name: string): CelList {
   return target;
 }
 
+/** A method of optionals called on another value: @bufbuild/cel's words, which kubeEvalError rewrites to cel-go's. */
+function requireOptionalReceiver(target: CelValue, name: string, args: readonly CelValue[]): CelList {
+  if (isOptional(target)) return target;
+  const types = args.map((a) => celType(a).name).join(', ');
+  throw new Error(`found no matching overload for '${name}' applied to '${celType(target).name}.(${types})'`);
+}
+
 const DYN = CelScalar.DYN;
 
 export const optionalFuncs: readonly CelFunc[] = [
@@ -128,19 +136,19 @@ export const optionalFuncs: readonly CelFunc[] = [
     return unwrapList(this, 'unwrapOpt');
   }),
   celMethod('hasValue', DYN, [], CelScalar.BOOL, function (this: CelValue) {
-    return requireOptional(this, 'hasValue').size > 0;
+    return requireOptionalReceiver(this, 'hasValue', []).size > 0;
   }),
   celMethod('value', DYN, [], DYN, function (this: CelValue) {
-    const o = requireOptional(this, 'value');
+    const o = requireOptionalReceiver(this, 'value', []);
     if (o.size === 0) throw new Error('optional.none() dereference');
     return o.get(0)!;
   }),
   celMethod('orValue', DYN, [DYN], DYN, function (this: CelValue, fallback: CelValue) {
-    const o = requireOptional(this, 'orValue');
+    const o = requireOptionalReceiver(this, 'orValue', [fallback]);
     return o.size > 0 ? o.get(0)! : fallback;
   }),
   celMethod('or', DYN, [DYN], DYN, function (this: CelValue, other: CelValue) {
-    const o = requireOptional(this, 'or');
+    const o = requireOptionalReceiver(this, 'or', [other]);
     if (o.size > 0) return o;
     return requireOptional(other, 'or');
   }),

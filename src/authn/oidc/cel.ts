@@ -14,11 +14,17 @@ import type { UserInfo } from '../../user.js';
 import { NodeFactory, type Expr, type ParsedExpr } from './cel-ast.js';
 import { kubeLibraries, regexError } from './cel-lib/index.js';
 import {
+  ENTRIES,
   expandTwoVarComprehension,
   twoVarFuncs,
   twoVarProblem,
   TWO_VAR_MACROS,
 } from './cel-comprehensions.js';
+import { conversionFuncs } from './cel-conversions.js';
+import { kubeEvalError } from './cel-errors.js';
+import { indexFuncs, KUBE_INDEX } from './cel-index.js';
+import { celGoOffset } from './cel-location.js';
+import { isGoStringList, stringListFuncs } from './cel-string-lists.js';
 import { markOptionalSyntax, type OptionalMarks } from './cel-optional-syntax.js';
 import {
   isOptional,
@@ -32,7 +38,7 @@ import {
 
 /**
  * CEL for AuthenticationConfiguration, as kube's `authentication/cel` package: two
- * environments, one with `claims` (map(string, dyn)) and one with `user` (kube's
+ * environments, one with `claims` (map(string, any)) and one with `user` (kube's
  * `kubernetes.UserInfo`: username, uid, groups, extra). Every expression is parsed and
  * checked once at load; a token only runs the planned program.
  *
@@ -40,9 +46,13 @@ import {
  * extension, plus what kube's base environment has and it lacks: kube's libraries
  * (cel-lib/), optional syntax, marked before parsing (cel-optional-syntax.ts) and rewritten
  * here onto the values of cel-optional.ts, and two-variable comprehensions
- * (cel-comprehensions.ts). Refused at load: the `quantity` and `format` libraries and
- * `sortBy`. Each library call bounds its own cost (cel-lib/support.ts); the claims a token
- * carries are bounded by the gate's 16 KiB token limit.
+ * (cel-comprehensions.ts). `claims` is kube's `map(string, any)`: a claim is of static type
+ * `any`, which cel-go's checker refuses as a comprehension's range. `x[k]` is cel-go's
+ * (cel-index.ts), `split` and list `+` too (cel-string-lists.ts), the string conversions
+ * are Go's strconv (cel-conversions.ts), and run-time errors are worded as cel-go's
+ * (cel-errors.ts). Refused at load: the `quantity` and `format` libraries and `sortBy`.
+ * Each library call bounds its own cost (cel-lib/support.ts); the claims a token carries
+ * are bounded by the gate's 16 KiB token limit.
  */
 
 export type CelVariable = 'claims' | 'user';
@@ -77,7 +87,15 @@ const USER_FIELDS: ReadonlyMap<string, BaseType> = new Map<string, BaseType>([
   ['extra', 'map'],
 ]);
 
-const FUNCS = [...strings, ...optionalFuncs, ...twoVarFuncs, ...kubeLibraries.flatMap((l) => l.funcs)];
+const FUNCS = [
+  ...strings.filter((f) => f.name !== 'split'),
+  ...stringListFuncs,
+  ...conversionFuncs,
+  ...indexFuncs,
+  ...optionalFuncs,
+  ...twoVarFuncs,
+  ...kubeLibraries.flatMap((l) => l.funcs),
+];
 
 /** Static result types of kube's libraries, by the name a call has in the tree. */
 const LIBRARY_RESULTS: ReadonlyMap<string, BaseType> = new Map(kubeLibraries.flatMap((l) => [...l.results]));
@@ -139,7 +157,9 @@ const STRING_FUNCTIONS = new Set([
 ]);
 const INT_FUNCTIONS = new Set(['size', 'int', 'indexOf', 'lastIndexOf']);
 
-type BaseType = 'bool' | 'string' | 'int' | 'double' | 'list' | 'map' | 'null' | 'dyn' | 'unknown';
+/** `any` is kube's type of a claim (`map(string, any)`); `unknown` is what the checker does not know. */
+type BaseType =
+  'bool' | 'string' | 'int' | 'uint' | 'double' | 'list' | 'map' | 'null' | 'dyn' | 'any' | 'unknown';
 /** `opt:T` is cel-go's `optional_type(T)`. */
 type StaticType = BaseType | `opt:${BaseType}`;
 
@@ -215,8 +235,36 @@ const isOpt = (t: StaticType): t is `opt:${BaseType}` => t.startsWith('opt:');
 const optOf = (t: StaticType): StaticType => (isOpt(t) ? 'opt:unknown' : `opt:${t}`);
 const optInner = (t: `opt:${BaseType}`): BaseType => t.slice(4) as BaseType;
 
+/** The variables a comprehension or binding puts in scope, with their static types. */
+type Scope = ReadonlyMap<string, StaticType>;
+const isDynamic = (t: StaticType): boolean => t === 'dyn' || t === 'any';
+
+/** cel-go's name for what an optional holds: element types are not tracked here, and optional.none() holds a type variable. */
+const OPTIONAL_CONTENT: Partial<Record<BaseType, string>> = {
+  list: 'list(dyn)',
+  map: 'map(dyn, dyn)',
+  unknown: '_var0',
+};
+
+/** cel-go's name of a static type that cannot be a comprehension's range; undefined for one that can. */
+function notARange(t: StaticType): string | undefined {
+  if (isOpt(t)) {
+    const inner = optInner(t);
+    return `optional_type(${OPTIONAL_CONTENT[inner] ?? inner})`;
+  }
+  switch (t) {
+    case 'list':
+    case 'map':
+    case 'dyn':
+    case 'unknown':
+      return undefined;
+  }
+  return t;
+}
+
 class Checker {
-  readonly problems: string[] = [];
+  /** cel-go reports its issues in source order. */
+  private readonly issues: { at: number; text: string }[] = [];
   usesEmail = false;
   usesEmailVerified = false;
   /** Optional markers the tree consumed; every marker must be. */
@@ -228,6 +276,8 @@ class Checker {
 
   constructor(
     private readonly source: string,
+    /** The source the parser read: optional markers blanked, offsets unchanged. */
+    private readonly parsedSource: string,
     private readonly variable: CelVariable,
     private readonly env: CelEnv,
     private readonly positions: Record<string, number>,
@@ -237,8 +287,31 @@ class Checker {
     this.nodes = new NodeFactory(root, positions);
   }
 
-  private fail(e: Expr, message: string): void {
-    this.problems.push(issue(this.source, this.pos(e), message));
+  get problems(): string[] {
+    return [...this.issues].sort((a, b) => a.at - b.at).map((i) => i.text);
+  }
+
+  private fail(e: Expr, message: string, at = this.location(e)): void {
+    this.issues.push({ at, text: issue(this.source, at, message) });
+  }
+
+  /** Where cel-go reports a problem with `e`; to be taken before the checker rewrites `e`. */
+  private location(e: Expr): number {
+    return celGoOffset(this.parsedSource, e, this.pos(e));
+  }
+
+  /** cel-go's checkComprehension: a range must be a list, a map or dyn (not `any`). */
+  private checkRange(range: Expr | undefined, scope: Scope): void {
+    if (!range) return;
+    const at = this.location(range);
+    const name = notARange(this.check(range, scope));
+    if (name !== undefined) {
+      this.fail(
+        range,
+        `expression of type '${name}' cannot be range of a comprehension (must be list, map, or dynamic)`,
+        at,
+      );
+    }
   }
 
   private pos(e: Expr): number {
@@ -250,7 +323,7 @@ class Checker {
    * optional syntax rewritten to the functions of cel-optional.ts; returns a static type.
    * A node reached twice (the optional macros share their target) is checked once.
    */
-  check(e: Expr | undefined, scope: ReadonlySet<string>): StaticType {
+  check(e: Expr | undefined, scope: Scope): StaticType {
     if (!e) return 'unknown';
     const known = this.checked.get(e);
     if (known !== undefined) return known;
@@ -259,7 +332,7 @@ class Checker {
     return t;
   }
 
-  private checkNode(e: Expr, scope: ReadonlySet<string>): StaticType {
+  private checkNode(e: Expr, scope: Scope): StaticType {
     const k = e.exprKind;
     switch (k.case) {
       case 'constExpr':
@@ -269,8 +342,9 @@ class Checker {
           case 'stringValue':
             return 'string';
           case 'int64Value':
-          case 'uint64Value':
             return 'int';
+          case 'uint64Value':
+            return 'uint';
           case 'doubleValue':
             return 'double';
           case 'nullValue':
@@ -280,7 +354,8 @@ class Checker {
         }
       case 'identExpr': {
         const name = k.value.name;
-        if (scope.has(name)) return 'dyn';
+        const bound = scope.get(name);
+        if (bound !== undefined) return bound;
         if (name === this.variable) return 'map';
         if (TYPE_IDENTS.has(name)) return 'unknown';
         this.fail(e, `undeclared reference to '${name}' (in container '')`);
@@ -329,11 +404,18 @@ class Checker {
       }
       case 'comprehensionExpr': {
         const c = k.value;
-        this.check(c.iterRange, scope);
+        // A two-variable comprehension's range was checked before it became `@entries(range)`.
+        const entries =
+          c.iterRange?.exprKind.case === 'callExpr' && c.iterRange.exprKind.value.function === ENTRIES;
+        if (entries) this.check(c.iterRange, scope);
+        else this.checkRange(c.iterRange, scope);
         const accuType = this.check(c.accuInit, scope);
-        const inner = new Set(scope);
-        inner.add(c.iterVar);
-        inner.add(c.accuVar);
+        // The iteration variable is dyn (what a list or map holds is not tracked); the
+        // accumulator has its initial value's type, so `cel.bind(v, claims.x, ...)` and
+        // optMap's variable are `any`, as in cel-go.
+        const inner = new Map(scope);
+        inner.set(c.iterVar, 'dyn');
+        inner.set(c.accuVar, accuType);
         this.check(c.loopCondition, inner);
         this.check(c.loopStep, inner);
         const result = c.result;
@@ -350,7 +432,7 @@ class Checker {
   private checkSelect(
     e: Expr,
     select: { operand?: Expr; field: string; testOnly: boolean },
-    scope: ReadonlySet<string>,
+    scope: Scope,
   ): StaticType {
     const { operand, testOnly } = select;
     // has(x.?f) never reaches here marked: the macro's select sits elsewhere, and the unused marker is refused.
@@ -364,6 +446,10 @@ class Checker {
     if (onVariable && this.variable === 'claims') {
       if (select.field === 'email') this.usesEmail = true;
       if (select.field === 'email_verified') this.usesEmailVerified = true;
+      // kube's claims map unescapes every key it is asked for: `claims.a__dot__b` is claim `a.b`.
+      const unescaped = unescapeCelName(select.field);
+      if (unescaped !== undefined && unescaped !== select.field) select.field = unescaped;
+      fieldType = 'any';
     } else if (onVariable) {
       const t = USER_FIELDS.get(select.field);
       if (!t) this.fail(e, `undefined field '${select.field}'`);
@@ -384,7 +470,7 @@ class Checker {
   private checkCall(
     e: Expr,
     call: { target?: Expr; function: string; args: Expr[] },
-    scope: ReadonlySet<string>,
+    scope: Scope,
   ): StaticType {
     const { target, function: fn, args } = call;
     if (target && TWO_VAR_MACROS.get(fn)?.includes(args.length)) {
@@ -393,6 +479,7 @@ class Checker {
         this.fail(problem.at, problem.message);
         return 'unknown';
       }
+      this.checkRange(target, scope);
       e.exprKind = expandTwoVarComprehension(this.nodes, e, fn, target, args);
       return this.checkNode(e, scope);
     }
@@ -444,14 +531,32 @@ class Checker {
     if (fn === '_[_]') {
       const marked = this.marks.indexes.has(this.pos(e));
       if (marked) this.usedMarks++;
+      const operand = args[0]?.exprKind;
+      const onClaims =
+        this.variable === 'claims' &&
+        operand?.case === 'identExpr' &&
+        operand.value.name === 'claims' &&
+        !scope.has('claims');
       if (marked || isOpt(argTypes[0]!)) {
         call.function = OPT_INDEX;
-        return 'opt:dyn';
+        return onClaims ? 'opt:any' : 'opt:dyn';
       }
-      return 'dyn';
+      call.function = KUBE_INDEX;
+      return onClaims ? 'any' : 'dyn';
     }
     return resultType(name, targetType, argTypes);
   }
+}
+
+/**
+ * The type cel-go gives a value that is `a` or `b` (a ternary's branches, an optional's value
+ * or its `orValue` default): a dyn or any second wins, then a dyn or any first (cel-go's
+ * `mostGeneral`), so `c ? claims.x : []` is `any` and `c ? claims.x : dyn([])` is dyn.
+ */
+function join(a: StaticType, b: StaticType): StaticType {
+  if (isDynamic(b)) return b;
+  if (isDynamic(a)) return a;
+  return a === b ? a : 'dyn';
 }
 
 /** The static result of a call, as far as the bool-or-not decision of kube's compiler needs it. */
@@ -471,7 +576,7 @@ function resultType(fn: string, target: StaticType | undefined, args: readonly S
       if (!target || !isOpt(target)) return 'dyn';
       const inner = optInner(target);
       if (inner === 'unknown') return args[0]!;
-      return inner === args[0] ? inner : 'dyn';
+      return join(inner, args[0]!);
     }
     case 'or':
       return target && isOpt(target) && target === args[0] ? target : 'opt:dyn';
@@ -486,12 +591,19 @@ function resultType(fn: string, target: StaticType | undefined, args: readonly S
       return 'dyn';
     case 'double':
       return 'double';
+    case '-_':
+      return args[0] === 'int' || args[0] === 'double' ? args[0] : 'unknown';
     case '_?_:_': {
       const [, a, b] = args;
-      if (a === b) return a!;
-      return isOpt(a!) && isOpt(b!) ? 'opt:dyn' : 'dyn';
+      if (isOpt(a!) && isOpt(b!) && a !== b) {
+        // optional.none() is an optional of anything: `c ? optional.of(x) : optional.none()`.
+        if (a === 'opt:unknown') return b!;
+        return b === 'opt:unknown' ? a! : 'opt:dyn';
+      }
+      return join(a!, b!);
     }
     case '_+_':
+      if (isDynamic(args[0]!) || isDynamic(args[1]!)) return 'dyn';
       return args[0] === args[1] ? args[0]! : 'unknown';
   }
   const library = LIBRARY_RESULTS.get(fn);
@@ -522,15 +634,16 @@ export function compileExpression(
     throw new CelCompileError(`compilation failed: ERROR: ${message}`);
   }
   const positions = parsed.sourceInfo?.positions ?? {};
-  const checker = new Checker(expression, variable, env, positions, marked.marks, parsed.expr);
-  const type = checker.check(parsed.expr, new Set());
-  if (checker.problems.length === 0 && checker.usedMarks !== marked.count) {
+  const checker = new Checker(expression, marked.source, variable, env, positions, marked.marks, parsed.expr);
+  const type = checker.check(parsed.expr, new Map());
+  const problems = checker.problems;
+  if (problems.length === 0 && checker.usedMarks !== marked.count) {
     throw new CelCompileError(
       `compilation failed: ERROR: <input>: unsupported use of the optional marker '?'`,
     );
   }
-  if (checker.problems.length > 0) {
-    throw new CelCompileError(`compilation failed: ${checker.problems.join('\n')}`);
+  if (problems.length > 0) {
+    throw new CelCompileError(`compilation failed: ${problems.join('\n')}`);
   }
   // kube: the checked output type must equal the required one (dyn is not bool).
   if (returns === 'bool' && type !== 'bool' && type !== 'unknown') {
@@ -562,12 +675,6 @@ export function compileExpression(
       return { ok: true, value: value as CelValue };
     },
   };
-}
-
-/** cel-go's wording for the commonest runtime error, so messages read as kube's. */
-function kubeEvalError(message: string): string {
-  const m = /^field not found: (.*)$/s.exec(message);
-  return m ? `no such key: ${m[1]}` : message;
 }
 
 /**
@@ -603,13 +710,15 @@ export function toCelUser(user: UserInfo): CelBindingValue {
 
 /**
  * kube's `convertCELValueToStringList`: a string (empty → none), a list of strings (empty
- * strings dropped, empty list → none) or null (none); anything else is an error.
+ * strings dropped, empty list → none) or null (none); anything else is an error. A list
+ * that is a Go `[]string` in cel-go (`split`, `findAll`: see cel-string-lists.ts) is refused,
+ * empty or not, as kube's conversion takes only `[]interface{}` and `[]ref.Val` lists.
  */
 export function toStringList(value: CelValue): { ok: true; values: string[] } | { ok: false } {
   if (typeof value === 'string') return { ok: true, values: value === '' ? [] : [value] };
   if (value === null) return { ok: true, values: [] };
   // An optional is no list of strings, whatever it holds (kube's conversion refuses it).
-  if (isOptional(value)) return { ok: false };
+  if (isOptional(value) || isGoStringList(value)) return { ok: false };
   if (isCelList(value)) {
     const out: string[] = [];
     for (const item of value) {

@@ -42,7 +42,7 @@ jwt:
     message: wrong tenant
   claimMappings:
     username: {claim: email, prefix: "idp:"}
-    groups: {expression: "claims.roles.split(',')"}
+    groups: {expression: "claims.roles.split(',').map(r, r)"}
     extra:
     - {key: example.com/tenant, valueExpression: "claims.?tenant.orValue('')"}
   userValidationRules:

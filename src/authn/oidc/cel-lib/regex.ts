@@ -3,8 +3,11 @@
  * `s.findAll(re, n)`, with Go's RE2 semantics (see re2.ts). An invalid pattern is kube's
  * run-time error `Illegal regex: error parsing regexp: ...`; kube reports a constant invalid
  * pattern when the program is built, and `regexError` lets the load-time checker do so too.
+ * `findAll`'s list is a Go `[]string` in kube (`types.NewStringList`), which kube's
+ * claim mappings refuse: see cel-string-lists.ts.
  */
 import { celMethod, CelScalar, listType } from '@bufbuild/cel';
+import { goStringList } from '../cel-string-lists.js';
 import { defineLibrary, type CelLibrary } from './library.js';
 import { GoRegexp } from './re2.js';
 
@@ -50,12 +53,12 @@ export const regexLibrary: CelLibrary = defineLibrary(
       return compile(pattern).find(this);
     }),
     celMethod('findAll', STRING, [STRING], LIST_STRING, function (pattern) {
-      return compile(pattern).findAll(this, -1);
+      return goStringList(compile(pattern).findAll(this, -1));
     }),
     celMethod('findAll', STRING, [STRING, INT], LIST_STRING, function (pattern, n) {
       // Go's int(n): a limit beyond the string's length is no limit.
       const limit = n < 0n ? -1 : n > BigInt(this.length) ? this.length + 1 : Number(n);
-      return compile(pattern).findAll(this, limit);
+      return goStringList(compile(pattern).findAll(this, limit));
     }),
   ],
   { find: 'string', findAll: 'list' },

@@ -6,7 +6,8 @@
  * URLs are equal when their Go `String()` forms are, as in kube. The `kubernetes.URL` value
  * is opaque (see opaque.ts).
  */
-import { celFunc, celMethod, CelScalar, listType, mapType } from '@bufbuild/cel';
+import { celFunc, celMethod, CelScalar, listType, mapType, type CelList } from '@bufbuild/cel';
+import { goStringList } from '../cel-string-lists.js';
 import {
   escapedPath,
   fromBytes,
@@ -65,8 +66,9 @@ export const urlsLibrary: CelLibrary = defineLibrary(
     getter('getPort', port),
     getter('getEscapedPath', escapedPath),
     celMethod('getQuery', URL.type, [], mapType(STRING, listType(STRING)), function () {
-      const out = new Map<string, string[]>();
-      for (const [k, vs] of query(URL.read(this)!)) out.set(fromBytes(k), vs.map(fromBytes));
+      // The values are Go []string in kube (url.Values): see cel-string-lists.ts.
+      const out = new Map<string, CelList>();
+      for (const [k, vs] of query(URL.read(this)!)) out.set(fromBytes(k), goStringList(vs.map(fromBytes)));
       return out;
     }),
   ],
