@@ -12,6 +12,7 @@ import {
 import { strings } from '@bufbuild/cel/ext';
 import type { UserInfo } from '../../user.js';
 import { NodeFactory, type Expr, type ParsedExpr } from './cel-ast.js';
+import { SORT_BY_KEYS } from './cel-lib/ext-lists.js';
 import { kubeLibraries, regexError } from './cel-lib/index.js';
 import {
   ENTRIES,
@@ -467,6 +468,53 @@ class Checker {
     return testOnly ? 'bool' : fieldType;
   }
 
+  /**
+   * cel-go's sortBy macro (ext.Lists v2+): `cel.bind(@__sortBy_input__, target,
+   * @__sortBy_input__.@sortByAssociatedKeys(@__sortBy_input__.map(v, key)))`.
+   */
+  private checkSortBy(e: Expr, target: Expr, args: Expr[], scope: Scope): StaticType {
+    const kind = target.exprKind.case;
+    if (
+      kind !== 'listExpr' &&
+      kind !== 'selectExpr' &&
+      kind !== 'identExpr' &&
+      kind !== 'comprehensionExpr' &&
+      kind !== 'callExpr'
+    ) {
+      this.fail(
+        target,
+        'sortBy can only be applied to a list, identifier, comprehension, call or select expression',
+      );
+      return 'unknown';
+    }
+    const v = args[0]!.exprKind;
+    if (v.case !== 'identExpr') {
+      this.fail(args[0]!, 'argument is not an identifier');
+      return 'unknown';
+    }
+    const input = '@__sortBy_input__';
+    // cel-go reports a problem with the generated map's range at the call's parenthesis.
+    const range = this.nodes.ident(e, input);
+    this.positions[String(range.id)] = this.location(e);
+    const accu = (): Expr => this.nodes.ident(e, '@result');
+    const keys = this.nodes.node(
+      e,
+      this.nodes.fold(e, {
+        iterVar: v.value.name,
+        iterRange: range,
+        accuVar: '@result',
+        accuInit: this.nodes.list(e, []),
+        loopCondition: this.nodes.constant(e, true),
+        loopStep: this.nodes.callNode(e, '_+_', [accu(), this.nodes.list(e, [args[1]!])]),
+        result: accu(),
+      }),
+    );
+    const sorted = this.nodes.callNode(e, SORT_BY_KEYS, [keys], this.nodes.ident(e, input));
+    e.exprKind = this.nodes.bind(e, input, target, sorted).exprKind;
+    this.checkNode(e, scope);
+    return 'list';
+  }
+
   private checkCall(
     e: Expr,
     call: { target?: Expr; function: string; args: Expr[] },
@@ -483,6 +531,7 @@ class Checker {
       e.exprKind = expandTwoVarComprehension(this.nodes, e, fn, target, args);
       return this.checkNode(e, scope);
     }
+    if (fn === 'sortBy' && target && args.length === 2) return this.checkSortBy(e, target, args, scope);
     if ((fn === 'optMap' || fn === 'optFlatMap') && target) {
       const v = args[0]?.exprKind;
       if (args.length !== 2 || v?.case !== 'identExpr') {

@@ -270,14 +270,14 @@ describe('AuthenticationConfiguration: CEL compiled at load', () => {
     expect(errorsOf(withExpr('    uid: {expression: "user.username"}\n'))).toEqual([
       `jwt[0].claimMappings.uid.expression: Invalid value: "user.username": compilation failed: ERROR: <input>:1:1: undeclared reference to 'user' (in container '')\n | user.username\n | ^`,
     ]);
-    const rule = `${MAPPINGS}  userValidationRules:\n  - expression: "claims.sub == 'x'"\n  - expression: "user.name == 'x'"\n  - expression: "user.groups.sortBy(g, g) == []"\n`;
+    const rule = `${MAPPINGS}  userValidationRules:\n  - expression: "claims.sub == 'x'"\n  - expression: "user.name == 'x'"\n  - expression: "user.groups.frobnicate() == []"\n`;
     const errs = errorsOf(one(ISSUER, rule));
     expect(errs[0]).toMatch(
       /^jwt\[0\]\.userValidationRules\[0\]\.expression: .*undeclared reference to 'claims'/,
     );
     expect(errs[1]).toMatch(/^jwt\[0\]\.userValidationRules\[1\]\.expression: .*undefined field 'name'/);
     expect(errs[2]).toMatch(
-      /^jwt\[0\]\.userValidationRules\[2\]\.expression: .*undeclared reference to 'sortBy'/,
+      /^jwt\[0\]\.userValidationRules\[2\]\.expression: .*undeclared reference to 'frobnicate'/,
     );
   });
 

@@ -1,8 +1,8 @@
 /**
  * cel-go's `ext.Lists` at version 3 (cel.lib.ext.lists): `lists.range(n)`,
  * `l.slice(from, to)`, `l.flatten()`, `l.flatten(depth)`, `l.distinct()`, `l.reverse()`,
- * `l.sort()`. Not here: `sortBy` (a macro, which @bufbuild/cel cannot add) and
- * `first()`/`last()` (version 4, and they return optionals).
+ * `l.sort()`, and `@sortByAssociatedKeys`, which the checker in cel.ts expands `sortBy`
+ * into. Not here: `first()`/`last()` (version 4).
  *
  * cel-go's cost trackers for these (output size; depth × size for flatten; 2·n² for
  * distinct and sort) are charged against kube's per-call limit, so a call kube stops for
@@ -80,19 +80,35 @@ function reverse(this: CelList): CelValue[] {
   return [...this].reverse();
 }
 
-/** cel-go's sortListByAssociatedKeys(list, list). */
+/**
+ * cel-go's sortListByAssociatedKeys: `list` ordered by `keys`, which must be comparable and
+ * of one type (Go's sort is stable for the short lists claims hold).
+ */
+function sortByKeys(list: readonly CelValue[], keys: readonly CelValue[]): CelValue[] {
+  if (list.length !== keys.length) {
+    throw new Error(
+      `@sortByAssociatedKeys() expected a list of the same size as the associated keys list, but got ${list.length} and ${keys.length} elements respectively`,
+    );
+  }
+  if (list.length === 0) return [];
+  const first = keys[0]!;
+  if (!isComparable(first)) throw new Error('list elements must be comparable');
+  const type = typeName(first);
+  if (keys.length > 1 && keys.some((v) => typeName(v) !== type)) {
+    throw new Error('list elements must have the same type');
+  }
+  const order = keys.map((_, i) => i).sort((i, j) => compare(keys[i]!, keys[j]!) ?? 0);
+  return order.map((i) => list[i]!);
+}
+
 function sort(this: CelList): CelValue[] {
   chargeSelfCompare(this);
   const items = [...this];
-  if (items.length === 0) return items;
-  const first = items[0]!;
-  if (!isComparable(first)) throw new Error('list elements must be comparable');
-  const type = typeName(first);
-  if (items.length > 1 && items.some((v) => typeName(v) !== type)) {
-    throw new Error('list elements must have the same type');
-  }
-  return items.sort((a, b) => compare(a, b) ?? 0);
+  return sortByKeys(items, items);
 }
+
+/** The function cel-go's `sortBy` macro calls. */
+export const SORT_BY_KEYS = '@sortByAssociatedKeys';
 
 export const extListsLibrary: CelLibrary = defineLibrary(
   'ext.lists',
@@ -108,6 +124,10 @@ export const extListsLibrary: CelLibrary = defineLibrary(
     celMethod('distinct', LIST, [], LIST, distinct),
     celMethod('reverse', LIST, [], LIST, reverse),
     celMethod('sort', LIST, [], LIST, sort),
+    celMethod(SORT_BY_KEYS, LIST, [LIST], LIST, function (keys) {
+      chargeSelfCompare(keys);
+      return sortByKeys([...this], [...keys]);
+    }),
   ],
   {
     'lists.range': 'list',
@@ -116,5 +136,6 @@ export const extListsLibrary: CelLibrary = defineLibrary(
     distinct: 'list',
     reverse: 'list',
     sort: 'list',
+    [SORT_BY_KEYS]: 'list',
   },
 );
