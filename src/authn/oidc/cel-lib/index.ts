@@ -5,9 +5,11 @@
  */
 import { cidrLibrary } from './cidr.js';
 import { extListsLibrary } from './ext-lists.js';
+import { formatLibrary } from './format.js';
 import { ipLibrary } from './ip.js';
 import type { CelLibrary } from './library.js';
 import { listsLibrary } from './lists.js';
+import { quantityLibrary } from './quantity.js';
 import { regexLibrary } from './regex.js';
 import { semverLibrary } from './semver.js';
 import { setsLibrary } from './sets.js';
@@ -25,4 +27,6 @@ export const kubeLibraries: readonly CelLibrary[] = Object.freeze([
   ipLibrary,
   cidrLibrary,
   semverLibrary,
+  quantityLibrary,
+  formatLibrary,
 ]);

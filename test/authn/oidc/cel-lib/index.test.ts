@@ -15,6 +15,8 @@ describe('kubeLibraries', () => {
       'ip',
       'cidr',
       'semver',
+      'quantity',
+      'format',
     ]);
   });
 
