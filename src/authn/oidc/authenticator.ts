@@ -19,7 +19,7 @@ import {
   toStringList,
   type CelBindingValue,
   type CompiledExpression,
-} from './cel.js';
+} from './cel/compile.js';
 import { jsonTypeName, type JwtAuthenticatorSpec } from './config.js';
 import {
   asAlgorithm,

@@ -1,6 +1,6 @@
 /**
  * The parsed CEL tree as @bufbuild/cel produces it (cel.expr.Expr, protobuf-es shapes),
- * and the nodes the rewrites in cel.ts add to it.
+ * and the nodes the rewrites in compile.ts add to it.
  */
 
 export interface Expr {

@@ -1,6 +1,6 @@
 import { celType, isCelList, isCelMap, isCelUint, type CelValue } from '@bufbuild/cel';
 import { isReflectMessage } from '@bufbuild/protobuf/reflect';
-import { isOptional } from './cel-optional.js';
+import { isOptional } from './optional.js';
 
 /**
  * cel-go's words for CEL run-time errors (kube prints them inside `expression '...'

@@ -1,6 +1,6 @@
 import type { CelFunc } from '@bufbuild/cel';
 
-/** Static result kinds the load-time checker in cel.ts understands. */
+/** Static result kinds the load-time checker in compile.ts understands. */
 export type StaticType = 'bool' | 'string' | 'int' | 'double' | 'list' | 'map' | 'null' | 'dyn' | 'unknown';
 
 /**

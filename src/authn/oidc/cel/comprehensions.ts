@@ -8,9 +8,9 @@ import {
   type CelFunc,
   type CelValue,
 } from '@bufbuild/cel';
-import type { Expr, NodeFactory } from './cel-ast.js';
-import { goTypeOf } from './cel-errors.js';
-import { isOptional } from './cel-optional.js';
+import type { Expr, NodeFactory } from './ast.js';
+import { goTypeOf } from './errors.js';
+import { isOptional } from './optional.js';
 
 /**
  * cel-go's two-variable comprehensions (`ext.TwoVarComprehensions`, in kube's base

@@ -22,7 +22,7 @@ import {
  *
  * The operators the parser cannot produce get internal `@` names (the planner reserves
  * cel-go's own `_?._` and `_[?_]` for an attribute access that yields no optional); the
- * checker in cel.ts rewrites the tree to call them.
+ * checker in compile.ts rewrites the tree to call them.
  */
 
 const OPTIONALS = new WeakSet<object>();

@@ -1,9 +1,9 @@
 import { celEnv, CelScalar, isCelError, mapType, parse, plan, type CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { expect } from 'vitest';
-import type { CelLibrary } from '../../../../src/authn/oidc/cel-lib/library.js';
+import type { CelLibrary } from '../../../../../src/authn/oidc/cel/lib/library.js';
 
-/** JSON claims as cel.ts binds them: objects as Maps, arrays as arrays, numbers as doubles. */
+/** JSON claims as compile.ts binds them: objects as Maps, arrays as arrays, numbers as doubles. */
 function toCel(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toCel);
   if (value !== null && typeof value === 'object') {
@@ -15,8 +15,8 @@ function toCel(value: unknown): unknown {
 export type Outcome = { ok: true; value: CelValue } | { ok: false; error: string };
 
 /**
- * An evaluator as cel.ts builds one: @bufbuild/cel with its `strings` extension, the given
- * libraries and a `claims` variable (JSON claims converted as cel.ts converts them).
+ * An evaluator as compile.ts builds one: @bufbuild/cel with its `strings` extension, the given
+ * libraries and a `claims` variable (JSON claims converted as compile.ts converts them).
  */
 export function evaluator(...libs: CelLibrary[]) {
   const env = celEnv({

@@ -7,15 +7,15 @@ import {
   type CelFunc,
   type CelValue,
 } from '@bufbuild/cel';
-import { celGoTypeName, goFloat, goValueText } from './cel-errors.js';
-import { isOptional } from './cel-optional.js';
+import { celGoTypeName, goFloat, goValueText } from './errors.js';
+import { isOptional } from './optional.js';
 
 /**
  * `x[k]` as cel-go resolves it (interpreter/attributes.go `refQualify`), errors included:
  * a map answers `no such key: k`; a list takes an int, a uint or a whole double and answers
  * `index out of bounds: k` past its end, `unsupported index type/value` for other keys;
  * anything else (string, number, null...) is `no such key: k`. @bufbuild/cel's own access
- * says `index k out of bounds [0, -1)` for all of these. The checker in cel.ts points every
+ * says `index k out of bounds [0, -1)` for all of these. The checker in compile.ts points every
  * `_[_]` that is not optional (`x[?k]`) at this function.
  */
 export const KUBE_INDEX = '@index';

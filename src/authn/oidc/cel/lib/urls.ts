@@ -7,7 +7,7 @@
  * is opaque (see opaque.ts).
  */
 import { celFunc, celMethod, CelScalar, listType, mapType, type CelList } from '@bufbuild/cel';
-import { goStringList } from '../cel-string-lists.js';
+import { goStringList } from '../string-lists.js';
 import {
   escapedPath,
   fromBytes,
@@ -66,7 +66,7 @@ export const urlsLibrary: CelLibrary = defineLibrary(
     getter('getPort', port),
     getter('getEscapedPath', escapedPath),
     celMethod('getQuery', URL.type, [], mapType(STRING, listType(STRING)), function () {
-      // The values are Go []string in kube (url.Values): see cel-string-lists.ts.
+      // The values are Go []string in kube (url.Values): see string-lists.ts.
       const out = new Map<string, CelList>();
       for (const [k, vs] of query(URL.read(this)!)) out.set(fromBytes(k), goStringList(vs.map(fromBytes)));
       return out;

@@ -11,7 +11,7 @@
  * of the format's regex size), so an input past kube's per-call limit fails as in kube.
  */
 import { celFunc, celList, celMethod, CelScalar } from '@bufbuild/cel';
-import { NONE, optionalOf } from '../cel-optional.js';
+import { NONE, optionalOf } from '../optional.js';
 import { parseRequestURI, toBytes } from './go-url.js';
 import { defineLibrary, type CelLibrary } from './library.js';
 import {

@@ -1,5 +1,5 @@
-import type { Expr } from './cel-ast.js';
-import { skipString } from './cel-optional-syntax.js';
+import type { Expr } from './ast.js';
+import { skipString } from './optional-syntax.js';
 
 /**
  * Where cel-go's parser places a node, for the `<input>:L:C` and caret of a compile error.

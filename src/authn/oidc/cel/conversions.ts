@@ -1,5 +1,5 @@
 import { celFunc, CelScalar, celUint, type CelFunc } from '@bufbuild/cel';
-import { goFloat } from './cel-errors.js';
+import { goFloat } from './errors.js';
 
 /**
  * cel-go's conversions from and to strings, which are Go's `strconv` (cel-go v0.29.2

@@ -4,10 +4,10 @@
  * run-time error `Illegal regex: error parsing regexp: ...`; kube reports a constant invalid
  * pattern when the program is built, and `regexError` lets the load-time checker do so too.
  * `findAll`'s list is a Go `[]string` in kube (`types.NewStringList`), which kube's
- * claim mappings refuse: see cel-string-lists.ts.
+ * claim mappings refuse: see string-lists.ts.
  */
 import { celMethod, CelScalar, listType } from '@bufbuild/cel';
-import { goStringList } from '../cel-string-lists.js';
+import { goStringList } from '../string-lists.js';
 import { defineLibrary, type CelLibrary } from './library.js';
 import { GoRegexp } from './re2.js';
 

@@ -1,7 +1,7 @@
 /**
  * cel-go's `ext.Lists` at version 3 (cel.lib.ext.lists): `lists.range(n)`,
  * `l.slice(from, to)`, `l.flatten()`, `l.flatten(depth)`, `l.distinct()`, `l.reverse()`,
- * `l.sort()`, and `@sortByAssociatedKeys`, which the checker in cel.ts expands `sortBy`
+ * `l.sort()`, and `@sortByAssociatedKeys`, which the checker in compile.ts expands `sortBy`
  * into. Not here: `first()`/`last()` (version 4).
  *
  * cel-go's cost trackers for these (output size; depth × size for flatten; 2·n² for

@@ -10,32 +10,24 @@ import {
   type CelValue,
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
-import type { UserInfo } from '../../user.js';
-import { NodeFactory, type Expr, type ParsedExpr } from './cel-ast.js';
-import { SORT_BY_KEYS } from './cel-lib/ext-lists.js';
-import { kubeLibraries, regexError } from './cel-lib/index.js';
+import type { UserInfo } from '../../../user.js';
+import { NodeFactory, type Expr, type ParsedExpr } from './ast.js';
+import { SORT_BY_KEYS } from './lib/ext-lists.js';
+import { kubeLibraries, regexError } from './lib/index.js';
 import {
   ENTRIES,
   expandTwoVarComprehension,
   twoVarFuncs,
   twoVarProblem,
   TWO_VAR_MACROS,
-} from './cel-comprehensions.js';
-import { conversionFuncs } from './cel-conversions.js';
-import { kubeEvalError } from './cel-errors.js';
-import { indexFuncs, KUBE_INDEX } from './cel-index.js';
-import { celGoOffset } from './cel-location.js';
-import { isGoStringList, stringListFuncs } from './cel-string-lists.js';
-import { markOptionalSyntax, type OptionalMarks } from './cel-optional-syntax.js';
-import {
-  isOptional,
-  OPT_HAS,
-  OPT_INDEX,
-  OPT_LIST,
-  OPT_MAP,
-  OPT_SELECT,
-  optionalFuncs,
-} from './cel-optional.js';
+} from './comprehensions.js';
+import { conversionFuncs } from './conversions.js';
+import { kubeEvalError } from './errors.js';
+import { indexFuncs, KUBE_INDEX } from './index-access.js';
+import { celGoOffset } from './location.js';
+import { isGoStringList, stringListFuncs } from './string-lists.js';
+import { markOptionalSyntax, type OptionalMarks } from './optional-syntax.js';
+import { isOptional, OPT_HAS, OPT_INDEX, OPT_LIST, OPT_MAP, OPT_SELECT, optionalFuncs } from './optional.js';
 
 /**
  * CEL for AuthenticationConfiguration, as kube's `authentication/cel` package: two
@@ -45,14 +37,13 @@ import {
  *
  * The evaluator is @bufbuild/cel (conformance-tested against cel-spec) with its `strings`
  * extension, plus what kube's base environment has and it lacks: kube's libraries
- * (cel-lib/), optional syntax, marked before parsing (cel-optional-syntax.ts) and rewritten
- * here onto the values of cel-optional.ts, and two-variable comprehensions
- * (cel-comprehensions.ts). `claims` is kube's `map(string, any)`: a claim is of static type
+ * (lib/), optional syntax, marked before parsing (optional-syntax.ts) and rewritten
+ * here onto the values of optional.ts, and two-variable comprehensions
+ * (comprehensions.ts). `claims` is kube's `map(string, any)`: a claim is of static type
  * `any`, which cel-go's checker refuses as a comprehension's range. `x[k]` is cel-go's
- * (cel-index.ts), `split` and list `+` too (cel-string-lists.ts), the string conversions
- * are Go's strconv (cel-conversions.ts), and run-time errors are worded as cel-go's
- * (cel-errors.ts). Refused at load: the `quantity` and `format` libraries and `sortBy`.
- * Each library call bounds its own cost (cel-lib/support.ts); the claims a token carries
+ * (index-access.ts), `split` and list `+` too (string-lists.ts), the string conversions
+ * are Go's strconv (conversions.ts), and run-time errors are worded as cel-go's
+ * (errors.ts). Each library call bounds its own cost (lib/support.ts); the claims a token carries
  * are bounded by the gate's 16 KiB token limit.
  */
 
@@ -321,7 +312,7 @@ class Checker {
 
   /**
    * Walks the tree: declared names only, known functions only, escaped names unescaped,
-   * optional syntax rewritten to the functions of cel-optional.ts; returns a static type.
+   * optional syntax rewritten to the functions of optional.ts; returns a static type.
    * A node reached twice (the optional macros share their target) is checked once.
    */
   check(e: Expr | undefined, scope: Scope): StaticType {
@@ -760,7 +751,7 @@ export function toCelUser(user: UserInfo): CelBindingValue {
 /**
  * kube's `convertCELValueToStringList`: a string (empty → none), a list of strings (empty
  * strings dropped, empty list → none) or null (none); anything else is an error. A list
- * that is a Go `[]string` in cel-go (`split`, `findAll`: see cel-string-lists.ts) is refused,
+ * that is a Go `[]string` in cel-go (`split`, `findAll`: see string-lists.ts) is refused,
  * empty or not, as kube's conversion takes only `[]interface{}` and `[]ref.Val` lists.
  */
 export function toStringList(value: CelValue): { ok: true; values: string[] } | { ok: false } {
