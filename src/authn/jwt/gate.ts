@@ -68,7 +68,8 @@ function malformed(detail: string): TokenwardenError {
   return new TokenwardenError('ERR_TOKEN_MALFORMED', INVALID_BEARER_TOKEN, { detail });
 }
 
-const B64URL_VALUES = (() => {
+/** Each base64url character's value, -1 for every other ASCII character. */
+export const B64URL_VALUES = (() => {
   const table = new Int8Array(128).fill(-1);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
   for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;

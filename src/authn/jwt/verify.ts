@@ -1,6 +1,7 @@
 import { constants, verify } from 'node:crypto';
 import { TokenwardenError } from '../../errors.js';
 import type { Algorithm, KeySnapshot, KeySource, VerificationKey } from '../../keys/key-source.js';
+import { verifyWithRotationRetry } from '../../keys/rotation-retry.js';
 import type { UnverifiedToken } from './gate.js';
 
 interface AlgorithmSpec {
@@ -93,19 +94,29 @@ export function verifyWithSnapshot(token: UnverifiedToken, snapshot: KeySnapshot
 }
 
 /**
- * The keys to verify a gated token with. Only a token that could verify may cost a
- * refresh of its issuer's source, and only for a kid the snapshot lacks (security.md
- * §3.12: no refetch for tokens that fail the pre-checks).
+ * The kid a token may cost its issuer's source a refresh for: only a token that could
+ * verify and whose claims decode (security.md §3.12: no refetch for tokens that fail the
+ * pre-checks).
  */
+function refreshableKid(t: UnverifiedToken): string | undefined {
+  return t.alg === undefined || t.claimsProblem ? undefined : t.kid;
+}
+
+/** The keys to verify a gated token with: one refresh first for a kid the snapshot lacks. */
 export async function keysForToken(source: KeySource, t: UnverifiedToken): Promise<KeySnapshot | undefined> {
   const snapshot = source.snapshot();
-  if (
-    t.kid !== undefined &&
-    t.alg !== undefined &&
-    !t.claimsProblem &&
-    (!snapshot || !snapshot.byKid.has(t.kid))
-  ) {
-    return (await source.refreshForKid(t.kid)) ?? snapshot;
+  const kid = refreshableKid(t);
+  if (kid !== undefined && (!snapshot || !snapshot.byKid.has(kid))) {
+    return (await source.refreshForKid(kid)) ?? snapshot;
   }
   return snapshot;
+}
+
+/** verifyWithSnapshot, with one refresh when a known kid's key does not verify (security.md R9). */
+export function verifyFromSource(
+  source: KeySource,
+  snapshot: KeySnapshot,
+  t: UnverifiedToken,
+): Promise<KeyVerdict> {
+  return verifyWithRotationRetry(source, snapshot, refreshableKid(t), (keys) => verifyWithSnapshot(t, keys));
 }

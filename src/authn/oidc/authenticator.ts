@@ -1,7 +1,6 @@
 import type { Clock } from '../../clock.js';
 import { TokenwardenError, type ErrorCode } from '../../errors.js';
 import type { KeySource } from '../../keys/key-source.js';
-import { verifyWithRotationRetry } from '../../keys/rotation-retry.js';
 import { EXTRA_CREDENTIAL_ID, type UserInfo } from '../../user.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
 import { goQuote, goQuoteList } from '../audiences.js';
@@ -12,7 +11,7 @@ import {
   untrustedPayload,
   type UnverifiedToken,
 } from '../jwt/gate.js';
-import { keysForToken, verifyWithSnapshot } from '../jwt/verify.js';
+import { keysForToken, verifyFromSource } from '../jwt/verify.js';
 import {
   toCelClaims,
   toCelUser,
@@ -25,6 +24,7 @@ import {
   asAlgorithm,
   decodeIdToken,
   distributedClaimsProblem,
+  hasGoSpace,
   NBF_LEEWAY_MS,
   parseSignedV2,
   unsupportedAlgorithm,
@@ -47,9 +47,6 @@ export interface OidcAuthenticatorOptions {
   readonly keys: KeySource;
   readonly clock: Clock;
 }
-
-/** Whitespace go-jose would strip: refused instead (README, "stricter": one token, one spelling). */
-const GO_SPACE_IN_TOKEN = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
 const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
 
@@ -120,7 +117,8 @@ export class OidcAuthenticator implements TokenAuthenticator {
       verify(`oidc: malformed jwt: ${detail}`, 'ERR_TOKEN_MALFORMED');
 
     // go-oidc v2's Verify: the JWS, the algorithm, the signature; then the claims.
-    if (GO_SPACE_IN_TOKEN.test(token)) return malformedJwt('token contains whitespace');
+    // go-jose would strip it: refused instead (README, "stricter": one token, one spelling).
+    if (hasGoSpace(token)) return malformedJwt('token contains whitespace');
     const jws = parseSignedV2(token);
     if (typeof jws === 'string') return malformedJwt(jws);
     const headerSegment = token.slice(0, token.indexOf('.'));
@@ -149,12 +147,7 @@ export class OidcAuthenticator implements TokenAuthenticator {
     };
     const snapshot = await keysForToken(this.options.keys, t);
     if (!snapshot) return err('ERR_KEYS_UNAVAILABLE', 'oidc: authenticator not initialized');
-    const verdict = await verifyWithRotationRetry(
-      this.options.keys,
-      snapshot,
-      t.alg === undefined ? undefined : t.kid,
-      (keys) => verifyWithSnapshot(t, keys),
-    );
+    const verdict = await verifyFromSource(this.options.keys, snapshot, t);
     if (!verdict.ok) {
       return verify('failed to verify signature: failed to verify id token signature', 'ERR_TOKEN_SIGNATURE');
     }

@@ -1,5 +1,6 @@
 import { ALGORITHMS, type Algorithm } from '../../keys/key-source.js';
 import { goQuote } from '../audiences.js';
+import { B64URL_VALUES } from '../jwt/gate.js';
 
 /**
  * What kube-apiserver 1.37's OIDC authenticator runs before its own checks: go-oidc v2.5.0's
@@ -18,18 +19,11 @@ const SUPPORTED_SET: ReadonlySet<string> = new Set<string>(SUPPORTED);
 /** go-oidc v2: "leeway := 1 * time.Minute". */
 export const NBF_LEEWAY_MS = 60_000;
 
-const B64URL = (() => {
-  const table = new Int8Array(128).fill(-1);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-  for (let i = 0; i < alphabet.length; i++) table[alphabet.charCodeAt(i)] = i;
-  return table;
-})();
-
 /** Go's `base64.RawURLEncoding.DecodeString`: its error names the first offending byte. */
 export function goDecodeRawUrl(segment: string): Buffer | string {
   for (let i = 0; i < segment.length; i++) {
     const c = segment.charCodeAt(i);
-    if (c >= 128 || B64URL[c] === -1) return `illegal base64 data at input byte ${i}`;
+    if (c >= 128 || B64URL_VALUES[c] === -1) return `illegal base64 data at input byte ${i}`;
   }
   if (segment.length % 4 === 1) return `illegal base64 data at input byte ${segment.length - 1}`;
   return Buffer.from(segment, 'base64url');
@@ -37,6 +31,12 @@ export function goDecodeRawUrl(segment: string): Buffer | string {
 
 /** Go's `unicode.IsSpace`, which go-jose's `stripWhitespace` drops from anywhere in the token. */
 const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g;
+
+/** Whether go-jose would strip anything from the token. */
+export function hasGoSpace(token: string): boolean {
+  GO_SPACE.lastIndex = 0;
+  return GO_SPACE.test(token);
+}
 
 export interface ParsedJws {
   /** The `alg` member, "" when absent. */

@@ -1,11 +1,10 @@
 import type { Clock } from '../../clock.js';
 import { TokenwardenError } from '../../errors.js';
 import type { KeySource } from '../../keys/key-source.js';
-import { verifyWithRotationRetry } from '../../keys/rotation-retry.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
 import { checkAudiences } from '../audiences.js';
 import { gateToken, type UnverifiedToken } from '../jwt/gate.js';
-import { keysForToken, verifyWithSnapshot } from '../jwt/verify.js';
+import { keysForToken, verifyFromSource } from '../jwt/verify.js';
 import {
   boundServiceAccount,
   checkTime,
@@ -63,11 +62,7 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     const source = legacy ? this.options.legacyKeys : this.options.issuers.get(t.untrustedIssuer);
     const snapshot = source && (await keysForToken(source, t));
     if (!source || !snapshot) return failure(new TokenwardenError('ERR_KEYS_UNAVAILABLE', KEYS_UNAVAILABLE));
-    // As for an unknown kid, a token that could never verify or has bad claims costs no refresh.
-    const refreshKid = t.alg === undefined || t.claimsProblem ? undefined : t.kid;
-    const verdict = await verifyWithRotationRetry(source, snapshot, refreshKid, (keys) =>
-      verifyWithSnapshot(t, keys),
-    );
+    const verdict = await verifyFromSource(source, snapshot, t);
     if (!verdict.ok) return failure(verdict.error);
     return this.validateVerified(t, legacy, audiences);
   }
