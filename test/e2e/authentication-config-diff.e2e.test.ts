@@ -35,10 +35,9 @@ import {
   summaryLine,
   type NormalTokenReview,
 } from './harness/compare.js';
-import type { ClientTls } from './harness/https.js';
 import { waitFor } from './harness/net.js';
 import { createCertificateAuthority, issueServingCertificate } from './harness/pki.js';
-import { startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
+import { clusterTls, startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
 import { decodeUnverified } from './harness/tokens.js';
 
 /** spec.audiences choices asked of both for every token: none (the API audiences), one of them, none of them, both. */
@@ -224,21 +223,10 @@ beforeAll(async () => {
     binaries: inject('clusterBinaries'),
     extraApiserverArgs: [`--authentication-config=${configFile}`],
   });
-  const twServing = await issueServingCertificate(cluster.workDir, 'tokenwarden', 'tokenwarden', {
-    caFile: cluster.pki.caFile,
-    caKeyFile: cluster.pki.caKeyFile,
-  });
-  const callerTls: ClientTls = {
-    caFile: cluster.pki.caFile,
-    certFile: cluster.pki.adminCertFile,
-    keyFile: cluster.pki.adminKeyFile,
-  };
   tokenwarden = await startTokenwarden({
     name: 'authentication-config',
     workDir: cluster.workDir,
-    servingCertFile: twServing.cert,
-    servingKeyFile: twServing.key,
-    callerTls,
+    ...(await clusterTls(cluster)),
     args: [
       '--service-account-issuer',
       cluster.issuer,

@@ -26,8 +26,7 @@ import {
 } from './harness/compare.js';
 import { manifestStream, namespace } from './harness/manifests.js';
 import { waitFor } from './harness/net.js';
-import { issueServingCertificate } from './harness/pki.js';
-import { startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
+import { clusterTls, startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
 
 const VERBOSE = process.env.TOKENWARDEN_E2E_VERBOSE === '1';
 
@@ -179,20 +178,10 @@ beforeAll(async () => {
   const policyFile = join(cluster.workDir, 'rbac-policy.yaml');
   await writeFile(policyFile, exported);
 
-  const serving = await issueServingCertificate(cluster.workDir, 'tokenwarden', 'tokenwarden', {
-    caFile: cluster.pki.caFile,
-    caKeyFile: cluster.pki.caKeyFile,
-  });
   tokenwarden = await startTokenwarden({
     name: 'rbac',
     workDir: cluster.workDir,
-    servingCertFile: serving.cert,
-    servingKeyFile: serving.key,
-    callerTls: {
-      caFile: cluster.pki.caFile,
-      certFile: cluster.pki.adminCertFile,
-      keyFile: cluster.pki.adminKeyFile,
-    },
+    ...(await clusterTls(cluster)),
     args: [
       '--service-account-issuer',
       cluster.issuer,

@@ -28,7 +28,6 @@ import {
   stricter,
   summaryLine,
 } from './harness/compare.js';
-import type { ClientTls } from './harness/https.js';
 import {
   manifestStream,
   namespace,
@@ -39,8 +38,7 @@ import {
   serviceAccountTokenSecret,
 } from './harness/manifests.js';
 import { waitFor } from './harness/net.js';
-import { issueServingCertificate } from './harness/pki.js';
-import { startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
+import { clusterTls, startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
 import { craftServiceAccountToken, kubeKeyId, loadPrivateKey, type ObjectRef } from './harness/tokens.js';
 
 const NS = 'tr-a';
@@ -167,15 +165,7 @@ beforeAll(async () => {
   await kubectlOk(['apply', '-f', '-'], MANIFESTS);
   await kubectlOk(['apply', '-f', '-'], PODS);
 
-  const serving = await issueServingCertificate(cluster.workDir, 'tokenwarden', 'tokenwarden', {
-    caFile: cluster.pki.caFile,
-    caKeyFile: cluster.pki.caKeyFile,
-  });
-  const callerTls: ClientTls = {
-    caFile: cluster.pki.caFile,
-    certFile: cluster.pki.adminCertFile,
-    keyFile: cluster.pki.adminKeyFile,
-  };
+  const tls = await clusterTls(cluster);
   const rsaPub = cluster.pki.serviceAccountRsa.publicKeyFile;
   const common = ['--api-audiences', apiAudiences.join(',')];
   const configs: Record<Instance, string[]> = {
@@ -208,9 +198,7 @@ beforeAll(async () => {
         await startTokenwarden({
           name,
           workDir: cluster.workDir,
-          servingCertFile: serving.cert,
-          servingKeyFile: serving.key,
-          callerTls,
+          ...tls,
           args,
         }),
       );

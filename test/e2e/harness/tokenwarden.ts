@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { requestJson, type ClientTls, type JsonResponse } from './https.js';
+import type { Cluster } from './cluster.js';
 import { freePorts, waitFor } from './net.js';
+import { issueServingCertificate } from './pki.js';
 import { startProcess, type ManagedProcess } from './processes.js';
 
 export const TOKENWARDEN_MAIN = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
@@ -40,6 +42,28 @@ export interface Tokenwarden {
   tokenReview(body: unknown): Promise<JsonResponse>;
   subjectAccessReview(body: unknown): Promise<JsonResponse>;
   stop(): Promise<void>;
+}
+
+/**
+ * TLS for a tokenwarden beside a cluster: a serving certificate from the cluster's CA, and
+ * the test calling it as the cluster's admin.
+ */
+export async function clusterTls(
+  cluster: Cluster,
+): Promise<Pick<TokenwardenOptions, 'servingCertFile' | 'servingKeyFile' | 'callerTls'>> {
+  const serving = await issueServingCertificate(cluster.workDir, 'tokenwarden', 'tokenwarden', {
+    caFile: cluster.pki.caFile,
+    caKeyFile: cluster.pki.caKeyFile,
+  });
+  return {
+    servingCertFile: serving.cert,
+    servingKeyFile: serving.key,
+    callerTls: {
+      caFile: cluster.pki.caFile,
+      certFile: cluster.pki.adminCertFile,
+      keyFile: cluster.pki.adminKeyFile,
+    },
+  };
 }
 
 export async function startTokenwarden(opts: TokenwardenOptions): Promise<Tokenwarden> {
