@@ -1,40 +1,6 @@
 import { TokenwardenError } from '../errors.js';
+import { goQuoteList } from '../go-quote.js';
 import { NO_OPINION, type AuthnResult, type TokenAuthenticator } from './authenticator.js';
-
-const GO_PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]$/u;
-const GO_ESCAPES: Readonly<Record<string, string>> = {
-  '\x07': '\\a',
-  '\b': '\\b',
-  '\f': '\\f',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-  '\v': '\\v',
-  '"': '\\"',
-  '\\': '\\\\',
-};
-
-/** Go's `strconv.Quote` (`%q` of a string): printable runes as they are, the rest escaped. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const escaped = GO_ESCAPES[ch];
-    if (escaped !== undefined) out += escaped;
-    else if (GO_PRINTABLE.test(ch)) out += ch;
-    else {
-      const cp = ch.codePointAt(0)!;
-      if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-      else if (cp < 0x10000) out += `\\u${cp.toString(16).padStart(4, '0')}`;
-      else out += `\\U${cp.toString(16).padStart(8, '0')}`;
-    }
-  }
-  return `${out}"`;
-}
-
-/** Go's `%q` of a []string, as kube prints audience lists: `["a" "b"]`. */
-export function goQuoteList(items: readonly string[]): string {
-  return `[${items.map(goQuote).join(' ')}]`;
-}
 
 /**
  * Kube's audience rule (`authenticator.Audiences.Intersect` in jwt.go): the requested

@@ -4,56 +4,9 @@
  * validation both report through this, so an operator sees the text `kubectl apply` would show.
  */
 
+import { goQuote } from '../go-quote.js';
+
 export type FieldValue = string | number | boolean | null | readonly string[];
-
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-/**
- * Go's `strconv.Quote` (what `%q` prints) for the strings we meet: backslash escapes for
- * quotes, backslashes and control characters, printable Unicode kept as is.
- */
-export function goQuote(s: string): string {
-  // Names are almost always plain ASCII: skip the per-character walk (it shows in RBAC reasons).
-  if (PLAIN.test(s)) return `"${s}"`;
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"':
-        out += '\\"';
-        continue;
-      case '\\':
-        out += '\\\\';
-        continue;
-      case '\n':
-        out += '\\n';
-        continue;
-      case '\r':
-        out += '\\r';
-        continue;
-      case '\t':
-        out += '\\t';
-        continue;
-      case '\x07':
-        out += '\\a';
-        continue;
-      case '\b':
-        out += '\\b';
-        continue;
-      case '\f':
-        out += '\\f';
-        continue;
-      case '\v':
-        out += '\\v';
-        continue;
-    }
-    if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else if (cp >= 0x80 && cp < 0xa0) out += `\\u${cp.toString(16).padStart(4, '0')}`;
-    else if (cp >= 0xd800 && cp <= 0xdfff) out += '\\ufffd';
-    else out += ch;
-  }
-  return `${out}"`;
-}
 
 /** The value part of `Invalid value: ...`, as `field.Error.ErrorBody` prints it. */
 export function goValue(value: FieldValue): string {

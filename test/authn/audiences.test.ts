@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkAudiences, goQuoteList } from '../../src/authn/audiences.js';
+import { checkAudiences } from '../../src/authn/audiences.js';
 
 function audiences(token: string[], requested: string[], implicit: string[]) {
   const r = checkAudiences(token, requested, implicit);
@@ -7,12 +7,6 @@ function audiences(token: string[], requested: string[], implicit: string[]) {
 }
 
 describe('checkAudiences', () => {
-  it("prints lists as Go's %q of a string slice", () => {
-    expect(goQuoteList([])).toBe('[]');
-    expect(goQuoteList(['a'])).toBe('["a"]');
-    expect(goQuoteList(['a', 'b "c"'])).toBe('["a" "b \\"c\\""]');
-  });
-
   it('returns the requested audiences the token holds', () => {
     expect(audiences(['api'], ['api'], ['api'])).toEqual(['api']);
   });

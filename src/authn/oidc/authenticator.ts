@@ -3,7 +3,7 @@ import { TokenwardenError, type ErrorCode } from '../../errors.js';
 import type { KeySource } from '../../keys/key-source.js';
 import { EXTRA_CREDENTIAL_ID, type UserInfo } from '../../user.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
-import { goQuote, goQuoteList } from '../audiences.js';
+import { goQuote, goQuoteList } from '../../go-quote.js';
 import {
   headerPolicyProblem,
   MAX_SIGNATURE_BYTES,

@@ -1,5 +1,5 @@
 import { ALGORITHMS, type Algorithm } from '../../keys/key-source.js';
-import { goQuote } from '../audiences.js';
+import { goQuote } from '../../go-quote.js';
 import { B64URL_VALUES } from '../jwt/gate.js';
 
 /**

@@ -1,4 +1,4 @@
-import { goQuote } from '../field-errors.js';
+import { goQuote } from '../../go-quote.js';
 import { serviceAccountUsername } from '../../user.js';
 import type { Policy, RoleRef, Subject } from './policy.js';
 import { compileRule, type CompiledRule } from './rule.js';

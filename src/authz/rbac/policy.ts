@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import { TokenwardenError } from '../../errors.js';
-import { FieldErrorList, fieldErrorText, goQuote } from '../field-errors.js';
+import { goQuote } from '../../go-quote.js';
+import { FieldErrorList, fieldErrorText } from '../field-errors.js';
 import { validateLabelSelector, type LabelSelector, type LabelSelectorRequirement } from '../labels.js';
 import { isValidNamespace, isValidServiceAccountName } from '../../user.js';
 import { aggregateClusterRoles } from './aggregate.js';

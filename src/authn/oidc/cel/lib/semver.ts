@@ -9,7 +9,7 @@
 import { celFunc, celMethod, CelScalar } from '@bufbuild/cel';
 import { defineLibrary, type CelLibrary } from './library.js';
 import { opaqueType } from './opaque.js';
-import { goQuote } from './support.js';
+import { goQuote } from '../../../../go-quote.js';
 
 /** A prerelease identifier: a number (uint64) or an alphanumeric string. */
 type PreRelease = bigint | string;
