@@ -28,7 +28,7 @@
 import { celFunc, celMethod, CelScalar, type CelValue } from '@bufbuild/cel';
 import { defineLibrary, type CelLibrary } from './library.js';
 import { opaqueType } from './opaque.js';
-import { chargeCost } from './support.js';
+import { chargeCost, comparisonMethods } from './support.js';
 
 export type QuantityFormat = 'DecimalExponent' | 'BinarySI' | 'DecimalSI';
 
@@ -612,16 +612,6 @@ function valid(s: string): boolean {
 const { STRING, BOOL, INT, DOUBLE } = CelScalar;
 const T = QUANTITY.type;
 
-function comparison<R extends typeof BOOL | typeof INT>(
-  name: string,
-  result: R,
-  answer: (c: -1 | 0 | 1) => boolean | bigint,
-) {
-  return celMethod(name, T, [T], result, function (other) {
-    return answer(cmpInPlace(cell(this), cell(other).q)) as never;
-  });
-}
-
 function arithmetic(name: 'add' | 'sub', op: (q: Quantity, y: Quantity) => Quantity) {
   return [
     celMethod(name, T, [T], T, function (other) {
@@ -658,9 +648,7 @@ export const quantityLibrary: CelLibrary = defineLibrary(
     }),
     ...arithmetic('add', addQuantities),
     ...arithmetic('sub', subQuantities),
-    comparison('isGreaterThan', BOOL, (c) => c === 1),
-    comparison('isLessThan', BOOL, (c) => c === -1),
-    comparison('compareTo', INT, (c) => BigInt(c)),
+    ...comparisonMethods(T, (self, other) => cmpInPlace(cell(self), cell(other).q)),
   ],
   {
     quantity: 'dyn',

@@ -9,6 +9,7 @@
 import { celFunc, celMethod, CelScalar } from '@bufbuild/cel';
 import { defineLibrary, type CelLibrary } from './library.js';
 import { opaqueType } from './opaque.js';
+import { comparisonMethods } from './support.js';
 import { goQuote } from '../../../../go-quote.js';
 
 /** A prerelease identifier: a number (uint64) or an alphanumeric string. */
@@ -160,16 +161,6 @@ function part(name: 'major' | 'minor' | 'patch') {
   });
 }
 
-function comparison<R extends typeof BOOL | typeof INT>(
-  name: string,
-  result: R,
-  answer: (c: -1 | 0 | 1) => boolean | bigint,
-) {
-  return celMethod(name, SEMVER.type, [SEMVER.type], result, function (other) {
-    return answer(compare(SEMVER.read(this)!, SEMVER.read(other)!)) as never;
-  });
-}
-
 export const semverLibrary: CelLibrary = defineLibrary(
   'semver',
   [
@@ -182,9 +173,7 @@ export const semverLibrary: CelLibrary = defineLibrary(
     part('major'),
     part('minor'),
     part('patch'),
-    comparison('isGreaterThan', BOOL, (c) => c === 1),
-    comparison('isLessThan', BOOL, (c) => c === -1),
-    comparison('compareTo', INT, (c) => BigInt(c)),
+    ...comparisonMethods(SEMVER.type, (self, other) => compare(SEMVER.read(self)!, SEMVER.read(other)!)),
   ],
   {
     semver: 'dyn',

@@ -3,7 +3,18 @@
  * @bufbuild/cel values, Go's `strconv.Quote`, and a guard for calls whose cost alone is
  * past kube's per-call limit.
  */
-import { celEnv, celType, celUint, isCelUint, type CelUint, type CelValue } from '@bufbuild/cel';
+import {
+  celEnv,
+  celMethod,
+  CelScalar,
+  celType,
+  celUint,
+  isCelUint,
+  type CelFunc,
+  type CelType,
+  type CelUint,
+  type CelValue,
+} from '@bufbuild/cel';
 import { create } from '@bufbuild/protobuf';
 import { isReflectMessage, reflect, type ReflectMessage } from '@bufbuild/protobuf/reflect';
 import { DurationSchema } from '@bufbuild/protobuf/wkt';
@@ -208,4 +219,22 @@ export const PER_CALL_LIMIT = 1_000_000;
  */
 export function chargeCost(cost: number): void {
   if (cost > PER_CALL_LIMIT) throw new Error('operation cancelled: actual cost limit exceeded');
+}
+
+/** kube's `isGreaterThan`, `isLessThan` and `compareTo` on one of its types, from a three-way comparison. */
+export function comparisonMethods(
+  type: CelType,
+  cmp: (self: CelValue, other: CelValue) => -1 | 0 | 1,
+): CelFunc[] {
+  return [
+    celMethod('isGreaterThan', type, [type], CelScalar.BOOL, function (other) {
+      return cmp(this, other) === 1;
+    }),
+    celMethod('isLessThan', type, [type], CelScalar.BOOL, function (other) {
+      return cmp(this, other) === -1;
+    }),
+    celMethod('compareTo', type, [type], CelScalar.INT, function (other) {
+      return BigInt(cmp(this, other));
+    }),
+  ];
 }
