@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltBin, runCli } from '../helpers/cli.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 import { ecKey, rsaKey } from '../helpers/keys.js';
-import { sharedToken } from '../helpers/shared-fixtures.js';
+import { realToken } from '../helpers/real-tokens.js';
 import { boundClaims, ISSUER, mintToken, segments } from '../helpers/tokens.js';
 
 /** Claims valid now by the wall clock: the CLI runs on the system clock. */
@@ -76,7 +76,7 @@ describe('tokenwarden verify', () => {
   it.each(['legacy-secret-token.jwt', 'projected-istio-ca-token.jwt'] as const)(
     'exits 1 for the real %s, printing its claims but not its signature',
     async (name) => {
-      const token = sharedToken(name);
+      const token = realToken(name);
       const r = await verify([
         token,
         ...keyFlags(),

@@ -6,7 +6,7 @@ import type { HttpsResponse } from '../helpers/http.js';
 import { rsaKey } from '../helpers/keys.js';
 import { SentTokens } from '../helpers/logs.js';
 import { reviewPath, startTestServer, tokenReview, type TestServer } from '../helpers/server.js';
-import { sharedToken } from '../helpers/shared-fixtures.js';
+import { realToken } from '../helpers/real-tokens.js';
 import {
   boundClaims,
   ISSUER,
@@ -372,14 +372,14 @@ describe('malformed TokenReview requests', () => {
   });
 });
 
-describe('the real tokens in shared/fixtures', () => {
+describe('the real tokens in test/fixtures/tokens', () => {
   const fixtures = ['legacy-secret-token.jwt', 'projected-istio-ca-token.jwt'] as const;
 
   it.each([
     ['legacy-secret-token.jwt', 'legacy service account tokens are not accepted'],
     ['projected-istio-ca-token.jwt', 'invalid bearer token'],
   ] as const)('rejects %s with HTTP 200 under the default flags', async (name, error) => {
-    expectRejected(await reviewToken(sharedToken(name)), error);
+    expectRejected(await reviewToken(realToken(name)), error);
   });
 
   it('rejects both with their issuer configured and legacy tokens accepted: their keys are unknown', async () => {
@@ -393,7 +393,7 @@ describe('the real tokens in shared/fixtures', () => {
     });
     try {
       for (const name of fixtures) {
-        const token = sent.add(sharedToken(name));
+        const token = sent.add(realToken(name));
         for (const audiences of [undefined, ['istio-ca']]) {
           const res = await other.review(tokenReview(token, audiences));
           expectRejected(res, 'invalid signature, no keys found');
