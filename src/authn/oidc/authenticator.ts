@@ -18,7 +18,7 @@ import {
   toStringList,
   type CelBindingValue,
   type CompiledExpression,
-} from './cel/compile.js';
+} from '../../cel/index.js';
 import { jsonTypeName, type JwtAuthenticatorSpec } from './config.js';
 import {
   asAlgorithm,

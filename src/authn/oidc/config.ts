@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { parseDocument } from 'yaml';
-import { CelCompileError, compileExpression, type CompiledExpression } from './cel/compile.js';
+import { CelCompileError, compileExpression, type CompiledExpression } from '../../cel/index.js';
 
 /**
  * kube-apiserver's AuthenticationConfiguration (`apiserver.config.k8s.io/v1beta1` and

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extListsLibrary } from '../../../../../src/authn/oidc/cel/lib/ext-lists.js';
+import { extListsLibrary } from '../../../src/cel/lib/ext-lists.js';
 import { evaluator } from './helpers.js';
 
 const cel = evaluator(extListsLibrary);

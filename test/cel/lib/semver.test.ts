@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { semverLibrary } from '../../../../../src/authn/oidc/cel/lib/semver.js';
+import { semverLibrary } from '../../../src/cel/lib/semver.js';
 import { evaluator } from './helpers.js';
 
 const cel = evaluator(semverLibrary);

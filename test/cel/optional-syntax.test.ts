@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { markOptionalSyntax } from '../../../../src/authn/oidc/cel/optional-syntax.js';
+import { markOptionalSyntax } from '../../src/cel/optional-syntax.js';
 
 describe('markOptionalSyntax', () => {
   it('replaces the marker after a select dot by a space and records the dot', () => {

@@ -1,7 +1,7 @@
 import { celEnv } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { describe, expect, it } from 'vitest';
-import { kubeLibraries, regexError } from '../../../../../src/authn/oidc/cel/lib/index.js';
+import { kubeLibraries, regexError } from '../../../src/cel/lib/index.js';
 import { evaluator } from './helpers.js';
 
 describe('kubeLibraries', () => {

@@ -3,7 +3,7 @@
  * `ParsePrefix`, the address predicates, `Masked`, `Contains` and the canonical `String()`,
  * with Go's error texts (`ParseAddr("1.2.3"): IPv4 address too short`).
  */
-import { goQuote } from '../../../../go-quote.js';
+import { goQuote } from '../../go-quote.js';
 
 export interface Addr {
   /** 4 for IPv4, 6 for IPv6 (an IPv4-mapped IPv6 address is 6). */

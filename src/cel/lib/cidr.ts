@@ -19,7 +19,7 @@ import {
   type Prefix,
 } from './netip.js';
 import { opaqueType } from './opaque.js';
-import { goQuote } from '../../../../go-quote.js';
+import { goQuote } from '../../go-quote.js';
 
 const PARSE_ERROR = 'network address parse error during conversion from string';
 

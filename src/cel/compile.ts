@@ -10,7 +10,7 @@ import {
   type CelValue,
 } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
-import type { UserInfo } from '../../../user.js';
+import type { UserInfo } from '../user.js';
 import { NodeFactory, type Expr, type ParsedExpr } from './ast.js';
 import { SORT_BY_KEYS } from './lib/ext-lists.js';
 import { kubeLibraries, regexError } from './lib/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { listsLibrary } from '../../../../../src/authn/oidc/cel/lib/lists.js';
+import { listsLibrary } from '../../../src/cel/lib/lists.js';
 import { evaluator } from './helpers.js';
 
 const cel = evaluator(listsLibrary);

@@ -10,7 +10,7 @@ import { celFunc, celMethod, CelScalar } from '@bufbuild/cel';
 import { defineLibrary, type CelLibrary } from './library.js';
 import { opaqueType } from './opaque.js';
 import { comparisonMethods } from './support.js';
-import { goQuote } from '../../../../go-quote.js';
+import { goQuote } from '../../go-quote.js';
 
 /** A prerelease identifier: a number (uint64) or an alphanumeric string. */
 type PreRelease = bigint | string;

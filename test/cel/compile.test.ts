@@ -5,7 +5,7 @@ import {
   toCelClaims,
   toStringList,
   type CelVariable,
-} from '../../../../src/authn/oidc/cel/compile.js';
+} from '../../src/cel/compile.js';
 
 const CLAIMS = toCelClaims({
   sub: 'jane',

@@ -19,7 +19,7 @@ import {
   type Addr,
 } from './netip.js';
 import { opaqueType } from './opaque.js';
-import { goQuote } from '../../../../go-quote.js';
+import { goQuote } from '../../go-quote.js';
 
 /** kube's parseIPAddr: netip.ParseAddr, refusing zones and IPv4-mapped IPv6 addresses. */
 export function parseIP(raw: string): Addr {

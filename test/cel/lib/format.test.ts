@@ -1,9 +1,9 @@
 import { celList } from '@bufbuild/cel';
 import { describe, expect, it } from 'vitest';
-import { compileExpression, toCelClaims } from '../../../../../src/authn/oidc/cel/compile.js';
-import { isOptional, NONE, optionalFuncs, optionalOf } from '../../../../../src/authn/oidc/cel/optional.js';
-import { formatLibrary } from '../../../../../src/authn/oidc/cel/lib/format.js';
-import type { CelLibrary } from '../../../../../src/authn/oidc/cel/lib/library.js';
+import { compileExpression, toCelClaims } from '../../../src/cel/compile.js';
+import { isOptional, NONE, optionalFuncs, optionalOf } from '../../../src/cel/optional.js';
+import { formatLibrary } from '../../../src/cel/lib/format.js';
+import type { CelLibrary } from '../../../src/cel/lib/library.js';
 import { evaluator } from './helpers.js';
 
 const optional: CelLibrary = { name: 'optional', funcs: optionalFuncs, results: new Map() };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileExpression, toCelClaims } from '../../../../../src/authn/oidc/cel/compile.js';
-import { optionalFuncs } from '../../../../../src/authn/oidc/cel/optional.js';
-import type { CelLibrary } from '../../../../../src/authn/oidc/cel/lib/library.js';
+import { compileExpression, toCelClaims } from '../../../src/cel/compile.js';
+import { optionalFuncs } from '../../../src/cel/optional.js';
+import type { CelLibrary } from '../../../src/cel/lib/library.js';
 import {
   compareQuantities,
   parseQuantity,
@@ -9,7 +9,7 @@ import {
   quantityAsInt64,
   quantityLibrary,
   quantityString,
-} from '../../../../../src/authn/oidc/cel/lib/quantity.js';
+} from '../../../src/cel/lib/quantity.js';
 import { evaluator } from './helpers.js';
 
 const optional: CelLibrary = { name: 'optional', funcs: optionalFuncs, results: new Map() };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { setsLibrary } from '../../../../../src/authn/oidc/cel/lib/sets.js';
+import { setsLibrary } from '../../../src/cel/lib/sets.js';
 import { evaluator } from './helpers.js';
 
 const cel = evaluator(setsLibrary);

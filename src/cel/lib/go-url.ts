@@ -9,7 +9,7 @@
  * colon outside brackets) and `urlmaxqueryparams=10000`.
  */
 import { parseAddr } from './netip.js';
-import { quoteRune } from '../../../../go-quote.js';
+import { quoteRune } from '../../go-quote.js';
 
 const enum Mode {
   Path = 1,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cidrLibrary } from '../../../../../src/authn/oidc/cel/lib/cidr.js';
-import { ipLibrary } from '../../../../../src/authn/oidc/cel/lib/ip.js';
+import { cidrLibrary } from '../../../src/cel/lib/cidr.js';
+import { ipLibrary } from '../../../src/cel/lib/ip.js';
 import { evaluator } from './helpers.js';
 
 const cel = evaluator(ipLibrary, cidrLibrary);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { urlsLibrary } from '../../../../../src/authn/oidc/cel/lib/urls.js';
+import { urlsLibrary } from '../../../src/cel/lib/urls.js';
 import { evaluator } from './helpers.js';
 
 const cel = evaluator(urlsLibrary);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GoRegexp } from '../../../../../src/authn/oidc/cel/lib/re2.js';
-import { regexError, regexLibrary } from '../../../../../src/authn/oidc/cel/lib/regex.js';
+import { GoRegexp } from '../../../src/cel/lib/re2.js';
+import { regexError, regexLibrary } from '../../../src/cel/lib/regex.js';
 import { evaluator } from './helpers.js';
 
 const cel = evaluator(regexLibrary);

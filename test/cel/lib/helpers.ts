@@ -1,7 +1,7 @@
 import { celEnv, CelScalar, isCelError, mapType, parse, plan, type CelValue } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { expect } from 'vitest';
-import type { CelLibrary } from '../../../../../src/authn/oidc/cel/lib/library.js';
+import type { CelLibrary } from '../../../src/cel/lib/library.js';
 
 /** JSON claims as compile.ts binds them: objects as Maps, arrays as arrays, numbers as doubles. */
 function toCel(value: unknown): unknown {
