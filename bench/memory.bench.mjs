@@ -1,5 +1,5 @@
 // Memory per cached entry (bench only): tokenwarden's cachedAuthenticator over the real
-// chain (service-account authenticator + group adder, as buildTokenChain wires it), filled
+// chain (service-account authenticator + group adder, as buildAuthentication wires it), filled
 // with 100,000 distinct successes; heapUsed + arrayBuffers after gc, before and after.
 // Measured twice: the cache alone (authenticateToken), and as served (every token reviewed
 // once through createApp's TokenReview route, in process), which adds whatever the HTTP

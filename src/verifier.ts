@@ -1,10 +1,11 @@
 import { encodeTokenReview } from './api/tokenreview.js';
 import type { TokenReviewStatus } from './api/types.js';
-import { parseBearer } from './authn/bearer.js';
+import { defaultApiAudiences, targetAudiences } from './authn/audiences.js';
 import { NO_OPINION } from './authn/authenticator.js';
+import { parseBearer } from './authn/bearer.js';
 import { systemClock, type Clock } from './clock.js';
-import { buildTokenChain } from './config/build.js';
-import { loadConfig } from './config/load.js';
+import { buildAuthentication } from './compose/authentication.js';
+import { DEFAULT_CACHE } from './compose/options.js';
 import type { KeySource } from './keys/key-source.js';
 
 export interface TokenVerifierOptions {
@@ -31,7 +32,7 @@ export interface TokenVerifier {
 
 /**
  * The verification core without HTTP: the same gate, keys, claims and cache as
- * `tokenwarden serve`.
+ * `tokenwarden serve`, built from these values by the same composition root.
  *
  * @example
  * const verifier = createTokenVerifier({ issuers: ['https://kubernetes.default.svc'], keyFiles: ['/keys/sa.pub'] });
@@ -39,34 +40,36 @@ export interface TokenVerifier {
  * const username = status.authenticated ? status.user.username : undefined;
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
-  const argv = [
-    ...options.issuers.flatMap((i) => ['--service-account-issuer', i]),
-    ...(options.keyFiles ?? []).flatMap((f) => ['--service-account-key-file', f]),
-    ...(options.apiAudiences ? ['--api-audiences', options.apiAudiences.join(',')] : []),
-    ...(options.legacyTokens ? ['--service-account-legacy-tokens', options.legacyTokens] : []),
-  ];
-  const base = loadConfig('serve', argv);
-  const config = {
-    ...base,
-    ...(options.cacheTtlMs === undefined ? {} : { cacheTtlMs: options.cacheTtlMs }),
-    ...(options.cacheSize === undefined ? {} : { cacheSize: options.cacheSize }),
-    ...(options.negativeCacheTtlMs === undefined ? {} : { negativeCacheTtlMs: options.negativeCacheTtlMs }),
-  };
-  const chain = buildTokenChain(config, {
-    clock: options.clock ?? systemClock,
-    watch: true,
-    ...(options.issuerKeys ? { issuerKeys: options.issuerKeys } : {}),
-  });
+  const apiAudiences = defaultApiAudiences(options.apiAudiences, options.issuers);
+  const authentication = buildAuthentication(
+    {
+      apiAudiences,
+      serviceAccounts: {
+        issuers: options.issuers,
+        keys: {
+          ...(options.keyFiles ? { keyFiles: options.keyFiles } : {}),
+          ...(options.issuerKeys ? { issuerKeys: options.issuerKeys } : {}),
+        },
+        ...(options.legacyTokens ? { legacyTokens: options.legacyTokens } : {}),
+      },
+      cache: {
+        ttlMs: options.cacheTtlMs ?? DEFAULT_CACHE.ttlMs,
+        negativeTtlMs: options.negativeCacheTtlMs ?? DEFAULT_CACHE.negativeTtlMs,
+        max: options.cacheSize ?? DEFAULT_CACHE.max,
+      },
+    },
+    { clock: options.clock ?? systemClock, watch: true },
+  );
   return {
     async review(token, audiences = []) {
-      const requested = audiences.length > 0 ? audiences : config.apiAudiences;
+      const requested = targetAudiences(audiences, apiAudiences);
       const credential = parseBearer(`Bearer ${token}`);
       const result =
         credential === undefined
           ? NO_OPINION
-          : await chain.authenticator.authenticateToken(credential, requested);
+          : await authentication.authenticator.authenticateToken(credential, requested);
       return encodeTokenReview('authentication.k8s.io/v1', result, requested).status;
     },
-    close: () => chain.close(),
+    close: () => authentication.close(),
   };
 }

@@ -2,6 +2,22 @@ import { TokenwardenError } from '../errors.js';
 import { goQuoteList } from '../go-quote.js';
 import { NO_OPINION, type AuthnResult, type TokenAuthenticator } from './authenticator.js';
 
+/** The audiences a review checks: those it names, else the implicit (API) audiences. */
+export function targetAudiences(
+  requested: readonly string[],
+  implicit: readonly string[],
+): readonly string[] {
+  return requested.length > 0 ? requested : implicit;
+}
+
+/** kube-apiserver's `--api-audiences` default: every service-account issuer. */
+export function defaultApiAudiences(
+  given: readonly string[] | undefined,
+  issuers: readonly string[],
+): readonly string[] {
+  return given && given.length > 0 ? given : issuers;
+}
+
 /**
  * Kube's audience rule (`authenticator.Audiences.Intersect` in jwt.go): the requested
  * audiences (else the implicit ones) that the token holds, in requested order, with
@@ -14,7 +30,7 @@ export function checkAudiences(
   requested: readonly string[],
   implicit: readonly string[],
 ): { ok: true; audiences: string[] } | { ok: false; error: TokenwardenError } {
-  const want = requested.length > 0 ? requested : implicit;
+  const want = targetAudiences(requested, implicit);
   const have = tokenAudiences.length > 0 ? tokenAudiences : implicit;
   const result = want.filter((a) => have.includes(a));
   if (result.length === 0 && implicit.length > 0) {
@@ -38,7 +54,7 @@ export function checkAudiences(
 export function audienceAgnostic(inner: TokenAuthenticator, implicit: readonly string[]): TokenAuthenticator {
   return {
     async authenticateToken(token, requested): Promise<AuthnResult> {
-      const want = requested.length > 0 ? requested : implicit;
+      const want = targetAudiences(requested, implicit);
       // kube: implicit.Intersect(target), in the implicit audiences' order; nothing to check at all → no audiences.
       const auds = implicit.filter((a) => want.includes(a));
       if (want.length > 0 && auds.length === 0) return NO_OPINION;

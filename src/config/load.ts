@@ -1,6 +1,8 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
+import { defaultApiAudiences } from '../authn/audiences.js';
+import type { FrontProxyOptions } from '../compose/options.js';
 import { TokenwardenError } from '../errors.js';
 import { parseDuration } from './duration.js';
 import { optionsFor, type CommandName, type OptionSpec } from './schema.js';
@@ -41,22 +43,13 @@ export interface ResolvedConfig {
   readonly allowLoopbackKeySources: boolean;
   readonly authenticationConfigFile?: string;
   readonly tokenAuthFile?: string;
-  readonly requestHeader?: RequestHeaderSettings;
+  readonly requestHeader?: FrontProxyOptions;
 }
 
 /** A value given as `ISSUER=VALUE` (bound to one issuer) or `VALUE` (every issuer). */
 export interface IssuerBound {
   readonly issuer?: string;
   readonly value: string;
-}
-
-export interface RequestHeaderSettings {
-  readonly clientCaFile: string;
-  readonly allowedNames: readonly string[];
-  readonly usernameHeaders: readonly string[];
-  readonly uidHeaders: readonly string[];
-  readonly groupHeaders: readonly string[];
-  readonly extraHeaderPrefixes: readonly string[];
 }
 
 /**
@@ -247,7 +240,7 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
   for (const f of jwksCaFiles) checkReadable(f.value, origin('service-account-jwks-ca-file'));
   for (const f of jwksTokenFiles) checkReadable(f.value, origin('service-account-jwks-token-file'));
   const requestHeaderCa = get<string | undefined>('requestheader-client-ca-file', undefined);
-  const requestHeader: RequestHeaderSettings | undefined =
+  const requestHeader: FrontProxyOptions | undefined =
     requestHeaderCa === undefined
       ? undefined
       : {
@@ -269,7 +262,7 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     ...(values.has('client-ca-file') ? { clientCaFile: values.get('client-ca-file') as string } : {}),
     serviceAccountIssuers: issuers,
     serviceAccountKeyFiles: get<string[]>('service-account-key-file', []),
-    apiAudiences: apiAudiences && apiAudiences.length > 0 ? apiAudiences : issuers,
+    apiAudiences: defaultApiAudiences(apiAudiences, issuers),
     legacyTokens: get<LegacyTokens>('service-account-legacy-tokens', 'reject'),
     audiences: get<string[]>('audience', []),
     authorizationPolicyFiles: get<string[]>('authorization-policy-file', []),

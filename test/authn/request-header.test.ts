@@ -9,7 +9,8 @@ import {
   isIdentityHeader,
   requestHeaderAuthenticator,
 } from '../../src/authn/request-header.js';
-import { buildTokenChain, type TokenChain } from '../../src/config/build.js';
+import { buildAuthentication, type Authentication } from '../../src/compose/authentication.js';
+import { authenticationOptions } from '../../src/config/options.js';
 import { loadConfig } from '../../src/config/load.js';
 import { createCertificateAuthority, issueCertificate, type IssuedCert } from '../../src/dev/certs.js';
 import { authnRequestFrom } from '../../src/http/request-identity.js';
@@ -93,7 +94,7 @@ describe('client certificate and front-proxy identities over real TLS', () => {
   let tls: ServingTls;
   let clientCa: IssuedCert;
   let proxyCa: IssuedCert;
-  let chain: TokenChain;
+  let chain: Authentication;
   let server: RunningServer;
   let dirRemove: () => void;
 
@@ -113,7 +114,7 @@ describe('client certificate and front-proxy identities over real TLS', () => {
       '--requestheader-extra-headers-prefix=X-Remote-Extra-',
       `--token-auth-file=${writeFile(dir, 'tokens.csv', 'static-secret,carol,c-1,ops\n')}`,
     ]);
-    chain = buildTokenChain(config, { clock: manualClock(), watch: false });
+    chain = buildAuthentication(authenticationOptions(config), { clock: manualClock(), watch: false });
     const app = new Hono();
     app.get('/whoami', async (c) =>
       c.json(await chain.requestAuthenticator.authenticateRequest(authnRequestFrom(c))),

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { audienceAgnostic } from '../../src/authn/audiences.js';
 import { parseCsv, parseTokenFile, staticTokenAuthenticator } from '../../src/authn/static-token.js';
-import { buildTokenChain } from '../../src/config/build.js';
+import { buildAuthentication } from '../../src/compose/authentication.js';
+import { authenticationOptions } from '../../src/config/options.js';
 import { loadConfig, requireTokenSettings } from '../../src/config/load.js';
 import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
 import { NOW_MS } from '../helpers/tokens.js';
@@ -73,7 +74,10 @@ describe('static token file (--token-auth-file)', () => {
       '--api-audiences=https://kubernetes.default.svc',
     ]);
     requireTokenSettings(config);
-    const chain = buildTokenChain(config, { clock: manualClock(NOW_MS), watch: true });
+    const chain = buildAuthentication(authenticationOptions(config), {
+      clock: manualClock(NOW_MS),
+      watch: true,
+    });
     try {
       expect(
         await chain.authenticator.authenticateToken('secret-a', ['https://kubernetes.default.svc']),
@@ -101,8 +105,8 @@ describe('static token file (--token-auth-file)', () => {
   it('fails the start on an invalid file', () => {
     const path = writeFile(tempDir(), 'tokens.csv', 'a"b,c,d\n');
     const config = loadConfig('serve', [`--token-auth-file=${path}`]);
-    expect(() => buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false })).toThrow(
-      /--token-auth-file: line 1: bare "/,
-    );
+    expect(() =>
+      buildAuthentication(authenticationOptions(config), { clock: manualClock(NOW_MS), watch: false }),
+    ).toThrow(/--token-auth-file: line 1: bare "/);
   });
 });

@@ -1,9 +1,11 @@
 import { systemClock, type Clock } from '../../src/clock.js';
-import { buildTokenChain, type TokenChain } from '../../src/config/build.js';
+import type { Authentication } from '../../src/compose/authentication.js';
+import { compose } from '../../src/compose/compose.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config/load.js';
+import { authenticationOptions } from '../../src/config/options.js';
 import { createApp } from '../../src/http/app.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
-import { Metrics } from '../../src/observe/metrics.js';
+import type { Metrics } from '../../src/observe/metrics.js';
 import { suiteDir, writeFile } from './files.js';
 import { httpsRequest, type HttpsRequest, type HttpsResponse } from './http.js';
 import { rsaKey, type TestKey } from './keys.js';
@@ -26,7 +28,7 @@ export interface TestServer {
   /** The CA that signed the serving certificate. */
   readonly ca: string;
   readonly config: ResolvedConfig;
-  readonly chain: TokenChain;
+  readonly chain: Authentication;
   readonly metrics: Metrics;
   readonly logs: CapturedLogs;
   readonly running: RunningServer;
@@ -54,7 +56,7 @@ export function tokenReview(token: string, audiences?: readonly string[]): Recor
 
 /**
  * The real service on 127.0.0.1, port 0, over HTTPS: flags parsed by loadConfig, the
- * chain by buildTokenChain, createApp and startServer wired as `serve` wires them, with
+ * parts by compose, createApp and startServer wired as `serve` wires them, with
  * logs captured in memory.
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -73,23 +75,21 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   ]);
   // Every level is captured, so the no-token-in-logs checks see debug lines too.
   const logs = captureLogs('trace');
-  const chain = buildTokenChain(config, {
+  const components = await compose({
+    authentication: authenticationOptions(config),
     clock: options.clock ?? systemClock,
     logger: logs.logger,
     watch: options.watch ?? false,
   });
-  const metrics = new Metrics({
-    cacheStats: () => chain.authenticator.stats(),
-    keySources: () => chain.keySources.map((s) => s.health()),
-    ...(chain.authenticationConfigReloads ? { authenticationConfig: chain.authenticationConfigReloads } : {}),
-  });
+  const chain = components.authentication;
+  const { metrics } = components;
   const app = createApp({
     authenticator: chain.authenticator,
     apiAudiences: config.apiAudiences,
     metrics,
     logger: logs.logger,
     maxRequestBytes: config.maxRequestBytes,
-    readiness: chain.readiness,
+    readiness: components.readiness,
   });
   const tls = await sharedTls();
   const running = await startServer({
@@ -121,7 +121,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       }),
     async close() {
       await running.close(1000);
-      chain.close();
+      components.close();
       remove();
     },
   };

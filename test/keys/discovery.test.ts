@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { manualClock } from '../../src/clock.js';
-import { buildTokenChain } from '../../src/config/build.js';
+import { buildAuthentication } from '../../src/compose/authentication.js';
+import { authenticationOptions } from '../../src/config/options.js';
 import { loadConfig, requireTokenSettings } from '../../src/config/load.js';
 import {
   createDiscoveryKeySource,
@@ -138,7 +139,10 @@ describe('many issuers, wired from flags', () => {
       `--service-account-jwks-ca-file=${issB}=${caB}`,
     ]);
     requireTokenSettings(config);
-    const chain = buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false });
+    const chain = buildAuthentication(authenticationOptions(config), {
+      clock: manualClock(NOW_MS),
+      watch: false,
+    });
     cleanup.push(() => chain.close());
     expect(chain.readiness().every((c) => c.ok)).toBe(false);
     expect(await chain.whenReady(5_000)).toBe(true);
@@ -167,7 +171,10 @@ describe('many issuers, wired from flags', () => {
     ];
     const build = (extra: string[]) => {
       const config = loadConfig('serve', [...flags, ...extra]);
-      const chain = buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false });
+      const chain = buildAuthentication(authenticationOptions(config), {
+        clock: manualClock(NOW_MS),
+        watch: false,
+      });
       cleanup.push(() => chain.close());
       return { config, chain };
     };
@@ -210,7 +217,9 @@ describe('many issuers, wired from flags', () => {
       'apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\njwt:\n- issuer: {url: http://x}\n',
     );
     const config = loadConfig('serve', [`--authentication-config=${path}`]);
-    expect(() => buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false })).toThrow(
+    expect(() =>
+      buildAuthentication(authenticationOptions(config), { clock: manualClock(NOW_MS), watch: false }),
+    ).toThrow(
       /--authentication-config: .*authn\.yaml: \[jwt\[0\]\.issuer\.url: Invalid value: "http:\/\/x": URL scheme must be https/,
     );
   });
@@ -227,7 +236,10 @@ describe('many issuers, wired from flags', () => {
       `--service-account-jwks-ca-file=${ca}`,
     ]);
     requireTokenSettings(config);
-    const chain = buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false });
+    const chain = buildAuthentication(authenticationOptions(config), {
+      clock: manualClock(NOW_MS),
+      watch: false,
+    });
     cleanup.push(() => chain.close());
     expect(await chain.whenReady(5_000)).toBe(true);
     const token = mintToken({ key, claims: boundClaims({ iss: s.origin, aud: [s.origin] }) });

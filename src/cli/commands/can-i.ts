@@ -1,9 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { builtinAuthorizers, createAuthorizerUnion } from '../../authz/union.js';
-import { createPrivilegedGroupsAuthorizer } from '../../authz/privileged.js';
 import { compilePolicy, type CompiledPolicy } from '../../authz/rbac/compile.js';
 import { loadPolicyFiles } from '../../authz/rbac/policy.js';
-import { RbacAuthorizer } from '../../authz/rbac/rbac.js';
+import { systemClock } from '../../clock.js';
+import { compose } from '../../compose/compose.js';
 import { nonResourceAttributes, resourceAttributes } from '../../authz/attributes.js';
 import { isTokenwardenError } from '../../errors.js';
 import {
@@ -45,11 +44,11 @@ export const canI: Command = async (argv) => {
   // with --as the user is built as kube's impersonation builds it.
   const user: UserInfo = as === '' ? { username: '', groups: asGroups } : impersonatedUser(as, asGroups);
   const namespace = values['all-namespaces'] === true ? '' : (stringOpt(values.namespace) ?? '');
-  const policy = await loadPolicyOption(values.policy);
-
-  const authorizer = createAuthorizerUnion(
-    builtinAuthorizers(new RbacAuthorizer(policy), createPrivilegedGroupsAuthorizer()),
-  );
+  const { authorization } = await compose({
+    authorization: { policy: await loadPolicyOption(values.policy) },
+    clock: systemClock,
+    watch: false,
+  });
   const attributes =
     target.nonResourceURL !== undefined
       ? nonResourceAttributes(user, verb, target.nonResourceURL)
@@ -62,7 +61,7 @@ export const canI: Command = async (argv) => {
           subresource: target.subresource,
           name: target.name,
         });
-  const result = authorizer.authorize(attributes);
+  const result = authorization.authorizer.authorize(attributes);
   const allowed = result.decision === 'allow';
   let out = allowed ? 'yes\n' : 'no\n';
   if (result.reason !== '') out += `${result.reason}\n`;

@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ephemeralTls, runService } from '../../compose/run.js';
 import { loadConfig } from '../../config/load.js';
+import { authenticationOptions, authorizationOptions, listenOptions } from '../../config/options.js';
 import { helpText } from '../../config/schema.js';
 import { createDevIssuer } from '../../dev/issuer.js';
+import { createLogger } from '../../observe/log.js';
 import type { Command } from '../usage.js';
-import { ephemeralTls, runServer } from './serve.js';
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -45,10 +47,13 @@ export const dev: Command = async (argv) => {
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, tls.caCert);
 
-  const stopped = runServer(config, {
-    issuerKeys: new Map([[issuer.issuer, issuer.keySource]]),
+  const authorization = authorizationOptions(config);
+  const stopped = runService({
+    authentication: authenticationOptions(config, new Map([[issuer.issuer, issuer.keySource]])),
+    ...(authorization ? { authorization } : {}),
+    listen: { ...listenOptions(config), tls },
+    logger: createLogger(config.logLevel),
     extraRoutes: (app) => issuer.routes(app),
-    tls,
     onListening: () => {
       const token = issuer.mintToken();
       const body = JSON.stringify({

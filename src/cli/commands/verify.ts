@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { targetAudiences } from '../../authn/audiences.js';
 import { INVALID_BEARER_TOKEN } from '../../authn/bearer.js';
 import { systemClock } from '../../clock.js';
-import { buildTokenChain } from '../../config/build.js';
+import { compose } from '../../compose/compose.js';
 import { loadConfig, requireTokenSettings } from '../../config/load.js';
+import { authenticationOptions } from '../../config/options.js';
 import { helpText } from '../../config/schema.js';
 import { UsageError, type Command } from '../usage.js';
 
@@ -34,12 +36,17 @@ export const verify: Command = async (argv) => {
   const token = (arg === '-' ? readFileSync(0, 'utf8') : arg).trim();
   if (token === '') throw new UsageError('verify: the token is empty');
 
-  const chain = buildTokenChain(config, { clock: systemClock, watch: false });
+  const components = await compose({
+    authentication: authenticationOptions(config),
+    clock: systemClock,
+    watch: false,
+  });
+  const chain = components.authentication;
   // Remote key sources (JWKS, discovery) load in the background; give them one fetch deadline.
-  await chain.whenReady(10_000);
-  const audiences = config.audiences.length > 0 ? config.audiences : config.apiAudiences;
+  await components.whenReady(10_000);
+  const audiences = targetAudiences(config.audiences, config.apiAudiences);
   const result = await chain.uncached.authenticateToken(token, audiences);
-  chain.close();
+  components.close();
   const [h, p] = token.split('.', 2);
   const out =
     result.outcome === 'authenticated'

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { OidcAuthenticator } from '../../../src/authn/oidc/authenticator.js';
 import { parseAuthenticationConfiguration } from '../../../src/authn/oidc/config.js';
 import { loadConfig } from '../../../src/config/load.js';
-import { buildTokenChain } from '../../../src/config/build.js';
+import { buildAuthentication } from '../../../src/compose/authentication.js';
+import { authenticationOptions } from '../../../src/config/options.js';
 import { manualClock, systemClock } from '../../../src/clock.js';
 import { createDiscoveryKeySource } from '../../../src/keys/discovery.js';
 import { tempDir, writeFile } from '../../helpers/files.js';
@@ -241,10 +242,13 @@ describe('--authentication-config over HTTP', () => {
     audiences: [kubernetes]`),
     );
     const chainWith = (flags: string[]) => {
-      const chain = buildTokenChain(loadConfig('serve', [`--authentication-config=${path}`, ...flags]), {
-        clock: systemClock,
-        watch: false,
-      });
+      const chain = buildAuthentication(
+        authenticationOptions(loadConfig('serve', [`--authentication-config=${path}`, ...flags])),
+        {
+          clock: systemClock,
+          watch: false,
+        },
+      );
       pool.cleanup.push(() => chain.close());
       return chain;
     };
@@ -265,7 +269,9 @@ describe('--authentication-config over HTTP', () => {
       `--service-account-key-file=${key}`,
       `--authentication-config=${path}`,
     ]);
-    expect(() => buildTokenChain(config, { clock: systemClock, watch: false })).toThrow(
+    expect(() =>
+      buildAuthentication(authenticationOptions(config), { clock: systemClock, watch: false }),
+    ).toThrow(
       `jwt[0].issuer.url: Invalid value: "${ISSUER}": URL must not overlap with disallowed issuers: [${ISSUER}]`,
     );
   });

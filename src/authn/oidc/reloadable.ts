@@ -1,16 +1,33 @@
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { NO_OPINION, type TokenAuthenticator } from '../authn/authenticator.js';
-import { AuthenticationConfigError } from '../authn/oidc/config.js';
-import type { Clock } from '../clock.js';
-import { watchFiles } from '../io/file-watch.js';
-import type { RemoteKeySource } from '../keys/jwks.js';
-import type { ReloadStats } from '../observe/metrics.js';
-import { jwtAuthenticatorsFromText, loadJwtAuthenticators, type JwtAuthenticators } from './build-sources.js';
-import type { ResolvedConfig } from './load.js';
+import type { Clock } from '../../clock.js';
+import type { RemoteKeySource } from '../../keys/jwks.js';
+import type { ReloadStats } from '../../observe/metrics.js';
+import { NO_OPINION, type TokenAuthenticator } from '../authenticator.js';
+import { AuthenticationConfigError } from './config.js';
 
 /** kube's UpdateAuthenticationConfigTimeout: how long a new set's issuers may take to load their keys. */
 const SWAP_TIMEOUT_MS = 60_000;
+
+/** The `jwt[]` issuers of one AuthenticationConfiguration, and the key sources they own. */
+export interface JwtAuthenticators {
+  /** One union, audience-agnostic as kube wraps it; absent when there are no issuers. */
+  readonly authenticator?: TokenAuthenticator;
+  /** One discovery source per issuer, for readiness, metrics and close. */
+  readonly remote: readonly RemoteKeySource[];
+}
+
+export interface ReloadableJwtOptions {
+  /** The set built at start from `text`. */
+  readonly initial: { readonly text: string; readonly set: JwtAuthenticators };
+  /** Reads the configuration's text again; throws (an errno error) when it cannot. */
+  readonly read: () => string;
+  /** A whole new set from a text; throws AuthenticationConfigError for an invalid one. */
+  readonly build: (text: string) => JwtAuthenticators;
+  /** Calls back when the text may have changed; absent for one-shot commands. */
+  readonly watch?: (onChange: () => void) => { close(): void };
+  readonly clock: Clock;
+  readonly logger?: Logger;
+}
 
 export interface ReloadableJwt {
   /** Hands each token to the set current when the call starts, so no call sees two configurations. */
@@ -28,25 +45,18 @@ function closeSet(set: JwtAuthenticators): void {
 }
 
 /**
- * `--authentication-config`, reloaded as kube-apiserver reloads it (1.30+): read and
- * validated now (a bad file fails the start, exit 2); with `watch`, re-read on change and
- * on a 60 s resync. A new valid file becomes a whole new set of issuers, which is swapped
- * in only once every issuer has loaded its keys, so a config edit never makes `/readyz`
- * fail and a slow issuer never leaves a gap. Until then, and whenever the new file is
- * invalid or its issuers do not load in time, the last good set serves.
+ * `--authentication-config`, reloaded as kube-apiserver reloads it (1.30+): re-read on
+ * change and on a 60 s resync. A new valid text becomes a whole new set of issuers, which is
+ * swapped in only once every issuer has loaded its keys, so a config edit never makes
+ * `/readyz` fail and a slow issuer never leaves a gap. Until then, and whenever the new text
+ * is invalid or its issuers do not load in time, the last good set serves.
  */
-export function createReloadableJwt(
-  path: string,
-  config: ResolvedConfig,
-  options: { clock: Clock; logger?: Logger; watch: boolean },
-): ReloadableJwt {
+export function createReloadableJwt(options: ReloadableJwtOptions): ReloadableJwt {
   const { clock, logger } = options;
-  const common = { clock, ...(logger ? { logger } : {}) };
-  const first = loadJwtAuthenticators(path, config, common);
-  let current = first.set;
+  let current = options.initial.set;
   // The text served, or the last one found invalid: an invalid file stays invalid until edited,
   // so it is counted once, not on every resync (kube's tracker does the same).
-  let tracked = first.text;
+  let tracked = options.initial.text;
   let pending: { text: string; set: JwtAuthenticators } | undefined;
   let closed = false;
   let successes = 0;
@@ -83,7 +93,7 @@ export function createReloadableJwt(
     if (closed) return;
     let text;
     try {
-      text = readFileSync(path, 'utf8');
+      text = options.read();
     } catch (err) {
       // Not tracked: a file being replaced may be back at the next event or resync.
       fail(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
@@ -95,7 +105,7 @@ export function createReloadableJwt(
     if (text === tracked) return;
     let next: JwtAuthenticators;
     try {
-      next = jwtAuthenticatorsFromText(text, config, common);
+      next = options.build(text);
     } catch (err) {
       tracked = text;
       fail(err instanceof AuthenticationConfigError ? err.message : 'the configuration could not be built');
@@ -130,7 +140,7 @@ export function createReloadableJwt(
     logger?.info({ what: 'authentication-config', issuers: next.remote.length }, 'reloaded');
     notify();
   };
-  const watcher = options.watch ? watchFiles([path], () => void reload()) : undefined;
+  const watcher = options.watch?.(() => void reload());
 
   return {
     authenticator: {

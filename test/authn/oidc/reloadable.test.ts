@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RemoteKeySource } from '../../src/keys/jwks.js';
-import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
-import { authenticationConfigYaml, jwtIssuerYaml, serveIssuer } from '../helpers/idp.js';
-import { SentTokens } from '../helpers/logs.js';
-import { rsaKey } from '../helpers/keys.js';
-import { startTestServer, tokenReview, type TestServer } from '../helpers/server.js';
-import { mintToken } from '../helpers/tokens.js';
-import { serverPool, type JwksServer } from '../keys/jwks-server.js';
+import { RemoteKeySource } from '../../../src/keys/jwks.js';
+import { replaceFile, tempDir, writeFile } from '../../helpers/files.js';
+import { authenticationConfigYaml, jwtIssuerYaml, serveIssuer } from '../../helpers/idp.js';
+import { SentTokens } from '../../helpers/logs.js';
+import { rsaKey } from '../../helpers/keys.js';
+import { startTestServer, tokenReview, type TestServer } from '../../helpers/server.js';
+import { mintToken } from '../../helpers/tokens.js';
+import { serverPool, type JwksServer } from '../../keys/jwks-server.js';
 
 const pool = serverPool();
 const servers: TestServer[] = [];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
-import { buildTokenChain } from '../../src/config/build.js';
+import { buildAuthentication } from '../../src/compose/authentication.js';
+import { authenticationOptions } from '../../src/config/options.js';
 import { loadConfig } from '../../src/config/load.js';
 import { FileKeySource } from '../../src/keys/file.js';
 import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
@@ -11,7 +12,10 @@ import { boundClaims, ISSUER, legacyClaims, mintToken, NOW_MS, OTHER_ISSUER } fr
 function chainFor(flags: string[], keys: TestKey[] = [rsaKey()]) {
   const keyFile = writeFile(tempDir(), 'sa.pub', keys.map((k) => k.publicPem).join(''));
   const config = loadConfig('serve', ['--service-account-key-file', keyFile, ...flags]);
-  const chain = buildTokenChain(config, { clock: manualClock(NOW_MS), watch: false });
+  const chain = buildAuthentication(authenticationOptions(config), {
+    clock: manualClock(NOW_MS),
+    watch: false,
+  });
   return { chain, keyFile, config };
 }
 
@@ -24,7 +28,7 @@ const outcome = async (
   return r.outcome === 'error' ? r.error.message : r;
 };
 
-describe('buildTokenChain', () => {
+describe('buildAuthentication', () => {
   it('verifies every issuer with the key files, and defaults the API audiences to all issuers', async () => {
     const { chain, config } = chainFor([
       '--service-account-issuer',

@@ -1,0 +1,124 @@
+import type { Logger } from 'pino';
+import type { RequestAuthenticator, TokenAuthenticator } from '../authn/authenticator.js';
+import { bearerRequestAuthenticator } from '../authn/bearer.js';
+import { cachedAuthenticator, type CachedTokenAuthenticator } from '../authn/cached.js';
+import { withAuthenticatedGroup } from '../authn/group-adder.js';
+import type { ReloadableJwt } from '../authn/oidc/reloadable.js';
+import { requestAuthenticatorChain } from '../authn/request-union.js';
+import { ServiceAccountAuthenticator } from '../authn/serviceaccount/authenticator.js';
+import { unionAuthenticator } from '../authn/union.js';
+import type { Clock } from '../clock.js';
+import type { HealthCheck } from '../http/ops.js';
+import type { KeySource } from '../keys/key-source.js';
+import type { ReloadStats } from '../observe/metrics.js';
+import { keySourceCheck } from './health.js';
+import { buildIdentitySources } from './identity.js';
+import { buildServiceAccountKeys } from './key-sources.js';
+import { loadAuthenticationConfig } from './oidc.js';
+import type { AuthenticationOptions } from './options.js';
+
+export interface Authentication {
+  /** The full chain for reviews: cache → group adder → union of authenticators. */
+  readonly authenticator: CachedTokenAuthenticator;
+  /** The same chain without the cache, for one-shot checks (`verify`). */
+  readonly uncached: TokenAuthenticator;
+  /** Audiences checked when a review names none. */
+  readonly apiAudiences: readonly string[];
+  /** Read on each use: the `--authentication-config` issuers change on reload. */
+  readonly keySources: readonly KeySource[];
+  /** Reloads of `--authentication-config`, for the metrics; absent without it. */
+  readonly authenticationConfigReloads?: () => ReloadStats;
+  /**
+   * The whole request chain, as kube-apiserver's: request-header (front proxy), x509
+   * client certificate, then the bearer token through the same cache as the reviews.
+   */
+  readonly requestAuthenticator: RequestAuthenticator;
+  readonly readiness: () => HealthCheck[];
+  /** Resolves once every remote key source has loaded (or the time is up); true when all have. */
+  whenReady(timeoutMs: number): Promise<boolean>;
+  close(): void;
+}
+
+/**
+ * The token and request authenticators, in kube's union order: static tokens, service
+ * accounts, then the `jwt[]` issuers. Files load synchronously here, so a bad one fails
+ * the start. The cache is emptied whenever a key set changes or a reloaded
+ * AuthenticationConfiguration is swapped in, so a removed key or issuer stops working at once.
+ */
+export function buildAuthentication(
+  options: AuthenticationOptions,
+  deps: { readonly clock: Clock; readonly logger?: Logger; readonly watch: boolean },
+): Authentication {
+  const sa = options.serviceAccounts;
+  const keys = buildServiceAccountKeys(sa, deps);
+  const serviceAccounts = new ServiceAccountAuthenticator({
+    issuers: keys.issuers,
+    ...(keys.fileKeys ? { legacyKeys: keys.fileKeys } : {}),
+    legacy: sa.legacyTokens ?? 'reject',
+    implicitAudiences: options.apiAudiences,
+    clock: deps.clock,
+  });
+  const identity = buildIdentitySources(options, deps);
+  let jwt: ReloadableJwt | undefined;
+  try {
+    jwt =
+      options.authenticationConfigFile === undefined
+        ? undefined
+        : loadAuthenticationConfig(options.authenticationConfigFile, {
+            ...deps,
+            serviceAccountIssuers: sa.issuers,
+            apiAudiences: options.apiAudiences,
+            allowLoopback: sa.keys.allowLoopback ?? false,
+          });
+  } catch (err) {
+    identity.close();
+    throw err;
+  }
+  const { sources } = keys;
+  const jwtSources = (): readonly KeySource[] => jwt?.remote() ?? [];
+  const uncached = withAuthenticatedGroup(
+    unionAuthenticator([
+      ...(identity.staticTokens ? [identity.staticTokens] : []),
+      serviceAccounts,
+      ...(jwt ? [jwt.authenticator] : []),
+    ]),
+  );
+  const authenticator = cachedAuthenticator(uncached, {
+    ttlMs: options.cache.ttlMs,
+    negativeTtlMs: options.cache.negativeTtlMs,
+    max: options.cache.max,
+    clock: deps.clock,
+  });
+  const unsubscribe = [...sources, ...(jwt ? [jwt] : [])].map((s) => s.onChange(() => authenticator.clear()));
+  const requestAuthenticator = requestAuthenticatorChain([
+    ...identity.requestAuthenticators,
+    bearerRequestAuthenticator(authenticator, options.apiAudiences),
+  ]);
+
+  return {
+    authenticator,
+    uncached,
+    apiAudiences: options.apiAudiences,
+    requestAuthenticator,
+    get keySources() {
+      return [...sources, ...jwtSources()];
+    },
+    ...(jwt ? { authenticationConfigReloads: jwt.stats } : {}),
+    readiness: () => [
+      ...sources.map((s, i) => keySourceCheck(`service-account-keys-${i}`, s.health(), deps.clock.now())),
+      ...jwtSources().map((s, i) => keySourceCheck(`jwt-issuer-keys-${i}`, s.health(), deps.clock.now())),
+    ],
+    whenReady: async (timeoutMs) => {
+      const results = await Promise.all(
+        [...keys.remote, ...(jwt?.remote() ?? [])].map((r) => r.whenReady(timeoutMs)),
+      );
+      return results.every(Boolean);
+    },
+    close() {
+      for (const u of unsubscribe) u();
+      identity.close();
+      for (const s of sources) s.close();
+      jwt?.close();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import type { PolicyHealth } from '../authz/rbac/policy-source.js';
+import type { HealthCheck } from '../http/ops.js';
+import type { KeySourceHealth } from '../keys/key-source.js';
+
+/**
+ * A readiness line for one key source: not ready until it has loaded once; afterwards a
+ * failed refresh keeps it ready (the last good keys serve) and says how old they are.
+ * Notes are fixed words and numbers, never a URL, a path or a key: /readyz?verbose may be
+ * open to anyone who can reach the port.
+ */
+export function keySourceCheck(name: string, h: KeySourceHealth, nowMs: number): HealthCheck {
+  if (!h.ready)
+    return {
+      name,
+      ok: false,
+      note: h.lastFailureReason ? `keys not loaded (${h.lastFailureReason})` : 'keys not loaded',
+    };
+  if (h.lastError === undefined) return { name, ok: true };
+  const age =
+    h.lastSuccess === undefined ? undefined : Math.max(0, Math.round((nowMs - h.lastSuccess) / 1000));
+  const why = h.lastFailureReason ? `${h.lastFailureReason}; ` : '';
+  return {
+    name,
+    ok: true,
+    note: `last reload failed (${why}serving the last good keys${age === undefined ? '' : `, ${age}s old`})`,
+  };
+}
+
+/** The RBAC policy's readiness line: a failed reload keeps the last good policy serving. */
+export function policyCheck(h: PolicyHealth): HealthCheck {
+  if (!h.ready) return { name: 'rbac-policy', ok: false, note: 'policy not loaded' };
+  return h.lastError
+    ? { name: 'rbac-policy', ok: true, note: 'last reload failed, serving the last good policy' }
+    : { name: 'rbac-policy', ok: true };
+}

@@ -1,0 +1,109 @@
+import type { Hono } from 'hono';
+import type { Logger } from 'pino';
+import { systemClock } from '../clock.js';
+import { createCertificateAuthority, issueCertificate } from '../dev/certs.js';
+import { createApp } from '../http/app.js';
+import { startServer, type RunningServer, type TlsFiles, type TlsMaterial } from '../http/server.js';
+import { compose, type Components } from './compose.js';
+import type { AuthenticationOptions, AuthorizationOptions } from './options.js';
+
+export interface ListenOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Certificate files, reloaded when they change; else `tls`, else a throwaway pair. */
+  readonly tlsFiles?: TlsFiles;
+  readonly tls?: TlsMaterial;
+  readonly maxRequestBytes: number;
+  /** Callers of the review endpoints must authenticate and be allowed `create` on the review. */
+  readonly authorizeCallers: boolean;
+  /** How long /readyz fails before the listener closes, so load balancers stop sending first. */
+  readonly shutdownDelayMs: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface ServiceOptions {
+  readonly authentication: AuthenticationOptions;
+  readonly authorization?: AuthorizationOptions;
+  readonly listen: ListenOptions;
+  readonly logger: Logger;
+  /** Routes only some commands serve (the dev issuer's documents), added before the 404 handler. */
+  readonly extraRoutes?: (app: Hono, components: Components) => void;
+  readonly onListening?: (server: RunningServer, logger: Logger) => void;
+}
+
+/** A throwaway CA-signed certificate for localhost, when no certificate files are given. */
+export async function ephemeralTls(): Promise<TlsMaterial & { caCert: string }> {
+  const ca = await createCertificateAuthority();
+  const leaf = await issueCertificate(ca, {
+    commonName: 'tokenwarden',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+  });
+  return { cert: `${leaf.cert}${ca.cert}`, key: leaf.key, caCert: ca.cert };
+}
+
+/**
+ * Builds the components, serves them over HTTPS until SIGTERM/SIGINT, then fails /readyz,
+ * waits, drains and closes everything; resolves with the exit code.
+ */
+export async function runService(options: ServiceOptions): Promise<number> {
+  const { logger, listen, extraRoutes } = options;
+  const components = await compose({
+    authentication: options.authentication,
+    ...(options.authorization ? { authorization: options.authorization } : {}),
+    clock: systemClock,
+    logger,
+    watch: true,
+  });
+  const { authentication, authorization } = components;
+  let shuttingDown = false;
+  const app = createApp({
+    authenticator: authentication.authenticator,
+    apiAudiences: authentication.apiAudiences,
+    authorizer: authorization.authorizer,
+    ...(listen.authorizeCallers ? { callerAuthenticator: authentication.requestAuthenticator } : {}),
+    metrics: components.metrics,
+    logger,
+    maxRequestBytes: listen.maxRequestBytes,
+    readiness: () => [
+      ...components.readiness(),
+      { name: 'shutdown', ok: !shuttingDown, note: shuttingDown ? 'shutting down' : undefined },
+    ],
+    ...(extraRoutes ? { extraRoutes: (a: Hono) => extraRoutes(a, components) } : {}),
+  });
+
+  let tls = listen.tlsFiles ?? listen.tls;
+  if (tls === undefined) {
+    tls = await ephemeralTls();
+    logger.warn('no --tls-cert-file given: serving a throwaway self-signed certificate');
+  }
+  const server = await startServer({ app, host: listen.host, port: listen.port, tls, logger });
+  logger.info(
+    { address: listen.host, port: server.port, issuers: options.authentication.serviceAccounts.issuers },
+    'tokenwarden is serving',
+  );
+  options.onListening?.(server, logger);
+
+  process.on('unhandledRejection', (reason) => {
+    logger.error(
+      { errName: reason instanceof Error ? reason.name : typeof reason },
+      'unhandled promise rejection',
+    );
+  });
+
+  return new Promise<number>((resolve) => {
+    const stop = async (signal: string) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      logger.info({ signal, delayMs: listen.shutdownDelayMs }, 'shutting down: /readyz now fails');
+      await new Promise((r) => setTimeout(r, listen.shutdownDelayMs));
+      await server.close(listen.shutdownTimeoutMs);
+      components.close();
+      logger.info('stopped');
+      logger.flush();
+      resolve(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+  });
+}
