@@ -346,6 +346,92 @@ describe('SubjectAccessReview API', () => {
     });
   });
 
+  it('answers every body with a well-formed review or a Status of its own code (property)', () => {
+    const attrs = fc.record(
+      {
+        namespace: fc.oneof(fc.constantFrom('', 'default', 'kube-system'), fc.jsonValue()),
+        verb: fc.oneof(fc.constantFrom('get', 'list', '*', ''), fc.jsonValue()),
+        group: fc.oneof(fc.constantFrom('', 'apps', '*'), fc.jsonValue()),
+        version: fc.oneof(fc.constantFrom('', 'v1', '*'), fc.jsonValue()),
+        resource: fc.oneof(fc.constantFrom('pods', 'secrets', '*', ''), fc.jsonValue()),
+        subresource: fc.oneof(fc.constantFrom('', 'log', 'scale'), fc.jsonValue()),
+        name: fc.oneof(fc.constantFrom('', 'x'), fc.jsonValue()),
+        fieldSelector: fc.jsonValue(),
+        labelSelector: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    const spec = fc.record(
+      {
+        user: fc.oneof(fc.constantFrom('jane', 'system:admin', ''), fc.jsonValue()),
+        groups: fc.oneof(
+          fc.array(fc.constantFrom('system:masters', 'dev', 'a\nb'), { maxLength: 3 }),
+          fc.jsonValue(),
+        ),
+        uid: fc.jsonValue(),
+        extra: fc.oneof(
+          fc.dictionary(fc.string(), fc.array(fc.string(), { maxLength: 2 }), { maxKeys: 2 }),
+          fc.jsonValue(),
+        ),
+        resourceAttributes: fc.oneof(attrs, fc.jsonValue()),
+        nonResourceAttributes: fc.oneof(
+          fc.record(
+            {
+              path: fc.oneof(fc.constantFrom('/healthz', '/x/../y', ''), fc.jsonValue()),
+              verb: fc.oneof(fc.constantFrom('get', ''), fc.jsonValue()),
+            },
+            { requiredKeys: [] },
+          ),
+          fc.jsonValue(),
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    const body = fc.record(
+      {
+        apiVersion: fc.oneof(fc.constantFrom(V1, V1BETA1), fc.jsonValue()),
+        kind: fc.oneof(fc.constant('SubjectAccessReview'), fc.jsonValue()),
+        spec: fc.oneof(spec, fc.jsonValue()),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(body, fc.constantFrom('v1' as const, 'v1beta1' as const), (b, version) => {
+        const res = reviewSubjectAccess(b, version, authorizer);
+        const out = res.body as Record<string, unknown> & { status: unknown };
+        if (res.status === 200) {
+          expect(out).toMatchObject({
+            kind: 'SubjectAccessReview',
+            apiVersion: `authorization.k8s.io/${version}`,
+            metadata: {},
+          });
+          const status = out.status as {
+            allowed: unknown;
+            denied?: unknown;
+            reason?: unknown;
+            evaluationError?: unknown;
+          };
+          expect(typeof status.allowed).toBe('boolean');
+          if (status.denied !== undefined) expect([status.denied, status.allowed]).toEqual([true, false]);
+          for (const text of [status.reason, status.evaluationError]) {
+            if (text !== undefined) expect(typeof text).toBe('string');
+          }
+          return;
+        }
+        expect(res.status === 400 || res.status === 422).toBe(true);
+        expect(out).toMatchObject({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          code: res.status,
+          reason: res.status === 400 ? 'BadRequest' : 'Invalid',
+          message: expect.any(String),
+        });
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('never throws and never answers 5xx, whatever the body', () => {
     fc.assert(
       fc.property(

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { failure, NO_OPINION, type AuthnResult } from '../../src/authn/authenticator.js';
 import { decodeTokenReview, encodeTokenReview } from '../../src/api/tokenreview.js';
@@ -7,17 +8,13 @@ import { TokenwardenError } from '../../src/errors.js';
 const V1 = 'authentication.k8s.io/v1';
 const V1BETA1 = 'authentication.k8s.io/v1beta1';
 
+const BAD_REQUEST = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'BadRequest', code: 400 };
+
 /** The decoded input, or the 400 message. */
 function decode(body: unknown, version: 'v1' | 'v1beta1' = 'v1') {
   const r = decodeTokenReview(body, version);
   if (r.ok) return r.input;
-  expect(r.status).toMatchObject({
-    kind: 'Status',
-    apiVersion: 'v1',
-    status: 'Failure',
-    reason: 'BadRequest',
-    code: 400,
-  });
+  expect(r.status).toMatchObject(BAD_REQUEST);
   return r.status.message;
 }
 
@@ -181,5 +178,57 @@ describe('encodeTokenReview', () => {
   it('never carries a spec', () => {
     expect(encodeTokenReview(V1, success, [])).not.toHaveProperty('spec');
     expect(encodeTokenReview(V1, NO_OPINION, [])).not.toHaveProperty('spec');
+  });
+});
+
+describe('decodeTokenReview (properties)', () => {
+  const token = fc.string({ unit: 'binary', maxLength: 40 });
+  const body = fc.oneof(
+    fc.anything({ withNullPrototype: true, withObjectString: true }),
+    fc.record(
+      {
+        apiVersion: fc.oneof(fc.constantFrom(V1, V1BETA1, 'v1', ''), fc.jsonValue()),
+        kind: fc.oneof(fc.constantFrom('TokenReview', 'tokenreview'), fc.jsonValue()),
+        spec: fc.oneof(
+          fc.record(
+            {
+              token: fc.oneof(token, fc.jsonValue()),
+              audiences: fc.oneof(
+                fc.array(fc.string({ unit: 'binary', maxLength: 8 }), { maxLength: 3 }),
+                fc.jsonValue(),
+              ),
+            },
+            { requiredKeys: [] },
+          ),
+          fc.jsonValue(),
+        ),
+        metadata: fc.jsonValue(),
+        status: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    ),
+  );
+
+  it('never throws; every answer is a bearer token and string audiences, or a 400 Status that quotes nothing', () => {
+    fc.assert(
+      fc.property(body, fc.constantFrom('v1' as const, 'v1beta1' as const), (b, version) => {
+        const r = decodeTokenReview(b, version);
+        if (!r.ok) {
+          expect(r.status).toMatchObject(BAD_REQUEST);
+          const sent = (b as { spec?: { token?: unknown } } | null)?.spec?.token;
+          if (typeof sent === 'string' && sent.length >= 4) expect(r.status.message).not.toContain(sent);
+          return;
+        }
+        expect(r.input.apiVersion).toBe(`authentication.k8s.io/${version}`);
+        expect(r.input.audiences.every((a) => typeof a === 'string')).toBe(true);
+        if (r.input.token !== undefined) {
+          // kube's bearer parsing: one non-empty word, taken from the given token.
+          expect(r.input.token).not.toBe('');
+          expect(r.input.token).not.toContain(' ');
+          expect((b as { spec: { token: string } }).spec.token).toContain(r.input.token);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

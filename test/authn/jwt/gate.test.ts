@@ -1,10 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   decodeBase64url,
   gateToken,
+  MAX_SIGNATURE_BYTES,
   MAX_TOKEN_LENGTH,
   type GateResult,
 } from '../../../src/authn/jwt/gate.js';
+import { ALGORITHMS } from '../../../src/keys/key-source.js';
 import { rsaKey } from '../../helpers/keys.js';
 import {
   b64url,
@@ -480,5 +483,91 @@ describe('gateToken', () => {
     expect(Object.hasOwn(t.untrustedClaims, '__proto__')).toBe(true);
     expect(({} as Record<string, unknown>).admin).toBeUndefined();
     expect((t.untrustedClaims as Record<string, unknown>).admin).toBeUndefined();
+  });
+});
+
+describe('gateToken (properties)', () => {
+  const good = mintToken();
+  const B64URL = /^[A-Za-z0-9_-]+$/;
+
+  /** Tokens near the real thing: a valid token with characters replaced, inserted or removed. */
+  const nearToken = fc
+    .tuple(
+      fc.nat(good.length),
+      fc.nat(3),
+      fc.string({
+        unit: fc.oneof(
+          fc.constantFrom('.', '=', '+', '/', ' ', '\n', '\u007f', '\u0000'),
+          fc.string({ unit: 'binary-ascii', maxLength: 1 }),
+        ),
+        maxLength: 3,
+      }),
+    )
+    .map(([at, cut, insert]) => `${good.slice(0, at)}${insert}${good.slice(at + cut)}`);
+  const anyToken = fc.oneof(
+    nearToken,
+    fc.string({ unit: 'binary-ascii', maxLength: 200 }),
+    fc.constant(good),
+  );
+
+  it('never throws, and whatever it lets through is well formed', () => {
+    fc.assert(
+      fc.property(anyToken, (token) => {
+        const r = gate(token);
+        expect(['not-mine', 'rejected', 'token']).toContain(r.kind);
+        if (r.kind === 'rejected') expect(r.error.code).toBe('ERR_TOKEN_MALFORMED');
+        if (r.kind !== 'token') return;
+        const t = r.token;
+        expect(isOurs(t.untrustedIssuer)).toBe(true);
+        expect(t.alg === undefined || (ALGORITHMS as readonly string[]).includes(t.alg)).toBe(true);
+        expect(
+          t.kid === undefined || (typeof t.kid === 'string' && t.kid !== '' && t.kid.length <= 1024),
+        ).toBe(true);
+        // What the signature is checked over is exactly the token's first two segments.
+        expect(token.startsWith(`${t.signingInput}.`)).toBe(true);
+        const [h, p] = t.signingInput.split('.');
+        expect(h).toMatch(B64URL);
+        expect(p).toMatch(B64URL);
+        if (t.alg !== undefined) {
+          expect(t.signature.length).toBeGreaterThan(0);
+          expect(t.signature.length).toBeLessThanOrEqual(MAX_SIGNATURE_BYTES);
+          expect(token.slice(t.signingInput.length + 1)).toMatch(B64URL);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('lets through no spelling of a token but the canonical one', () => {
+    fc.assert(
+      fc.property(nearToken, (token) => {
+        fc.pre(token !== good);
+        const r = gate(token);
+        if (r.kind !== 'token' || r.token.alg === undefined || r.token.claimsProblem) return;
+        // Passed: then it must be what its decoded parts re-encode to, character for character.
+        const [h, p, s] = token.split('.');
+        for (const segment of [h!, p!, s!]) {
+          expect(decodeBase64url(segment)?.toString('base64url')).toBe(segment);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('decodes exactly the canonical base64url of any bytes, and nothing else', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), (bytes) => {
+        const canonical = Buffer.from(bytes).toString('base64url');
+        expect(decodeBase64url(canonical)).toEqual(Buffer.from(bytes));
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary-ascii', maxLength: 40 }), (text) => {
+        const decoded = decodeBase64url(text);
+        if (decoded !== undefined) expect(decoded.toString('base64url')).toBe(text);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

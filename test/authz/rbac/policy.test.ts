@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { TokenwardenError } from '../../../src/errors.js';
 import { loadPolicyFiles, parsePolicy, type Policy } from '../../../src/authz/rbac/policy.js';
 import { FIXTURE_POLICY } from '../helpers.js';
@@ -344,6 +346,178 @@ describe('loadPolicyFiles', () => {
   it('names a file it cannot read', async () => {
     await expect(loadPolicyFiles(['/nonexistent/policy.yaml'])).rejects.toThrow(
       '/nonexistent/policy.yaml: cannot read policy file (ENOENT)',
+    );
+  });
+});
+
+describe('parsePolicy (properties)', () => {
+  const str = fc.oneof(
+    fc.constantFrom(
+      '',
+      'r',
+      'ns',
+      '*',
+      'get',
+      'pods',
+      'User',
+      'Group',
+      'ServiceAccount',
+      'ClusterRole',
+      'Role',
+      'rbac.authorization.k8s.io',
+      '__proto__',
+    ),
+    fc.string({ maxLength: 6 }),
+  );
+  const anyValue = fc.oneof(str, fc.jsonValue({ maxDepth: 2 }));
+  const strings = fc.oneof(fc.array(str, { maxLength: 3 }), anyValue);
+  const rule = fc.record(
+    {
+      verbs: strings,
+      apiGroups: strings,
+      resources: strings,
+      resourceNames: strings,
+      nonResourceURLs: strings,
+    },
+    { requiredKeys: [] },
+  );
+  const subject = fc.record(
+    { kind: anyValue, apiGroup: anyValue, name: anyValue, namespace: anyValue },
+    { requiredKeys: [] },
+  );
+  const object = fc.record(
+    {
+      apiVersion: fc.oneof(fc.constant('rbac.authorization.k8s.io/v1'), anyValue),
+      kind: fc.oneof(
+        fc.constantFrom('Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'List', 'ConfigMap'),
+        anyValue,
+      ),
+      metadata: fc.oneof(
+        fc.record({ name: anyValue, namespace: anyValue, labels: anyValue }, { requiredKeys: [] }),
+        anyValue,
+      ),
+      rules: fc.oneof(fc.array(rule, { maxLength: 2 }), anyValue),
+      roleRef: fc.oneof(
+        fc.record({ apiGroup: anyValue, kind: anyValue, name: anyValue }, { requiredKeys: [] }),
+        anyValue,
+      ),
+      subjects: fc.oneof(fc.array(subject, { maxLength: 2 }), anyValue),
+      aggregationRule: anyValue,
+      items: anyValue,
+    },
+    { requiredKeys: ['kind'] },
+  );
+  const RBAC = 'rbac.authorization.k8s.io';
+  const name = fc.stringMatching(/^[a-z][a-z0-9-]{0,6}[a-z0-9]$/);
+  const validRule = fc.record({
+    verbs: fc.array(fc.constantFrom('get', 'list', '*'), { minLength: 1, maxLength: 2 }),
+    apiGroups: fc.constant(['']),
+    resources: fc.array(fc.constantFrom('pods', 'secrets', '*'), { minLength: 1, maxLength: 2 }),
+  });
+  const validSubject = fc.oneof(
+    fc.record({ kind: fc.constantFrom('User', 'Group'), apiGroup: fc.constant(RBAC), name }),
+    fc.record({ kind: fc.constant('ServiceAccount'), name, namespace: fc.constant('ns') }),
+  );
+  const validObject = fc
+    .oneof(
+      fc.record({
+        kind: fc.constantFrom('Role', 'ClusterRole'),
+        metadata: fc.record({ name, namespace: fc.constant('ns') }),
+        rules: fc.array(validRule, { maxLength: 2 }),
+      }),
+      fc.record({
+        kind: fc.constant('RoleBinding'),
+        metadata: fc.record({ name, namespace: fc.constant('ns') }),
+        roleRef: fc.record({
+          apiGroup: fc.constant(RBAC),
+          kind: fc.constantFrom('Role', 'ClusterRole'),
+          name,
+        }),
+        subjects: fc.array(validSubject, { maxLength: 2 }),
+      }),
+      fc.record({
+        kind: fc.constant('ClusterRoleBinding'),
+        metadata: fc.record({ name }),
+        roleRef: fc.record({ apiGroup: fc.constant(RBAC), kind: fc.constant('ClusterRole'), name }),
+        subjects: fc.array(validSubject, { maxLength: 2 }),
+      }),
+    )
+    .map((o) => ({ apiVersion: `${RBAC}/v1`, ...o }));
+  /** A valid object with one member, at any depth, replaced by an arbitrary value. */
+  const perturbed = fc.tuple(validObject, fc.nat(), anyValue).map(([o, at, v]) => {
+    const paths: (string | number)[][] = [];
+    const walk = (x: unknown, path: (string | number)[]) => {
+      paths.push(path);
+      if (x && typeof x === 'object')
+        for (const [k, c] of Object.entries(x)) walk(c, [...path, Array.isArray(x) ? Number(k) : k]);
+    };
+    walk(o, []);
+    const path = paths[at % paths.length]!;
+    if (path.length === 0) return v;
+    const copy = structuredClone(o) as Record<string | number, unknown>;
+    let parent = copy;
+    for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+    parent[path.at(-1)!] = v;
+    return copy;
+  });
+  const text = fc.oneof(
+    fc
+      .array(fc.oneof({ weight: 3, arbitrary: validObject }, { weight: 1, arbitrary: perturbed }), {
+        maxLength: 4,
+      })
+      .map((docs) => docs.map((d) => stringify(d)).join('---\n')),
+    fc.array(object, { maxLength: 3 }).map((docs) => docs.map((d) => stringify(d)).join('---\n')),
+    fc
+      .array(object, { maxLength: 2 })
+      .map((items) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items })),
+    fc.constantFrom(
+      'a: &a [*a]',
+      'kind: Role\nkind: Role',
+      '--- !!binary AAAA',
+      '{',
+      '\t- x',
+      'kind: [Role]',
+    ),
+    fc.string({ maxLength: 40 }),
+  );
+
+  it('returns a well-formed policy or a policy error naming the file, whatever the file holds', () => {
+    fc.assert(
+      fc.property(text, (t) => {
+        let policy: Policy;
+        try {
+          policy = parse(t, 'gen.yaml');
+        } catch (err) {
+          expect(err).toBeInstanceOf(TokenwardenError);
+          expect((err as TokenwardenError).code).toBe('ERR_POLICY_INVALID');
+          expect((err as Error).message).toContain('gen.yaml');
+          return;
+        }
+        const isStrings = (xs: readonly unknown[]) =>
+          Array.isArray(xs) && xs.every((x) => typeof x === 'string');
+        for (const role of [...policy.roles, ...policy.clusterRoles]) {
+          expect(typeof role.name === 'string' && role.name !== '').toBe(true);
+          for (const r of role.rules) {
+            for (const list of [r.verbs, r.apiGroups, r.resources, r.resourceNames, r.nonResourceURLs])
+              expect(isStrings(list)).toBe(true);
+          }
+        }
+        for (const role of policy.roles)
+          expect(typeof role.namespace === 'string' && role.namespace !== '').toBe(true);
+        for (const b of [...policy.roleBindings, ...policy.clusterRoleBindings]) {
+          expect(['Role', 'ClusterRole']).toContain(b.roleRef.kind);
+          expect(typeof b.roleRef.name === 'string' && b.roleRef.name !== '').toBe(true);
+          for (const s of b.subjects) {
+            expect(['User', 'Group', 'ServiceAccount']).toContain(s.kind);
+            expect(typeof s.name === 'string' && s.name !== '').toBe(true);
+            expect(typeof s.namespace).toBe('string');
+          }
+        }
+        for (const b of policy.roleBindings)
+          expect(typeof b.namespace === 'string' && b.namespace !== '').toBe(true);
+        expect(isStrings(policy.notes)).toBe(true);
+      }),
+      { numRuns: 1000 },
     );
   });
 });
