@@ -180,6 +180,19 @@ describe('kid injection (B4, B5, B6)', () => {
   });
 });
 
+describe('explicit typing (D14)', () => {
+  it.each(['JWT', 'jwt'])('accepts typ %s, as kube-issued tokens may carry it', async (typ) => {
+    await attack.accepted(mintToken({ key: issuerKey, header: { typ } }));
+  });
+
+  it.each([['at+jwt'], ['dpop+jwt'], ['secevent+jwt'], ['JWE'], [1], [null]])(
+    'refuses a validly signed token whose typ is %s',
+    async (typ) => {
+      await attack.refused(mintToken({ key: issuerKey, header: { typ } }), INVALID);
+    },
+  );
+});
+
 describe('key selection within and across issuers (B7, B8, B9)', () => {
   const otherClaims = boundClaims({ iss: OTHER_ISSUER, aud: [OTHER_ISSUER] });
 
