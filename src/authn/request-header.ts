@@ -1,4 +1,3 @@
-import type { X509Certificate } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import { TokenwardenError } from '../errors.js';
 import {
@@ -9,11 +8,12 @@ import {
   type AuthnResult,
   type RequestAuthenticator,
 } from './authenticator.js';
-import { userFromCertificate, withVerifiedCertificate } from './x509.js';
+import type { Certificate } from '../x509/certificate.js';
+import { withVerifiedCertificate } from './x509.js';
 
 export interface RequestHeaderOptions {
   /** The `--requestheader-client-ca-file` bundle, read at call time (reloads take effect at once). */
-  readonly roots: () => readonly X509Certificate[];
+  readonly roots: () => readonly Certificate[];
   /** `--requestheader-allowed-names`: CNs a proxy certificate may carry; empty allows any verified one. */
   readonly allowedNames: readonly string[];
   readonly usernameHeaders: readonly string[];
@@ -116,8 +116,7 @@ export function isIdentityHeader(
 export function requestHeaderAuthenticator(options: RequestHeaderOptions): RequestAuthenticator {
   return withVerifiedCertificate(options, (leaf, request): AuthnResult => {
     if (options.allowedNames.length > 0) {
-      const proxy = userFromCertificate(leaf);
-      const cn = proxy && !(proxy instanceof TokenwardenError) ? proxy.username : '';
+      const cn = leaf.subject.commonName;
       if (!options.allowedNames.includes(cn)) {
         return failure(
           new TokenwardenError('ERR_TOKEN_INVALID', `x509: subject with cn=${cn} is not in the allowed list`),

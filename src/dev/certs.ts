@@ -1,21 +1,16 @@
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import { KeyObject, webcrypto } from 'node:crypto';
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { isIP, isIPv4 } from 'node:net';
+import { buildCertificate, certificatePem, encodeName, EKU, ext, type NameSpec } from '../x509/build.js';
 
 export interface IssuedCert {
   /** PEM certificate. */
   readonly cert: string;
   /** PEM PKCS#8 private key. */
   readonly key: string;
-  readonly certificate: x509.X509Certificate;
-  readonly keys: CryptoKeyPair;
+  readonly der: Buffer;
+  readonly subject: NameSpec;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
 }
 
 export interface CertRequest {
@@ -28,88 +23,85 @@ export interface CertRequest {
   readonly notBefore?: Date;
 }
 
-function escapeDn(value: string): string {
-  return value.replace(/([,+"\\<>;=])/g, '\\$1');
-}
+let serial = BigInt(Date.now()) << 16n;
+const nextSerial = (): bigint => serial++;
 
-function subjectOf(req: CertRequest): string {
-  return [`CN=${escapeDn(req.commonName)}`, ...(req.organizations ?? []).map((o) => `O=${escapeDn(o)}`)].join(
-    ', ',
-  );
+function issued(
+  der: Buffer,
+  subject: NameSpec,
+  keys: { privateKey: KeyObject; publicKey: KeyObject },
+): IssuedCert {
+  return {
+    cert: certificatePem(der),
+    key: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+    der,
+    subject,
+    ...keys,
+  };
 }
-
-async function pemKey(key: CryptoKey): Promise<string> {
-  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }) as string;
-}
-
-let serial = Date.now();
-const nextSerial = (): string => (serial++).toString(16).padStart(16, '0');
 
 /** A self-signed CA for the dev server and the tests; P-256, short-lived by default. */
 export async function createCertificateAuthority(
   commonName = 'tokenwarden-dev-ca',
   validForMs = 7 * 86_400_000,
 ): Promise<IssuedCert> {
-  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const notBefore = new Date(Date.now() - 60_000);
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: nextSerial(),
-    name: `CN=${escapeDn(commonName)}`,
+  const subject: NameSpec = [['CN', commonName]];
+  const der = buildCertificate({
+    subject,
+    serial: nextSerial(),
     notBefore,
     notAfter: new Date(notBefore.getTime() + validForMs),
-    signingAlgorithm: ALG,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+    publicKey: keys.publicKey,
+    signingKey: keys.privateKey,
+    extensions: [ext.basicConstraints(true), ext.keyUsage(5, 6), ext.subjectKeyId(keys.publicKey)],
   });
-  return {
-    cert: `${certificate.toString('pem').trim()}\n`,
-    key: await pemKey(keys.privateKey),
-    certificate,
-    keys,
-  };
+  return Promise.resolve(issued(der, subject, keys));
+}
+
+function ipBytes(ip: string): Uint8Array {
+  if (isIPv4(ip)) return Uint8Array.from(ip.split('.').map(Number));
+  const [head = '', tail = ''] = ip.split('::');
+  const groups = (s: string) => (s ? s.split(':') : []);
+  const h = groups(head);
+  const t = groups(tail);
+  const all = ip.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  return Uint8Array.from(all.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]));
 }
 
 /** A leaf certificate signed by `ca`: serving (SANs) or client (CN = user, O = groups). */
 export async function issueCertificate(ca: IssuedCert, req: CertRequest): Promise<IssuedCert> {
-  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const keys = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const usage = req.usage ?? 'server';
   const ekus = [
-    ...(usage !== 'client' ? [x509.ExtendedKeyUsage.serverAuth] : []),
-    ...(usage !== 'server' ? [x509.ExtendedKeyUsage.clientAuth] : []),
+    ...(usage !== 'client' ? [EKU.serverAuth] : []),
+    ...(usage !== 'server' ? [EKU.clientAuth] : []),
   ];
-  const sans = [
-    ...(req.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
-    ...(req.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+  for (const ip of req.ipAddresses ?? []) if (isIP(ip) === 0) throw new Error(`not an IP address: ${ip}`);
+  const hasSans = (req.dnsNames?.length ?? 0) + (req.ipAddresses?.length ?? 0) > 0;
+  const subject: NameSpec = [
+    ['CN', req.commonName],
+    ...(req.organizations ?? []).map((o) => ['O', o] as const),
   ];
   const notBefore = req.notBefore ?? new Date(Date.now() - 60_000);
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: nextSerial(),
-    subject: subjectOf(req),
-    issuer: ca.certificate.subject,
+  const der = buildCertificate({
+    subject,
+    issuer: encodeName(ca.subject),
+    serial: nextSerial(),
     notBefore,
     notAfter: new Date(notBefore.getTime() + (req.validForMs ?? 7 * 86_400_000)),
-    signingAlgorithm: ALG,
     publicKey: keys.publicKey,
-    signingKey: ca.keys.privateKey,
+    signingKey: ca.privateKey,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension(ekus, false),
-      ...(sans.length > 0 ? [new x509.SubjectAlternativeNameExtension(sans, false)] : []),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+      ext.basicConstraints(false),
+      ext.keyUsage(0, 2),
+      ext.extKeyUsage(...ekus),
+      ...(hasSans
+        ? [ext.subjectAltName({ dns: req.dnsNames ?? [], ip: (req.ipAddresses ?? []).map(ipBytes) })]
+        : []),
+      ext.authorityKeyId(ca.publicKey),
     ],
   });
-  return {
-    cert: `${certificate.toString('pem').trim()}\n`,
-    key: await pemKey(keys.privateKey),
-    certificate,
-    keys,
-  };
+  return Promise.resolve(issued(der, subject, keys));
 }

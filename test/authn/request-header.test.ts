@@ -1,6 +1,5 @@
 import { Hono } from 'hono';
 import { request } from 'node:https';
-import { X509Certificate } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
@@ -15,6 +14,9 @@ import { loadConfig } from '../../src/config/load.js';
 import { createCertificateAuthority, issueCertificate, type IssuedCert } from '../../src/dev/certs.js';
 import { authnRequestFrom } from '../../src/http/request-identity.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
+import { certificatePem, EKU } from '../../src/x509/build.js';
+import { parseCertificate } from '../../src/x509/certificate.js';
+import { pkiCert } from '../helpers/pki.js';
 import { suiteDir, writeFile } from '../helpers/files.js';
 import { servingTls, type ServingTls } from '../helpers/tls.js';
 
@@ -76,13 +78,13 @@ describe('request-header identity (pure parsing)', () => {
     const proxy = await issueCertificate(ca, { commonName: 'not-the-proxy', usage: 'client' });
     const authn = requestHeaderAuthenticator({
       ...HEADERS,
-      roots: () => [new X509Certificate(ca.cert)],
+      roots: () => [parseCertificate(ca.der)],
       allowedNames: ['front-proxy'],
       clock: manualClock(),
     });
     const r = await authn.authenticateRequest({
       headers: { 'x-remote-user': ['admin'] },
-      peerCertificates: [new X509Certificate(proxy.cert).raw],
+      peerCertificates: [proxy.der],
     });
     expect(r.outcome === 'error' && r.error.message).toBe(
       'x509: subject with cn=not-the-proxy is not in the allowed list',
@@ -134,7 +136,7 @@ describe('client certificate and front-proxy identities over real TLS', () => {
   });
 
   function whoami(options: {
-    cert?: IssuedCert;
+    cert?: { readonly cert: string; readonly key: string };
     headers?: Record<string, string | string[]>;
   }): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
@@ -221,6 +223,29 @@ describe('client certificate and front-proxy identities over real TLS', () => {
     const r = await whoami({ cert: rogue, headers: { 'X-Remote-User': 'admin' } });
     expect(r.outcome).toBe('error');
     expect(JSON.stringify(r)).not.toContain('admin');
+  });
+
+  it('refuses headers from a front-proxy certificate issued through an intermediate restricted to serverAuth', async () => {
+    const chainThrough = (eku: string) => {
+      const inter = pkiCert({
+        subject: [['CN', 'proxy-intermediate']],
+        issuer: proxyCa,
+        ca: true,
+        eku: [eku],
+      });
+      const leaf = pkiCert({ subject: [['CN', 'front-proxy']], issuer: inter, eku: [EKU.clientAuth] });
+      return {
+        cert: certificatePem(leaf.der) + certificatePem(inter.der),
+        key: leaf.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      };
+    };
+    const headers = { 'X-Remote-User': 'anyone', 'X-Remote-Group': 'system:masters' };
+    const refused = await whoami({ cert: chainThrough(EKU.serverAuth), headers });
+    expect(refused.outcome).toBe('error');
+    expect(JSON.stringify(refused)).not.toContain('anyone');
+    // The same chain with a clientAuth intermediate is believed: the refusal is the EKU's.
+    const believed = await whoami({ cert: chainThrough(EKU.clientAuth), headers });
+    expect(believed).toMatchObject({ outcome: 'authenticated', user: { username: 'anyone' } });
   });
 
   it('refuses headers from a certificate another CA signed', async () => {
