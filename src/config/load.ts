@@ -1,6 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { GO_YAML_OPTIONS, mergeOrderProblem } from '../go-yaml.js';
 import { defaultApiAudiences } from '../authn/audiences.js';
 import type { FrontProxyOptions } from '../compose/options.js';
 import { TokenwardenError } from '../errors.js';
@@ -125,12 +126,23 @@ function typed(spec: OptionSpec, raw: Raw, where: string): unknown {
 }
 
 function readConfigFile(path: string, specs: readonly OptionSpec[]): Map<string, Raw> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw invalid(`${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+  }
+  const lineCounter = new LineCounter();
+  const parsed = parseDocument(text, { ...GO_YAML_OPTIONS, lineCounter });
+  const problem = parsed.errors[0]?.message.split('\n')[0] ?? mergeOrderProblem(parsed, lineCounter);
+  if (problem !== undefined) throw invalid(`${path}: not valid YAML: ${problem}`);
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'), { uniqueKeys: true });
+    doc = parsed.toJS({ maxAliasCount: 100 });
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code ?? 'not valid YAML';
-    throw invalid(`${path}: ${reason}`);
+    throw invalid(
+      `${path}: not valid YAML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`,
+    );
   }
   if (doc === null || doc === undefined) return new Map();
   if (typeof doc !== 'object' || Array.isArray(doc))

@@ -71,6 +71,16 @@ describe('tokenwarden command line', () => {
     await expectUsageError(['serve', ...serveFlags(), '--config', config], config);
   });
 
+  it('exits 2 naming the line of a merge key that would override a setting above it', async () => {
+    const clash = writeFile(tempDir(), 'tokenwarden.yaml', 'cache-ttl: 2m\n<<: {cache-ttl: 5m}\n');
+    await expectUsageError(
+      ['serve', ...serveFlags(), '--config', clash],
+      clash,
+      'line 2',
+      '"<<" merges key "cache-ttl"',
+    );
+  });
+
   it('exits 2 for a duplicated issuer, as kube-apiserver (B7)', async () => {
     await expectUsageError(
       ['serve', ...serveFlags(), '--service-account-issuer', ISSUER],

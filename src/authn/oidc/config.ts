@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
+import { GO_YAML_OPTIONS, mergeOrderProblem } from '../../go-yaml.js';
 import { CelCompileError, compileExpression, type CompiledExpression } from '../../cel/index.js';
 
 /**
@@ -598,11 +599,11 @@ export function parseAuthenticationConfiguration(
   options: ParseOptions = {},
 ): AuthenticationConfiguration {
   if (text.trim() === '') throw new AuthenticationConfigError(['empty config data']);
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new AuthenticationConfigError([
-      `error converting YAML to JSON: ${doc.errors[0]!.message.split('\n')[0]}`,
-    ]);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { ...GO_YAML_OPTIONS, prettyErrors: false, lineCounter });
+  const problem = doc.errors[0]?.message.split('\n')[0] ?? mergeOrderProblem(doc, lineCounter);
+  if (problem !== undefined) {
+    throw new AuthenticationConfigError([`error converting YAML to JSON: ${problem}`]);
   }
   const raw: unknown = doc.toJS({ maxAliasCount: 100 });
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {

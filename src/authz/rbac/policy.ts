@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { GO_YAML_OPTIONS, mergeOrderProblem } from '../../go-yaml.js';
 import { TokenwardenError } from '../../errors.js';
 import { goQuote } from '../../go-quote.js';
 import { FieldErrorList, fieldErrorText } from '../field-errors.js';
@@ -161,8 +162,9 @@ class PolicyBuilder {
 
   addFile(input: PolicyInput): void {
     let docs;
+    const lineCounter = new LineCounter();
     try {
-      docs = parseAllDocuments(input.text, { uniqueKeys: true });
+      docs = parseAllDocuments(input.text, { ...GO_YAML_OPTIONS, lineCounter });
     } catch (err) {
       this.problems.push(
         `${input.name}: invalid YAML: ${firstLine(err instanceof Error ? err.message : String(err))}`,
@@ -175,6 +177,11 @@ class PolicyBuilder {
       const where: ObjectSource = { file: input.name, document: index };
       if (doc.errors.length > 0) {
         this.problems.push(`${describeSource(where)}: invalid YAML: ${firstLine(doc.errors[0]!.message)}`);
+        continue;
+      }
+      const mergeProblem = mergeOrderProblem(doc, lineCounter);
+      if (mergeProblem !== undefined) {
+        this.problems.push(`${describeSource(where)}: invalid YAML: ${mergeProblem}`);
         continue;
       }
       let value: unknown;

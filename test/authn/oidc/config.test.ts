@@ -61,6 +61,29 @@ describe('AuthenticationConfiguration: decoding', () => {
     expect(errorsOf('')).toEqual(['empty config data']);
   });
 
+  it('reads YAML as kube does: merge keys honoured, yes/on as booleans that a string field refuses', () => {
+    const shared = doc(
+      `- issuer: &iss {url: "https://a.example", audiences: [x]}\n${MAPPINGS}` +
+        `- issuer:\n    <<: *iss\n    url: "https://b.example"\n${MAPPINGS}`,
+    );
+    expect(
+      parseAuthenticationConfiguration(shared).jwt.map((j) => [j.issuer.url, j.issuer.audiences]),
+    ).toEqual([
+      ['https://a.example', ['x']],
+      ['https://b.example', ['x']],
+    ]);
+    const overridden = doc(
+      `- issuer: &iss {url: "https://a.example", audiences: [x]}\n${MAPPINGS}` +
+        `- issuer:\n    url: "https://b.example"\n    <<: *iss\n${MAPPINGS}`,
+    );
+    expect(errorsOf(overridden)).toEqual([
+      'error converting YAML to JSON: line 9: "<<" merges key "url" already set above it in the same mapping (kube\'s YAML reader lets the merge win there, others the key): put "<<" first',
+    ]);
+    expect(errorsOf(one(`    url: https://issuer.example\n    audiences: [on]`))).toEqual([
+      'json: cannot unmarshal bool into Go struct field Issuer.jwt.issuer.audiences of type string',
+    ]);
+  });
+
   it('allows no authenticators at all, as kube does', () => {
     expect(
       parseAuthenticationConfiguration(

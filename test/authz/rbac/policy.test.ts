@@ -281,6 +281,39 @@ items:
     );
   });
 
+  it('reads merge keys as kube does and refuses a merge that would override a key set above it', () => {
+    const merged = parse(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: c}
+rules:
+- &base {apiGroups: [""], resources: [secrets], verbs: [get], resourceNames: [a]}
+- <<: *base
+  verbs: [list]`);
+    expect(merged.clusterRoles[0]!.rules[1]).toMatchObject({ verbs: ['list'], resourceNames: ['a'] });
+    expect(
+      parseError(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: c}
+rules:
+- &base {apiGroups: [""], resources: [secrets], verbs: [get]}
+- resourceNames: [a]
+  <<: [{resourceNames: []}, *base]`),
+    ).toContain(
+      'policy.yaml: document 1: invalid YAML: line 7: "<<" merges key "resourceNames" already set above it in the same mapping',
+    );
+  });
+
+  it('reads YAML 1.1 scalars as kube does: yes/on are booleans and fail a string field, 0777 is a number', () => {
+    for (const value of ['yes', 'on', 'n', '0777', '0o17']) {
+      expect(parseError(ROLE.replace('verbs: [get]', `verbs: [${value}]`))).toMatch(/verbs\[0\]/);
+    }
+    // What go-yaml v2 leaves a string stays one.
+    const role = parse(
+      ROLE.replace('resources: [pods]', 'resources: [pods], resourceNames: ["yes", 12:30, 2001-12-14]'),
+    );
+    expect(role.roles[0]!.rules[0]!.resourceNames).toEqual(['yes', '12:30', '2001-12-14']);
+  });
+
   it('refuses duplicate keys, which kube would read as one or the other', () => {
     expect(parseError(`${ROLE}\nkind: Role`)).toContain('document 1: invalid YAML');
   });

@@ -220,6 +220,30 @@ roleRef: {kind: ClusterRole, name: c}`,
     }
   });
 
+  it('grants only the resource names a rule receives through a YAML merge key', () => {
+    const a = new RbacAuthorizer(
+      compileYaml(
+        `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: c}
+rules:
+- &only {apiGroups: [""], resources: [secrets], verbs: [get], resourceNames: [allowed]}
+- <<: *only
+  verbs: [list]`,
+        `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: b}
+subjects: [{kind: User, name: u}]
+roleRef: {kind: ClusterRole, name: c}`,
+      ),
+    );
+    const decide = (verb: string, name: string) =>
+      a.authorize(attrs({ user: 'u', verb, resource: 'secrets', ns: 'ns', name })).decision;
+    expect(decide('list', 'allowed')).toBe('allow');
+    expect(decide('list', 'other')).toBe('no-opinion');
+    expect(decide('get', 'other')).toBe('no-opinion');
+  });
+
   it('does not look at the API version', () => {
     const a = authorizer({
       clusterRoles: [podsReader],
