@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { goQuote } from '../go-quote.js';
 import {
   contextTag,
   DerError,
@@ -388,6 +389,21 @@ function parseNameConstraints(value: Uint8Array): { constraints: NameConstraints
 
 const AIA = '1.3.6.1.5.5.7.1.1';
 
+/**
+ * The part of Go's `url.Parse` and host check that refuses a URI SAN at parse time: control
+ * characters, bad percent escapes, a host that is not a valid domain name. A certificate
+ * Go cannot parse never reaches kube's authenticator (the TLS handshake fails).
+ */
+function checkedUri(uri: string): string {
+  const control = [...uri].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (control || /%(?![0-9a-fA-F]{2})/.test(uri)) fail(`cannot parse URI ${goQuote(uri)}`);
+  const authority = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/([^/?#]*)/.exec(uri)?.[1];
+  const host = authority?.slice(authority.lastIndexOf('@') + 1);
+  if (host && !host.startsWith('[') && !domainNameValid(host, false))
+    fail(`cannot parse URI ${goQuote(uri)}: invalid domain`);
+  return uri;
+}
+
 /** Go's `domainNameValid` (parser.go): printable ASCII labels, none empty, no trailing dot. */
 export function domainNameValid(name: string, constraint: boolean): boolean {
   if (name.length === 0) return true;
@@ -545,7 +561,7 @@ function readExtensions(list: DerReader, out: ExtensionFields): void {
           if (tag === NAME_TYPE.email) out.emailAddresses.push(ascii(data, 'SAN rfc822Name is malformed'));
           else if (tag === NAME_TYPE.dns) out.dnsNames.push(ascii(data, 'SAN dNSName is malformed'));
           else if (tag === NAME_TYPE.uri)
-            out.uris.push(ascii(data, 'SAN uniformResourceIdentifier is malformed'));
+            out.uris.push(checkedUri(ascii(data, 'SAN uniformResourceIdentifier is malformed')));
           else if (tag === NAME_TYPE.ip) {
             if (data.length !== 4 && data.length !== 16)
               fail(`cannot parse IP address of length ${data.length}`);

@@ -57,6 +57,17 @@ describe('parseCertificate (as Go x509.ParseCertificate reads)', () => {
     expect(parseCertificate(build()).hasUnhandledCriticalExtension).toBe(false);
   });
 
+  it('refuses a URI SAN Go cannot parse', () => {
+    const uri = (u: string) => build({ extensions: [ext.subjectAltName({ uri: [u] })] });
+    expect(parseCertificate(uri('spiffe://cluster.local/ns/a/sa/b')).uris).toEqual([
+      'spiffe://cluster.local/ns/a/sa/b',
+    ]);
+    expect(() => parseCertificate(uri('https://bad..host/'))).toThrow(
+      'x509: cannot parse URI "https://bad..host/": invalid domain',
+    );
+    expect(() => parseCertificate(uri('https://a.example/%zz'))).toThrow('x509: cannot parse URI');
+  });
+
   it('refuses a name attribute that is not one of the string types Go reads', () => {
     const withInteger = build({ subject: [['CN', 'x']] });
     const cnValue = withInteger.indexOf(Buffer.from([0x0c, 0x01, 0x78]));
