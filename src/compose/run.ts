@@ -95,6 +95,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
     const stop = async (signal: string) => {
       if (shuttingDown) return;
       shuttingDown = true;
+      server.drain();
       logger.info({ signal, delayMs: listen.shutdownDelayMs }, 'shutting down: /readyz now fails');
       await new Promise((r) => setTimeout(r, listen.shutdownDelayMs));
       await server.close(listen.shutdownTimeoutMs);

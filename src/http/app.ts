@@ -9,6 +9,7 @@ import { authorizeCallers, type ReviewResource } from './middleware/authorize-ca
 import { statusOf, type ApiVersionName, type Status, type StatusReason } from '../api/types.js';
 import type { Metrics } from '../observe/metrics.js';
 import { readBody, requestHeader } from './body.js';
+import { nestedDeeperThan } from './json-depth.js';
 import { registerOps, type HealthCheck } from './ops.js';
 
 export interface AppComponents {
@@ -83,6 +84,12 @@ export function createApp(components: AppComponents): Hono {
       // The rest of the body is never read: the connection cannot be reused.
       response.headers.set('Connection', 'close');
       return { ok: false, response };
+    }
+    if (nestedDeeperThan(read.text)) {
+      return {
+        ok: false,
+        response: statusResponse(c, 400, 'BadRequest', 'the request body is nested too deeply'),
+      };
     }
     try {
       return { ok: true, body: JSON.parse(read.text) };

@@ -31,6 +31,12 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly server: Server;
   readonly port: number;
+  /**
+   * From now on every response says `Connection: close`, so keep-alive clients leave
+   * before the listener closes instead of sending their next request into a closing
+   * socket (Node resets an idle keep-alive connection on close; the request on it is lost).
+   */
+  drain(): void;
   /** Stops accepting, lets in-flight requests finish (up to `timeoutMs`), then closes every socket. */
   close(timeoutMs: number): Promise<void>;
   /** Re-reads the TLS files now; returns false (keeping the old pair) when they are unusable. */
@@ -95,8 +101,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   let draining = false;
-  server.on('request', (_req, res) => {
-    if (draining) res.setHeader('Connection', 'close');
+  // Before the app's listener: a handler that answers at once has sent its headers by the
+  // time a later listener runs, and setHeader then throws out of the event.
+  server.prependListener('request', (_req, res) => {
+    if (draining && !res.headersSent) res.setHeader('Connection', 'close');
   });
 
   const reloadTls = (): boolean => {
@@ -134,6 +142,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server,
     port,
     reloadTls,
+    drain() {
+      draining = true;
+    },
     close(timeoutMs) {
       draining = true;
       watch?.close();

@@ -17,9 +17,9 @@ export async function verifyWithRotationRetry<V extends { readonly ok: boolean }
   source: KeySource,
   snapshot: KeySnapshot,
   kid: string | undefined,
-  verify: (keys: KeySnapshot) => V,
+  verify: (keys: KeySnapshot) => V | Promise<V>,
 ): Promise<V> {
-  const first = verify(snapshot);
+  const first = await verify(snapshot);
   const before = kid === undefined ? undefined : snapshot.byKid.get(kid);
   if (first.ok || kid === undefined || !before) return first;
   const fresh = await source.refreshForKid(kid, 'signature-failed');

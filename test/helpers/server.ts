@@ -5,6 +5,7 @@ import { loadConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { authenticationOptions } from '../../src/config/options.js';
 import { createApp } from '../../src/http/app.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
+import type { KeySource } from '../../src/keys/key-source.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { suiteDir, writeFile } from './files.js';
 import { httpsRequest, type HttpsRequest, type HttpsResponse } from './http.js';
@@ -21,6 +22,8 @@ export interface TestServerOptions {
   readonly clock?: Clock;
   /** Watch key and TLS files (as `serve` does); off by default so nothing reloads behind a test's back. */
   readonly watch?: boolean;
+  /** Key sources that alone verify these issuers' tokens (remote sources with test timings). */
+  readonly issuerKeys?: ReadonlyMap<string, KeySource>;
 }
 
 export interface TestServer {
@@ -75,8 +78,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   ]);
   // Every level is captured, so the no-token-in-logs checks see debug lines too.
   const logs = captureLogs('trace');
+  const authentication = authenticationOptions(config);
+  const sa = authentication.serviceAccounts;
   const components = await compose({
-    authentication: authenticationOptions(config),
+    authentication: options.issuerKeys
+      ? {
+          ...authentication,
+          serviceAccounts: { ...sa, keys: { ...sa.keys, issuerKeys: options.issuerKeys } },
+        }
+      : authentication,
     clock: options.clock ?? systemClock,
     logger: logs.logger,
     watch: options.watch ?? false,

@@ -203,3 +203,34 @@ describe('startServer close', () => {
     expect(server.server.listening).toBe(false);
   });
 });
+
+describe('startServer drain', () => {
+  it('tells keep-alive clients to close their connection once draining, and keeps serving', async () => {
+    running = await startServer({
+      app: app(),
+      host: '127.0.0.1',
+      port: 0,
+      tls: { cert: one.cert, key: one.key },
+      logger: captureLogs().logger,
+    });
+    const port = running.port;
+    const agent = new Agent({ keepAlive: true, ca: one.ca });
+    const get = () =>
+      new Promise<{ body: string; connection: string | undefined }>((resolve, reject) => {
+        request({ host: '127.0.0.1', port, path: '/hello', agent }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ body, connection: res.headers.connection }));
+        })
+          .on('error', reject)
+          .end();
+      });
+    try {
+      expect(await get()).toEqual({ body: 'hello', connection: 'keep-alive' });
+      running.drain();
+      expect(await get()).toEqual({ body: 'hello', connection: 'close' });
+    } finally {
+      agent.destroy();
+    }
+  });
+});

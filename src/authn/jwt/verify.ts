@@ -66,31 +66,74 @@ export type KeyVerdict =
   | { readonly ok: true; readonly key: VerificationKey }
   | { readonly ok: false; readonly error: TokenwardenError };
 
-/**
- * Kube's key selection: a `kid` picks only the keys with that kid (no fallback to the
- * others), no `kid` tries every key of the issuer in order; the first that verifies wins.
- */
-export function verifyWithSnapshot(token: UnverifiedToken, snapshot: KeySnapshot): KeyVerdict {
-  const candidates = token.kid === undefined ? snapshot.keys : snapshot.byKid.get(token.kid);
-  if (!candidates || candidates.length === 0) {
-    return { ok: false, error: new TokenwardenError('ERR_TOKEN_NO_KEY', NO_KEYS_FOUND) };
-  }
-  const { alg } = token;
-  if (alg !== undefined) {
-    const data = Buffer.from(token.signingInput, 'latin1');
-    for (const key of candidates) {
-      if (verifySignature(alg, data, token.signature, key)) return { ok: true, key };
-    }
-  }
+function candidatesFor(
+  token: UnverifiedToken,
+  snapshot: KeySnapshot,
+): readonly VerificationKey[] | undefined {
+  return token.kid === undefined ? snapshot.keys : snapshot.byKid.get(token.kid);
+}
+
+const signingData = (token: UnverifiedToken): Buffer => Buffer.from(token.signingInput, 'latin1');
+
+const noKeyFound = (): KeyVerdict => ({
+  ok: false,
+  error: new TokenwardenError('ERR_TOKEN_NO_KEY', NO_KEYS_FOUND),
+});
+
+function noKeyVerifies(alg: Algorithm | undefined, candidates: number): KeyVerdict {
   return {
     ok: false,
     error: new TokenwardenError('ERR_TOKEN_SIGNATURE', CRYPTO_FAILURE, {
       detail:
         alg === undefined
           ? 'the token cannot verify: an algorithm that is never accepted, crit, or an empty or oversized signature'
-          : `no key verifies this ${alg} signature (${candidates.length} candidate${candidates.length === 1 ? '' : 's'})`,
+          : `no key verifies this ${alg} signature (${candidates} candidate${candidates === 1 ? '' : 's'})`,
     }),
   };
+}
+
+/**
+ * Kube's key selection: a `kid` picks only the keys with that kid (no fallback to the
+ * others), no `kid` tries every key of the issuer in order; the first that verifies wins.
+ */
+export function verifyWithSnapshot(token: UnverifiedToken, snapshot: KeySnapshot): KeyVerdict {
+  const candidates = candidatesFor(token, snapshot);
+  if (!candidates || candidates.length === 0) return noKeyFound();
+  const { alg } = token;
+  if (alg !== undefined) {
+    const data = signingData(token);
+    for (const key of candidates) {
+      if (verifySignature(alg, data, token.signature, key)) return { ok: true, key };
+    }
+  }
+  return noKeyVerifies(alg, candidates.length);
+}
+
+/**
+ * Keys tried between two turns of the event loop. Anyone may send a kid-less token for a
+ * configured issuer, and it is tried against every key of the issuer (up to 100): one
+ * turn for all of them held the loop for tens of milliseconds (test/faults/event-loop.test.ts).
+ */
+export const KEYS_PER_TURN = 4;
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** verifyWithSnapshot, giving the event loop back after every KEYS_PER_TURN keys. */
+export async function verifyWithSnapshotInTurns(
+  token: UnverifiedToken,
+  snapshot: KeySnapshot,
+): Promise<KeyVerdict> {
+  const candidates = candidatesFor(token, snapshot);
+  const { alg } = token;
+  if (!candidates || candidates.length <= KEYS_PER_TURN || alg === undefined)
+    return verifyWithSnapshot(token, snapshot);
+  const data = signingData(token);
+  for (let i = 0; i < candidates.length; i++) {
+    if (i > 0 && i % KEYS_PER_TURN === 0) await nextTurn();
+    const key = candidates[i]!;
+    if (verifySignature(alg, data, token.signature, key)) return { ok: true, key };
+  }
+  return noKeyVerifies(alg, candidates.length);
 }
 
 /**
@@ -118,5 +161,7 @@ export function verifyFromSource(
   snapshot: KeySnapshot,
   t: UnverifiedToken,
 ): Promise<KeyVerdict> {
-  return verifyWithRotationRetry(source, snapshot, refreshableKid(t), (keys) => verifyWithSnapshot(t, keys));
+  return verifyWithRotationRetry(source, snapshot, refreshableKid(t), (keys) =>
+    verifyWithSnapshotInTurns(t, keys),
+  );
 }

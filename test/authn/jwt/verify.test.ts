@@ -6,6 +6,9 @@ import {
   NO_KEYS_FOUND,
   verifySignature,
   verifyWithSnapshot,
+  verifyWithSnapshotInTurns,
+  KEYS_PER_TURN,
+  type KeyVerdict,
 } from '../../../src/authn/jwt/verify.js';
 import type { Algorithm, VerificationKey } from '../../../src/keys/key-source.js';
 import { makeSnapshot, type KeySnapshot } from '../../../src/keys/key-source.js';
@@ -241,5 +244,47 @@ describe('verifyWithSnapshot', () => {
     const shared = makeSnapshot(parseJwks(doc, 'jwks').keys, 1);
     const verdict = verifyWithSnapshot(unverified(mintToken({ key: b, header: { kid: 'shared' } })), shared);
     expect(verdict.ok && verdict.key.key.equals(b.publicKey)).toBe(true);
+  });
+});
+
+describe('verifyWithSnapshotInTurns', () => {
+  const keys = Array.from({ length: 20 }, (_, i) => ecKey('P-256', `turns-${i}`));
+  const snapshot = makeSnapshot(
+    keys.map((k) => verificationKey(k)),
+    1,
+  );
+
+  /** The verdict, and how many event-loop turns other work got while it was reached. */
+  async function withTurns(token: string): Promise<{ verdict: KeyVerdict; turns: number }> {
+    let turns = 0;
+    let done = false;
+    const tick = (): void => {
+      if (done) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    const verdict = await verifyWithSnapshotInTurns(unverified(token), snapshot);
+    done = true;
+    return { verdict, turns };
+  }
+
+  it('gives the event loop back between keys while a kid-less token is tried against many', async () => {
+    const last = keys.at(-1)!;
+    const { verdict, turns } = await withTurns(mintToken({ key: last, header: { kid: undefined } }));
+    expect(verdict.ok && verdict.key.kid).toBe(last.kid);
+    // 20 keys, KEYS_PER_TURN at a time: other work ran between every group.
+    expect(turns).toBeGreaterThanOrEqual(20 / KEYS_PER_TURN - 1);
+  });
+
+  it('answers as verifyWithSnapshot does, for a key named by kid and for no key at all', async () => {
+    for (const token of [
+      mintToken({ key: keys[3]! }),
+      mintToken({ key: ecKey('P-256', 'stranger'), header: { kid: undefined } }),
+      mintToken({ key: ecKey('P-256', 'stranger') }),
+    ]) {
+      const { verdict } = await withTurns(token);
+      expect(verdict).toEqual(verifyWithSnapshot(unverified(token), snapshot));
+    }
   });
 });
