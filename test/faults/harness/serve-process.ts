@@ -118,7 +118,7 @@ export interface ServePool {
   /** The serving pair every service of the file presents (after beforeAll). */
   readonly tls: ServingTls;
   /** `serve` with these flags after the port, bind address and serving pair. */
-  start(flags: readonly string[]): Promise<ServeProcess>;
+  start(flags: readonly string[]): Promise<ServeProcess & { dir: string }>;
   /** `serve` for ISSUER with these PEM public keys in one --service-account-key-file. */
   withKeys(publicPem: string, flags?: readonly string[]): Promise<ServeProcess & { dir: string }>;
 }
@@ -143,7 +143,7 @@ export function servePool(name: string): ServePool {
       const dir = tempDir();
       const s = await startServe([...flags, ...tlsFlags(dir, pool.tls)], pool.tls.ca);
       running.push(s);
-      return s;
+      return Object.assign(s, { dir });
     },
     async withKeys(publicPem, flags = []) {
       const dir = tempDir();
