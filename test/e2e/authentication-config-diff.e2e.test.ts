@@ -26,7 +26,6 @@ import {
 import { startCluster, type Cluster } from './harness/cluster.js';
 import {
   describeExpectation,
-  diffTokenReviews,
   formatDifferences,
   judge,
   Ledger,
@@ -103,10 +102,6 @@ let tokenwarden: Tokenwarden | undefined;
 let caseContext: JwtCaseContext;
 const ledger = new Ledger();
 const distinctTokens = new Set<string>();
-/** Every case with a comparison that is neither a match nor a documented difference, in full. */
-const unexplained: string[] = [];
-/** Cases marked with a finding (cases/jwt-cases.ts FINDINGS) whose answers now all match: drop the marker. */
-const staleFindings: string[] = [];
 
 /**
  * The one normalisation beyond compare.ts (docs/fidelity.md, "--authentication-config"): go-oidc's nbf refusal prints
@@ -148,30 +143,29 @@ function describeToken(token: string): string {
   }
 }
 
-/** Reviews every case with every audience choice; failures are collected per case in `unexplained`. */
-async function compareCases(cases: readonly JwtCase[]): Promise<void> {
+/**
+ * Reviews every case with every audience choice and returns one failure per case that is not as it expects (the
+ * audience choices that failed, with the answers of the first), and per case marked with a finding that now matches.
+ */
+async function compareCases(cases: readonly JwtCase[]): Promise<string[]> {
+  const failures: string[] = [];
   for (const c of cases) {
     const token = c.token();
     distinctTokens.add(token);
-    // One entry per case: the audience choices that failed, and the answers of the first of them.
     const failed: string[] = [];
     let first = '';
     for (const audiences of AUDIENCE_CHOICES) {
       const [kube, ours] = await review(token, audiences);
-      const diffs = diffTokenReviews(kube, ours);
       const expectation = typeof c.expect === 'function' ? c.expect({ audiences }) : c.expect;
-      const verdict = judge(expectation, diffs, {
-        kubeAccepts: kube.authenticated,
-        tokenwardenAccepts: ours.authenticated,
-      });
+      const verdict = judge(expectation, kube, ours);
       const name = `${c.name} [spec.audiences ${JSON.stringify(audiences)}]`;
       if (VERBOSE) {
         const said = kube.authenticated
           ? `yes ${kube.username ?? ''} ${JSON.stringify(kube.groups)} ${JSON.stringify(kube.audiences)}`
           : (kube.error ?? '');
-        console.log(`${diffs.length === 0 ? '=' : '≠'} ${name}: kube ${kube.answer} ${said}`);
+        console.log(`${verdict.diffs.length === 0 ? '=' : '≠'} ${name}: kube ${kube.answer} ${said}`);
       }
-      const detail = `${describeExpectation(expectation)}: ${formatDifferences(diffs)}`;
+      const detail = `${describeExpectation(expectation)}: ${formatDifferences(verdict.diffs)}`;
       ledger.record({ kind: 'tokens', name, counted: verdict.counted, ok: verdict.ok, detail });
       if (!verdict.ok) {
         failed.push(JSON.stringify(audiences));
@@ -181,12 +175,19 @@ async function compareCases(cases: readonly JwtCase[]): Promise<void> {
       }
     }
     if (failed.length > 0) {
-      const known = c.known === undefined ? '' : ` [${c.known}]`;
-      unexplained.push(`${c.name}${known}\n    with spec.audiences ${failed.join(', ')}: ${first}`);
+      const known = c.known === undefined ? '' : ` [${c.known}: ${FINDINGS[c.known]}]`;
+      failures.push(`${c.name}${known}\n    with spec.audiences ${failed.join(', ')}: ${first}`);
     } else if (c.known !== undefined) {
-      staleFindings.push(`${c.name} (${c.known})`);
+      failures.push(
+        `${c.name}: marked with finding ${c.known}, but matching now: drop the marker in cases/jwt-cases.ts`,
+      );
     }
   }
+  return failures;
+}
+
+function expectNoFailures(failures: readonly string[]): void {
+  expect(failures, `unexplained or stale differences:\n${failures.join('\n')}`).toEqual([]);
 }
 
 beforeAll(async () => {
@@ -271,16 +272,6 @@ afterAll(async () => {
       `${distinctTokens.size} distinct tokens; ${summaryLine(ledger.counts('tokens'), ledger.counts('sars'))}\n` +
       `issuer requests: ${JSON.stringify(Object.fromEntries(issuerServer?.hits ?? []))}`,
   );
-  if (unexplained.length > 0) {
-    const legend = Object.entries(FINDINGS).map(([id, text]) => `  ${id}: ${text}`);
-    console.log(
-      `UNEXPLAINED differences, ${unexplained.length} cases (the first failing comparison of each):\n` +
-        `${unexplained.join('\n')}\nfindings (cases/jwt-cases.ts):\n${legend.join('\n')}`,
-    );
-  }
-  if (staleFindings.length > 0) {
-    console.log(`marked with a finding, but matching now:\n  ${staleFindings.join('\n  ')}`);
-  }
   await tokenwarden?.stop();
   await cluster?.stop();
   await issuerServer?.close();
@@ -293,32 +284,26 @@ function casesOf(issuer: JwtCase['issuer']): JwtCase[] {
 
 describe('--authentication-config: kube-apiserver and tokenwarden, field by field', () => {
   it('the claims issuer: claim mappings with prefixes, a required claim, one audience', async () => {
-    await compareCases(casesOf('claims'));
+    expectNoFailures(await compareCases(casesOf('claims')));
   });
 
   it('the cel issuer: CEL mappings and rules, optional syntax, comprehensions, MatchAny', async () => {
-    await compareCases(casesOf('cel'));
+    expectNoFailures(await compareCases(casesOf('cel')));
   });
 
   it('the email issuer: username claim email, discoveryURL, a JWKS without the EC key', async () => {
-    await compareCases(casesOf('email'));
+    expectNoFailures(await compareCases(casesOf('email')));
   });
 
   it('tokens of no configured issuer, and a service-account token under the same configuration', async () => {
     const sa = await cluster!.kubectl(['create', 'token', 'default', '-n', 'default']);
     expect(sa.code, `kubectl create token: ${sa.stderr}`).toBe(0);
     const minted = sa.stdout.trim();
-    await compareCases([
-      ...casesOf('none'),
-      { name: 'kubectl create token default/default', issuer: 'none', token: () => minted, expect: MATCH },
-    ]);
-  });
-
-  it('no unexplained difference', () => {
-    expect(unexplained, `unexplained differences:\n${unexplained.join('\n')}`).toEqual([]);
-  });
-
-  it('no case marked with a finding that matches now', () => {
-    expect(staleFindings, 'drop these markers in cases/jwt-cases.ts').toEqual([]);
+    expectNoFailures(
+      await compareCases([
+        ...casesOf('none'),
+        { name: 'kubectl create token default/default', issuer: 'none', token: () => minted, expect: MATCH },
+      ]),
+    );
   });
 });

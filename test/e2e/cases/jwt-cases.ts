@@ -12,14 +12,22 @@
 import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { stringify } from 'yaml';
 
-import { MATCH, stricter, type Expectation } from '../harness/compare.js';
+import { invalidBearer, MATCH, stricter, type Expectation } from '../harness/compare.js';
+import { signCompactJws } from '../harness/tokens.js';
 
 /** README's stricter-by-design row for a JWK published with another `alg` (go-jose v2 ignores a JWK's alg). */
 const JWK_ALG_ROW = 'a signature under a JWKS key published with another `alg`';
-/** Only the audience choice no JWT issuer answers (`["vault"]`) makes both sides say `invalid bearer token`. */
+/**
+ * Only the audience choice no JWT issuer answers (`["vault"]`) makes both sides say `invalid bearer token`; otherwise
+ * tokenwarden's key, bound to RS256, fails the signature with go-oidc's words.
+ */
 const jwkAlgExpectation = ({ audiences }: { readonly audiences: readonly string[] }): Expectation =>
-  audiences.length === 1 && audiences[0] === 'vault' ? MATCH : stricter(JWK_ALG_ROW);
-import { signCompactJws } from '../harness/tokens.js';
+  audiences.length === 1 && audiences[0] === 'vault'
+    ? MATCH
+    : stricter(
+        JWK_ALG_ROW,
+        invalidBearer('oidc: verify token: failed to verify signature: failed to verify id token signature'),
+      );
 
 export type IssuerName = 'claims' | 'cel' | 'email';
 

@@ -2,9 +2,19 @@
 // own key (or deliberately not), each with what the comparison with kube-apiserver is expected to show.
 import { constants, createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 
-import { MATCH, needsLiveMode, stricter, type Expectation } from '../harness/compare.js';
+import {
+  authenticatedAs,
+  invalidBearer,
+  MATCH,
+  needsLiveMode,
+  stricter,
+  type Expectation,
+  type ExpectedUser,
+  type NormalTokenReview,
+} from '../harness/compare.js';
 import {
   craftServiceAccountToken,
+  decodeUnverified,
   kubeKeyId,
   signCompactJws,
   type ObjectRef,
@@ -17,6 +27,8 @@ export type Instance = 'main' | 'legacy-accept' | 'second-issuer';
 export interface ExpectContext {
   readonly instance: Instance;
   readonly audiences: readonly string[];
+  /** The token reviewed: an expected identity follows from its claims. */
+  readonly token: string;
 }
 
 export interface TokenCase {
@@ -42,6 +54,95 @@ export const ROW = {
   legacy: 'a legacy secret-based token',
 } as const;
 
+// ---- tokenwarden's expected answers, modelled here on kube's rules (not taken from src/) ----
+
+const goQuoteList = (list: readonly string[]): string => `[${list.map((a) => JSON.stringify(a)).join(' ')}]`;
+
+/**
+ * kube's audience check (`authenticator.Audiences.Intersect`): the requested audiences (else the API audiences) that
+ * the token holds, in requested order; none is an error naming both lists.
+ */
+export function audienceCheck(
+  apiAudiences: readonly string[],
+  requested: readonly string[],
+  tokenAudiences: readonly string[],
+): { granted: string[] } | { refused: NormalTokenReview } {
+  const want = requested.length > 0 ? requested : apiAudiences;
+  const granted = want.filter((a) => tokenAudiences.includes(a));
+  if (granted.length > 0) return { granted };
+  return {
+    refused: invalidBearer(
+      `token audiences ${goQuoteList(tokenAudiences)} is invalid for the target audiences ${goQuoteList(want)}`,
+    ),
+  };
+}
+
+type Claims = Record<string, unknown>;
+const SA_GROUPS = 'system:serviceaccounts';
+const EXTRA = 'authentication.kubernetes.io/';
+
+const audOf = (claims: Claims): string[] =>
+  typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? (claims.aud as string[]) : [];
+
+/**
+ * The user kube makes of a bound token's claims (`ServiceAccountInfo.UserInfo()` in
+ * k8s.io/apiserver/pkg/authentication/serviceaccount/util.go, and the group adder): the service account's name and
+ * uid, its groups, the bound pod and node, and the jti as credential id.
+ */
+export function boundTokenUser(claims: Claims): ExpectedUser {
+  const k8s = claims['kubernetes.io'] as {
+    namespace: string;
+    serviceaccount: ObjectRef;
+    pod?: ObjectRef;
+    node?: ObjectRef;
+  };
+  const extra: Record<string, string[]> = {};
+  if (k8s.pod && k8s.pod.name !== '' && k8s.pod.uid !== '') {
+    extra[`${EXTRA}pod-name`] = [k8s.pod.name];
+    extra[`${EXTRA}pod-uid`] = [k8s.pod.uid];
+  }
+  if (k8s.node && k8s.node.name !== '') {
+    extra[`${EXTRA}node-name`] = [k8s.node.name];
+    if (k8s.node.uid !== '') extra[`${EXTRA}node-uid`] = [k8s.node.uid];
+  }
+  if (typeof claims.jti === 'string' && claims.jti !== '') {
+    extra[`${EXTRA}credential-id`] = [`JTI=${claims.jti}`];
+  }
+  return {
+    username: `system:serviceaccount:${k8s.namespace}:${k8s.serviceaccount.name}`,
+    uid: k8s.serviceaccount.uid,
+    groups: [SA_GROUPS, `${SA_GROUPS}:${k8s.namespace}`, 'system:authenticated'],
+    extra,
+  };
+}
+
+/** A legacy token's user: its flat claims, no extra; its audiences are the API audiences. */
+function legacyTokenUser(claims: Claims): ExpectedUser {
+  const ns = claims['kubernetes.io/serviceaccount/namespace'] as string;
+  return {
+    username: `system:serviceaccount:${ns}:${claims['kubernetes.io/serviceaccount/service-account.name'] as string}`,
+    uid: claims['kubernetes.io/serviceaccount/service-account.uid'] as string,
+    groups: [SA_GROUPS, `${SA_GROUPS}:${ns}`, 'system:authenticated'],
+  };
+}
+
+/**
+ * tokenwarden's answer to a signature-valid service-account token: kube's audience check first, then `refusal` (a
+ * reason kube wraps), or, without one, the user its claims name (offline, nothing contradicts them).
+ */
+export function serviceAccountAnswer(
+  apiAudiences: readonly string[],
+  ctx: ExpectContext,
+  refusal?: string,
+): NormalTokenReview {
+  const { payload } = decodeUnverified(ctx.token);
+  const legacy = payload.iss === 'kubernetes/serviceaccount';
+  const check = audienceCheck(apiAudiences, ctx.audiences, legacy ? apiAudiences : audOf(payload));
+  if ('refused' in check) return check.refused;
+  if (refusal !== undefined) return invalidBearer(refusal);
+  return authenticatedAs(legacy ? legacyTokenUser(payload) : boundTokenUser(payload), check.granted);
+}
+
 /**
  * kube checks audiences before any lookup or time check (k8s-semantics.md §2.2), and so does tokenwarden before its
  * own stricter claim checks: when the token misses every requested audience (the API audiences when none are
@@ -50,13 +151,20 @@ export const ROW = {
 export function unlessAudienceMiss(
   apiAudiences: readonly string[],
   tokenAudiences: readonly string[],
-  expectation: Expectation,
+  expectation: (ctx: ExpectContext) => Expectation,
 ): (ctx: ExpectContext) => Expectation {
-  return ({ audiences }) => {
-    const requested = audiences.length > 0 ? audiences : apiAudiences;
-    return requested.some((a) => tokenAudiences.includes(a)) ? expectation : MATCH;
-  };
+  return (ctx) =>
+    'granted' in audienceCheck(apiAudiences, ctx.audiences, tokenAudiences) ? expectation(ctx) : MATCH;
 }
+
+/** go-jose's text for a signature that fails under the key it selected, which both sides report after key selection. */
+export const GO_JOSE_CRYPTO_FAILURE = 'go-jose/go-jose: error in cryptographic primitive';
+
+/** With the default `--service-account-legacy-tokens reject`, every legacy token, before its signature is checked. */
+export const LEGACY_REFUSED = stricter(
+  ROW.legacy,
+  invalidBearer('legacy service account tokens are not accepted'),
+);
 
 export interface CraftContext {
   readonly rsaKey: KeyObject;
@@ -114,16 +222,20 @@ export function craftedCases(ctx: CraftContext): TokenCase[] {
     JSON.parse(Buffer.from(parts(token)[1], 'base64url').toString('utf8')) as Record<string, unknown>;
 
   const match = (name: string, token: () => string): TokenCase => ({ name, token, expect: MATCH });
-  // Crafted tokens carry the API audiences.
-  const live = (name: string, why: string, token: () => string): TokenCase => ({
+  // Crafted tokens carry the API audiences. Offline, tokenwarden accepts the user the claims name, or refuses the
+  // claims in its own words (`claimsProblem`).
+  const live = (name: string, why: string, token: () => string, claimsProblem?: string): TokenCase => ({
     name,
     token,
-    expect: unlessAudienceMiss(ctx.apiAudiences, ctx.apiAudiences, needsLiveMode(why)),
+    expect: unlessAudienceMiss(ctx.apiAudiences, ctx.apiAudiences, (c) =>
+      needsLiveMode(why, serviceAccountAnswer(ctx.apiAudiences, c, claimsProblem)),
+    ),
   });
-  const strict = (name: string, row: string, token: () => string): TokenCase => ({
+  // The token gate refuses before any audience is looked at: the same answer for every audience choice.
+  const strict = (name: string, row: string, token: () => string, answer = invalidBearer()): TokenCase => ({
     name,
     token,
-    expect: stricter(row),
+    expect: stricter(row, answer),
   });
 
   return [
@@ -269,21 +381,29 @@ export function craftedCases(ctx: CraftContext): TokenCase[] {
     match('crafted: exp is a string', () => craft({ claims: { exp: String(now() + 3600) } })),
     match('crafted: aud is a number', () => craft({ claims: { aud: 42 } })),
     // kube validates these claims by looking the service account up: its words are the lookup's.
-    live('crafted: no kubernetes.io claim', 'kube GETs a ServiceAccount with an empty name', () =>
-      craft({ claims: { 'kubernetes.io': undefined } }),
+    live(
+      'crafted: no kubernetes.io claim',
+      'kube GETs a ServiceAccount with an empty name',
+      () => craft({ claims: { 'kubernetes.io': undefined } }),
+      'invalid service account token claims: kubernetes.io must be an object',
     ),
-    live('crafted: kubernetes.io without namespace', 'kube GETs a ServiceAccount in an empty namespace', () =>
-      craft({ claims: { 'kubernetes.io': { serviceaccount: ctx.serviceAccount } } }),
+    live(
+      'crafted: kubernetes.io without namespace',
+      'kube GETs a ServiceAccount in an empty namespace',
+      () => craft({ claims: { 'kubernetes.io': { serviceaccount: ctx.serviceAccount } } }),
+      'invalid service account token claims: kubernetes.io.namespace is invalid',
     ),
     live(
       'crafted: kubernetes.io without serviceaccount',
       'kube GETs a ServiceAccount with an empty name',
       () => craft({ claims: { 'kubernetes.io': { namespace: ctx.namespace } } }),
+      'invalid service account token claims: kubernetes.io.serviceaccount.name is invalid',
     ),
     live(
       'crafted: kubernetes.io serviceaccount without uid',
       'kube compares the live uid with the empty claim',
       () => craft({ serviceAccount: { name: ctx.serviceAccount.name, uid: '' } }),
+      'invalid service account token claims: kubernetes.io.serviceaccount.uid is missing',
     ),
 
     // ---- kube looks the objects up; offline tokenwarden cannot ----
@@ -322,20 +442,40 @@ export function craftedCases(ctx: CraftContext): TokenCase[] {
       name: 'crafted: no exp',
       token: () => craft({ claims: { exp: undefined } }),
       // tokenwarden checks the audience first: a missed audience gets kube's audience error from both.
-      expect: unlessAudienceMiss(ctx.apiAudiences, ctx.apiAudiences, stricter(ROW.noExp)),
+      expect: unlessAudienceMiss(ctx.apiAudiences, ctx.apiAudiences, () =>
+        stricter(ROW.noExp, invalidBearer('service account token has no expiration (exp)')),
+      ),
     },
-    strict('crafted: no aud', ROW.noAud, () => craft({ claims: { aud: undefined } })),
-    strict('crafted: empty aud list', ROW.noAud, () => craft({ audiences: [] })),
+    // Checked after the signature and before any audience choice.
+    strict(
+      'crafted: no aud',
+      ROW.noAud,
+      () => craft({ claims: { aud: undefined } }),
+      invalidBearer('service account token has no audience (aud)'),
+    ),
+    strict(
+      'crafted: empty aud list',
+      ROW.noAud,
+      () => craft({ audiences: [] }),
+      invalidBearer('service account token has no audience (aud)'),
+    ),
     strict('crafted: a newline inside the signature', ROW.spelling, () => {
       const token = craft();
       return `${token.slice(0, -20)}\n${token.slice(-20)}`;
     }),
     // kube-apiserver refuses a padded segment as well (go-jose decodes unpadded base64url only).
     match('crafted: padded signature segment (kube refuses it too)', () => `${craft()}==`),
-    strict('crafted: non-canonical last character of the signature', ROW.spelling, () => {
-      const [h, p, s] = parts(craft());
-      return `${h}.${p}.${nonCanonicalTail(s)}`;
-    }),
+    // The gate lets an oddly spelled signature through to key selection, where it is refused as kube refuses a
+    // signature that does not verify.
+    strict(
+      'crafted: non-canonical last character of the signature',
+      ROW.spelling,
+      () => {
+        const [h, p, s] = parts(craft());
+        return `${h}.${p}.${nonCanonicalTail(s)}`;
+      },
+      invalidBearer(GO_JOSE_CRYPTO_FAILURE),
+    ),
     strict('crafted: typ "JWS"', ROW.typ, () => craft({ header: { typ: 'JWS' } })),
     match('crafted: typ "JWT"', () => craft({ header: { typ: 'JWT' } })),
     strict('crafted: jku header', ROW.headerMembers, () =>
@@ -347,12 +487,17 @@ export function craftedCases(ctx: CraftContext): TokenCase[] {
     strict('crafted: zip header', ROW.headerMembers, () => craft({ header: { zip: 'DEF' } })),
     match('crafted: crit ["exp"] header', () => craft({ header: { crit: ['exp'], exp: 1 } })),
     strict('crafted: exp 2^60', ROW.bigDates, () => craft({ claims: { exp: 2 ** 60 } })),
-    strict('crafted: PS256 with salt length 0', ROW.pssSalt, () => {
-      const claims = claimsOf(craft());
-      return signRaw(JSON.stringify({ alg: 'PS256', kid }), JSON.stringify(claims), (input) =>
-        sign('sha256', input, { key: ctx.rsaKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 0 }),
-      );
-    }),
+    strict(
+      'crafted: PS256 with salt length 0',
+      ROW.pssSalt,
+      () => {
+        const claims = claimsOf(craft());
+        return signRaw(JSON.stringify({ alg: 'PS256', kid }), JSON.stringify(claims), (input) =>
+          sign('sha256', input, { key: ctx.rsaKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 0 }),
+        );
+      },
+      invalidBearer(GO_JOSE_CRYPTO_FAILURE),
+    ),
     strict('crafted: 17 KiB of claims', ROW.long, () => craft({ claims: { pad: 'x'.repeat(17 * 1024) } })),
     strict('crafted: a valid token after two spaces', ROW.blank, () => `  ${craft()}`),
   ];
@@ -392,24 +537,25 @@ export function craftedLegacyCases(ctx: CraftContext): TokenCase[] {
       // A legacy token's audiences are the API audiences.
       expect: (c) =>
         c.instance === 'main'
-          ? stricter(ROW.legacy)
-          : unlessAudienceMiss(
-              ctx.apiAudiences,
-              ctx.apiAudiences,
-              needsLiveMode("kube compares the token with the Secret's data.token"),
+          ? LEGACY_REFUSED
+          : unlessAudienceMiss(ctx.apiAudiences, ctx.apiAudiences, () =>
+              needsLiveMode(
+                "kube compares the token with the Secret's data.token",
+                serviceAccountAnswer(ctx.apiAudiences, c),
+              ),
             )(c),
     },
     {
       name: 'crafted legacy: sub claim missing',
       token: () => legacy({ sub: undefined }),
       instances: ['main', 'legacy-accept'],
-      expect: ({ instance }) => (instance === 'main' ? stricter(ROW.legacy) : MATCH),
+      expect: ({ instance }) => (instance === 'main' ? LEGACY_REFUSED : MATCH),
     },
     {
       name: 'crafted legacy: sub naming another account',
       token: () => legacy({ sub: `system:serviceaccount:${ctx.namespace}:other` }),
       instances: ['main', 'legacy-accept'],
-      expect: ({ instance }) => (instance === 'main' ? stricter(ROW.legacy) : MATCH),
+      expect: ({ instance }) => (instance === 'main' ? LEGACY_REFUSED : MATCH),
     },
   ];
 }

@@ -1,28 +1,48 @@
 // The differential suite's judge: both answers normalised to the fields kube-apiserver's clients read, compared field
-// by field, and each case's outcome checked against what the case expects (a match, or a difference that README.md or
-// live mode explains). Answers hold no tokens (the harness strips kube's spec.token; tokenwarden never echoes it),
-// so everything here may be printed.
+// by field, and each case's outcome checked against what the case expects: a match, or a difference that README.md,
+// live mode or the configuration explains, together with tokenwarden's exact answer. Answers hold no tokens (the
+// harness strips kube's spec.token; tokenwarden never echoes it), so everything here may be printed.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { JsonResponse } from './https.js';
 
-/** What a case expects of the comparison. Anything but `match` names why the answers differ. */
+/**
+ * What a case expects of the comparison. Anything but `match` names why the answers differ and gives tokenwarden's
+ * whole answer (`tokenwarden`, built with `refusedWith` or `authenticatedAs`): a difference is explained only when
+ * tokenwarden says exactly that, so a classified case catches a wrong "yes", a wrong identity or a 5xx as surely as a
+ * `match` case does.
+ */
 export type Expectation =
   | { readonly kind: 'match' }
   /** README.md, "Where tokenwarden is stricter than kube-apiserver, on purpose": `row` is the table's input column. */
-  | { readonly kind: 'stricter-by-design'; readonly row: string }
-  /** kube looks the bound object up; offline tokenwarden cannot (a later issue's live mode will). */
-  | { readonly kind: 'needs-live-mode'; readonly why: string }
-  /** tokenwarden is deliberately configured with something the apiserver does not have (a second issuer and key). */
-  | { readonly kind: 'config-differs'; readonly why: string };
+  | { readonly kind: 'stricter-by-design'; readonly row: string; readonly tokenwarden: NormalTokenReview }
+  /** kube looks the bound object up and refuses; offline tokenwarden cannot (a later issue's live mode will). */
+  | { readonly kind: 'needs-live-mode'; readonly why: string; readonly tokenwarden: NormalTokenReview }
+  /**
+   * tokenwarden is deliberately configured with something the apiserver does not have (a second issuer and key), so
+   * kube refuses.
+   */
+  | { readonly kind: 'config-differs'; readonly why: string; readonly tokenwarden: NormalTokenReview };
 
 export type DifferenceClass = Exclude<Expectation['kind'], 'match'> | 'reason-order' | 'unexplained';
 
 export const MATCH: Expectation = { kind: 'match' };
-export const stricter = (row: string): Expectation => ({ kind: 'stricter-by-design', row });
-export const needsLiveMode = (why: string): Expectation => ({ kind: 'needs-live-mode', why });
-export const configDiffers = (why: string): Expectation => ({ kind: 'config-differs', why });
+export const stricter = (row: string, tokenwarden: NormalTokenReview): Expectation => ({
+  kind: 'stricter-by-design',
+  row,
+  tokenwarden,
+});
+export const needsLiveMode = (why: string, tokenwarden: NormalTokenReview): Expectation => ({
+  kind: 'needs-live-mode',
+  why,
+  tokenwarden,
+});
+export const configDiffers = (why: string, tokenwarden: NormalTokenReview): Expectation => ({
+  kind: 'config-differs',
+  why,
+  tokenwarden,
+});
 
 export interface FieldDifference {
   readonly field: string;
@@ -35,6 +55,8 @@ export interface FieldDifference {
 export interface NormalTokenReview {
   /** `review` for a 2xx review answer (kube 201, tokenwarden 200); else `HTTP <code>`. */
   readonly answer: string;
+  /** Compared only with an expected answer: kube creates (201) where tokenwarden answers (200). */
+  readonly httpStatus: number;
   readonly authenticated: boolean;
   readonly username: string | undefined;
   readonly uid: string | undefined;
@@ -66,6 +88,7 @@ export function normalizeTokenReview(res: JsonResponse): NormalTokenReview {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     answer: answerOf(res),
+    httpStatus: res.status,
     authenticated: status.authenticated === true,
     username: str(user.username),
     uid: str(user.uid),
@@ -103,6 +126,35 @@ export function diffTokenReviews(kube: NormalTokenReview, ours: NormalTokenRevie
   } else {
     field('error (text)', kube.error, ours.error);
   }
+  return diffs;
+}
+
+/** tokenwarden's refusal: HTTP 200, `authenticated: false` and exactly this `status.error`. */
+export function refusedWith(error: string): NormalTokenReview {
+  return normalizeTokenReview({ status: 200, body: { status: { authenticated: false, error } } });
+}
+
+/** kube's refusal of a bearer token: its authenticators' error wrapped once (their union), or no reason at all. */
+export const invalidBearer = (reason?: string): NormalTokenReview =>
+  refusedWith(reason === undefined ? 'invalid bearer token' : `[invalid bearer token, ${reason}]`);
+
+export interface ExpectedUser {
+  readonly username: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+/** tokenwarden's acceptance: HTTP 200, `authenticated: true`, exactly this user and these `status.audiences`. */
+export function authenticatedAs(user: ExpectedUser, audiences: readonly string[]): NormalTokenReview {
+  return normalizeTokenReview({ status: 200, body: { status: { authenticated: true, user, audiences } } });
+}
+
+/** Every field of tokenwarden's answer that is not the expected one, the HTTP status included. */
+export function diffFromExpected(expected: NormalTokenReview, ours: NormalTokenReview): FieldDifference[] {
+  const [diffs, field] = differ();
+  field('HTTP status', expected.httpStatus, ours.httpStatus);
+  for (const d of diffTokenReviews(expected, ours)) field(d.field, d.kube, d.tokenwarden);
   return diffs;
 }
 
@@ -172,54 +224,54 @@ export interface Verdict {
   /** The class the case is counted under: `match` or a difference class. */
   readonly counted: 'match' | DifferenceClass;
   readonly problem?: string;
+  /** kube's answer against tokenwarden's, field by field. */
+  readonly diffs: readonly FieldDifference[];
 }
 
-export interface Direction {
-  readonly kubeAccepts: boolean;
-  readonly tokenwardenAccepts: boolean;
-}
+/** Classes whose difference is kube refusing where tokenwarden, told more or looking less, does not refuse alike. */
+const KUBE_REFUSES: ReadonlySet<Expectation['kind']> = new Set(['needs-live-mode', 'config-differs']);
 
 /**
  * A `match` case must show no difference. A classified case must show one (else its classification is stale, and
- * the list of known differences would stop being true), in the direction its class implies: stricter-by-design means
- * tokenwarden refuses; needs-live-mode means kube refuses (it looked the object up) and tokenwarden accepts, or
- * refuses with other words.
+ * the list of known differences would stop being true), tokenwarden's answer must be exactly the one the case
+ * expects (HTTP status, authenticated, user, audiences and error text), and for needs-live-mode and config-differs
+ * kube must be the one refusing.
  */
-export function judge(expect: Expectation, diffs: readonly FieldDifference[], direction: Direction): Verdict {
+export function judge(expect: Expectation, kube: NormalTokenReview, ours: NormalTokenReview): Verdict {
+  const diffs = diffTokenReviews(kube, ours);
   if (expect.kind === 'match') {
     return diffs.length === 0
-      ? { ok: true, counted: 'match' }
-      : { ok: false, counted: 'unexplained', problem: 'answers differ' };
+      ? { ok: true, counted: 'match', diffs }
+      : { ok: false, counted: 'unexplained', problem: 'answers differ', diffs };
   }
   if (diffs.length === 0) {
     return {
       ok: false,
       counted: 'match',
       problem: `classified ${expect.kind}, but the answers match: drop the classification`,
+      diffs,
     };
   }
-  if (expect.kind === 'stricter-by-design' && direction.tokenwardenAccepts) {
-    return {
-      ok: false,
-      counted: 'unexplained',
-      problem: 'classified stricter-by-design, but tokenwarden accepts',
-    };
-  }
-  // kube refuses after its lookup, and tokenwarden either accepts or refuses in other words (kube's text is the
-  // lookup's, e.g. a GET with an empty name).
-  const onlyErrorText = diffs.every((d) => d.field === 'error (text)');
-  if (
-    expect.kind === 'needs-live-mode' &&
-    (direction.kubeAccepts || !(direction.tokenwardenAccepts || onlyErrorText))
-  ) {
+  const unexpected = diffFromExpected(expect.tokenwarden, ours);
+  if (unexpected.length > 0) {
     return {
       ok: false,
       counted: 'unexplained',
       problem:
-        'classified needs-live-mode, but it is not "kube refuses after a lookup, offline tokenwarden does not"',
+        `classified ${expect.kind}, but tokenwarden's answer is not the expected one: ` +
+        formatDifferences(unexpected, 'expected'),
+      diffs,
     };
   }
-  return { ok: true, counted: expect.kind };
+  if (KUBE_REFUSES.has(expect.kind) && kube.authenticated) {
+    return {
+      ok: false,
+      counted: 'unexplained',
+      problem: `classified ${expect.kind}, but kube accepts`,
+      diffs,
+    };
+  }
+  return { ok: true, counted: expect.kind, diffs };
 }
 
 export function describeExpectation(expect: Expectation): string {
@@ -235,9 +287,13 @@ export function describeExpectation(expect: Expectation): string {
   }
 }
 
-export function formatDifferences(diffs: readonly FieldDifference[]): string {
+/** `reference` names the left-hand values: kube's answer, or the answer a case expects of tokenwarden. */
+export function formatDifferences(diffs: readonly FieldDifference[], reference = 'kube'): string {
   return diffs
-    .map((d) => `${d.field}: kube ${JSON.stringify(d.kube)} | tokenwarden ${JSON.stringify(d.tokenwarden)}`)
+    .map(
+      (d) =>
+        `${d.field}: ${reference} ${JSON.stringify(d.kube)} | tokenwarden ${JSON.stringify(d.tokenwarden)}`,
+    )
     .join('; ');
 }
 
