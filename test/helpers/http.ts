@@ -22,6 +22,11 @@ export interface HttpsRequest {
   readonly body?: string | Buffer;
   /** Send the body with Transfer-Encoding: chunked, in pieces of this many bytes. */
   readonly chunked?: number;
+  /**
+   * A client certificate chain (PEM, leaf first) and its key, presented in the handshake;
+   * `weakSignatures` lets OpenSSL load a SHA-1-signed one, for refusal tests.
+   */
+  readonly clientCert?: { readonly cert: string; readonly key: string; readonly weakSignatures?: boolean };
 }
 
 /** One HTTPS exchange with a loopback server, on a fresh connection (no agent, no keep-alive). */
@@ -38,6 +43,8 @@ export function httpsRequest(req: HttpsRequest): Promise<HttpsResponse> {
     path: req.path,
     headers,
     agent: false,
+    ...(req.clientCert ? { cert: req.clientCert.cert, key: req.clientCert.key } : {}),
+    ...(req.clientCert?.weakSignatures ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
   };
   return new Promise((resolve, reject) => {
     const r = request(options, (res) => {
