@@ -1,9 +1,18 @@
 // Starts the built tokenwarden exactly as the kubelet would start the rendered Deployment's container: its
 // arguments and environment, with every volume's files laid out where the volume mounts, under a temp root.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { BIN, requireBuiltBin } from '../helpers/cli.js';
 import { NAMESPACE, podSpec, type Container, type K8sObject, type KeyToPath, type Volume } from './helm.js';
 
@@ -97,6 +106,31 @@ function volumeFiles(volume: Volume, objects: readonly K8sObject[], cluster: Clu
   throw new Error(`volume ${volume.name} has a source this test does not lay out`);
 }
 
+let generation = 0;
+
+/**
+ * Writes a volume's files as the kubelet's atomic writer does for Secret, ConfigMap and projected volumes: the
+ * files live in a timestamped directory, `..data` links to it, and each visible name links through `..data`. An
+ * update writes a new directory and renames a new `..data` link over the old one, so a reader sees the old set or
+ * the new one, never a mix; a process watching the files must notice that swap.
+ */
+function writeAtomically(dir: string, files: Files): void {
+  const current = join(dir, '..data');
+  const previous = existsSync(current) ? join(dir, basename(readlinkSync(current))) : undefined;
+  const next = join(dir, `..${new Date().toISOString().replace(/[:.]/g, '_')}.${generation++}`);
+  for (const [path, text] of files) {
+    mkdirSync(dirname(join(next, path)), { recursive: true });
+    writeFileSync(join(next, path), text);
+  }
+  symlinkSync(basename(next), join(dir, '..data_tmp'));
+  renameSync(join(dir, '..data_tmp'), current);
+  for (const path of files.keys()) {
+    const top = path.split('/')[0]!;
+    if (!existsSync(join(dir, top))) symlinkSync(join('..data', top), join(dir, top));
+  }
+  if (previous) rmSync(previous, { recursive: true, force: true });
+}
+
 export interface StartedPod {
   readonly child: ChildProcess;
   readonly container: Container;
@@ -106,6 +140,8 @@ export interface StartedPod {
   readonly args: readonly string[];
   /** stdout and stderr so far. */
   output(): string;
+  /** Replaces a Secret's data in every volume that mounts it, as the kubelet does after the Secret changes. */
+  updateSecret(name: string, data: Readonly<Record<string, string>>): void;
   stop(): Promise<void>;
 }
 
@@ -131,10 +167,8 @@ export function startRenderedPod(
     if (!volume) throw new Error(`mount ${mount.name} names no volume`);
     const dir = join(root, mount.mountPath);
     mkdirSync(dir, { recursive: true });
-    for (const [path, text] of volumeFiles(volume, objects, cluster)) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
+    if (volume.emptyDir) continue;
+    writeAtomically(dir, volumeFiles(volume, objects, cluster));
   }
   // One pass, longest mount first, and only where a path starts (the whole value, or after ISSUER=): the temp
   // root itself lives under /tmp, which is also a mount.
@@ -161,6 +195,16 @@ export function startRenderedPod(
     port,
     args,
     output: () => output,
+    updateSecret(name, data) {
+      let updated = 0;
+      for (const mount of mounts) {
+        const volume = volumes.get(mount.name)!;
+        if (volume.secret?.secretName !== name) continue;
+        writeAtomically(join(root, mount.mountPath), keyFiles(data, volume.secret.items, `Secret ${name}`));
+        updated++;
+      }
+      if (updated === 0) throw new Error(`no volume of the container mounts Secret ${name}`);
+    },
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -1,5 +1,7 @@
 // The test that cannot be faked: the chart's rendered container command line, environment and mounted files, run
 // with the built tokenwarden, reviewing tokens as kube-apiserver would call it.
+import { X509Certificate } from 'node:crypto';
+import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate, type IssuedCert } from '../../src/dev/certs.js';
 import { freePorts } from '../e2e/harness/net.js';
@@ -16,6 +18,18 @@ const SERVICE_NAME = 'tw-tokenwarden.tokenwarden.svc';
 const call = (port: number, ca: string, path: string, caller: Caller, body?: object): Promise<Answer> =>
   callAs({ port, ca, servername: SERVICE_NAME, path, caller, ...(body ? { body } : {}) });
 const ready = (pod: StartedPod, ca: string): Promise<void> => readyAs(pod, { ca, servername: SERVICE_NAME });
+
+/** The serial number of the certificate a new TLS connection is served, as X509Certificate prints it. */
+function servedSerial(port: number, ca: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, servername: SERVICE_NAME, ca }, () => {
+      const serial = socket.getPeerX509Certificate()?.serialNumber ?? '';
+      socket.destroy();
+      resolve(serial);
+    });
+    socket.on('error', reject);
+  });
+}
 
 const tokenReview = (token: string): object => ({
   apiVersion: 'authentication.k8s.io/v1',
@@ -177,6 +191,28 @@ describe('an existing TLS Secret, key files from a ConfigMap, inline RBAC polici
     expect(allowed.body.status).toMatchObject({ allowed: true });
     const denied = await call(pod.port, servingCa.cert, SAR, vault, sar('others'));
     expect(denied.body.status).not.toMatchObject({ allowed: true });
+  });
+
+  it('serves a renewed certificate once the kubelet updates the Secret volume, without a restart', async () => {
+    const renewed = await issueCertificate(servingCa, {
+      commonName: 'tokenwarden',
+      dnsNames: [SERVICE_NAME],
+      usage: 'server',
+    });
+    const renewedSerial = new X509Certificate(renewed.cert).serialNumber;
+    expect(await servedSerial(pod.port, servingCa.cert)).not.toBe(renewedSerial);
+    pod.updateSecret('tokenwarden-serving', {
+      'tls.crt': `${renewed.cert}${servingCa.cert}`,
+      'tls.key': renewed.key,
+    });
+    let served = '';
+    // The reload follows a file event; bounded polling, no timing asserted.
+    for (let i = 0; i < 300 && served !== renewedSerial; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      served = await servedSerial(pod.port, servingCa.cert);
+    }
+    expect(served).toBe(renewedSerial);
+    expect(pod.child.exitCode).toBeNull();
   });
 
   it('reviews tokens with the key file and refuses callers it was not told about', async () => {
