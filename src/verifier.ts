@@ -1,12 +1,12 @@
 import { encodeTokenReview } from './api/tokenreview.js';
 import type { TokenReviewStatus } from './api/types.js';
-import { defaultApiAudiences, targetAudiences } from './authn/audiences.js';
-import { NO_OPINION } from './authn/authenticator.js';
+import { defaultApiAudiences } from './authn/audiences.js';
 import { parseBearer } from './authn/bearer.js';
 import { systemClock, type Clock } from './clock.js';
 import { buildAuthentication } from './compose/authentication.js';
 import { DEFAULT_CACHE } from './compose/options.js';
 import type { KeySource } from './keys/key-source.js';
+import { reviewToken } from './review/token.js';
 
 export interface TokenVerifierOptions {
   /** Accepted `iss` values of service-account tokens. */
@@ -62,13 +62,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   );
   return {
     async review(token, audiences = []) {
-      const requested = targetAudiences(audiences, apiAudiences);
-      const credential = parseBearer(`Bearer ${token}`);
-      const result =
-        credential === undefined
-          ? NO_OPINION
-          : await authentication.authenticator.authenticateToken(credential, requested);
-      return encodeTokenReview('authentication.k8s.io/v1', result, requested).status;
+      const outcome = await reviewToken(
+        { authenticator: authentication.authenticator, apiAudiences },
+        { token: parseBearer(`Bearer ${token}`), audiences },
+      );
+      return encodeTokenReview('authentication.k8s.io/v1', outcome.result, outcome.audiences).status;
     },
     close: () => authentication.close(),
   };

@@ -1,14 +1,16 @@
 import { nonResourceAttributes, resourceAttributes } from '../authz/attributes.js';
-import type { Attributes, Authorizer, AuthzResult } from '../authz/authorizer.js';
+import type { Attributes, AuthzResult } from '../authz/authorizer.js';
 import { FieldErrorList, fieldErrorText, type FieldError } from '../authz/field-errors.js';
 import { labelValueErrors, qualifiedNameErrors, validateLabelSelectorRequirement } from '../authz/labels.js';
 import { aggregateMessage } from '../errors.js';
 import type { UserInfo } from '../user.js';
+import { badRequest, failure, type HttpAnswer } from './outcomes.js';
 import {
   AUTHZ_GROUP,
   statusOf,
   type ApiVersionName,
   type Status,
+  type SubjectAccessReviewResponse,
   type SubjectAccessReviewStatus,
 } from './types.js';
 
@@ -16,65 +18,62 @@ import {
  * SubjectAccessReview on the wire, as kube-apiserver's REST handler answers it
  * (`pkg/registry/authorization/subjectaccessreview/rest.go`, `.../util/helpers.go`,
  * `pkg/apis/authorization/validation/validation.go`). The only code that knows the SAR shape.
- * Whatever the body holds, this returns a status and a body; it never throws.
+ * Decoding never throws: whatever the body holds, it gives a review or the answer refusing it.
  */
-
-export interface ReviewResponse {
-  readonly status: number;
-  readonly body: object;
-}
 
 const KIND = 'SubjectAccessReview';
 
-export function reviewSubjectAccess(
+/** A decoded, valid review: what to ask the authorizer, and what to echo. */
+export interface SubjectAccessReviewInput {
+  readonly attributes: Attributes;
+  readonly spec: Spec;
+}
+
+export type SubjectAccessReviewDecoded =
+  | { readonly ok: true; readonly input: SubjectAccessReviewInput }
+  | { readonly ok: false; readonly answer: HttpAnswer };
+
+export function decodeSubjectAccessReview(
   body: unknown,
   pathVersion: ApiVersionName,
-  authorizer: Authorizer,
-): ReviewResponse {
+): SubjectAccessReviewDecoded {
   let decoded: DecodedReview;
   try {
     decoded = decodeReview(body, pathVersion);
   } catch (err) {
-    if (err instanceof DecodeError) return badRequest(err.message);
-    return badRequest(`${KIND} in version "${pathVersion}" cannot be handled as a ${KIND}`);
+    const message =
+      err instanceof DecodeError
+        ? err.message
+        : `${KIND} in version "${pathVersion}" cannot be handled as a ${KIND}`;
+    return { ok: false, answer: badRequest(message) };
   }
   const { spec } = decoded;
-
   const invalid = validateSpec(spec);
-  if (invalid.length > 0) return { status: 422, body: invalidStatus(invalid) };
+  if (invalid.length > 0) return { ok: false, answer: failure(invalidStatus(invalid)) };
+  return { ok: true, input: { spec, attributes: toAttributes(spec) } };
+}
 
-  const attributes = toAttributes(spec);
-  let result: AuthzResult;
-  try {
-    result = authorizer.authorize(attributes);
-  } catch {
-    // An authorizer bug must not become a crash or a 5xx; kube reports evaluation errors here.
-    result = { decision: 'no-opinion', reason: '', error: 'authorizer failed' };
-  }
-
+/** The review's answer in the path's apiVersion: the spec echoed, the decision as `status`. */
+export function encodeSubjectAccessReview(
+  input: SubjectAccessReviewInput,
+  result: AuthzResult,
+  pathVersion: ApiVersionName,
+): SubjectAccessReviewResponse {
   const evaluationErrors: string[] = [];
   if (result.error) evaluationErrors.push(result.error);
-  evaluationErrors.push(...selectorNotes(spec.resourceAttributes));
+  evaluationErrors.push(...selectorNotes(input.spec.resourceAttributes));
 
   const status: SubjectAccessReviewStatus = { allowed: result.decision === 'allow' };
   if (result.decision === 'deny') status.denied = true;
   if (result.reason !== '') status.reason = result.reason;
   if (evaluationErrors.length > 0) status.evaluationError = evaluationErrors.join('; ');
-
   return {
-    status: 200,
-    body: {
-      kind: KIND,
-      apiVersion: `${AUTHZ_GROUP}/${pathVersion}`,
-      metadata: {},
-      spec: encodeSpec(spec, pathVersion),
-      status,
-    },
+    kind: KIND,
+    apiVersion: `${AUTHZ_GROUP}/${pathVersion}`,
+    metadata: {},
+    spec: encodeSpec(input.spec, pathVersion),
+    status,
   };
-}
-
-function badRequest(message: string): ReviewResponse {
-  return { status: 400, body: statusOf(400, 'BadRequest', message) };
 }
 
 function invalidStatus(errors: readonly FieldError[]): Status {
@@ -121,7 +120,7 @@ interface NonResourceAttributes {
   readonly verb: string;
 }
 
-interface Spec {
+export interface Spec {
   readonly resourceAttributes: ResourceAttributes | undefined;
   readonly nonResourceAttributes: NonResourceAttributes | undefined;
   readonly user: string;

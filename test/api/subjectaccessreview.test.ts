@@ -1,11 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { reviewSubjectAccess } from '../../src/api/subjectaccessreview.js';
+import { ok, type HttpAnswer } from '../../src/api/outcomes.js';
+import { decodeSubjectAccessReview, encodeSubjectAccessReview } from '../../src/api/subjectaccessreview.js';
+import type { ApiVersionName } from '../../src/api/types.js';
 import type { Attributes, Authorizer } from '../../src/authz/authorizer.js';
 import { createPrivilegedGroupsAuthorizer } from '../../src/authz/privileged.js';
 import { RbacAuthorizer } from '../../src/authz/rbac/rbac.js';
 import { builtinAuthorizers, createAuthorizerUnion } from '../../src/authz/union.js';
+import { reviewAccess } from '../../src/review/access.js';
 import { fixturePolicy } from '../authz/helpers.js';
+
+/** What the SAR route answers: decode, decide, encode. */
+function reviewSubjectAccess(body: unknown, version: ApiVersionName, authorizer: Authorizer): HttpAnswer {
+  const decoded = decodeSubjectAccessReview(body, version);
+  if (!decoded.ok) return decoded.answer;
+  const result = reviewAccess(authorizer, decoded.input.attributes);
+  return ok(encodeSubjectAccessReview(decoded.input, result, version));
+}
 
 const authorizer = createAuthorizerUnion(
   builtinAuthorizers(new RbacAuthorizer(fixturePolicy()), createPrivilegedGroupsAuthorizer()),

@@ -2,7 +2,11 @@ import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { RequestAuthenticator } from '../../authn/authenticator.js';
 import type { Authorizer } from '../../authz/authorizer.js';
-import { statusOf } from '../../api/types.js';
+import { forbidden, unauthorized } from '../../api/outcomes.js';
+import type { ApiVersionName } from '../../api/types.js';
+import { resourceAttributes } from '../../authz/attributes.js';
+import { reviewAccess } from '../../review/access.js';
+import { respond } from '../respond.js';
 import { authnRequestFrom } from '../request-identity.js';
 
 export interface ReviewResource {
@@ -10,7 +14,7 @@ export interface ReviewResource {
   readonly group: string;
   /** `tokenreviews` or `subjectaccessreviews`. */
   readonly resource: string;
-  readonly version: string;
+  readonly version: ApiVersionName;
 }
 
 /**
@@ -36,29 +40,25 @@ export function authorizeCallers(
         { route: qualified, reason: result.outcome === 'error' ? result.error.code : 'no-credential' },
         'caller not authenticated',
       );
-      return c.json(statusOf(401, 'Unauthorized', 'Unauthorized'), 401);
+      return respond(c, unauthorized());
     }
     const { user } = result;
-    const decision = deps.authorizer.authorize({
-      user,
-      verb: 'create',
-      resourceRequest: true,
-      namespace: '',
-      apiGroup: target.group,
-      apiVersion: target.version,
-      resource: target.resource,
-      subresource: '',
-      name: '',
+    const attributes = {
+      ...resourceAttributes(user, {
+        verb: 'create',
+        namespace: '',
+        apiGroup: target.group,
+        apiVersion: target.version,
+        resource: target.resource,
+        subresource: '',
+        name: '',
+      }),
       path: c.req.path,
-    });
+    };
+    const decision = reviewAccess(deps.authorizer, attributes);
     if (decision.decision !== 'allow') {
       deps.logger.info({ route: qualified, caller: user.username }, 'caller not allowed');
-      const reason = decision.reason ? `: ${decision.reason}` : '';
-      const message = `${qualified} is forbidden: User ${JSON.stringify(user.username)} cannot create resource ${JSON.stringify(target.resource)} in API group ${JSON.stringify(target.group)} at the cluster scope${reason}`;
-      return c.json(
-        { ...statusOf(403, 'Forbidden', message), details: { group: target.group, kind: target.resource } },
-        403,
-      );
+      return respond(c, forbidden(attributes, decision.reason));
     }
     await next();
   };

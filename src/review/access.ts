@@ -1,0 +1,16 @@
+import type { Attributes, Authorizer, AuthzResult } from '../authz/authorizer.js';
+
+const FAILED: AuthzResult = Object.freeze({ decision: 'no-opinion', reason: '', error: 'authorizer failed' });
+
+/**
+ * One access decision, for a SubjectAccessReview, a caller of the review endpoints or a
+ * proxied request. An authorizer that throws is a bug; it becomes an evaluation error and no
+ * opinion (never an allow, a crash or a 5xx), as kube reports evaluation errors.
+ */
+export function reviewAccess(authorizer: Authorizer, attributes: Attributes): AuthzResult {
+  try {
+    return authorizer.authorize(attributes);
+  } catch {
+    return FAILED;
+  }
+}
