@@ -550,7 +550,7 @@ describe('parsePolicy (properties)', () => {
           expect(typeof b.namespace === 'string' && b.namespace !== '').toBe(true);
         expect(isStrings(policy.notes)).toBe(true);
       }),
-      { numRuns: 1000 },
+      { numRuns: 300 },
     );
   });
 });
