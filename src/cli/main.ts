@@ -3,6 +3,7 @@ import { isTokenwardenError } from '../errors.js';
 import { canI } from './commands/can-i.js';
 import { dev } from './commands/dev.js';
 import { jwks } from './commands/jwks.js';
+import { proxy } from './commands/proxy.js';
 import { serve } from './commands/serve.js';
 import { verify } from './commands/verify.js';
 import { whoCan } from './commands/who-can.js';
@@ -13,6 +14,10 @@ const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
   dev: { run: dev, summary: 'run on an ephemeral dev issuer and print a demo token (npm start)' },
   verify: { run: verify, summary: 'check one token offline; exit 0 valid, 1 invalid' },
   jwks: { run: jwks, summary: 'print the JWKS of key files with kube-apiserver kids' },
+  proxy: {
+    run: proxy,
+    summary: 'run as an authenticating sidecar proxy in front of an upstream (and /check for ext-authz)',
+  },
   'can-i': { run: canI, summary: 'answer an RBAC question offline from policy files, as kubectl auth can-i' },
   'who-can': {
     run: whoCan,

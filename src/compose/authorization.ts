@@ -16,6 +16,8 @@ export interface Authorization {
     current(): CompiledPolicy;
     /** Absent for a policy given already loaded: it never reloads. */
     readonly health?: () => PolicyHealth;
+    /** Calls `listener` after each reload attempt that read changed files; returns the unsubscribe. */
+    readonly onReload?: (listener: () => void) => () => void;
   };
   close(): void;
 }
@@ -43,7 +45,11 @@ export async function buildAuthorization(
   });
   return {
     authorizer: createAuthorizerUnion(builtinAuthorizers(source.authorizer, privileged)),
-    policy: { current: () => source.current(), health: () => source.health() },
+    policy: {
+      current: () => source.current(),
+      health: () => source.health(),
+      onReload: (listener) => source.onReload(listener),
+    },
     close: () => source.close(),
   };
 }

@@ -1,11 +1,14 @@
+import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { systemClock } from '../clock.js';
 import { createCertificateAuthority, issueCertificate } from '../dev/certs.js';
 import { createApp } from '../http/app.js';
+import { withCheckEndpoint } from '../http/check.js';
 import { startServer, type RunningServer, type TlsFiles, type TlsMaterial } from '../http/server.js';
 import { compose, type Components } from './compose.js';
 import type { AuthenticationOptions, AuthorizationOptions } from './options.js';
+import { buildSidecarGate, type SidecarGate, type SidecarOptions } from './sidecar.js';
 
 export interface ListenOptions {
   readonly host: string;
@@ -29,6 +32,8 @@ export interface ServiceOptions {
   /** Routes only some commands serve (the dev issuer's documents), added before the 404 handler. */
   readonly extraRoutes?: (app: Hono, components: Components) => void;
   readonly onListening?: (server: RunningServer, logger: Logger) => void;
+  /** `--check-endpoint`: serve `/check` (ext-authz for Envoy, nginx, Traefik) beside the reviews. */
+  readonly check?: SidecarOptions;
 }
 
 /** A throwaway CA-signed certificate for localhost, when no certificate files are given. */
@@ -77,7 +82,24 @@ export async function runService(options: ServiceOptions): Promise<number> {
     tls = await ephemeralTls();
     logger.warn('no --tls-cert-file given: serving a throwaway self-signed certificate');
   }
-  const server = await startServer({ app, host: listen.host, port: listen.port, tls, logger });
+  let sidecar: SidecarGate | undefined;
+  try {
+    sidecar = options.check
+      ? buildSidecarGate(options.check, components, { logger, clock: systemClock })
+      : undefined;
+  } catch (err) {
+    components.close();
+    throw err;
+  }
+  const server = await startServer({
+    ...(sidecar
+      ? { listener: { request: withCheckEndpoint(sidecar.gate, getRequestListener(app.fetch)) } }
+      : { app }),
+    host: listen.host,
+    port: listen.port,
+    tls,
+    logger,
+  });
   logger.info(
     { address: listen.host, port: server.port, issuers: options.authentication.serviceAccounts.issuers },
     'tokenwarden is serving',
@@ -99,6 +121,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
       logger.info({ signal, delayMs: listen.shutdownDelayMs }, 'shutting down: /readyz now fails');
       await new Promise((r) => setTimeout(r, listen.shutdownDelayMs));
       await server.close(listen.shutdownTimeoutMs);
+      sidecar?.close();
       components.close();
       logger.info('stopped');
       logger.flush();

@@ -45,6 +45,21 @@ export interface ResolvedConfig {
   readonly authenticationConfigFile?: string;
   readonly tokenAuthFile?: string;
   readonly requestHeader?: FrontProxyOptions;
+  readonly proxy: ProxySettings;
+}
+
+/** `proxy` (and `serve --check-endpoint`) settings; the upstream ones are unset for serve. */
+export interface ProxySettings {
+  readonly upstream?: string;
+  readonly upstreamCaFile?: string;
+  readonly passAuthorization: boolean;
+  readonly ignorePaths: readonly string[];
+  readonly allowServiceAccounts: readonly string[];
+  readonly allowNamespaces: readonly string[];
+  readonly allowGroups: readonly string[];
+  /** kube-rbac-proxy's `--config-file`. */
+  readonly rbacProxyConfigFile?: string;
+  readonly checkEndpoint: boolean;
 }
 
 /** A value given as `ISSUER=VALUE` (bound to one issuer) or `VALUE` (every issuer). */
@@ -296,6 +311,17 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
       : {}),
     ...(values.has('token-auth-file') ? { tokenAuthFile: values.get('token-auth-file') as string } : {}),
     ...(requestHeader ? { requestHeader } : {}),
+    proxy: {
+      ...(values.has('upstream') ? { upstream: values.get('upstream') as string } : {}),
+      ...(values.has('upstream-ca-file') ? { upstreamCaFile: values.get('upstream-ca-file') as string } : {}),
+      passAuthorization: get('pass-authorization', false),
+      ignorePaths: get<string[]>('ignore-path', []),
+      allowServiceAccounts: get<string[]>('allow-service-account', []),
+      allowNamespaces: get<string[]>('allow-namespace', []),
+      allowGroups: get<string[]>('allow-group', []),
+      ...(values.has('config-file') ? { rbacProxyConfigFile: values.get('config-file') as string } : {}),
+      checkEndpoint: get('check-endpoint', false),
+    },
   };
   return Object.freeze(config);
 }

@@ -1,4 +1,12 @@
 import type { ListenOptions } from '../compose/run.js';
+import type { ProxyServiceOptions } from '../compose/run-proxy.js';
+import type { SidecarOptions } from '../compose/sidecar.js';
+import { TokenwardenError } from '../errors.js';
+import { parseUpstream } from '../http/proxy.js';
+import { createAllowList } from '../proxy/allow-list.js';
+import { createAttributesGetter, createStaticAuthorizer } from '../proxy/authorization.js';
+import { createPathMatcher } from '../proxy/paths.js';
+import { loadRbacProxyConfig } from '../proxy/rbac-proxy-config.js';
 import type { KeySource } from '../keys/key-source.js';
 import { readSetting } from '../io/watched-file.js';
 import type {
@@ -90,5 +98,73 @@ export function listenOptions(config: ResolvedConfig): ListenOptions {
     authorizeCallers: config.authorizeCallers,
     shutdownDelayMs: config.shutdownDelayMs,
     shutdownTimeoutMs: config.shutdownTimeoutMs,
+  };
+}
+
+function checked<T>(flag: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    throw new TokenwardenError(
+      'ERR_CONFIG_INVALID',
+      `--${flag}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/**
+ * The sidecar gate's options (`proxy`, `serve --check-endpoint`). Requests are authorized one
+ * by one when a policy or kube-rbac-proxy's `--config-file` is given. Entries are checked
+ * here, so a typo stops the start with exit 2 naming the flag.
+ */
+export function sidecarOptions(config: ResolvedConfig): SidecarOptions {
+  const p = config.proxy;
+  const allow = {
+    serviceAccounts: p.allowServiceAccounts,
+    namespaces: p.allowNamespaces,
+    groups: p.allowGroups,
+  };
+  checked('allow-service-account', () => createAllowList({ serviceAccounts: allow.serviceAccounts }));
+  checked('allow-namespace', () => createAllowList({ namespaces: allow.namespaces }));
+  checked('ignore-path', () => createPathMatcher(p.ignorePaths));
+  const rbacProxy = p.rbacProxyConfigFile ? loadRbacProxyConfig(p.rbacProxyConfigFile) : undefined;
+  if (rbacProxy)
+    checked(
+      'config-file',
+      () => createAttributesGetter(rbacProxy) && createStaticAuthorizer(rbacProxy.static),
+    );
+  return {
+    ignorePaths: p.ignorePaths,
+    allow,
+    ...(rbacProxy ? { rbacProxy } : {}),
+    authorizeRequests: rbacProxy !== undefined || config.authorizationPolicyFiles.length > 0,
+    decisionCacheSize: config.cacheSize,
+  };
+}
+
+/** `tokenwarden proxy`: the token must hold one of `--audience` (default the API audiences). */
+export function proxyServiceOptions(config: ResolvedConfig): Omit<ProxyServiceOptions, 'logger'> {
+  const p = config.proxy;
+  if (p.upstream === undefined)
+    throw new TokenwardenError('ERR_CONFIG_INVALID', '--upstream is a required flag');
+  const url = p.upstream;
+  checked('upstream', () => parseUpstream(url));
+  const authentication = authenticationOptions(config);
+  const authorization = authorizationOptions(config);
+  const listen = listenOptions(config);
+  return {
+    authentication: {
+      ...authentication,
+      apiAudiences: config.audiences.length > 0 ? config.audiences : authentication.apiAudiences,
+    },
+    ...(authorization ? { authorization } : {}),
+    sidecar: sidecarOptions(config),
+    upstream: {
+      url,
+      ...(p.upstreamCaFile ? { ca: readSetting(p.upstreamCaFile, '--upstream-ca-file') } : {}),
+    },
+    passAuthorization: p.passAuthorization,
+    checkEndpoint: p.checkEndpoint,
+    listen,
   };
 }

@@ -19,18 +19,20 @@ export interface OptionSpec {
   readonly commands: readonly CommandName[];
 }
 
-export type CommandName = 'serve' | 'dev' | 'verify' | 'jwks';
+export type CommandName = 'serve' | 'dev' | 'verify' | 'jwks' | 'proxy';
 
 const SERVE: readonly CommandName[] = ['serve'];
-const SERVING: readonly CommandName[] = ['serve', 'dev'];
-const VERIFYING: readonly CommandName[] = ['serve', 'verify'];
+/** Commands with a production listener: TLS files, client CAs, policy. */
+const LISTENING: readonly CommandName[] = ['serve', 'proxy'];
+const SERVING: readonly CommandName[] = ['serve', 'dev', 'proxy'];
+const VERIFYING: readonly CommandName[] = ['serve', 'verify', 'proxy'];
 
 export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'config',
     type: 'path',
     help: 'YAML file holding any of these settings; a flag overrides the file.',
-    commands: ['serve', 'verify', 'jwks'],
+    commands: ['serve', 'verify', 'jwks', 'proxy'],
   },
   {
     name: 'secure-port',
@@ -50,19 +52,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'tls-cert-file',
     type: 'path',
     help: 'Serving certificate (PEM, with intermediates); reloaded when it changes.',
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'tls-private-key-file',
     type: 'path',
     help: 'Private key of the serving certificate; reloaded when it changes.',
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'client-ca-file',
     type: 'path',
     help: 'CA bundle for client certificates: the server requests one (not required) and verifies it against this bundle.',
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'service-account-issuer',
@@ -128,37 +130,37 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'requestheader-client-ca-file',
     type: 'path',
     help: "CA bundle that must have signed a front proxy's client certificate before its identity headers are believed.",
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'requestheader-allowed-names',
     type: 'list',
     help: 'Common names a front-proxy certificate may carry (empty: any verified by --requestheader-client-ca-file).',
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'requestheader-username-headers',
     type: 'list',
     help: 'Headers holding the user name, first non-empty wins (kube has no default; the convention is X-Remote-User).',
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'requestheader-uid-headers',
     type: 'list',
     help: 'Headers holding the user uid (convention X-Remote-Uid).',
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'requestheader-group-headers',
     type: 'list',
     help: 'Headers holding groups, one per header line, never comma-split (convention X-Remote-Group).',
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'requestheader-extra-headers-prefix',
     type: 'list',
     help: 'Header prefixes for user extra values (convention X-Remote-Extra-).',
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'api-audiences',
@@ -186,14 +188,74 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'path',
     repeatable: true,
     help: 'RBAC objects (Role, ClusterRole, RoleBinding, ClusterRoleBinding; multi-document YAML, JSON or List) that answer SubjectAccessReviews (repeatable); reloaded on change.',
-    commands: SERVE,
+    commands: LISTENING,
   },
   {
     name: 'audience',
     type: 'string',
     repeatable: true,
-    help: 'Audience to require (verify only; default: the API audiences).',
-    commands: ['verify'],
+    help: 'Audience the token must hold one of (repeatable; verify and proxy; default: the API audiences).',
+    commands: ['verify', 'proxy'],
+  },
+  {
+    name: 'upstream',
+    type: 'string',
+    help: "Where the proxy sends authenticated requests: http://HOST:PORT, https://HOST:PORT or unix:///PATH/TO.sock (no path: the client's path and query go upstream byte for byte).",
+    commands: ['proxy'],
+  },
+  {
+    name: 'upstream-ca-file',
+    type: 'path',
+    help: "PEM CA bundle that an https upstream's certificate must chain to (default: the system roots).",
+    commands: ['proxy'],
+  },
+  {
+    name: 'pass-authorization',
+    type: 'bool',
+    default: false,
+    help: "Forward the client's Authorization header to the upstream (by default the token stays in the proxy).",
+    commands: ['proxy'],
+  },
+  {
+    name: 'ignore-path',
+    type: 'string',
+    repeatable: true,
+    help: 'Path passed without authentication (repeatable): exact, or a prefix when it ends in * (/healthz, /static/*). Spoofed identity headers are still stripped.',
+    commands: LISTENING,
+  },
+  {
+    name: 'allow-service-account',
+    type: 'string',
+    repeatable: true,
+    help: 'Only this service account may pass, as NAMESPACE:NAME (repeatable; with --allow-namespace and --allow-group, any match passes; others get 403).',
+    commands: LISTENING,
+  },
+  {
+    name: 'allow-namespace',
+    type: 'string',
+    repeatable: true,
+    help: 'Service accounts of this namespace may pass (repeatable).',
+    commands: LISTENING,
+  },
+  {
+    name: 'allow-group',
+    type: 'string',
+    repeatable: true,
+    help: 'Members of this group may pass (repeatable).',
+    commands: LISTENING,
+  },
+  {
+    name: 'config-file',
+    type: 'path',
+    help: "kube-rbac-proxy's config file: authorization.resourceAttributes, rewrites and static, decided per request (with the RBAC policy of --authorization-policy-file). Without it and with a policy, each request is authorized as a non-resource request for its path.",
+    commands: LISTENING,
+  },
+  {
+    name: 'check-endpoint',
+    type: 'bool',
+    default: false,
+    help: 'Serve /check, the ext-authz endpoint for Envoy ext_authz, nginx auth_request and Traefik forwardAuth, on the same listener.',
+    commands: LISTENING,
   },
   {
     name: 'cache-ttl',
@@ -221,7 +283,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'int',
     default: 131072,
     help: 'Largest accepted request body; larger gets 413.',
-    commands: SERVING,
+    commands: ['serve', 'dev'],
   },
   {
     name: 'shutdown-delay-duration',

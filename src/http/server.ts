@@ -2,7 +2,9 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { watchFiles, type FileWatch } from '../io/file-watch.js';
@@ -19,8 +21,18 @@ export interface TlsMaterial {
   readonly ca?: string;
 }
 
+/** A listener that is not a hono app: the sidecar proxy, which streams and upgrades. */
+export interface RawListener {
+  readonly request: RequestListener;
+  readonly upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+}
+
 export interface ServerOptions {
-  readonly app: Hono;
+  /** The hono app to serve, or `listener` for a raw node handler (one of the two). */
+  readonly app?: Hono;
+  readonly listener?: RawListener;
+  /** Requests may stream for as long as they last (the proxy); otherwise a request must arrive whole within 30 s. */
+  readonly streaming?: boolean;
   readonly host: string;
   readonly port: number;
   /** Files to serve and watch, or fixed material (dev mode, tests). */
@@ -78,22 +90,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Fails fast on a mismatched pair, before the listener opens.
   checkPair(material);
 
-  const server = createAdaptorServer({
-    fetch: options.app.fetch,
-    createServer,
-    serverOptions: {
-      ...contextOptions(material),
-      requestCert: material.ca !== undefined,
-      rejectUnauthorized: false,
-      handshakeTimeout: 10_000,
-      headersTimeout: 10_000,
-      requestTimeout: 30_000,
-      keepAliveTimeout: 30_000,
-      connectionsCheckingInterval: 2_000,
-      maxHeaderSize: 16 * 1024,
-      ALPNProtocols: ['http/1.1'],
-    },
-  }) as Server;
+  const serverOptions = {
+    ...contextOptions(material),
+    requestCert: material.ca !== undefined,
+    rejectUnauthorized: false,
+    handshakeTimeout: 10_000,
+    headersTimeout: 10_000,
+    // A proxied upload may take as long as the app allows; a review body never takes 30 s.
+    requestTimeout: options.streaming ? 0 : 30_000,
+    keepAliveTimeout: 30_000,
+    connectionsCheckingInterval: 2_000,
+    maxHeaderSize: 16 * 1024,
+    ALPNProtocols: ['http/1.1'],
+  };
+  let server: Server;
+  if (options.listener) {
+    server = createServer(serverOptions, options.listener.request);
+    if (options.listener.upgrade) server.on('upgrade', options.listener.upgrade);
+  } else if (options.app) {
+    server = createAdaptorServer({ fetch: options.app.fetch, createServer, serverOptions }) as Server;
+  } else {
+    throw new TypeError('startServer: app or listener is required');
+  }
   server.maxHeadersCount = 200;
   server.maxConnections = 10_000;
   server.on('tlsClientError', () => {

@@ -45,6 +45,20 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** The flags every test listener starts with: the test issuer and key file, port 0 on 127.0.0.1. */
+export function loopbackFlags(keyFile: string): string[] {
+  return [
+    '--service-account-issuer',
+    ISSUER,
+    '--service-account-key-file',
+    keyFile,
+    '--secure-port',
+    '0',
+    '--bind-address',
+    '127.0.0.1',
+  ];
+}
+
 export const reviewPath = (version = 'v1', query = ''): string =>
   `/apis/authentication.k8s.io/${version}/tokenreviews${query}`;
 
@@ -65,17 +79,7 @@ export function tokenReview(token: string, audiences?: readonly string[]): Recor
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { dir, remove } = suiteDir();
   const keyFile = writeFile(dir, 'sa.pub', (options.keys ?? [rsaKey()]).map((k) => k.publicPem).join(''));
-  const config = loadConfig('serve', [
-    '--service-account-issuer',
-    ISSUER,
-    '--service-account-key-file',
-    keyFile,
-    '--secure-port',
-    '0',
-    '--bind-address',
-    '127.0.0.1',
-    ...(options.flags ?? []),
-  ]);
+  const config = loadConfig('serve', [...loopbackFlags(keyFile), ...(options.flags ?? [])]);
   // Every level is captured, so the no-token-in-logs checks see debug lines too.
   const logs = captureLogs('trace');
   const authentication = authenticationOptions(config);

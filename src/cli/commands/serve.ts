@@ -1,6 +1,11 @@
 import { runService } from '../../compose/run.js';
 import { loadConfig, requireTokenSettings } from '../../config/load.js';
-import { authenticationOptions, authorizationOptions, listenOptions } from '../../config/options.js';
+import {
+  authenticationOptions,
+  authorizationOptions,
+  listenOptions,
+  sidecarOptions,
+} from '../../config/options.js';
 import { helpText } from '../../config/schema.js';
 import { createLogger } from '../../observe/log.js';
 import type { Command } from '../usage.js';
@@ -17,6 +22,7 @@ export const serve: Command = async (argv) => {
     authentication: authenticationOptions(config),
     ...(authorization ? { authorization } : {}),
     listen: listenOptions(config),
+    ...(config.proxy.checkEndpoint ? { check: sidecarOptions(config) } : {}),
     logger: createLogger(config.logLevel),
   });
 };

@@ -1,0 +1,324 @@
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { GateRequest, GateResult } from '../proxy/gate.js';
+import type { UserInfo } from '../user.js';
+import { denialResponse, rawHeadersOf, statusResponse, type PlainResponse } from './gate-response.js';
+import { identityHeaderLines, isIdentityHeader } from './identity-headers.js';
+import { presentedChain } from './request-identity.js';
+
+/** Where the proxy sends requests: an http(s) origin, or a unix socket (`unix:///run/app.sock`). */
+export interface UpstreamTarget {
+  readonly protocol: 'http:' | 'https:';
+  readonly host: string;
+  readonly port: number;
+  readonly socketPath?: string;
+}
+
+/**
+ * `--upstream`: `http://host:port`, `https://host:port` or `unix:///path/to.sock`. A path,
+ * query or credentials in the URL are refused: the client's path and query go upstream
+ * byte for byte, with nothing joined to them.
+ */
+export function parseUpstream(value: string): UpstreamTarget {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TypeError(`upstream "${value}" is not a URL`);
+  }
+  if (url.protocol === 'unix:') {
+    if (url.pathname === '' || url.pathname === '/')
+      throw new TypeError(`upstream "${value}": no socket path`);
+    return { protocol: 'http:', host: 'localhost', port: 80, socketPath: decodeURIComponent(url.pathname) };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TypeError(`upstream "${value}" must be http://, https:// or unix://`);
+  if (
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search !== '' ||
+    url.username !== '' ||
+    url.password !== ''
+  )
+    throw new TypeError(`upstream "${value}" must not carry a path, query or credentials`);
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  return { protocol: url.protocol, host: url.hostname.replace(/^\[|\]$/g, ''), port };
+}
+
+export interface ProxyOptions {
+  readonly upstream: UpstreamTarget;
+  /** PEM bundle for an https upstream; default the system roots. */
+  readonly upstreamCa?: string;
+  readonly gate: (request: GateRequest) => Promise<GateResult>;
+  /** `--pass-authorization`: forward the client's `Authorization` (off: the token stays here, security.md G3). */
+  readonly passAuthorization?: boolean;
+  readonly logger: Logger;
+}
+
+export interface Proxy {
+  /** The listener's `request` handler. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): void;
+  /** The listener's `upgrade` handler (WebSocket and any other `Upgrade`). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes the idle upstream connections. */
+  close(): void;
+}
+
+/**
+ * RFC 9110 §7.6.1 connection-specific fields and the ones Go's httputil.ReverseProxy also
+ * drops. `transfer-encoding` is handled apart: a chunked request stays chunked.
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'proxy-connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+  'expect',
+]);
+
+/** Field names a `Connection` header lists: connection-specific too, dropped. */
+function connectionListed(raw: readonly string[]): Set<string> {
+  const listed = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]!.toLowerCase() !== 'connection') continue;
+    for (const token of raw[i + 1]!.split(',')) listed.add(token.trim().toLowerCase());
+  }
+  return listed;
+}
+
+/**
+ * The request headers an upstream receives: the client's lines in their order and case,
+ * without hop-by-hop fields, without anything claiming an identity (any case, security.md
+ * G1), without `Authorization` unless passed on; then `X-Forwarded-For`, the upgrade
+ * fields for an upgrade, and the identity lines last. Dropping what `Connection` lists
+ * happens before the identity lines are added, so `Connection: X-Remote-User` cannot
+ * remove them (kube-rbac-proxy #319).
+ */
+function upstreamRequestHeaders(
+  req: IncomingMessage,
+  identity: readonly [string, string][],
+  passAuthorization: boolean,
+  upgrade: string | undefined,
+): string[] {
+  const raw = req.rawHeaders;
+  const listed = connectionListed(raw);
+  const out: string[] = [];
+  const forwardedFor: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || isIdentityHeader(lower)) continue;
+    if (listed.has(lower) && lower !== 'transfer-encoding') continue;
+    if (lower === 'authorization' && !passAuthorization) continue;
+    if (lower === 'x-forwarded-for') {
+      forwardedFor.push(raw[i + 1]!);
+      continue;
+    }
+    out.push(name, raw[i + 1]!);
+  }
+  const client = req.socket.remoteAddress;
+  if (client) out.push('X-Forwarded-For', [...forwardedFor, client].join(', '));
+  if (upgrade !== undefined) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);
+  for (const [name, value] of identity) out.push(name, value);
+  return out;
+}
+
+/** Response headers without hop-by-hop fields; node frames the body itself. */
+function downstreamResponseHeaders(raw: readonly string[]): string[] {
+  const listed = connectionListed(raw);
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const lower = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || lower === 'transfer-encoding' || listed.has(lower)) continue;
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  return out;
+}
+
+/** The gate's view of a node request: every header line apart, and the presented certificate chain. */
+export function gateRequestOf(req: IncomingMessage): GateRequest {
+  const chain = presentedChain(req.socket as TLSSocket);
+  return {
+    method: req.method ?? 'GET',
+    target: req.url ?? '',
+    headers: req.headersDistinct,
+    ...(chain ? { peerCertificates: chain } : {}),
+  };
+}
+
+function send(res: ServerResponse, response: PlainResponse): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(response.status, rawHeadersOf(response));
+  res.end(response.body);
+}
+
+/** A response written straight onto a socket that has left HTTP parsing (an upgrade request). */
+function sendRaw(socket: Duplex, response: PlainResponse): void {
+  const reason = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+  }[response.status];
+  const lines = [`HTTP/1.1 ${response.status} ${reason ?? 'Error'}`];
+  const raw = rawHeadersOf(response);
+  for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+  lines.push('connection: close', '', '');
+  socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), Buffer.from(response.body, 'utf8')]));
+}
+
+const UPSTREAM_DOWN = statusResponse(502, 'the upstream is not reachable');
+
+/**
+ * The sidecar's streaming reverse proxy: each request passes the gate, then goes to the
+ * upstream with its body streamed (never buffered: backpressure both ways through
+ * `pipeline`), over kept-alive connections. Upgrades (WebSocket) are spliced socket to
+ * socket after the upstream's 101; Server-Sent Events are ordinary streamed responses.
+ * An unreachable upstream is 502 and the proxy keeps serving.
+ */
+export function createProxy(options: ProxyOptions): Proxy {
+  const { upstream, logger } = options;
+  const tls = upstream.protocol === 'https:';
+  // keepAlive: one TCP (and TLS) handshake per connection, not per request; the bound stops a flood from opening sockets without end.
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: 1024,
+    maxFreeSockets: 256,
+    scheduling: 'lifo' as const,
+  };
+  const agent = tls
+    ? new HttpsAgent({
+        ...agentOptions,
+        ...(options.upstreamCa ? { ca: options.upstreamCa } : {}),
+        servername: upstream.host,
+      })
+    : new HttpAgent(agentOptions);
+  const requestFn = tls ? httpsRequest : httpRequest;
+  const passAuthorization = options.passAuthorization ?? false;
+
+  const identityOf = (user: UserInfo | undefined): [string, string][] | undefined =>
+    user === undefined ? [] : identityHeaderLines(user);
+
+  const open = (req: IncomingMessage, headers: string[]) =>
+    requestFn({
+      agent,
+      method: req.method,
+      path: req.url,
+      // node accepts the rawHeaders form: every line kept, in order, with its case.
+      headers: headers as unknown as Record<string, string>,
+      setHost: false,
+      ...(upstream.socketPath
+        ? { socketPath: upstream.socketPath }
+        : { host: upstream.host, port: upstream.port }),
+    });
+
+  return {
+    handleRequest(req, res) {
+      options.gate(gateRequestOf(req)).then(
+        (result) => {
+          if (result.outcome === 'deny') {
+            const response = denialResponse(result.denial);
+            // The body was not read: the connection cannot carry another request.
+            const unread =
+              (req.headers['content-length'] ?? '0') !== '0' ||
+              req.headers['transfer-encoding'] !== undefined;
+            return send(
+              res,
+              unread ? { ...response, headers: [...response.headers, ['connection', 'close']] } : response,
+            );
+          }
+          const identity = identityOf(result.user);
+          if (identity === undefined)
+            return send(res, statusResponse(500, 'the identity cannot be sent in headers'));
+          const upstreamReq = open(req, upstreamRequestHeaders(req, identity, passAuthorization, undefined));
+          upstreamReq.on('response', (upstreamRes) => {
+            res.writeHead(
+              upstreamRes.statusCode ?? 502,
+              upstreamRes.statusMessage,
+              downstreamResponseHeaders(upstreamRes.rawHeaders),
+            );
+            // Headers go now: an SSE stream's first event may be minutes away.
+            res.flushHeaders();
+            pipeline(upstreamRes, res, () => undefined);
+          });
+          upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
+            logger.warn({ code: err.code, method: req.method }, 'upstream request failed');
+            send(res, UPSTREAM_DOWN);
+          });
+          res.on('close', () => {
+            if (!res.writableFinished) upstreamReq.destroy();
+          });
+          pipeline(req, upstreamReq, () => undefined);
+        },
+        (err: unknown) => {
+          logger.error({ errName: err instanceof Error ? err.name : typeof err }, 'proxy gate failed');
+          send(res, statusResponse(500, 'an internal error occurred'));
+        },
+      );
+    },
+
+    handleUpgrade(req, socket, head) {
+      socket.on('error', () => undefined);
+      options.gate(gateRequestOf(req)).then(
+        (result) => {
+          if (result.outcome === 'deny') return sendRaw(socket, denialResponse(result.denial));
+          const identity = identityOf(result.user);
+          if (identity === undefined)
+            return sendRaw(socket, statusResponse(500, 'the identity cannot be sent in headers'));
+          const upstreamReq = open(
+            req,
+            upstreamRequestHeaders(req, identity, passAuthorization, req.headers.upgrade ?? ''),
+          );
+          upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
+            const lines = [
+              `HTTP/1.1 ${upstreamRes.statusCode ?? 101} ${upstreamRes.statusMessage ?? 'Switching Protocols'}`,
+            ];
+            const raw = upstreamRes.rawHeaders;
+            for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
+            // Header strings hold bytes (latin1), as node parsed them: written back byte for byte.
+            socket.write(Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'));
+            if (upstreamHead.length > 0) socket.write(upstreamHead);
+            if (head.length > 0) upstreamSocket.write(head);
+            upstreamSocket.on('error', () => socket.destroy());
+            socket.on('error', () => upstreamSocket.destroy());
+            upstreamSocket.pipe(socket);
+            socket.pipe(upstreamSocket);
+          });
+          // The upstream declined the upgrade: its answer goes back as is, and the connection ends.
+          upstreamReq.on('response', (upstreamRes) => {
+            const lines = [`HTTP/1.1 ${upstreamRes.statusCode ?? 502} ${upstreamRes.statusMessage ?? ''}`];
+            const raw = downstreamResponseHeaders(upstreamRes.rawHeaders);
+            for (let i = 0; i < raw.length; i += 2)
+              if (raw[i]!.toLowerCase() !== 'content-length') lines.push(`${raw[i]}: ${raw[i + 1]}`);
+            socket.write(Buffer.from(lines.join('\r\n') + '\r\nconnection: close\r\n\r\n', 'latin1'));
+            pipeline(upstreamRes, socket, () => undefined);
+          });
+          upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
+            logger.warn({ code: err.code }, 'upstream upgrade failed');
+            if (socket.writable) sendRaw(socket, UPSTREAM_DOWN);
+          });
+          upstreamReq.end();
+        },
+        () => sendRaw(socket, statusResponse(500, 'an internal error occurred')),
+      );
+    },
+
+    close: () => agent.destroy(),
+  };
+}
