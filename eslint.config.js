@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'bench/**', 'test/**'],
+    files: ['src/cli/**', 'bench/**', 'test/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -8,3 +8,10 @@ export { kubeKeyId } from './keys/kid.js';
 export { TokenwardenError, type ErrorCode } from './errors.js';
 export type { UserInfo } from './user.js';
 export type { Clock } from './clock.js';
+export {
+  createProjectedTokenSource,
+  DEFAULT_TOKEN_PATH,
+  type ProjectedTokenSource,
+  type ProjectedTokenSourceOptions,
+} from './projected-token.js';
+export type { AllowListOptions } from './proxy/allow-list.js';
