@@ -253,8 +253,10 @@ export function createProxy(options: ProxyOptions): Proxy {
               upstreamRes.statusMessage,
               downstreamResponseHeaders(upstreamRes.rawHeaders),
             );
-            // Headers go now: an SSE stream's first event may be minutes away.
-            res.flushHeaders();
+            // An event stream's headers go at once (its first event may be minutes away); any other
+            // response's go with its first chunk: one packet instead of two, which Nagle and delayed
+            // ACKs would otherwise hold back by milliseconds.
+            if (/^text\/event-stream/i.test(String(upstreamRes.headers['content-type'] ?? ''))) res.flushHeaders();
             pipeline(upstreamRes, res, () => undefined);
           });
           upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
