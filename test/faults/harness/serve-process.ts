@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { afterEach, beforeAll } from 'vitest';
+import { beforeAll, onTestFinished } from 'vitest';
 import { finished, logLine, requireBuiltBin, spawnCli, type CliResult } from '../../helpers/cli.js';
 import { tempDir, writeFile } from '../../helpers/files.js';
 import { httpsRequest, type HttpsResponse } from '../../helpers/http.js';
@@ -58,6 +58,11 @@ export function metric(m: Map<string, number>, name: string, ...labels: string[]
 
 export async function startServe(args: readonly string[], ca: string): Promise<ServeProcess> {
   const child = spawnCli(['serve', '--secure-port', '0', '--bind-address', '127.0.0.1', ...args]);
+  const kill = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  // Registered before the wait for the start line: a service that never prints it is killed with its test.
+  onTestFinished(kill);
   const lines: string[] = [];
   let partial = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -94,9 +99,7 @@ export async function startServe(args: readonly string[], ca: string): Promise<S
     metrics: async () => parseMetrics((await get('/metrics')).body),
     logged: (msg) => parsed().filter((l) => l.msg === msg),
     next: (msg) => logLine(child, msg),
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
+    kill,
   };
 }
 
@@ -123,16 +126,12 @@ export interface ServePool {
   withKeys(publicPem: string, flags?: readonly string[]): Promise<ServeProcess & { dir: string }>;
 }
 
-/** For one test file: the built CLI checked, a serving pair made, every service killed after its test. */
+/** For one test file: the built CLI checked and a serving pair made; each service is killed when its test ends. */
 export function servePool(name: string): ServePool {
   let tls: ServingTls | undefined;
-  const running: ServeProcess[] = [];
   beforeAll(async () => {
     requireBuiltBin();
     tls = await servingTls(name);
-  });
-  afterEach(() => {
-    for (const s of running.splice(0)) s.kill();
   });
   const pool: ServePool = {
     get tls() {
@@ -142,7 +141,6 @@ export function servePool(name: string): ServePool {
     async start(flags) {
       const dir = tempDir();
       const s = await startServe([...flags, ...tlsFlags(dir, pool.tls)], pool.tls.ca);
-      running.push(s);
       return Object.assign(s, { dir });
     },
     async withKeys(publicPem, flags = []) {
