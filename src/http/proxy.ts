@@ -256,7 +256,8 @@ export function createProxy(options: ProxyOptions): Proxy {
             // An event stream's headers go at once (its first event may be minutes away); any other
             // response's go with its first chunk: one packet instead of two, which Nagle and delayed
             // ACKs would otherwise hold back by milliseconds.
-            if (/^text\/event-stream/i.test(String(upstreamRes.headers['content-type'] ?? ''))) res.flushHeaders();
+            if (/^text\/event-stream/i.test(String(upstreamRes.headers['content-type'] ?? '')))
+              res.flushHeaders();
             pipeline(upstreamRes, res, () => undefined);
           });
           upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
