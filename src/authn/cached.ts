@@ -13,6 +13,18 @@ function flat(s: string): string {
   return copy === s ? copy : s;
 }
 
+/**
+ * One unambiguous string for a list of strings: each part prefixed with its byte length in
+ * UTF-16LE, the encoding that is hashed (and, as JS strings are UTF-16, the exact units a
+ * Map key compares). UTF-8 would not do: it turns every lone surrogate into U+FFFD, so
+ * two distinct parts of one length would hash alike.
+ */
+function lengthPrefixed(parts: readonly string[]): string {
+  let out = '';
+  for (const p of parts) out += `${p.length * 2}:${p}`;
+  return out;
+}
+
 export interface CacheOptions {
   /** Longest life of a positive result; it never outlives the token's `exp` either. */
   readonly ttlMs: number;
@@ -66,19 +78,18 @@ export function cachedAuthenticator(
   let hits = 0;
   let misses = 0;
 
-  const keyOf = (token: string, audiences: readonly string[]): string => {
-    // One update() call: each crosses into C++, and a key is made on every review.
-    let input = `${token.length}:${token}`;
-    for (const a of audiences) input += `|${a.length}:${a}`;
-    return createHmac('sha256', secret).update(input).digest('base64');
-  };
+  // One update() call: each crosses into C++, and a key is made on every review.
+  const keyOf = (token: string, audiences: readonly string[]): string =>
+    createHmac('sha256', secret)
+      .update(lengthPrefixed([token, ...audiences]), 'utf16le')
+      .digest('base64');
 
   // Cached successes share their group and audience lists (one frozen copy per distinct
   // list) and hold flat strings rather than the cons strings template literals build:
   // 1,267 → 739 bytes per entry at 100,000 entries (docs/benchmarks.md).
   const lists = new Map<string, readonly string[]>();
   const shared = (list: readonly string[]): readonly string[] => {
-    const k = list.join('\n');
+    const k = lengthPrefixed(list);
     let v = lists.get(k);
     if (!v) {
       if (lists.size >= 10_000) lists.clear();

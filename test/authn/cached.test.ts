@@ -63,7 +63,10 @@ describe('cachedAuthenticator', () => {
 
   it('never answers one (token, audiences) pair with the result of another (property)', async () => {
     // A tiny alphabet of delimiter-like characters makes naive key concatenation collide.
-    const text = fc.string({ unit: fc.constantFrom('a', '|', ':', '1', '2', ',', '\u0000'), maxLength: 6 });
+    const text = fc.string({
+      unit: fc.constantFrom('a', '|', ':', '1', '2', ',', '\u0000', '\uD800', '\uFFFD', 'é'),
+      maxLength: 6,
+    });
     const pair = fc.tuple(text, fc.array(text, { maxLength: 3 }));
     await fc.assert(
       fc.asyncProperty(fc.array(pair, { minLength: 2, maxLength: 12 }), async (pairs) => {
@@ -98,6 +101,46 @@ describe('cachedAuthenticator', () => {
         ],
       },
     );
+  });
+
+  it('gives each user exactly its own groups and audiences when one list item holds a newline', async () => {
+    const lists: Record<string, string[]> = { joined: ['dev\noidc:admins'], split: ['dev', 'oidc:admins'] };
+    const { cache } = setup((t, a) => ({
+      outcome: 'authenticated',
+      user: { username: t, groups: lists[t]! },
+      audiences: [...a],
+    }));
+    for (const order of [
+      ['joined', 'split'],
+      ['split', 'joined'],
+    ]) {
+      // The second round is answered from the cache, whose entries hold the interned lists.
+      for (const name of [...order, ...order]) {
+        const r = await cache.authenticateToken(name, lists[name]!);
+        expect(r.outcome === 'authenticated' && [r.user.groups, r.audiences]).toEqual([
+          lists[name],
+          lists[name],
+        ]);
+      }
+      cache.clear();
+    }
+  });
+
+  it('never shares a key between a lone surrogate and U+FFFD, in the token or an audience', async () => {
+    const { cache, calls } = setup((t, a) => answerFor(t, a));
+    const pairs: [string, string[]][] = [
+      ['\uD800', []],
+      ['\uFFFD', []],
+      ['t', ['\uDC00']],
+      ['t', ['\uFFFD']],
+      ['t', ['a\uD800|1:b']],
+      ['t', ['a\uFFFD', 'b']],
+    ];
+    for (const [token, audiences] of [...pairs, ...pairs]) {
+      const r = await cache.authenticateToken(token, audiences);
+      expect(r.outcome === 'authenticated' && r.user.username).toBe(JSON.stringify([token, audiences]));
+    }
+    expect(calls).toHaveLength(pairs.length);
   });
 
   it('keys on each audience separately, in order', async () => {
