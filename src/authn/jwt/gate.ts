@@ -50,7 +50,7 @@ export interface UnverifiedToken {
    * a validly signed token).
    */
   readonly claimsProblem: TokenwardenError | undefined;
-  /** `header.payload`, the bytes the signature covers. */
+  /** `header.payload`, the bytes the signature covers: base64url and `.` only, so ASCII. */
   readonly signingInput: string;
   readonly signature: Buffer;
 }
@@ -76,18 +76,18 @@ export const B64URL_VALUES = (() => {
   return table;
 })();
 
+const RAW_URL_BASE64 = /^[A-Za-z0-9_-]*$/;
+
 /**
  * Decodes what Go's `base64.RawURLEncoding` accepts (the base64url alphabet, no padding,
- * no length ≡ 1 mod 4), else undefined. Node's decoder skips characters outside the
- * alphabet and also takes `+`, `/` and `=`: with those three absent, a decode of the full
- * length proves every character belonged (cheaper than a regex over the segment).
+ * no length ≡ 1 mod 4), else undefined. Every character is checked first: Node's decoder
+ * skips characters outside the alphabet, takes `+`, `/` and `=`, and reads only the low
+ * byte of a character above U+00FF, so `A` + 0x100 would decode as `A` (one token, many
+ * spellings, all verifying).
  */
 function decodeRawUrlBase64(segment: string): Buffer | undefined {
-  const n = segment.length;
-  if (n % 4 === 1 || segment.includes('=') || segment.includes('+') || segment.includes('/'))
-    return undefined;
-  const bytes = Buffer.from(segment, 'base64url');
-  return bytes.length === (n * 3) >> 2 ? bytes : undefined;
+  if (segment.length % 4 === 1 || !RAW_URL_BASE64.test(segment)) return undefined;
+  return Buffer.from(segment, 'base64url');
 }
 
 /** Zero unused trailing bits, so exactly one string encodes each byte sequence (RFC 4648 §3.5). */

@@ -92,6 +92,32 @@ describe('ServiceAccountAuthenticator', () => {
     });
   });
 
+  describe('spellings (C1)', () => {
+    /** Every character of the chosen segments moved by 0x100: Go's decoder refuses each, Node's keeps the low byte. */
+    const shifted = (token: string, which: readonly number[]) =>
+      segments(token)
+        .map((seg, i) =>
+          which.includes(i)
+            ? [...seg].map((c) => String.fromCharCode(c.charCodeAt(0) + 0x100)).join('')
+            : seg,
+        )
+        .join('.');
+    const good = mintToken();
+
+    it('has no opinion on a valid token whose payload is spelled outside the base64url alphabet', async () => {
+      expect(await review(good)).toMatchObject({ outcome: 'authenticated' });
+      expect(await review(shifted(good, [0, 1, 2]))).toBe('no-opinion');
+      expect(await review(shifted(good, [1]))).toBe('no-opinion');
+    });
+
+    it.each([
+      ['header', [0]],
+      ['signature', [2]],
+    ])('rejects a valid token whose %s is spelled outside the base64url alphabet', async (_name, which) => {
+      expect(await review(shifted(good, which))).toBe('invalid bearer token');
+    });
+  });
+
   describe('keys', () => {
     it('rejects an unknown kid without trying other keys', async () => {
       expect(await review(mintToken({ key: rsaKey('stranger') }))).toBe('invalid signature, no keys found');
