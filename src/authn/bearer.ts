@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { TokenwardenError } from '../errors.js';
+import { goTrimSpace } from '../go-space.js';
 import {
   failure,
   headerValues,
@@ -12,12 +14,12 @@ import {
 export const INVALID_BEARER_TOKEN = 'invalid bearer token';
 
 /**
- * Kube's bearer-token parsing (bearertoken.go): trim, split on single spaces into at
- * most three parts, scheme `bearer` in any case, the token is the second part only. An
- * empty second part (`"Bearer  x"`) is no credential at all.
+ * Kube's bearer-token parsing (bearertoken.go): `strings.TrimSpace`, split on single spaces
+ * into at most three parts, scheme `bearer` in any case, the token is the second part
+ * only. An empty second part (`"Bearer  x"`) is no credential at all.
  */
 export function parseBearer(authorization: string): string | undefined {
-  const auth = authorization.trim();
+  const auth = goTrimSpace(authorization);
   if (auth === '') return undefined;
   const firstSpace = auth.indexOf(' ');
   if (firstSpace < 0 || auth.slice(0, firstSpace).toLowerCase() !== 'bearer') return undefined;
@@ -44,8 +46,13 @@ export function bearerRequestAuthenticator(
       if (values.length === 0) return NO_OPINION;
       if (values.length > 1)
         return failure(new TokenwardenError('ERR_TOKEN_MALFORMED', INVALID_BEARER_TOKEN));
-      const token = parseBearer(values[0]!);
+      // Node hands header bytes over as latin1; Go trims and compares them as UTF-8.
+      const bytes = Buffer.from(values[0]!, 'latin1');
+      const token = parseBearer(bytes.toString('utf8'));
       if (token === undefined) return NO_OPINION;
+      // A byte that is not UTF-8 became U+FFFD above: kube's token holds the byte itself, which no authenticator knows.
+      if (token.includes('\ufffd') && !isUtf8(bytes))
+        return failure(new TokenwardenError('ERR_TOKEN_INVALID', INVALID_BEARER_TOKEN));
       const result = await tokens.authenticateToken(token, audiences);
       if (result.outcome === 'no-opinion')
         return failure(new TokenwardenError('ERR_TOKEN_INVALID', INVALID_BEARER_TOKEN));

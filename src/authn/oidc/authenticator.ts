@@ -4,6 +4,7 @@ import type { KeySource } from '../../keys/key-source.js';
 import { EXTRA_CREDENTIAL_ID, type UserInfo } from '../../user.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
 import { goQuote, goQuoteList } from '../../go-quote.js';
+import { hasGoSpace } from '../../go-space.js';
 import {
   headerPolicyProblem,
   MAX_SIGNATURE_BYTES,
@@ -24,7 +25,6 @@ import {
   asAlgorithm,
   decodeIdToken,
   distributedClaimsProblem,
-  hasGoSpace,
   NBF_LEEWAY_MS,
   parseSignedV2,
   unsupportedAlgorithm,

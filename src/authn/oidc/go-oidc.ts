@@ -1,5 +1,6 @@
 import { ALGORITHMS, type Algorithm } from '../../keys/key-source.js';
 import { goQuote } from '../../go-quote.js';
+import { stripGoSpace } from '../../go-space.js';
 import { B64URL_VALUES } from '../jwt/gate.js';
 
 /**
@@ -27,15 +28,6 @@ export function goDecodeRawUrl(segment: string): Buffer | string {
   }
   if (segment.length % 4 === 1) return `illegal base64 data at input byte ${segment.length - 1}`;
   return Buffer.from(segment, 'base64url');
-}
-
-/** Go's `unicode.IsSpace`, which go-jose's `stripWhitespace` drops from anywhere in the token. */
-const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g;
-
-/** Whether go-jose would strip anything from the token. */
-export function hasGoSpace(token: string): boolean {
-  GO_SPACE.lastIndex = 0;
-  return GO_SPACE.test(token);
 }
 
 export interface ParsedJws {
@@ -105,7 +97,7 @@ export function jsonMembers(text: string): [string, string][] {
 
 /** go-jose v2's `ParseSigned` for a compact token (kube has already refused the JSON form). */
 export function parseSignedV2(token: string): ParsedJws | string {
-  const parts = token.replace(GO_SPACE, '').split('.');
+  const parts = stripGoSpace(token).split('.');
   if (parts.length !== 3) return 'go-jose/go-jose: compact JWS format must have three parts';
   const decoded = parts.map(goDecodeRawUrl);
   for (const d of decoded) if (typeof d === 'string') return d;
