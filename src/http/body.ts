@@ -1,7 +1,13 @@
 import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
 
-export type BodyResult = { ok: true; text: string } | { ok: false; tooLarge: true };
+export type BodyResult =
+  | { ok: true; text: string }
+  /** Over the cap, or cut short: the client closed the connection before the whole body arrived. */
+  | { ok: false; problem: 'too-large' | 'cut-short' };
+
+const TOO_LARGE: BodyResult = Object.freeze({ ok: false, problem: 'too-large' });
+const CUT_SHORT: BodyResult = Object.freeze({ ok: false, problem: 'cut-short' });
 
 /**
  * Reads a request body, refusing it past `max` bytes whatever `Content-Length` or
@@ -23,35 +29,44 @@ export function requestHeader(c: Context, lowerCaseName: string): string | undef
 
 export function readBody(c: Context, max: number): Promise<BodyResult> {
   const declared = Number(requestHeader(c, 'content-length'));
-  if (declared > max) return Promise.resolve({ ok: false, tooLarge: true });
+  if (declared > max) return Promise.resolve(TOO_LARGE);
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
   if (!incoming) {
     // Outside Node's server (app.request() in tests) the body is already in memory.
-    return c.req
-      .text()
-      .then((text) => (Buffer.byteLength(text) > max ? { ok: false, tooLarge: true } : { ok: true, text }));
+    return c.req.text().then((text) => (Buffer.byteLength(text) > max ? TOO_LARGE : { ok: true, text }));
   }
-  return new Promise((resolve, reject) => {
+  // Gone before a listener could hear it: neither 'end' nor 'close' would come.
+  if (incoming.destroyed && !incoming.complete) return Promise.resolve(CUT_SHORT);
+  return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const settle = (result: BodyResult): void => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onCutShort);
+      incoming.off('close', onCutShort);
+      resolve(result);
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > max) {
-        incoming.off('data', onData);
         // Stop buffering; the connection is closed after the 413 goes out.
         incoming.pause();
-        resolve({ ok: false, tooLarge: true });
+        settle(TOO_LARGE);
         return;
       }
       chunks.push(chunk);
     };
-    incoming.on('data', onData);
-    incoming.once('end', () =>
-      resolve({
+    const onEnd = (): void =>
+      settle({
         ok: true,
         text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'),
-      }),
-    );
-    incoming.once('error', reject);
+      });
+    // Node reports a client that went away mid-body as an 'aborted' error, then 'close'.
+    const onCutShort = (): void => settle(CUT_SHORT);
+    incoming.on('data', onData);
+    incoming.once('end', onEnd);
+    incoming.once('error', onCutShort);
+    incoming.once('close', onCutShort);
   });
 }

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
+import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import type { HttpsResponse } from '../helpers/http.js';
@@ -20,6 +22,8 @@ import {
 } from '../helpers/tokens.js';
 
 const V1 = 'authentication.k8s.io/v1';
+/** The log line of a request whose client went away before its body was whole. */
+const BODY_CUT_SHORT = 'the client closed the connection before the whole body arrived';
 const V1BETA1 = 'authentication.k8s.io/v1beta1';
 
 let server: TestServer;
@@ -330,6 +334,31 @@ describe('malformed TokenReview requests', () => {
       expectStatus(await post(padded(4097), 1000), 413, 'RequestEntityTooLarge');
       expect((await post(padded(4096), 1000)).status).toBe(200);
     });
+  });
+
+  it('takes a client that closes its connection halfway through the body as a bad request: no 500, no error log', async () => {
+    const lines = server.logs.lines.length;
+    const gone = server.logs.next((l) => l.msg === BODY_CUT_SHORT || l.msg === 'unhandled error in request');
+    const started = once(server.running.server, 'request');
+    const socket = connect({ host: '127.0.0.1', port: server.port, ca: server.ca });
+    await once(socket, 'secureConnect');
+    const body = JSON.stringify(tokenReview(sent.add(mintToken())));
+    socket.write(
+      `POST ${reviewPath()} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body.slice(0, body.length >> 1)}`,
+    );
+    // The request is in the server's hands before the connection goes.
+    await started;
+    socket.destroy();
+    expect((await gone).msg).toBe(BODY_CUT_SHORT);
+    // A whole review afterwards: by its answer, the cut-short request has been counted.
+    expect((await reviewToken(mintToken())).status).toBe(200);
+    const newLines = server.logs.lines.slice(lines);
+    expect(newLines.filter((l) => (l.level ?? 0) >= 50)).toEqual([]);
+    expect(newLines.some((l) => 'stack' in l)).toBe(false);
+    const counted = await server.metrics.registry.getSingleMetricAsString('tokenwarden_http_requests_total');
+    expect(counted).not.toMatch(/code="5\d\d"/);
+    expect(counted).toMatch(/path="\/apis\/authentication\.k8s\.io\/v1\/tokenreviews",code="400"/);
   });
 
   it('answers a wrong method with 405 and an unknown path with 404', async () => {
