@@ -9,7 +9,7 @@ import { ServiceAccountAuthenticator } from '../authn/serviceaccount/authenticat
 import { unionAuthenticator } from '../authn/union.js';
 import type { Clock } from '../clock.js';
 import type { HealthCheck } from '../http/ops.js';
-import type { KeySource } from '../keys/key-source.js';
+import type { KeySource, KeySourceHealth } from '../keys/key-source.js';
 import type { ReloadStats } from '../observe/metrics.js';
 import { keySourceCheck } from './health.js';
 import { buildIdentitySources } from './identity.js';
@@ -26,6 +26,12 @@ export interface Authentication {
   readonly apiAudiences: readonly string[];
   /** Read on each use: the `--authentication-config` issuers change on reload. */
   readonly keySources: readonly KeySource[];
+  /**
+   * Each key source's health named by kind and number as in `/readyz`
+   * (`service-account-keys-0`, `jwt-issuer-keys-0`): /metrics is open to anyone who can
+   * reach the port, so its labels never carry a key file path or an issuer's host.
+   */
+  keySourceHealth(): KeySourceHealth[];
   /** Reloads of `--authentication-config`, for the metrics; absent without it. */
   readonly authenticationConfigReloads?: () => ReloadStats;
   /**
@@ -90,6 +96,10 @@ export function buildAuthentication(
     clock: deps.clock,
   });
   const unsubscribe = [...sources, ...(jwt ? [jwt] : [])].map((s) => s.onChange(() => authenticator.clear()));
+  const keySourceHealth = (): KeySourceHealth[] => [
+    ...sources.map((s, i) => ({ ...s.health(), name: `service-account-keys-${i}` })),
+    ...jwtSources().map((s, i) => ({ ...s.health(), name: `jwt-issuer-keys-${i}` })),
+  ];
   const requestAuthenticator = requestAuthenticatorChain([
     ...identity.requestAuthenticators,
     bearerRequestAuthenticator(authenticator, options.apiAudiences),
@@ -104,10 +114,8 @@ export function buildAuthentication(
       return [...sources, ...jwtSources()];
     },
     ...(jwt ? { authenticationConfigReloads: jwt.stats } : {}),
-    readiness: () => [
-      ...sources.map((s, i) => keySourceCheck(`service-account-keys-${i}`, s.health(), deps.clock.now())),
-      ...jwtSources().map((s, i) => keySourceCheck(`jwt-issuer-keys-${i}`, s.health(), deps.clock.now())),
-    ],
+    keySourceHealth,
+    readiness: () => keySourceHealth().map((h) => keySourceCheck(h.name, h, deps.clock.now())),
     whenReady: async (timeoutMs) => {
       const results = await Promise.all(
         [...keys.remote, ...(jwt?.remote() ?? [])].map((r) => r.whenReady(timeoutMs)),

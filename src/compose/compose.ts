@@ -57,7 +57,7 @@ export async function compose(options: ComponentOptions): Promise<Components> {
         ...(authentication
           ? {
               cacheStats: () => authentication.authenticator.stats(),
-              keySources: () => authentication.keySources.map((s) => s.health()),
+              keySources: authentication.keySourceHealth,
             }
           : {}),
         ...(health ? { policy: health } : {}),

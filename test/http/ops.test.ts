@@ -3,11 +3,13 @@ import { fromFunction, NO_OPINION } from '../../src/authn/authenticator.js';
 import { manualClock } from '../../src/clock.js';
 import { createApp } from '../../src/http/app.js';
 import { Metrics } from '../../src/observe/metrics.js';
-import { replaceFile } from '../helpers/files.js';
+import { replaceFile, writeFile } from '../helpers/files.js';
+import { authenticationConfigYaml, jwtIssuerYaml, serveIssuer } from '../helpers/idp.js';
 import { ecKey, rsaKey } from '../helpers/keys.js';
 import { captureLogs, SentTokens } from '../helpers/logs.js';
 import { startTestServer, tokenReview, type TestServer } from '../helpers/server.js';
 import { mintToken, NOW_MS } from '../helpers/tokens.js';
+import { startJwksServer } from '../keys/jwks-server.js';
 
 const get = (server: TestServer, path: string) => server.request({ method: 'GET', path });
 
@@ -37,7 +39,7 @@ describe('ops endpoints', () => {
     const res = await get(server, '/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    const source = `file:${server.keyFile}`;
+    const source = 'service-account-keys-0';
     for (const line of [
       'tokenwarden_decisions_total{review="tokenreview",outcome="authenticated",reason="ok"} 2',
       'tokenwarden_decisions_total{review="tokenreview",outcome="rejected",reason="ERR_TOKEN_NO_KEY"} 1',
@@ -51,6 +53,31 @@ describe('ops endpoints', () => {
     }
     expect(res.body).toMatch(/^tokenwarden_http_requests_total\{.*code="200".*\} \d+$/m);
     expect(res.body).toMatch(/^tokenwarden_http_request_duration_seconds_bucket\{/m);
+    expect(res.body).not.toContain(server.dir);
+  });
+
+  it('labels key sources by kind and number in /metrics, never by file path or issuer host', async () => {
+    const idp = serveIssuer(await startJwksServer(), [rsaKey('metrics-idp')]);
+    const other = await startTestServer({
+      flags: [
+        `--authentication-config=${writeFile(server.dir, 'authn.yaml', authenticationConfigYaml(jwtIssuerYaml(idp, 'idp:')))}`,
+      ],
+    });
+    try {
+      expect(await other.chain.whenReady(5000)).toBe(true);
+      const body = (await get(other, '/metrics')).body;
+      expect(body.split('\n')).toEqual(
+        expect.arrayContaining([
+          'tokenwarden_key_source_ready{source="service-account-keys-0"} 1',
+          'tokenwarden_key_source_ready{source="jwt-issuer-keys-0"} 1',
+        ]),
+      );
+      expect(body).not.toContain(other.dir);
+      expect(body).not.toContain(new URL(idp.origin).host);
+    } finally {
+      await other.close();
+      await idp.close();
+    }
   });
 });
 
@@ -110,8 +137,9 @@ describe('key-file rotation over HTTP', () => {
     });
     const metrics = await get(server, '/metrics');
     expect(metrics.body).toMatch(
-      new RegExp(`^tokenwarden_key_load_failures\\{source="file:[^"]+"\\} [1-9]\\d*$`, 'm'),
+      /^tokenwarden_key_load_failures\{source="service-account-keys-0"\} [1-9]\d*$/m,
     );
+    expect(metrics.body).not.toContain(server.keyFile);
     expect(sent.leaksIn(server.logs.text())).toEqual([]);
   });
 });
