@@ -262,6 +262,7 @@ roleRef: {kind: ClusterRole, name: c}`,
           rules: [
             rule(['get'], [], { apiGroups: [], nonResourceURLs: ['/logs**'] }),
             rule(['put'], [], { apiGroups: [], nonResourceURLs: ['*'] }),
+            rule(['list'], [], { apiGroups: [], nonResourceURLs: ['/apis/*'] }),
           ],
         },
       ],
@@ -269,6 +270,10 @@ roleRef: {kind: ClusterRole, name: c}`,
     });
     expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: '/logs/x' })).decision).toBe('allow');
     expect(a.authorize(attrs({ user: 'u', verb: 'get', resource: '/log' })).decision).toBe('no-opinion');
+    // A prefix match anchored at the start, as kube's strings.HasPrefix: never anywhere in the path.
+    expect(a.authorize(attrs({ user: 'u', verb: 'list', resource: '/apis/y' })).decision).toBe('allow');
+    for (const path of ['/x/apis/y', '/x/logs/y', '//apis/y'])
+      expect(a.authorize(attrs({ user: 'u', verb: 'list', resource: path })).decision).toBe('no-opinion');
     expect(a.authorize(attrs({ user: 'u', verb: 'put', resource: '/anything/at/all' })).decision).toBe(
       'allow',
     );
