@@ -48,8 +48,9 @@ export interface Authentication {
 /**
  * The token and request authenticators, in kube's union order: static tokens, service
  * accounts, then the `jwt[]` issuers. Files load synchronously here, so a bad one fails
- * the start. The cache is emptied whenever a key set changes or a reloaded
- * AuthenticationConfiguration is swapped in, so a removed key or issuer stops working at once.
+ * the start. The cache is emptied whenever a key set changes, a reloaded
+ * AuthenticationConfiguration is swapped in or an identity file (`--token-auth-file`, the
+ * client CA files) is reloaded, so a removed key, issuer or static token stops working at once.
  */
 export function buildAuthentication(
   options: AuthenticationOptions,
@@ -95,7 +96,10 @@ export function buildAuthentication(
     max: options.cache.max,
     clock: deps.clock,
   });
-  const unsubscribe = [...sources, ...(jwt ? [jwt] : [])].map((s) => s.onChange(() => authenticator.clear()));
+  // Any change of what vouches for an identity (keys, issuers, the token file) drops what it vouched for.
+  const unsubscribe = [...sources, ...(jwt ? [jwt] : []), identity].map((s) =>
+    s.onChange(() => authenticator.clear()),
+  );
   const keySourceHealth = (): KeySourceHealth[] => [
     ...sources.map((s, i) => ({ ...s.health(), name: `service-account-keys-${i}` })),
     ...jwtSources().map((s, i) => ({ ...s.health(), name: `jwt-issuer-keys-${i}` })),

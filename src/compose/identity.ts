@@ -13,6 +13,8 @@ export interface IdentitySources {
   readonly staticTokens?: TokenAuthenticator;
   /** Request-level authenticators before the bearer token, in kube's order (request-header, x509). */
   readonly requestAuthenticators: readonly RequestAuthenticator[];
+  /** Called after any of these files is reloaded: answers they vouched for may no longer hold. */
+  onChange(listener: () => void): () => void;
   close(): void;
 }
 
@@ -26,11 +28,16 @@ export function buildIdentitySources(
   deps: { readonly clock: Clock; readonly logger?: Logger; readonly watch: boolean },
 ): IdentitySources {
   const closers: Array<() => void> = [];
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const l of listeners) l();
+  };
   const watched = <T>(path: string, setting: string, parse: (text: string) => T) => {
     readSetting(path, setting);
     const file = watchedFile(path, parse, {
       watch: deps.watch,
       what: setting.slice(2),
+      changed,
       ...(deps.logger ? { logger: deps.logger } : {}),
     });
     closers.push(file.close);
@@ -61,6 +68,10 @@ export function buildIdentitySources(
   return {
     ...(staticTokens ? { staticTokens } : {}),
     requestAuthenticators,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     close: () => {
       for (const c of closers) c();
     },

@@ -15,11 +15,14 @@ export function readSetting(path: string, setting: string): string {
   }
 }
 
-/** A parsed file re-read when it changes; a bad reload keeps the last good value and says so in the log. */
+/**
+ * A parsed file re-read when it changes; a bad reload keeps the last good value and says
+ * so in the log. `changed` runs after each new value is in place.
+ */
 export function watchedFile<T>(
   path: string,
   parse: (text: string) => T,
-  options: { watch: boolean; logger?: Logger; what: string },
+  options: { watch: boolean; logger?: Logger; what: string; changed?: () => void },
 ): { get: () => T; close: () => void } {
   let lastText = readFileSync(path, 'utf8');
   let current = parse(lastText);
@@ -30,6 +33,7 @@ export function watchedFile<T>(
       current = parse(text);
       lastText = text;
       options.logger?.info({ what: options.what }, 'reloaded');
+      options.changed?.();
     } catch (err) {
       options.logger?.error(
         { what: options.what, err: err instanceof TokenwardenError ? err.message : 'unreadable' },

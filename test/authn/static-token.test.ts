@@ -6,8 +6,8 @@ import { buildAuthentication } from '../../src/compose/authentication.js';
 import { authenticationOptions } from '../../src/config/options.js';
 import { loadConfig, requireTokenSettings } from '../../src/config/load.js';
 import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
+import { captureLogs } from '../helpers/logs.js';
 import { NOW_MS } from '../helpers/tokens.js';
-import { vi } from 'vitest';
 
 const FILE = [
   'token1,alice,uid-1,"system:masters,dev"',
@@ -66,37 +66,46 @@ describe('static token file (--token-auth-file)', () => {
     expect(await authn.authenticateToken('token1', ['vault'])).toEqual({ outcome: 'no-opinion' });
   });
 
-  it('is first in the chain, gets system:authenticated, and reloads when the file changes', async () => {
+  it('is first in the chain, gets system:authenticated, and a reload takes effect at once, over cached answers too', async () => {
     const dir = tempDir();
     const path = writeFile(dir, 'tokens.csv', 'secret-a,alice,1,dev\n');
-    const config = loadConfig('serve', [
-      `--token-auth-file=${path}`,
-      '--api-audiences=https://kubernetes.default.svc',
-    ]);
+    const audience = 'https://kubernetes.default.svc';
+    const config = loadConfig('serve', [`--token-auth-file=${path}`, `--api-audiences=${audience}`]);
     requireTokenSettings(config);
+    const logs = captureLogs();
     const chain = buildAuthentication(authenticationOptions(config), {
       clock: manualClock(NOW_MS),
       watch: true,
+      logger: logs.logger,
     });
+    // The review chain, cache included, as every TokenReview and proxied request goes.
+    const review = (token: string) => chain.authenticator.authenticateToken(token, [audience]);
+    const fileEvent = (msg: string) => logs.next((l) => l.what === 'token-auth-file' && l.msg === msg);
     try {
-      expect(
-        await chain.authenticator.authenticateToken('secret-a', ['https://kubernetes.default.svc']),
-      ).toEqual({
+      const alice = {
         outcome: 'authenticated',
         user: { username: 'alice', uid: '1', groups: ['dev', 'system:authenticated'] },
-        audiences: ['https://kubernetes.default.svc'],
-      });
-      replaceFile(path, 'secret-b,bob,2\n');
-      await vi.waitFor(
-        async () =>
-          expect((await chain.uncached.authenticateToken('secret-b', [])).outcome).toBe('authenticated'),
-        { timeout: 5_000, interval: 20 },
-      );
-      expect((await chain.uncached.authenticateToken('secret-a', [])).outcome).not.toBe('authenticated');
-      // A broken edit keeps the last good table.
+        audiences: [audience],
+      };
+      expect(await review('secret-a')).toEqual(alice);
+      expect(await review('secret-a')).toEqual(alice);
+      expect(chain.authenticator.stats().hits).toBe(1);
+
+      const reloaded = fileEvent('reloaded');
+      replaceFile(path, 'secret-b,bob,2\nsecret-c,carol,3\n');
+      await reloaded;
+      expect(await review('secret-a')).toEqual({ outcome: 'no-opinion' });
+      expect(await review('secret-b')).toMatchObject({ outcome: 'authenticated', user: { username: 'bob' } });
+
+      // A broken edit keeps the last good table: a token never asked about before still authenticates.
+      const failed = fileEvent('reload failed; keeping the last good version');
       replaceFile(path, 'only,two\n');
-      await new Promise((r) => setTimeout(r, 200));
-      expect((await chain.uncached.authenticateToken('secret-b', [])).outcome).toBe('authenticated');
+      expect((await failed).err).toMatch(/at least 3 columns/);
+      expect(await review('secret-c')).toMatchObject({
+        outcome: 'authenticated',
+        user: { username: 'carol' },
+      });
+      expect(await review('secret-a')).toEqual({ outcome: 'no-opinion' });
     } finally {
       chain.close();
     }
