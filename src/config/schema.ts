@@ -104,7 +104,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'service-account-jwks-token-file',
     type: 'string',
     repeatable: true,
-    help: "File with a bearer token sent on JWKS and discovery requests, re-read on every fetch (e.g. the pod's projected token for kube-apiserver's /openid/v1/jwks); ISSUER=PATH or PATH (repeatable).",
+    help: "File with a bearer token sent on JWKS and discovery requests, re-read on every fetch (e.g. the pod's projected token for kube-apiserver's /openid/v1/jwks), and only to the origin configured: a discovered jwks_uri on another scheme, host or port gets no token; ISSUER=PATH or PATH (repeatable).",
     commands: VERIFYING,
   },
   {

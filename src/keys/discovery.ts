@@ -64,12 +64,20 @@ export function parseDiscoveryDocument(text: string, issuer: string, allowInsecu
   return jwksUri;
 }
 
+/** Whether two URLs share scheme, host and port (the WHATWG origin: default ports and host case normalised). */
+function sameOrigin(a: string, b: string): boolean {
+  return new URL(a).origin === new URL(b).origin;
+}
+
 /**
  * Keys found through OIDC discovery: issuer → discovery document → `jwks_uri` → JWKS.
  * The jwks_uri is remembered and discovery runs again only after a failed load, so a
- * healthy issuer costs one request per refresh. The same CA, bearer token and address
- * policy serve both requests (kube-apiserver's own `/openid/v1/jwks` needs the token
- * unless anonymous access is granted).
+ * healthy issuer costs one request per refresh. The same CA and address policy serve both
+ * requests. The bearer token goes only to the origin it was configured for, the
+ * discovery URL's: a jwks_uri there gets it (kube-apiserver's own `/openid/v1/jwks` needs
+ * it unless anonymous access is granted), a jwks_uri on any other origin (a CDN, a
+ * bucket) is fetched without it, since the document that names it is no authority over
+ * where a credential may go.
  */
 export function createDiscoveryKeySource(options: DiscoverySourceOptions): RemoteKeySource {
   const url = options.discoveryUrl ?? discoveryUrlFor(options.issuer);
@@ -92,11 +100,14 @@ export function createDiscoveryKeySource(options: DiscoverySourceOptions): Remot
       });
       jwksUri = parseDiscoveryDocument(doc.body, options.issuer, options.allowInsecureHttp);
     }
+    const credentials = sameOrigin(jwksUri, url)
+      ? fetchOptions
+      : { ...fetchOptions, bearerTokenFile: undefined };
     try {
       // One deadline covers both requests.
       return await loadJwks(
         jwksUri,
-        { ...fetchOptions, timeoutMs: Math.max(1, deadline - Date.now()) },
+        { ...credentials, timeoutMs: Math.max(1, deadline - Date.now()) },
         signal,
       );
     } catch (err) {

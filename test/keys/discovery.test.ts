@@ -74,6 +74,36 @@ describe('OIDC discovery key source', () => {
     expect(s.hits.get('/openid/v1/jwks')).toBe(2);
   });
 
+  it('sends the bearer token only to the origin it was configured for: a jwks_uri elsewhere gets none', async () => {
+    const issuer = await server();
+    const keys = await server();
+    const key = rsaKey('disc');
+    const tokenFile = writeFile(tempDir(), 'token', 'projected');
+    for (const [name, jwksUri] of [
+      ['another port', keys.url],
+      ['another host name for the same address and port', `https://localhost:${issuer.port}/elsewhere`],
+    ] as const) {
+      issuer.authorizations.length = 0;
+      keys.authorizations.length = 0;
+      issuer.respond('/.well-known/openid-configuration', json(discoveryDoc(issuer.origin, jwksUri)));
+      issuer.respond('/elsewhere', json(jwksBody([key])));
+      keys.serveKeys([key]);
+      const src = createDiscoveryKeySource({
+        issuer: issuer.origin,
+        ca: issuer.tls.ca + keys.tls.ca,
+        bearerTokenFile: tokenFile,
+        clock: manualClock(NOW_MS),
+      });
+      cleanup.push(() => src.close());
+      expect(await src.whenReady(5_000), name).toBe(true);
+      expect(src.snapshot()?.byKid.has(key.kid), name).toBe(true);
+      expect([...issuer.authorizations, ...keys.authorizations], name).toEqual([
+        'Bearer projected',
+        undefined,
+      ]);
+    }
+  });
+
   it('refuses a discovery document for another issuer and never fetches its keys', async () => {
     const s = await server();
     s.respond(
