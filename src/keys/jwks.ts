@@ -33,7 +33,11 @@ export type RemoteLoader = (signal: AbortSignal) => Promise<RemoteLoad>;
 export interface RemoteTiming {
   /** Total deadline of one load, body included (default 10 s). */
   readonly timeoutMs?: number;
-  /** Least time between two fetches of any kind: the unknown-kid cooldown (default 30 s). */
+  /**
+   * Least time between two on-demand fetches (for an unknown kid or a failed signature),
+   * default 5 s. Start-up and background refreshes do not count, so a key the issuer has
+   * just started signing with is fetched at once.
+   */
   readonly cooldownMs?: number;
   /** Refresh bounds: Cache-Control max-age is clamped into [min, max] (default 1 min, 10 min). */
   readonly minRefreshMs?: number;
@@ -58,7 +62,7 @@ export interface RemoteKeySourceOptions extends RemoteTiming {
 
 const DEFAULTS = {
   timeoutMs: 10_000,
-  cooldownMs: 30_000,
+  cooldownMs: 5_000,
   minRefreshMs: 60_000,
   maxRefreshMs: 600_000,
   defaultRefreshMs: 300_000,
@@ -89,8 +93,10 @@ function digestKeys(keys: readonly VerificationKey[]): string {
 /**
  * Keys from the network, with what jose's `createRemoteJWKSet` lacks (security.md §0.3,
  * §2.2): the last good set keeps serving when a fetch fails or returns an empty or
- * invalid set (stale-if-error); a cooldown counted from *any* attempt bounds what a flood
- * of unknown kids can cost; one fetch is in flight at a time (single flight); a sequence
+ * invalid set (stale-if-error); a short minimum interval between on-demand fetches bounds
+ * what a flood of unknown kids can cost, while a rotated-in key verifies within seconds
+ * (go-oidc, which kube uses for its own issuers, refetches at once and has no bound at
+ * all); one fetch is in flight at a time (single flight); a sequence
  * number keeps an older answer from replacing a newer one; background refresh follows
  * Cache-Control within bounds, and failures back off exponentially with jitter. Every
  * timer is unref'd and every background promise is caught.
@@ -107,6 +113,7 @@ export class RemoteKeySource implements KeySource {
   private inflightAbort: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastAttempt: number | undefined;
+  private lastOnDemand: number | undefined;
   private lastSuccess: number | undefined;
   private lastError: string | undefined;
   private lastFailure: FetchFailure | undefined;
@@ -152,10 +159,12 @@ export class RemoteKeySource implements KeySource {
 
   /**
    * A gated token names a kid we lack, or (`signature-failed`) one we serve whose keys
-   * did not verify it. Off cooldown, this starts (or joins) one fetch and waits for it, at
-   * most the fetch deadline; on cooldown it answers at once with what we have, so a flood
-   * of random kids or of bad signatures costs at most one fetch per cooldown, never one
-   * per token (go-oidc's refetch on every failed signature is the DoS shape avoided).
+   * did not verify it. This joins the fetch in flight, or off cooldown starts one, and
+   * waits for it, at most the fetch deadline; on cooldown it answers at once with what we
+   * have, so a flood of random kids or of bad signatures costs at most one fetch per
+   * cooldown, never one per token (go-oidc's refetch on every failed signature is the DoS
+   * shape avoided). A set the fetch brings replaces the old one whole: a removed key stops
+   * verifying then.
    */
   async refreshForKid(kid: string, reason: RefreshReason = 'unknown-kid'): Promise<KeySnapshot | undefined> {
     const known = this.current?.byKid.has(kid) === true;
@@ -167,6 +176,7 @@ export class RemoteKeySource implements KeySource {
       return this.current;
     }
     if (this.closed || this.onCooldown()) return this.current;
+    this.lastOnDemand = this.clock.now();
     await this.refresh();
     return this.current;
   }
@@ -244,7 +254,7 @@ export class RemoteKeySource implements KeySource {
   }
 
   private onCooldown(): boolean {
-    return this.lastAttempt !== undefined && this.clock.now() - this.lastAttempt < this.timing.cooldownMs;
+    return this.lastOnDemand !== undefined && this.clock.now() - this.lastOnDemand < this.timing.cooldownMs;
   }
 
   private runInBackground(): void {

@@ -76,8 +76,9 @@ export interface KeySource {
   snapshot(): KeySnapshot | undefined;
   /**
    * Ask for a refresh for a gated token's kid (reason `unknown-kid` when omitted). Both
-   * reasons share one cooldown and one fetch in flight, so neither a flood of unknown
-   * kids nor one of bad signatures costs more than a fetch per cooldown. Sources that
+   * reasons share one cooldown (between on-demand fetches only) and one fetch in flight,
+   * so neither a flood of unknown kids nor one of bad signatures costs more than a fetch
+   * per cooldown. Sources that
    * cannot refresh on demand (files) resolve to the current snapshot at once.
    */
   refreshForKid(kid: string, reason?: RefreshReason): Promise<KeySnapshot | undefined>;

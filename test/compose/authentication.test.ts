@@ -7,6 +7,7 @@ import { FileKeySource } from '../../src/keys/file.js';
 import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
 import { rsaKey, type TestKey } from '../helpers/keys.js';
 import { boundClaims, ISSUER, legacyClaims, mintToken, NOW_MS, OTHER_ISSUER } from '../helpers/tokens.js';
+import { startJwksServer } from '../keys/jwks-server.js';
 
 /** The chain `serve` would build from these flags, with a key file holding `keys`. */
 function chainFor(flags: string[], keys: TestKey[] = [rsaKey()]) {
@@ -96,5 +97,39 @@ describe('buildAuthentication', () => {
     expect(files?.reload()).toBe(true);
     expect(await outcome(chain, token)).toBe('invalid signature, no keys found');
     chain.close();
+  });
+
+  it('empties the cache when a JWKS brings a new key set, so a key removed there stops working at once', async () => {
+    const jwks = await startJwksServer();
+    jwks.serveKeys([rsaKey('a')]);
+    const config = loadConfig('serve', [
+      '--service-account-issuer',
+      ISSUER,
+      '--service-account-jwks-uri',
+      jwks.url,
+      '--service-account-jwks-ca-file',
+      writeFile(tempDir(), 'ca.pem', jwks.tls.ca),
+    ]);
+    const chain = buildAuthentication(authenticationOptions(config), {
+      clock: manualClock(NOW_MS),
+      watch: false,
+    });
+    try {
+      expect(await chain.whenReady(5_000)).toBe(true);
+      const token = mintToken({ key: rsaKey('a') });
+      expect(await outcome(chain, token)).toMatchObject({ outcome: 'authenticated' });
+      expect(await outcome(chain, token)).toMatchObject({ outcome: 'authenticated' });
+      expect(chain.authenticator.stats().hits).toBe(1);
+
+      jwks.serveKeys([rsaKey('b')]);
+      // The new key's unknown kid makes the source fetch the set without the old key.
+      expect(await outcome(chain, mintToken({ key: rsaKey('b') }))).toMatchObject({
+        outcome: 'authenticated',
+      });
+      expect(await outcome(chain, token)).toBe('invalid signature, no keys found');
+    } finally {
+      chain.close();
+      await jwks.close();
+    }
   });
 });

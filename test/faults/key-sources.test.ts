@@ -12,7 +12,7 @@ import { eventually } from './harness/serve-process.js';
 
 const pool = serverPool();
 const USER = 'system:serviceaccount:ns1:app';
-/** Remote-source timings shrunk from the defaults (10 s deadline, 30 s cooldown, 1 s → 60 s backoff) so each fault plays out in about a second. */
+/** Remote-source timings shrunk from the defaults (10 s deadline, 5 s cooldown, 1 s → 60 s backoff) so each fault plays out in about a second. */
 const TIMING = { timeoutMs: 800, cooldownMs: 300, backoffInitialMs: 100, backoffMaxMs: 400 } as const;
 
 const now = () => Math.floor(Date.now() / 1000);

@@ -21,11 +21,11 @@ const WAIT = { timeout: 10_000, interval: 20 };
 
 const idpServer = async (): Promise<JwksServer> => serveIssuer(await pool.server(), [IDP_KEY]);
 
-function idpToken(idp: JwksServer): string {
+function idpToken(idp: JwksServer, key = IDP_KEY): string {
   const now = Math.floor(Date.now() / 1000);
   return sent.add(
     mintToken({
-      key: IDP_KEY,
+      key,
       claims: {
         iss: idp.origin,
         aud: 'kubernetes',
@@ -170,6 +170,23 @@ describe('--authentication-config reload', () => {
     const ready = await server.request({ method: 'GET', path: '/readyz?verbose' });
     expect(ready.body).toContain('jwt-issuer-keys-0');
     expect(ready.body).not.toContain('jwt-issuer-keys-1');
+  });
+
+  it("forgets cached answers when a current issuer's keys change, so a key it removed stops at once", async () => {
+    const idp = await idpServer();
+    const { server } = await serverWith(authenticationConfigYaml(jwtIssuerYaml(idp, 'idp:')));
+    const token = idpToken(idp);
+    expect(await who(server, token)).toBe('idp:jane@acme.example');
+    expect(await who(server, token)).toBe('idp:jane@acme.example');
+    expect(server.chain.authenticator.stats().hits).toBe(1);
+
+    const next = rsaKey('reload-idp-next');
+    idp.serveKeys([next]);
+    // A token of the new key has an unknown kid: the fetch it causes brings the set without the old key.
+    expect(await who(server, idpToken(idp, next))).toBe('idp:jane@acme.example');
+    expect(await who(server, token)).toBe(
+      '[invalid bearer token, oidc: verify token: failed to verify signature: failed to verify id token signature]',
+    );
   });
 
   it('closes the key sources of the replaced configuration, so they fetch no more', async () => {
