@@ -63,8 +63,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// Should the event loop run dry before a command settles (work waiting only on unref'd
+// timers), Node would exit 0 with nothing printed: for `verify`, a silent "valid".
+let settled = false;
+process.once('beforeExit', () => {
+  if (settled) return;
+  console.error(`tokenwarden ${process.argv[2] ?? ''}: stopped before finishing (internal error)`);
+  process.exit(1);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
     // Servers resolve only after shutdown; one-shot commands may hold watchers or timers open.
     setImmediate(() => process.exit(code));

@@ -42,6 +42,12 @@ export interface Authentication {
   readonly readiness: () => HealthCheck[];
   /** Resolves once every remote key source has loaded (or the time is up); true when all have. */
   whenReady(timeoutMs: number): Promise<boolean>;
+  /**
+   * Waits for one load attempt of every remote key source (the one in flight, else a new
+   * one), each bounded by its fetch deadline; true when all hold keys. For one-shot
+   * commands, which must not wait out a retry backoff.
+   */
+  loadOnce(): Promise<boolean>;
   close(): void;
 }
 
@@ -125,6 +131,11 @@ export function buildAuthentication(
         [...keys.remote, ...(jwt?.remote() ?? [])].map((r) => r.whenReady(timeoutMs)),
       );
       return results.every(Boolean);
+    },
+    loadOnce: async () => {
+      const remote = [...keys.remote, ...(jwt?.remote() ?? [])];
+      await Promise.all(remote.map((r) => r.refresh()));
+      return remote.every((r) => r.snapshot() !== undefined);
     },
     close() {
       for (const u of unsubscribe) u();

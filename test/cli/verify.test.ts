@@ -1,9 +1,11 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltBin, runCli } from '../helpers/cli.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 import { ecKey, rsaKey } from '../helpers/keys.js';
 import { realToken } from '../helpers/real-tokens.js';
 import { boundClaims, ISSUER, mintToken, segments } from '../helpers/tokens.js';
+import { startJwksServer, type JwksServer } from '../keys/jwks-server.js';
 
 /** Claims valid now by the wall clock: the CLI runs on the system clock. */
 const liveClaims = (overrides: Record<string, unknown> = {}) =>
@@ -16,7 +18,22 @@ function keyFlags(): string[] {
 
 const verify = (args: string[], stdin?: string) => runCli(['verify', ...args], stdin);
 
-beforeAll(() => requireBuiltBin());
+/** A loopback port nothing listens on: connections to it are refused at once. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+let jwks: JwksServer;
+beforeAll(async () => {
+  requireBuiltBin();
+  jwks = await startJwksServer();
+  jwks.serveKeys([rsaKey()]);
+});
+afterAll(() => jwks.close());
 
 describe('tokenwarden verify', () => {
   it('prints the verdict, user and decoded token as JSON and exits 0 for a valid token', async () => {
@@ -93,6 +110,71 @@ describe('tokenwarden verify', () => {
       expect(r.stdout + r.stderr).not.toContain(segments(token)[2]);
     },
   );
+
+  describe('with keys from the network', () => {
+    const caFlags = () => ['--service-account-jwks-ca-file', writeFile(tempDir(), 'ca.pem', jwks.tls.ca)];
+
+    it('exits 0 for a valid token verified with a JWKS it fetched', async () => {
+      const r = await verify([
+        mintToken({ claims: liveClaims() }),
+        '--service-account-issuer',
+        ISSUER,
+        '--service-account-jwks-uri',
+        jwks.url,
+        ...caFlags(),
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ valid: true });
+    });
+
+    it.each([
+      ['a well-formed token of the issuer', () => mintToken({ claims: liveClaims() })],
+      ['an expired token', () => mintToken({ claims: liveClaims({ exp: 1 }) })],
+      ['something that is not a JWT', () => 'notajwt'],
+    ])(
+      'exits 1 with the reason for %s when the JWKS cannot be reached, and says the keys did not load',
+      async (_name, token) => {
+        const port = await closedPort();
+        const r = await verify([
+          token(),
+          '--service-account-issuer',
+          ISSUER,
+          '--service-account-jwks-uri',
+          `https://127.0.0.1:${port}/openid/v1/jwks`,
+          ...caFlags(),
+        ]);
+        expect(r.code).toBe(1);
+        expect(JSON.parse(r.stdout)).toMatchObject({ valid: false, reason: expect.any(String) });
+        expect(r.stderr).toMatch(
+          /^tokenwarden verify: service-account-keys-0: keys not loaded \(network\)$/m,
+        );
+      },
+    );
+
+    it('exits 1 with the reason when the issuer discovery cannot be reached', async () => {
+      const issuer = `https://127.0.0.1:${await closedPort()}`;
+      const r = await verify([
+        mintToken({ claims: { ...liveClaims(), iss: issuer, aud: [issuer] } }),
+        '--service-account-issuer',
+        issuer,
+        '--service-account-issuer-discovery',
+        ...caFlags(),
+      ]);
+      expect(r.code).toBe(1);
+      expect(JSON.parse(r.stdout)).toMatchObject({
+        valid: false,
+        code: 'ERR_KEYS_UNAVAILABLE',
+      });
+      expect(r.stderr).toMatch(/^tokenwarden verify: service-account-keys-0: keys not loaded \(network\)$/m);
+    });
+  });
+
+  it('prints its options and exits 0 with --help', async () => {
+    const r = await verify(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: tokenwarden verify TOKEN\|- \[options\]/m);
+  });
 
   it.each([
     ['no token', [], /exactly one TOKEN argument/],

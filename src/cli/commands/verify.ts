@@ -21,7 +21,7 @@ function peek(segment: string | undefined): unknown {
 /**
  * `tokenwarden verify TOKEN|-`: the same chain as `serve`, once, offline. Prints the
  * verdict and the decoded header and claims as JSON (what people otherwise paste into
- * jwt.io). Exit 0 valid, 1 invalid, 2 usage.
+ * jwt.io). Exit 0 valid, 1 invalid (or not verifiable: keys that could not be loaded), 2 usage.
  */
 export const verify: Command = async (argv) => {
   const config = loadConfig('verify', argv);
@@ -42,8 +42,12 @@ export const verify: Command = async (argv) => {
     watch: false,
   });
   const chain = components.authentication;
-  // Remote key sources (JWKS, discovery) load in the background; give them one fetch deadline.
-  await components.whenReady(10_000);
+  // Remote key sources (JWKS, discovery): one attempt each. Keys that did not load are said
+  // on stderr; tokens of their issuers get the keys-unavailable error (exit 1).
+  if (!(await chain.loadOnce())) {
+    for (const check of chain.readiness())
+      if (!check.ok) console.error(`tokenwarden verify: ${check.name}: ${check.note ?? 'not ready'}`);
+  }
   const audiences = targetAudiences(config.audiences, config.apiAudiences);
   const result = await chain.uncached.authenticateToken(token, audiences);
   components.close();
