@@ -8,14 +8,14 @@ import { bench, describe } from 'vitest';
 import type { Attributes } from '../src/authz/authorizer.js';
 import { createPrivilegedGroupsAuthorizer } from '../src/authz/privileged.js';
 import { compilePolicy } from '../src/authz/rbac/compile.js';
-import type {
-  ClusterRole,
-  ClusterRoleBinding,
-  Policy,
-  PolicyRule,
-  Role,
-  RoleBinding,
-} from '../src/authz/rbac/policy.js';
+import {
+  type ClusterRole,
+  type ClusterRoleBinding,
+  type Policy,
+  type PolicyRule,
+  type Role,
+  type RoleBinding,
+} from '../src/authz/rbac/types.js';
 import { RbacAuthorizer } from '../src/authz/rbac/rbac.js';
 import { builtinAuthorizers, createAuthorizerUnion } from '../src/authz/union.js';
 
@@ -152,7 +152,7 @@ for (let i = 0; i < BATCH; i++) {
   }
 }
 let allowed = 0;
-for (const r of requests) if (chain.authorize(r).decision === 'allow') allowed++;
+for (const r of requests) if ((await chain.authorize(r)).decision === 'allow') allowed++;
 console.log(
   `policy: ${policy.bindingCount} bindings, ${policy.ruleCount} rules; batch of ${BATCH}: ${allowed} allowed`,
 );

@@ -3,6 +3,7 @@ import type { Attributes, AuthzResult } from '../authz/authorizer.js';
 import { FieldErrorList, fieldErrorText, type FieldError } from '../authz/field-errors.js';
 import { labelValueErrors, qualifiedNameErrors, validateLabelSelectorRequirement } from '../authz/labels.js';
 import { aggregateMessage } from '../errors.js';
+import { isObject, own, type JsonObject } from '../json.js';
 import type { UserInfo } from '../user.js';
 import { badRequest, failure, type HttpAnswer } from './outcomes.js';
 import {
@@ -135,16 +136,6 @@ interface DecodedReview {
 }
 
 class DecodeError extends Error {}
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function own(obj: JsonObject, key: string): unknown {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
-}
 
 function decodeReview(body: unknown, pathVersion: ApiVersionName): DecodedReview {
   if (!isObject(body)) throw new DecodeError('the request body must be a JSON object');

@@ -1,6 +1,7 @@
 import type { AuthnResult } from '../authn/authenticator.js';
 import { INVALID_BEARER_TOKEN, parseBearer } from '../authn/bearer.js';
 import { aggregateMessage } from '../errors.js';
+import { isObject } from '../json.js';
 import {
   AUTHN_GROUP,
   statusOf,
@@ -22,10 +23,6 @@ export type DecodeResult = { ok: true; input: TokenReviewInput } | { ok: false; 
 
 const bad = (message: string): DecodeResult => ({ ok: false, status: statusOf(400, 'BadRequest', message) });
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 /**
  * A TokenReview request body (already JSON-parsed) → what to authenticate. Missing
  * `apiVersion`/`kind` are taken from the path, as kube-apiserver does (Vault sends only
@@ -33,7 +30,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * fixed texts: nothing from the body is echoed.
  */
 export function decodeTokenReview(body: unknown, pathVersion: ApiVersionName): DecodeResult {
-  if (!isPlainObject(body)) return bad('the request body must be a TokenReview object');
+  if (!isObject(body)) return bad('the request body must be a TokenReview object');
   const expected = `${AUTHN_GROUP}/${pathVersion}`;
   const apiVersion = body.apiVersion;
   if (apiVersion !== undefined && apiVersion !== expected) {
@@ -47,7 +44,7 @@ export function decodeTokenReview(body: unknown, pathVersion: ApiVersionName): D
     return bad('the kind in the data does not match the expected kind (TokenReview)');
   }
   const spec = body.spec;
-  if (spec !== undefined && spec !== null && !isPlainObject(spec)) return bad('spec must be an object');
+  if (spec !== undefined && spec !== null && !isObject(spec)) return bad('spec must be an object');
   const token = spec?.token;
   if (token !== undefined && token !== null && typeof token !== 'string')
     return bad('spec.token must be a string');

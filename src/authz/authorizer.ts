@@ -30,6 +30,11 @@ export interface AuthzResult {
   readonly error?: string;
 }
 
+/**
+ * kube's `authorizer.Authorizer`. A decision made from memory (RBAC, system:masters) is
+ * returned as is, so the hot path allocates no promise; one that must ask elsewhere (the
+ * cluster's SubjectAccessReview in live mode) returns a promise. Callers await either.
+ */
 export interface Authorizer {
-  authorize(attributes: Attributes): AuthzResult;
+  authorize(attributes: Attributes): AuthzResult | Promise<AuthzResult>;
 }

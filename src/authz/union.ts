@@ -1,6 +1,24 @@
 import { aggregateMessage } from '../errors.js';
 import type { Attributes, Authorizer, AuthzResult } from './authorizer.js';
 
+/** The no-opinion reasons and errors of the members asked so far. */
+class Gathered {
+  private reasons: string[] | undefined;
+  private errors: string[] | undefined;
+
+  add(name: string, result: AuthzResult): void {
+    if (result.reason !== '') (this.reasons ??= []).push(`${name}: ${result.reason}`);
+    if (result.error) (this.errors ??= []).push(result.error);
+  }
+
+  result(): AuthzResult {
+    const reason = this.reasons ? this.reasons.join('\n') : '';
+    return this.errors
+      ? { decision: 'no-opinion', reason, error: aggregateMessage(this.errors) }
+      : { decision: 'no-opinion', reason };
+  }
+}
+
 /** A union member under the name kube-apiserver gives it (`rbac`, `privileged`, a webhook's name). */
 export interface NamedAuthorizer {
   readonly name: string;
@@ -20,20 +38,32 @@ export function createAuthorizerUnion(members: readonly NamedAuthorizer[]): Auth
     throw new TypeError('createAuthorizerUnion: member names must be unique and non-empty');
   }
   const list = [...members];
+  /** Members from `start` on, once one of them has answered with a promise. */
+  const rest = async (
+    pending: Promise<AuthzResult>,
+    start: number,
+    attributes: Attributes,
+    gathered: Gathered,
+  ): Promise<AuthzResult> => {
+    let result = await pending;
+    for (let i = start; ;) {
+      if (result.decision !== 'no-opinion') return result;
+      gathered.add(list[i]!.name, result);
+      if (++i === list.length) return gathered.result();
+      result = await list[i]!.authorizer.authorize(attributes);
+    }
+  };
   return {
-    authorize(attributes: Attributes): AuthzResult {
-      let reasons: string[] | undefined;
-      let errors: string[] | undefined;
-      for (const { name, authorizer } of list) {
+    authorize(attributes: Attributes): AuthzResult | Promise<AuthzResult> {
+      const gathered = new Gathered();
+      for (let i = 0; i < list.length; i++) {
+        const { name, authorizer } = list[i]!;
         const result = authorizer.authorize(attributes);
+        if (result instanceof Promise) return rest(result, i, attributes, gathered);
         if (result.decision !== 'no-opinion') return result;
-        if (result.reason !== '') (reasons ??= []).push(`${name}: ${result.reason}`);
-        if (result.error) (errors ??= []).push(result.error);
+        gathered.add(name, result);
       }
-      const reason = reasons ? reasons.join('\n') : '';
-      return errors
-        ? { decision: 'no-opinion', reason, error: aggregateMessage(errors) }
-        : { decision: 'no-opinion', reason };
+      return gathered.result();
     },
   } satisfies Authorizer;
 }

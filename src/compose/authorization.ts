@@ -3,7 +3,8 @@ import { pino } from 'pino';
 import type { Authorizer } from '../authz/authorizer.js';
 import { createPrivilegedGroupsAuthorizer } from '../authz/privileged.js';
 import type { CompiledPolicy } from '../authz/rbac/compile.js';
-import { createPolicySource, type PolicyHealth } from '../authz/rbac/policy-source.js';
+import { createFilePolicySource } from '../authz/rbac/file-source.js';
+import type { PolicyHealth, PolicySource } from '../authz/rbac/policy-source.js';
 import { RbacAuthorizer } from '../authz/rbac/rbac.js';
 import { builtinAuthorizers, createAuthorizerUnion } from '../authz/union.js';
 import type { AuthorizationOptions } from './options.js';
@@ -39,10 +40,13 @@ export async function buildAuthorization(
       close: () => {},
     };
   }
-  // Policy files are always watched: only long-running commands name them.
-  const source = await createPolicySource(options.policyFiles, {
-    logger: deps.logger ?? pino({ enabled: false }),
-  });
+  const source: PolicySource =
+    'source' in options
+      ? options.source
+      : // Policy files are always watched: only long-running commands name them.
+        await createFilePolicySource(options.policyFiles, {
+          logger: deps.logger ?? pino({ enabled: false }),
+        });
   return {
     authorizer: createAuthorizerUnion(builtinAuthorizers(source.authorizer, privileged)),
     policy: {

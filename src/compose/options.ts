@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CompiledPolicy } from '../authz/rbac/compile.js';
+import type { PolicySource } from '../authz/rbac/policy-source.js';
 import type { Clock } from '../clock.js';
 import type { KeySource } from '../keys/key-source.js';
 
@@ -70,9 +71,14 @@ export interface AuthenticationOptions {
   readonly cache: CacheOptions;
 }
 
-/** The RBAC policy: files watched and reloaded, or one already loaded. */
+/**
+ * The RBAC policy: files watched and reloaded, one already loaded, or any PolicySource
+ * (live mode's watched cluster objects), which compose() then owns and closes.
+ */
 export type AuthorizationOptions =
-  { readonly policyFiles: readonly string[] } | { readonly policy: CompiledPolicy };
+  | { readonly policyFiles: readonly string[] }
+  | { readonly policy: CompiledPolicy }
+  | { readonly source: PolicySource };
 
 export interface ComponentOptions {
   /** Absent for commands that only authorize (`can-i`, `who-can`). */

@@ -126,7 +126,7 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
     if (!read.ok) return respond(c, read.answer);
     const decoded = decodeSubjectAccessReview(read.body, version);
     if (!decoded.ok) return respond(c, decoded.answer);
-    const result = reviewAccess(decide, decoded.input.attributes);
+    const result = await reviewAccess(decide, decoded.input.attributes);
     const outcome =
       result.decision === 'allow' ? 'allowed' : result.decision === 'deny' ? 'denied' : 'no-opinion';
     metrics.decision('subjectaccessreview', outcome, outcome);

@@ -5,11 +5,12 @@ const FAILED: AuthzResult = Object.freeze({ decision: 'no-opinion', reason: '', 
 /**
  * One access decision, for a SubjectAccessReview, a caller of the review endpoints or a
  * proxied request. An authorizer that throws is a bug; it becomes an evaluation error and no
- * opinion (never an allow, a crash or a 5xx), as kube reports evaluation errors.
+ * opinion (never an allow, a crash or a 5xx), as kube reports evaluation errors; so does one
+ * whose promise rejects.
  */
-export function reviewAccess(authorizer: Authorizer, attributes: Attributes): AuthzResult {
+export async function reviewAccess(authorizer: Authorizer, attributes: Attributes): Promise<AuthzResult> {
   try {
-    return authorizer.authorize(attributes);
+    return await authorizer.authorize(attributes);
   } catch {
     return FAILED;
   }

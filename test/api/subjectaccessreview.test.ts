@@ -11,10 +11,14 @@ import { reviewAccess } from '../../src/review/access.js';
 import { fixturePolicy } from '../authz/helpers.js';
 
 /** What the SAR route answers: decode, decide, encode. */
-function reviewSubjectAccess(body: unknown, version: ApiVersionName, authorizer: Authorizer): HttpAnswer {
+async function reviewSubjectAccess(
+  body: unknown,
+  version: ApiVersionName,
+  authorizer: Authorizer,
+): Promise<HttpAnswer> {
   const decoded = decodeSubjectAccessReview(body, version);
   if (!decoded.ok) return decoded.answer;
-  const result = reviewAccess(authorizer, decoded.input.attributes);
+  const result = await reviewAccess(authorizer, decoded.input.attributes);
   return ok(encodeSubjectAccessReview(decoded.input, result, version));
 }
 
@@ -35,9 +39,9 @@ const janePods = {
   user: 'jane',
 };
 
-describe('SubjectAccessReview API', () => {
-  it('answers a v1 review with the request apiVersion, spec echoed and the RBAC reason', () => {
-    const res = reviewSubjectAccess(
+describe('SubjectAccessReview API', async () => {
+  it('answers a v1 review with the request apiVersion, spec echoed and the RBAC reason', async () => {
+    const res = await reviewSubjectAccess(
       { apiVersion: V1, kind: 'SubjectAccessReview', spec: janePods },
       'v1',
       authorizer,
@@ -57,8 +61,8 @@ describe('SubjectAccessReview API', () => {
     });
   });
 
-  it('always serializes allowed:false and omits empty denied, reason and evaluationError', () => {
-    const res = reviewSubjectAccess(
+  it('always serializes allowed:false and omits empty denied, reason and evaluationError', async () => {
+    const res = await reviewSubjectAccess(
       { apiVersion: V1, kind: 'SubjectAccessReview', spec: { ...janePods, user: 'nobody' } },
       'v1',
       authorizer,
@@ -66,15 +70,15 @@ describe('SubjectAccessReview API', () => {
     expect(JSON.stringify((res.body as { status: unknown }).status)).toBe('{"allowed":false}');
   });
 
-  it('reads v1 groups from spec.groups and v1beta1 groups from spec.group', () => {
+  it('reads v1 groups from spec.groups and v1beta1 groups from spec.group', async () => {
     const spec = { resourceAttributes: { verb: 'list', resource: 'secrets' } };
-    const v1 = reviewSubjectAccess(
+    const v1 = await reviewSubjectAccess(
       { apiVersion: V1, kind: 'SubjectAccessReview', spec: { ...spec, groups: ['manager'] } },
       'v1',
       authorizer,
     );
     expect((v1.body as { status: { allowed: boolean } }).status.allowed).toBe(true);
-    const beta = reviewSubjectAccess(
+    const beta = await reviewSubjectAccess(
       { apiVersion: V1BETA1, kind: 'SubjectAccessReview', spec: { ...spec, group: ['manager'] } },
       'v1beta1',
       authorizer,
@@ -85,7 +89,7 @@ describe('SubjectAccessReview API', () => {
       status: { allowed: true },
     });
     // Each version ignores the other's field name, as kube's decoder ignores unknown fields.
-    const mixed = reviewSubjectAccess(
+    const mixed = await reviewSubjectAccess(
       { apiVersion: V1, kind: 'SubjectAccessReview', spec: { ...spec, user: 'x', group: ['manager'] } },
       'v1',
       authorizer,
@@ -93,8 +97,8 @@ describe('SubjectAccessReview API', () => {
     expect((mixed.body as { status: { allowed: boolean } }).status.allowed).toBe(false);
   });
 
-  it('takes a body without apiVersion and kind as the path version (Vault-style clients)', () => {
-    const res = reviewSubjectAccess({ spec: janePods }, 'v1beta1', authorizer);
+  it('takes a body without apiVersion and kind as the path version (Vault-style clients)', async () => {
+    const res = await reviewSubjectAccess({ spec: janePods }, 'v1beta1', authorizer);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({
       apiVersion: V1BETA1,
@@ -103,8 +107,8 @@ describe('SubjectAccessReview API', () => {
     });
   });
 
-  it('refuses a wrong apiVersion or kind with a 400 Status and a fixed message', () => {
-    const wrongVersion = reviewSubjectAccess(
+  it('refuses a wrong apiVersion or kind with a 400 Status and a fixed message', async () => {
+    const wrongVersion = await reviewSubjectAccess(
       { apiVersion: V1BETA1, kind: 'SubjectAccessReview', spec: janePods },
       'v1',
       authorizer,
@@ -122,7 +126,7 @@ describe('SubjectAccessReview API', () => {
         code: 400,
       },
     });
-    const wrongKind = reviewSubjectAccess(
+    const wrongKind = await reviewSubjectAccess(
       { apiVersion: V1, kind: 'TokenReview<script>', spec: janePods },
       'v1',
       authorizer,
@@ -131,26 +135,28 @@ describe('SubjectAccessReview API', () => {
     expect(JSON.stringify(wrongKind.body)).not.toContain('script');
   });
 
-  it('refuses bodies that are not objects and fields of the wrong type with 400, naming the field', () => {
+  it('refuses bodies that are not objects and fields of the wrong type with 400, naming the field', async () => {
     for (const body of [null, 'x', 42, [janePods], undefined])
-      expect(reviewSubjectAccess(body, 'v1', authorizer).status).toBe(400);
-    const res = reviewSubjectAccess({ spec: { ...janePods, user: 7 } }, 'v1', authorizer);
+      expect((await reviewSubjectAccess(body, 'v1', authorizer)).status).toBe(400);
+    const res = await reviewSubjectAccess({ spec: { ...janePods, user: 7 } }, 'v1', authorizer);
     expect(res.status).toBe(400);
     expect((res.body as { message: string }).message).toBe(
       'SubjectAccessReview in version "v1" cannot be handled as a SubjectAccessReview: spec.user: wrong type',
     );
-    expect(reviewSubjectAccess({ spec: { ...janePods, groups: 'g' } }, 'v1', authorizer).status).toBe(400);
-    expect(reviewSubjectAccess({ spec: { ...janePods, extra: { k: 'v' } } }, 'v1', authorizer).status).toBe(
+    expect((await reviewSubjectAccess({ spec: { ...janePods, groups: 'g' } }, 'v1', authorizer)).status).toBe(
       400,
     );
-    expect(reviewSubjectAccess({ spec: 'x' }, 'v1', authorizer).status).toBe(400);
     expect(
-      reviewSubjectAccess({ spec: { user: 'u', resourceAttributes: [] } }, 'v1', authorizer).status,
+      (await reviewSubjectAccess({ spec: { ...janePods, extra: { k: 'v' } } }, 'v1', authorizer)).status,
+    ).toBe(400);
+    expect((await reviewSubjectAccess({ spec: 'x' }, 'v1', authorizer)).status).toBe(400);
+    expect(
+      (await reviewSubjectAccess({ spec: { user: 'u', resourceAttributes: [] } }, 'v1', authorizer)).status,
     ).toBe(400);
   });
 
-  it('answers 422 Invalid with kube texts when neither attribute kind is given and no subject', () => {
-    const res = reviewSubjectAccess(
+  it('answers 422 Invalid with kube texts when neither attribute kind is given and no subject', async () => {
+    const res = await reviewSubjectAccess(
       { apiVersion: V1, kind: 'SubjectAccessReview', spec: {} },
       'v1',
       authorizer,
@@ -184,8 +190,8 @@ describe('SubjectAccessReview API', () => {
     });
   });
 
-  it('answers 422 when both resource and non-resource attributes are given', () => {
-    const res = reviewSubjectAccess(
+  it('answers 422 when both resource and non-resource attributes are given', async () => {
+    const res = await reviewSubjectAccess(
       { spec: { ...janePods, nonResourceAttributes: { path: '/healthz', verb: 'get' } } },
       'v1',
       authorizer,
@@ -196,8 +202,8 @@ describe('SubjectAccessReview API', () => {
     );
   });
 
-  it('accepts a group without a user', () => {
-    const res = reviewSubjectAccess(
+  it('accepts a group without a user', async () => {
+    const res = await reviewSubjectAccess(
       { spec: { groups: ['monitors'], nonResourceAttributes: { path: '/healthz', verb: 'get' } } },
       'v1',
       authorizer,
@@ -205,11 +211,11 @@ describe('SubjectAccessReview API', () => {
     expect(res.body).toMatchObject({ status: { allowed: true } });
   });
 
-  it('validates selectors like kube and otherwise accepts them (RBAC ignores them)', () => {
+  it('validates selectors like kube and otherwise accepts them (RBAC ignores them)', async () => {
     const withSelector = (sel: object): object => ({
       spec: { ...janePods, resourceAttributes: { ...janePods.resourceAttributes, verb: 'list', ...sel } },
     });
-    const ok = reviewSubjectAccess(
+    const ok = await reviewSubjectAccess(
       withSelector({
         labelSelector: { requirements: [{ key: 'app', operator: 'In', values: ['web'] }] },
         fieldSelector: { rawSelector: 'spec.nodeName=n1' },
@@ -229,7 +235,7 @@ describe('SubjectAccessReview API', () => {
     });
     expect((ok.body as { status: object }).status).not.toHaveProperty('evaluationError');
 
-    const both = reviewSubjectAccess(
+    const both = await reviewSubjectAccess(
       withSelector({
         fieldSelector: { rawSelector: 'a=b', requirements: [{ key: 'a', operator: 'In', values: ['b'] }] },
       }),
@@ -240,14 +246,14 @@ describe('SubjectAccessReview API', () => {
     expect((both.body as { message: string }).message).toContain(
       'spec.resourceAttributes.fieldSelector.rawSelector: Invalid value: "a=b": may not specified at the same time as requirements',
     );
-    const neither = reviewSubjectAccess(withSelector({ labelSelector: {} }), 'v1', authorizer);
+    const neither = await reviewSubjectAccess(withSelector({ labelSelector: {} }), 'v1', authorizer);
     expect((neither.body as { message: string }).message).toContain(
       'spec.resourceAttributes.labelSelector.requirements: Required value: when spec.resourceAttributes.labelSelector is specified, requirements or rawSelector is required',
     );
   });
 
-  it('reports selector parts kube had to ignore in evaluationError', () => {
-    const res = reviewSubjectAccess(
+  it('reports selector parts kube had to ignore in evaluationError', async () => {
+    const res = await reviewSubjectAccess(
       {
         spec: {
           ...janePods,
@@ -276,9 +282,9 @@ describe('SubjectAccessReview API', () => {
     });
   });
 
-  it('passes the user literally and maps an empty version to *', () => {
+  it('passes the user literally and maps an empty version to *', async () => {
     const { authorizer: s, seen } = spy();
-    reviewSubjectAccess(
+    await reviewSubjectAccess(
       {
         spec: {
           user: 'system:serviceaccount:ns:sa',
@@ -302,7 +308,7 @@ describe('SubjectAccessReview API', () => {
       subresource: 'log',
       namespace: '',
     });
-    reviewSubjectAccess(
+    await reviewSubjectAccess(
       { spec: { user: 'u', resourceAttributes: { verb: 'get', resource: 'pods', version: 'v1' } } },
       'v1',
       s,
@@ -310,18 +316,18 @@ describe('SubjectAccessReview API', () => {
     expect(seen[1]!.apiVersion).toBe('v1');
   });
 
-  it('keeps a __proto__ extra key as data in the echo', () => {
+  it('keeps a __proto__ extra key as data in the echo', async () => {
     const body = JSON.parse(
       '{"spec":{"user":"u","extra":{"__proto__":["x"]},"resourceAttributes":{"verb":"get","resource":"pods"}}}',
     ) as unknown;
-    const res = reviewSubjectAccess(body, 'v1', authorizer);
+    const res = await reviewSubjectAccess(body, 'v1', authorizer);
     const echoed = (res.body as { spec: { extra: object } }).spec.extra;
     expect(Object.getPrototypeOf(echoed)).toBe(Object.prototype);
     expect(JSON.stringify(echoed)).toBe('{"__proto__":["x"]}');
   });
 
-  it('ignores the incoming status and metadata', () => {
-    const res = reviewSubjectAccess(
+  it('ignores the incoming status and metadata', async () => {
+    const res = await reviewSubjectAccess(
       {
         metadata: { name: 'n' },
         status: { allowed: true, denied: true },
@@ -333,8 +339,8 @@ describe('SubjectAccessReview API', () => {
     expect(res.body).toMatchObject({ metadata: {}, status: { allowed: false } });
   });
 
-  it('reports a deny with denied:true and an authorizer error as evaluationError', () => {
-    const res = reviewSubjectAccess({ spec: janePods }, 'v1', {
+  it('reports a deny with denied:true and an authorizer error as evaluationError', async () => {
+    const res = await reviewSubjectAccess({ spec: janePods }, 'v1', {
       authorize: () => ({ decision: 'deny', reason: 'no', error: 'e' }),
     });
     expect((res.body as { status: object }).status).toEqual({
@@ -345,8 +351,8 @@ describe('SubjectAccessReview API', () => {
     });
   });
 
-  it('turns an authorizer that throws into an evaluation error, not a crash', () => {
-    const res = reviewSubjectAccess({ spec: janePods }, 'v1', {
+  it('turns an authorizer that throws into an evaluation error, not a crash', async () => {
+    const res = await reviewSubjectAccess({ spec: janePods }, 'v1', {
       authorize: () => {
         throw new Error('bug');
       },
@@ -357,7 +363,7 @@ describe('SubjectAccessReview API', () => {
     });
   });
 
-  it('answers every body with a well-formed review or a Status of its own code (property)', () => {
+  it('answers every body with a well-formed review or a Status of its own code (property)', async () => {
     const attrs = fc.record(
       {
         namespace: fc.oneof(fc.constantFrom('', 'default', 'kube-system'), fc.jsonValue()),
@@ -406,9 +412,9 @@ describe('SubjectAccessReview API', () => {
       },
       { requiredKeys: [] },
     );
-    fc.assert(
-      fc.property(body, fc.constantFrom('v1' as const, 'v1beta1' as const), (b, version) => {
-        const res = reviewSubjectAccess(b, version, authorizer);
+    await fc.assert(
+      fc.asyncProperty(body, fc.constantFrom('v1' as const, 'v1beta1' as const), async (b, version) => {
+        const res = await reviewSubjectAccess(b, version, authorizer);
         const out = res.body as Record<string, unknown> & { status: unknown };
         if (res.status === 200) {
           expect(out).toMatchObject({
@@ -443,20 +449,20 @@ describe('SubjectAccessReview API', () => {
     );
   });
 
-  it('never throws and never answers 5xx, whatever the body', () => {
-    fc.assert(
-      fc.property(
+  it('never throws and never answers 5xx, whatever the body', async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.anything({ withNullPrototype: true, withObjectString: true }),
         fc.constantFrom('v1' as const, 'v1beta1' as const),
-        (body, version) => {
-          const res = reviewSubjectAccess(body, version, authorizer);
+        async (body, version) => {
+          const res = await reviewSubjectAccess(body, version, authorizer);
           expect([200, 400, 422]).toContain(res.status);
         },
       ),
       { numRuns: 500 },
     );
-    fc.assert(
-      fc.property(
+    await fc.assert(
+      fc.asyncProperty(
         fc.record({
           spec: fc.dictionary(
             fc.constantFrom(
@@ -471,8 +477,8 @@ describe('SubjectAccessReview API', () => {
             fc.jsonValue(),
           ),
         }),
-        (body) => {
-          expect([200, 400, 422]).toContain(reviewSubjectAccess(body, 'v1', authorizer).status);
+        async (body) => {
+          expect([200, 400, 422]).toContain((await reviewSubjectAccess(body, 'v1', authorizer)).status);
         },
       ),
       { numRuns: 500 },

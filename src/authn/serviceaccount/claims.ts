@@ -1,4 +1,5 @@
 import { TokenwardenError } from '../../errors.js';
+import { own } from '../../json.js';
 import {
   EXTRA_CREDENTIAL_ID,
   EXTRA_NODE_NAME,
@@ -17,10 +18,6 @@ import {
 export const LEEWAY_MS = 60_000;
 
 type Claims = Readonly<Record<string, unknown>>;
-
-function own(obj: Claims, key: string): unknown {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
-}
 
 /** NumericDate as go-jose decodes it: any JSON number, truncated to whole seconds. */
 function numericDateMs(claims: Claims, name: string): number | undefined {

@@ -1,5 +1,5 @@
 import { selectorMatches } from '../labels.js';
-import { describeSource, type ClusterRole, type PolicyRule } from './policy.js';
+import { describeSource, type ClusterRole, type PolicyRule } from './types.js';
 
 /**
  * What kube's clusterrole-aggregation controller would write into every ClusterRole that has

@@ -1,6 +1,6 @@
 import { goQuote } from '../../go-quote.js';
 import { serviceAccountUsername } from '../../user.js';
-import type { Policy, RoleRef, Subject } from './policy.js';
+import type { Policy, RoleRef, Subject } from './types.js';
 import { compileRule, type CompiledRule } from './rule.js';
 
 /**

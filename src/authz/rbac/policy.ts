@@ -3,10 +3,21 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { GO_YAML_OPTIONS, mergeOrderProblem } from '../../go-yaml.js';
 import { TokenwardenError } from '../../errors.js';
 import { goQuote } from '../../go-quote.js';
+import { isObject, own, type JsonObject } from '../../json.js';
 import { FieldErrorList, fieldErrorText } from '../field-errors.js';
-import { validateLabelSelector, type LabelSelector, type LabelSelectorRequirement } from '../labels.js';
-import { isValidNamespace, isValidServiceAccountName } from '../../user.js';
 import { aggregateClusterRoles } from './aggregate.js';
+import {
+  RBAC_GROUP,
+  describeSource,
+  type ClusterRole,
+  type ClusterRoleBinding,
+  type ObjectSource,
+  type Policy,
+  type PolicyInput,
+  type Role,
+  type RoleBinding,
+} from './types.js';
+import { readAggregationRule, readBinding, readMeta, readRules, type Meta } from './validate.js';
 
 /**
  * RBAC objects read from policy files: Role, ClusterRole, RoleBinding, ClusterRoleBinding,
@@ -15,88 +26,7 @@ import { aggregateClusterRoles } from './aggregate.js';
  * does not exist) loads fine and shows up in the decision's reason, as it does in a cluster.
  */
 
-export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const RBAC_API_VERSION = `${RBAC_GROUP}/v1`;
-
-/** Every list is present (a missing or null list in the file becomes empty, as Go decodes it). */
-export interface PolicyRule {
-  readonly verbs: readonly string[];
-  readonly apiGroups: readonly string[];
-  readonly resources: readonly string[];
-  readonly resourceNames: readonly string[];
-  readonly nonResourceURLs: readonly string[];
-}
-
-export interface Subject {
-  readonly kind: string;
-  readonly apiGroup: string;
-  readonly name: string;
-  readonly namespace: string;
-}
-
-export interface RoleRef {
-  readonly apiGroup: string;
-  readonly kind: string;
-  readonly name: string;
-}
-
-/** Where an object came from, for messages: `file`, 1-based `document`, and `item` inside a List. */
-export interface ObjectSource {
-  readonly file: string;
-  readonly document: number;
-  readonly item?: number;
-}
-
-export interface Role {
-  readonly namespace: string;
-  readonly name: string;
-  readonly rules: readonly PolicyRule[];
-  readonly source: ObjectSource;
-}
-
-export interface AggregationRule {
-  readonly clusterRoleSelectors: readonly LabelSelector[];
-}
-
-export interface ClusterRole {
-  readonly name: string;
-  readonly labels: ReadonlyMap<string, string>;
-  /** After aggregation: for an aggregated role, the controller's result, never the hand-written rules. */
-  readonly rules: readonly PolicyRule[];
-  readonly aggregationRule?: AggregationRule;
-  readonly source: ObjectSource;
-}
-
-export interface RoleBinding {
-  readonly namespace: string;
-  readonly name: string;
-  readonly roleRef: RoleRef;
-  readonly subjects: readonly Subject[];
-  readonly source: ObjectSource;
-}
-
-export interface ClusterRoleBinding {
-  readonly name: string;
-  readonly roleRef: RoleRef;
-  readonly subjects: readonly Subject[];
-  readonly source: ObjectSource;
-}
-
-/** Objects in policy order: files in the order given, documents and List items in file order. */
-export interface Policy {
-  readonly roles: readonly Role[];
-  readonly clusterRoles: readonly ClusterRole[];
-  readonly roleBindings: readonly RoleBinding[];
-  readonly clusterRoleBindings: readonly ClusterRoleBinding[];
-  /** Things skipped on purpose (other kinds, empty documents are not noted), one line each. */
-  readonly notes: readonly string[];
-}
-
-export interface PolicyInput {
-  /** Shown in messages; usually the file path. */
-  readonly name: string;
-  readonly text: string;
-}
 
 /** A bound on YAML alias expansion, so a hostile file cannot blow up memory (billion laughs). */
 const MAX_ALIAS_COUNT = 1000;
@@ -136,18 +66,6 @@ export async function readPolicyFiles(paths: readonly string[]): Promise<PolicyI
       }
     }),
   );
-}
-
-type Json = unknown;
-type JsonObject = Record<string, unknown>;
-
-function isObject(v: Json): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Own properties only: a document key named `constructor` or `__proto__` is data, not a lookup hit. */
-function own(obj: JsonObject, key: string): unknown {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
 class PolicyBuilder {
@@ -335,10 +253,6 @@ class PolicyBuilder {
   }
 }
 
-export function describeSource(where: ObjectSource): string {
-  return `${where.file}: document ${where.document}${where.item === undefined ? '' : `, items[${where.item}]`}`;
-}
-
 function firstLine(s: string): string {
   const i = s.indexOf('\n');
   return i < 0 ? s : s.slice(0, i);
@@ -349,262 +263,3 @@ function nameHint(obj: JsonObject): string {
   const name = isObject(meta) ? own(meta, 'name') : undefined;
   return typeof name === 'string' ? ` ${goQuote(name)}` : '';
 }
-
-interface Meta {
-  readonly name: string;
-  readonly namespace: string;
-  readonly labels: ReadonlyMap<string, string>;
-}
-
-function readString(obj: JsonObject, key: string, path: string, errs: FieldErrorList): string {
-  const v = own(obj, key);
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') {
-    errs.wrongType(path, 'a string', v);
-    return '';
-  }
-  return v;
-}
-
-function readStringList(obj: JsonObject, key: string, path: string, errs: FieldErrorList): string[] {
-  const v = own(obj, key);
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) {
-    errs.wrongType(path, 'a list of strings', v);
-    return [];
-  }
-  const out: string[] = [];
-  v.forEach((item, i) => {
-    if (typeof item === 'string') out.push(item);
-    else errs.wrongType(`${path}[${i}]`, 'a string', item);
-  });
-  return out;
-}
-
-function readObject(
-  obj: JsonObject,
-  key: string,
-  path: string,
-  errs: FieldErrorList,
-): JsonObject | undefined {
-  const v = own(obj, key);
-  if (v === undefined || v === null) return undefined;
-  if (!isObject(v)) {
-    errs.wrongType(path, 'an object', v);
-    return undefined;
-  }
-  return v;
-}
-
-function readList(obj: JsonObject, key: string, path: string, errs: FieldErrorList): unknown[] {
-  const v = own(obj, key);
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) {
-    errs.wrongType(path, 'a list', v);
-    return [];
-  }
-  return v;
-}
-
-function readStringMap(
-  obj: JsonObject,
-  key: string,
-  path: string,
-  errs: FieldErrorList,
-): Map<string, string> {
-  const out = new Map<string, string>();
-  const m = readObject(obj, key, path, errs);
-  if (!m) return out;
-  for (const [k, v] of Object.entries(m)) {
-    if (typeof v === 'string') out.set(k, v);
-    else errs.wrongType(`${path}.${k}`, 'a string', v);
-  }
-  return out;
-}
-
-/** `path.IsValidPathSegmentName`: the only rule kube applies to RBAC object and roleRef names. */
-function pathSegmentErrors(name: string): string[] {
-  if (name === '.') return ["may not be '.'"];
-  if (name === '..') return ["may not be '..'"];
-  const errs: string[] = [];
-  if (name.includes('/')) errs.push("may not contain '/'");
-  if (name.includes('%')) errs.push("may not contain '%'");
-  return errs;
-}
-
-const NAMESPACE_FORMAT =
-  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
-
-function readMeta(obj: JsonObject, errs: FieldErrorList, namespaced: boolean): Meta {
-  const meta = readObject(obj, 'metadata', 'metadata', errs) ?? {};
-  const name = readString(meta, 'name', 'metadata.name', errs);
-  // kube clears metadata.namespace on cluster-scoped objects instead of refusing it.
-  const namespace = namespaced ? readString(meta, 'namespace', 'metadata.namespace', errs) : '';
-  const labels = readStringMap(meta, 'labels', 'metadata.labels', errs);
-  if (name === '') errs.required('metadata.name', 'name or generateName is required');
-  else for (const msg of pathSegmentErrors(name)) errs.invalid('metadata.name', name, msg);
-  if (namespaced) {
-    if (namespace === '') errs.required('metadata.namespace');
-    else if (!isValidNamespace(namespace)) errs.invalid('metadata.namespace', namespace, NAMESPACE_FORMAT);
-  }
-  return { name, namespace, labels };
-}
-
-function readRules(obj: JsonObject, errs: FieldErrorList, namespaced: boolean): PolicyRule[] {
-  return readList(obj, 'rules', 'rules', errs).map((raw, i) => {
-    const path = `rules[${i}]`;
-    if (!isObject(raw)) {
-      errs.wrongType(path, 'an object', raw);
-      return emptyRule();
-    }
-    const rule: PolicyRule = {
-      verbs: readStringList(raw, 'verbs', `${path}.verbs`, errs),
-      apiGroups: readStringList(raw, 'apiGroups', `${path}.apiGroups`, errs),
-      resources: readStringList(raw, 'resources', `${path}.resources`, errs),
-      resourceNames: readStringList(raw, 'resourceNames', `${path}.resourceNames`, errs),
-      nonResourceURLs: readStringList(raw, 'nonResourceURLs', `${path}.nonResourceURLs`, errs),
-    };
-    validatePolicyRule(rule, namespaced, path, errs);
-    return rule;
-  });
-}
-
-function emptyRule(): PolicyRule {
-  return { verbs: [], apiGroups: [], resources: [], resourceNames: [], nonResourceURLs: [] };
-}
-
-/** kube's `ValidatePolicyRule`, texts included. */
-function validatePolicyRule(rule: PolicyRule, namespaced: boolean, path: string, errs: FieldErrorList): void {
-  if (rule.verbs.length === 0) errs.required(`${path}.verbs`, 'verbs must contain at least one value');
-  if (rule.nonResourceURLs.length > 0) {
-    if (namespaced)
-      errs.invalid(
-        `${path}.nonResourceURLs`,
-        rule.nonResourceURLs,
-        'namespaced rules cannot apply to non-resource URLs',
-      );
-    if (rule.apiGroups.length > 0 || rule.resources.length > 0 || rule.resourceNames.length > 0) {
-      errs.invalid(
-        `${path}.nonResourceURLs`,
-        rule.nonResourceURLs,
-        'rules cannot apply to both regular resources and non-resource URLs',
-      );
-    }
-    return;
-  }
-  if (rule.apiGroups.length === 0)
-    errs.required(`${path}.apiGroups`, 'resource rules must supply at least one api group');
-  if (rule.resources.length === 0)
-    errs.required(`${path}.resources`, 'resource rules must supply at least one resource');
-}
-
-function readAggregationRule(obj: JsonObject, errs: FieldErrorList): AggregationRule | undefined {
-  const raw = readObject(obj, 'aggregationRule', 'aggregationRule', errs);
-  if (!raw) return undefined;
-  const base = 'aggregationRule.clusterRoleSelectors';
-  const selectors = readList(raw, 'clusterRoleSelectors', base, errs).map((sel, i) =>
-    readLabelSelector(sel, `${base}[${i}]`, errs),
-  );
-  if (selectors.length === 0)
-    errs.required(base, 'at least one clusterRoleSelector required if aggregationRule is non-nil');
-  selectors.forEach((sel, i) => validateLabelSelector(sel, `${base}[${i}]`, errs));
-  return { clusterRoleSelectors: selectors };
-}
-
-function readLabelSelector(raw: unknown, path: string, errs: FieldErrorList): LabelSelector {
-  // A null entry decodes to the zero LabelSelector, which selects everything, as in kube.
-  if (raw === null || raw === undefined) return { matchLabels: new Map(), matchExpressions: [] };
-  if (!isObject(raw)) {
-    errs.wrongType(path, 'an object', raw);
-    return { matchLabels: new Map(), matchExpressions: [] };
-  }
-  const matchLabels = readStringMap(raw, 'matchLabels', `${path}.matchLabels`, errs);
-  const matchExpressions: LabelSelectorRequirement[] = readList(
-    raw,
-    'matchExpressions',
-    `${path}.matchExpressions`,
-    errs,
-  ).map((expr, i) => {
-    const p = `${path}.matchExpressions[${i}]`;
-    if (!isObject(expr)) {
-      errs.wrongType(p, 'an object', expr);
-      return { key: '', operator: '', values: [] };
-    }
-    return {
-      key: readString(expr, 'key', `${p}.key`, errs),
-      operator: readString(expr, 'operator', `${p}.operator`, errs),
-      values: readStringList(expr, 'values', `${p}.values`, errs),
-    };
-  });
-  return { matchLabels, matchExpressions };
-}
-
-function readBinding(
-  obj: JsonObject,
-  errs: FieldErrorList,
-  namespaced: boolean,
-): { roleRef: RoleRef; subjects: Subject[] } {
-  const rawRef = readObject(obj, 'roleRef', 'roleRef', errs) ?? {};
-  const roleRef: RoleRef = {
-    // SetDefaults_RoleBinding / SetDefaults_ClusterRoleBinding
-    apiGroup: readString(rawRef, 'apiGroup', 'roleRef.apiGroup', errs) || RBAC_GROUP,
-    kind: readString(rawRef, 'kind', 'roleRef.kind', errs),
-    name: readString(rawRef, 'name', 'roleRef.name', errs),
-  };
-  const subjects = readList(obj, 'subjects', 'subjects', errs).map((raw, i) => {
-    const path = `subjects[${i}]`;
-    if (!isObject(raw)) {
-      errs.wrongType(path, 'an object', raw);
-      return { kind: '', apiGroup: '', name: '', namespace: '' };
-    }
-    const kind = readString(raw, 'kind', `${path}.kind`, errs);
-    let apiGroup = readString(raw, 'apiGroup', `${path}.apiGroup`, errs);
-    // SetDefaults_Subject
-    if (apiGroup === '' && (kind === 'User' || kind === 'Group')) apiGroup = RBAC_GROUP;
-    return {
-      kind,
-      apiGroup,
-      name: readString(raw, 'name', `${path}.name`, errs),
-      namespace: readString(raw, 'namespace', `${path}.namespace`, errs),
-    };
-  });
-  validateBinding(roleRef, subjects, namespaced, errs);
-  return { roleRef, subjects };
-}
-
-/** kube's `ValidateRoleBinding` / `ValidateClusterRoleBinding` after metadata, texts included. */
-function validateBinding(
-  roleRef: RoleRef,
-  subjects: readonly Subject[],
-  namespaced: boolean,
-  errs: FieldErrorList,
-): void {
-  if (roleRef.apiGroup !== RBAC_GROUP) errs.notSupported('roleRef.apiGroup', roleRef.apiGroup, [RBAC_GROUP]);
-  const kinds = namespaced ? ['Role', 'ClusterRole'] : ['ClusterRole'];
-  if (!kinds.includes(roleRef.kind)) errs.notSupported('roleRef.kind', roleRef.kind, kinds);
-  if (roleRef.name === '') errs.required('roleRef.name');
-  else for (const msg of pathSegmentErrors(roleRef.name)) errs.invalid('roleRef.name', roleRef.name, msg);
-
-  subjects.forEach((s, i) => {
-    const path = `subjects[${i}]`;
-    if (s.name === '') errs.required(`${path}.name`);
-    switch (s.kind) {
-      case 'ServiceAccount':
-        if (s.name !== '' && !isValidServiceAccountName(s.name)) {
-          errs.invalid(`${path}.name`, s.name, SERVICE_ACCOUNT_NAME_FORMAT);
-        }
-        if (s.apiGroup !== '') errs.notSupported(`${path}.apiGroup`, s.apiGroup, ['']);
-        if (!namespaced && s.namespace === '') errs.required(`${path}.namespace`);
-        break;
-      case 'User':
-      case 'Group':
-        if (s.apiGroup !== RBAC_GROUP) errs.notSupported(`${path}.apiGroup`, s.apiGroup, [RBAC_GROUP]);
-        break;
-      default:
-        errs.notSupported(`${path}.kind`, s.kind, ['ServiceAccount', 'User', 'Group']);
-    }
-  });
-}
-
-const SERVICE_ACCOUNT_NAME_FORMAT =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";

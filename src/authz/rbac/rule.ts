@@ -1,5 +1,5 @@
 import type { Attributes } from '../authorizer.js';
-import type { PolicyRule } from './policy.js';
+import type { PolicyRule } from './types.js';
 
 /**
  * kube's `RuleAllows` (`plugin/pkg/auth/authorizer/rbac/rbac.go`) and the matchers of

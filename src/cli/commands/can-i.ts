@@ -3,6 +3,7 @@ import { compilePolicy, type CompiledPolicy } from '../../authz/rbac/compile.js'
 import { loadPolicyFiles } from '../../authz/rbac/policy.js';
 import { systemClock } from '../../clock.js';
 import { compose } from '../../compose/compose.js';
+import { reviewAccess } from '../../review/access.js';
 import { nonResourceAttributes, resourceAttributes } from '../../authz/attributes.js';
 import { isTokenwardenError } from '../../errors.js';
 import {
@@ -61,7 +62,7 @@ export const canI: Command = async (argv) => {
           subresource: target.subresource,
           name: target.name,
         });
-  const result = authorization.authorizer.authorize(attributes);
+  const result = await reviewAccess(authorization.authorizer, attributes);
   const allowed = result.decision === 'allow';
   let out = allowed ? 'yes\n' : 'no\n';
   if (result.reason !== '') out += `${result.reason}\n`;

@@ -55,7 +55,7 @@ export function authorizeCallers(
       }),
       path: c.req.path,
     };
-    const decision = reviewAccess(deps.authorizer, attributes);
+    const decision = await reviewAccess(deps.authorizer, attributes);
     if (decision.decision !== 'allow') {
       deps.logger.info({ route: qualified, caller: user.username }, 'caller not allowed');
       return respond(c, forbidden(attributes, decision.reason));

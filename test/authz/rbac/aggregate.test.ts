@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parsePolicy, type ClusterRole } from '../../../src/authz/rbac/policy.js';
+import { parsePolicy } from '../../../src/authz/rbac/policy.js';
+import { type ClusterRole } from '../../../src/authz/rbac/types.js';
 
 function clusterRoles(yaml: string): Map<string, ClusterRole> {
   const policy = parsePolicy([{ name: 'agg.yaml', text: yaml }]);

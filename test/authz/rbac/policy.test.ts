@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { TokenwardenError } from '../../../src/errors.js';
-import { loadPolicyFiles, parsePolicy, type Policy } from '../../../src/authz/rbac/policy.js';
+import { loadPolicyFiles, parsePolicy } from '../../../src/authz/rbac/policy.js';
+import { type Policy } from '../../../src/authz/rbac/types.js';
 import { FIXTURE_POLICY } from '../helpers.js';
 
 const parse = (text: string, name = 'policy.yaml'): Policy => parsePolicy([{ name, text }]);

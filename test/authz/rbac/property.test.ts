@@ -2,15 +2,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Attributes, AuthzResult } from '../../../src/authz/authorizer.js';
 import { compilePolicy } from '../../../src/authz/rbac/compile.js';
-import type {
-  ClusterRole,
-  ClusterRoleBinding,
-  Policy,
-  PolicyRule,
-  Role,
-  RoleBinding,
-  Subject,
-} from '../../../src/authz/rbac/policy.js';
+import {
+  type ClusterRole,
+  type ClusterRoleBinding,
+  type Policy,
+  type PolicyRule,
+  type Role,
+  type RoleBinding,
+  type Subject,
+} from '../../../src/authz/rbac/types.js';
 import { RbacAuthorizer } from '../../../src/authz/rbac/rbac.js';
 import { aggregateMessage } from '../../../src/errors.js';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../../../src/authz/rbac/compile.js';
-import type {
-  ClusterRoleBinding,
-  Policy,
-  PolicyRule,
-  RoleBinding,
-  Subject,
-} from '../../../src/authz/rbac/policy.js';
+import {
+  type ClusterRoleBinding,
+  type Policy,
+  type PolicyRule,
+  type RoleBinding,
+  type Subject,
+} from '../../../src/authz/rbac/types.js';
 import { RbacAuthorizer } from '../../../src/authz/rbac/rbac.js';
 import { attrs, compileYaml } from '../helpers.js';
 

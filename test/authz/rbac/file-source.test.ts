@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createPolicySource,
-  type PolicySource,
-  type ReloadEvent,
-} from '../../../src/authz/rbac/policy-source.js';
+import { createFilePolicySource, type FilePolicySource } from '../../../src/authz/rbac/file-source.js';
+import type { ReloadEvent } from '../../../src/authz/rbac/policy-source.js';
 import { TokenwardenError } from '../../../src/errors.js';
 import { attrs } from '../helpers.js';
 
@@ -37,20 +34,22 @@ function captureLogs(): { logger: pino.Logger; lines: Record<string, unknown>[] 
 }
 
 /** Polls until `check` holds; bounded, so a missed change fails instead of hanging. */
-async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-const canGet = (source: PolicySource): boolean =>
-  source.authorizer.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods' })).decision === 'allow';
-const canList = (source: PolicySource): boolean =>
-  source.authorizer.authorize(attrs({ user: 'u', verb: 'list', resource: 'pods' })).decision === 'allow';
+const canGet = async (source: FilePolicySource): Promise<boolean> =>
+  (await source.authorizer.authorize(attrs({ user: 'u', verb: 'get', resource: 'pods' }))).decision ===
+  'allow';
+const canList = async (source: FilePolicySource): Promise<boolean> =>
+  (await source.authorizer.authorize(attrs({ user: 'u', verb: 'list', resource: 'pods' }))).decision ===
+  'allow';
 
-let open: PolicySource | undefined;
+let open: FilePolicySource | undefined;
 afterEach(() => {
   open?.close();
   open = undefined;
@@ -73,7 +72,7 @@ describe('policy source', () => {
   it('refuses to start on an invalid policy, naming file, document and field', async () => {
     const file = tempPolicy(grant('get').replace('kind: ClusterRole, name: r', 'kind: Role, name: r'));
     const { logger } = captureLogs();
-    const err = await createPolicySource([file], { logger }).catch((e: unknown) => e);
+    const err = await createFilePolicySource([file], { logger }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TokenwardenError);
     expect((err as TokenwardenError).code).toBe('ERR_POLICY_INVALID');
     expect((err as Error).message).toContain(`${file}: document 2 (ClusterRoleBinding "b"): roleRef.kind`);
@@ -81,7 +80,7 @@ describe('policy source', () => {
 
   it('refuses to start when a file is missing', async () => {
     const { logger } = captureLogs();
-    await expect(createPolicySource(['/nonexistent/p.yaml'], { logger })).rejects.toThrow(
+    await expect(createFilePolicySource(['/nonexistent/p.yaml'], { logger })).rejects.toThrow(
       '/nonexistent/p.yaml: cannot read policy file',
     );
   });
@@ -89,13 +88,13 @@ describe('policy source', () => {
   it('keeps the last good policy through an invalid edit and takes the next valid one', async () => {
     const file = tempPolicy(grant('get'));
     const { logger, lines } = captureLogs();
-    const source = (open = await createPolicySource([file], {
+    const source = (open = await createFilePolicySource([file], {
       logger,
       watch: { debounceMs: 10, resyncMs: 200 },
     }));
     const events: ReloadEvent[] = [];
     source.onReload((e) => events.push(e));
-    expect(canGet(source)).toBe(true);
+    expect(await canGet(source)).toBe(true);
     const before = source.health();
     expect(before).toMatchObject({
       ready: true,
@@ -107,8 +106,8 @@ describe('policy source', () => {
 
     replace(file, 'kind: [ this is not yaml');
     await eventually(() => source.health().failures === 1);
-    expect(canGet(source)).toBe(true);
-    expect(canList(source)).toBe(false);
+    expect(await canGet(source)).toBe(true);
+    expect(await canList(source)).toBe(false);
     const broken = source.health();
     expect(broken.ready).toBe(true);
     expect(broken.lastError).toContain(`${file}: document 1: invalid YAML`);
@@ -118,7 +117,7 @@ describe('policy source', () => {
 
     replace(file, grant('list'));
     await eventually(() => canList(source));
-    expect(canGet(source)).toBe(false);
+    expect(await canGet(source)).toBe(false);
     expect(source.health()).toMatchObject({ lastError: undefined, failures: 1, reloads: 1, ruleCount: 1 });
     expect(events.at(-1)).toMatchObject({ outcome: 'success', ruleCount: 1, bindingCount: 1 });
   });
@@ -126,23 +125,23 @@ describe('policy source', () => {
   it('keeps serving when the file disappears, and recovers when it returns unchanged', async () => {
     const file = tempPolicy(grant('get'));
     const { logger } = captureLogs();
-    const source = (open = await createPolicySource([file], {
+    const source = (open = await createFilePolicySource([file], {
       logger,
       watch: { debounceMs: 10, resyncMs: 100 },
     }));
     rmSync(file);
     await eventually(() => source.health().lastError !== undefined);
     expect(source.health().lastError).toContain('cannot read policy file (ENOENT)');
-    expect(canGet(source)).toBe(true);
+    expect(await canGet(source)).toBe(true);
     writeFileSync(file, grant('get'));
     await eventually(() => source.health().lastError === undefined);
-    expect(canGet(source)).toBe(true);
+    expect(await canGet(source)).toBe(true);
   });
 
   it('does nothing when the files did not change', async () => {
     const file = tempPolicy(grant('get'));
     const { logger } = captureLogs();
-    const source = (open = await createPolicySource([file], { logger, watch: { resyncMs: 60_000 } }));
+    const source = (open = await createFilePolicySource([file], { logger, watch: { resyncMs: 60_000 } }));
     const events: ReloadEvent[] = [];
     source.onReload((e) => events.push(e));
     await source.reload();
@@ -154,7 +153,7 @@ describe('policy source', () => {
   it('serializes concurrent reloads so the newest content wins', async () => {
     const file = tempPolicy(grant('get'));
     const { logger } = captureLogs();
-    const source = (open = await createPolicySource([file], {
+    const source = (open = await createFilePolicySource([file], {
       logger,
       watch: { resyncMs: 60_000, debounceMs: 60_000 },
     }));
@@ -164,6 +163,6 @@ describe('policy source', () => {
     const second = source.reload();
     await Promise.all([first, second]);
     await source.reload();
-    expect(canList(source)).toBe(true);
+    expect(await canList(source)).toBe(true);
   });
 });
