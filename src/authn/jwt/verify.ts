@@ -1,7 +1,6 @@
 import { constants, verify } from 'node:crypto';
 import { TokenwardenError } from '../../errors.js';
 import type { Algorithm, KeySnapshot, KeySource, VerificationKey } from '../../keys/key-source.js';
-import { verifyWithRotationRetry } from '../../keys/rotation-retry.js';
 import type { UnverifiedToken } from './gate.js';
 
 interface AlgorithmSpec {
@@ -146,23 +145,31 @@ function refreshableKid(t: UnverifiedToken): string | undefined {
   return t.alg === undefined || t.claimsProblem ? undefined : t.kid;
 }
 
-/** The keys to verify a gated token with: one refresh first for a kid the snapshot lacks. */
-export async function keysForToken(source: KeySource, t: UnverifiedToken): Promise<KeySnapshot | undefined> {
-  const snapshot = source.snapshot();
-  const kid = refreshableKid(t);
-  if (kid !== undefined && (!snapshot || !snapshot.byKid.has(kid))) {
-    return (await source.refreshForKid(kid)) ?? snapshot;
-  }
-  return snapshot;
+function sameMaterial(a: readonly VerificationKey[], b: readonly VerificationKey[]): boolean {
+  return a.length === b.length && a.every((k, i) => k.key.equals(b[i]!.key));
 }
 
-/** verifyWithSnapshot, with one refresh when a known kid's key does not verify (security.md R9). */
-export function verifyFromSource(
-  source: KeySource,
-  snapshot: KeySnapshot,
-  t: UnverifiedToken,
-): Promise<KeyVerdict> {
-  return verifyWithRotationRetry(source, snapshot, refreshableKid(t), (keys) =>
-    verifyWithSnapshotInTurns(t, keys),
-  );
+/**
+ * The one way a gated token is verified against its issuer's key source, with both of the
+ * source's refresh rules: a kid the snapshot lacks asks for fresh keys before verifying;
+ * a kid it holds whose keys all fail asks once more and verifies again only if that kid's
+ * keys changed (the issuer may have put new material under the same kid, security.md R9).
+ * The source's cooldown and single flight bound what a flood of bad tokens costs, and only
+ * a token with a refreshable kid reaches the network. Undefined: the source has no keys.
+ */
+export async function verifyToken(source: KeySource, t: UnverifiedToken): Promise<KeyVerdict | undefined> {
+  const kid = refreshableKid(t);
+  let snapshot = source.snapshot();
+  if (kid !== undefined && (!snapshot || !snapshot.byKid.has(kid))) {
+    snapshot = (await source.refreshForKid(kid)) ?? snapshot;
+  }
+  if (!snapshot) return undefined;
+  const first = await verifyWithSnapshotInTurns(t, snapshot);
+  const before = kid === undefined ? undefined : snapshot.byKid.get(kid);
+  if (first.ok || kid === undefined || !before) return first;
+  const fresh = await source.refreshForKid(kid, 'signature-failed');
+  const after = fresh?.byKid.get(kid);
+  // The kid gone or its keys unchanged: a second check could not change the answer.
+  if (!fresh || !after || sameMaterial(before, after)) return first;
+  return verifyWithSnapshotInTurns(t, fresh);
 }

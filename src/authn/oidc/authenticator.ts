@@ -12,7 +12,7 @@ import {
   untrustedPayload,
   type UnverifiedToken,
 } from '../jwt/gate.js';
-import { keysForToken, verifyFromSource } from '../jwt/verify.js';
+import { verifyToken } from '../jwt/verify.js';
 import {
   toCelClaims,
   toCelUser,
@@ -145,9 +145,8 @@ export class OidcAuthenticator implements TokenAuthenticator {
       signingInput: jws.signingInput,
       signature: jws.signature,
     };
-    const snapshot = await keysForToken(this.options.keys, t);
-    if (!snapshot) return err('ERR_KEYS_UNAVAILABLE', 'oidc: authenticator not initialized');
-    const verdict = await verifyFromSource(this.options.keys, snapshot, t);
+    const verdict = await verifyToken(this.options.keys, t);
+    if (!verdict) return err('ERR_KEYS_UNAVAILABLE', 'oidc: authenticator not initialized');
     if (!verdict.ok) {
       return verify('failed to verify signature: failed to verify id token signature', 'ERR_TOKEN_SIGNATURE');
     }

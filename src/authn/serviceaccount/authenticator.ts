@@ -4,7 +4,7 @@ import type { KeySource } from '../../keys/key-source.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
 import { checkAudiences } from '../audiences.js';
 import { gateToken, type UnverifiedToken } from '../jwt/gate.js';
-import { keysForToken, verifyFromSource } from '../jwt/verify.js';
+import { verifyToken } from '../jwt/verify.js';
 import {
   boundServiceAccount,
   checkTime,
@@ -60,9 +60,8 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
       );
     }
     const source = legacy ? this.options.legacyKeys : this.options.issuers.get(t.untrustedIssuer);
-    const snapshot = source && (await keysForToken(source, t));
-    if (!source || !snapshot) return failure(new TokenwardenError('ERR_KEYS_UNAVAILABLE', KEYS_UNAVAILABLE));
-    const verdict = await verifyFromSource(source, snapshot, t);
+    const verdict = source && (await verifyToken(source, t));
+    if (!verdict) return failure(new TokenwardenError('ERR_KEYS_UNAVAILABLE', KEYS_UNAVAILABLE));
     if (!verdict.ok) return failure(verdict.error);
     return this.validateVerified(t, legacy, audiences);
   }
