@@ -1,4 +1,5 @@
 export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './verifier.js';
+export type { JwksUrlOptions } from './compose/options.js';
 export type { AuthnResult, TokenAuthenticator } from './authn/authenticator.js';
 export type { Attributes, Authorizer, AuthzResult, Decision } from './authz/authorizer.js';
 export type { TokenReviewStatus } from './api/types.js';

@@ -62,3 +62,20 @@ describe('createTokenVerifier (library entry)', () => {
     verifier.close();
   });
 });
+
+describe('createTokenVerifier options', () => {
+  it('refuses options that could never verify a token, naming the option', () => {
+    const keys = new Map([[ISSUER, new StaticKeySource('test', [])]]);
+    expect(() => createTokenVerifier({ issuers: [], issuerKeys: keys })).toThrow(/issuers: at least one/);
+    expect(() => createTokenVerifier({ issuers: [ISSUER, ISSUER], issuerKeys: keys })).toThrow(
+      /issuers: must be unique/,
+    );
+    expect(() => createTokenVerifier({ issuers: [ISSUER] })).toThrow(/no keys/);
+    expect(() =>
+      createTokenVerifier({ issuers: [ISSUER], jwksUrls: [{ url: 'http://idp.example/jwks' }] }),
+    ).toThrow(/jwksUrls: "http:\/\/idp.example\/jwks" is not an https URL/);
+    expect(() => createTokenVerifier({ issuers: [ISSUER], issuerKeys: keys, cacheSize: 0 })).toThrow(
+      /cacheSize/,
+    );
+  });
+});
