@@ -60,10 +60,13 @@ export function cachedAuthorizer(inner: Authorizer, options: DecisionCacheOption
       const key = decisionKey(attributes);
       const hit = cache.get(key);
       if (hit) return hit;
+      const keep = (result: AuthzResult): AuthzResult => {
+        const ttl = result.decision === 'allow' ? options.allowTtlMs : options.denyTtlMs;
+        if (result.error === undefined && ttl > 0) cache.set(key, result, { ttl });
+        return result;
+      };
       const result = inner.authorize(attributes);
-      const ttl = result.decision === 'allow' ? options.allowTtlMs : options.denyTtlMs;
-      if (result.error === undefined && ttl > 0) cache.set(key, result, { ttl });
-      return result;
+      return result instanceof Promise ? result.then(keep) : keep(result);
     },
     clear: () => cache.clear(),
   } satisfies CachedAuthorizer;

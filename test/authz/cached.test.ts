@@ -5,8 +5,8 @@ import type { Attributes, AuthzResult } from '../../src/authz/authorizer.js';
 import { manualClock } from '../../src/clock.js';
 import { attrs } from './helpers.js';
 
-describe('decision cache', () => {
-  it('never gives distinct users or attributes the same key', () => {
+describe('decision cache', async () => {
+  it('never gives distinct users or attributes the same key', async () => {
     const str = fc.string({ maxLength: 6, unit: fc.constantFrom('a', ':', '|', '1', 'g', 'e', 'v') });
     const attributes = fc.record({
       user: fc.record({
@@ -47,7 +47,7 @@ describe('decision cache', () => {
     );
   });
 
-  it('keeps allow and deny for their TTLs and never keeps an evaluation error', () => {
+  it('keeps allow and deny for their TTLs and never keeps an evaluation error', async () => {
     // Not 0: lru-cache reads a start time of 0 as "no TTL".
     const clock = manualClock(1_000_000);
     let answer: AuthzResult = { decision: 'allow', reason: '' };
@@ -62,7 +62,7 @@ describe('decision cache', () => {
     expect(calls).toBe(1);
     clock.advance(1001);
     answer = { decision: 'no-opinion', reason: '' };
-    expect(cache.authorize(a).decision).toBe('no-opinion');
+    expect((await cache.authorize(a)).decision).toBe('no-opinion');
     clock.advance(50);
     cache.authorize(a);
     expect(calls).toBe(2);

@@ -18,8 +18,8 @@ const request = (
   ...over,
 });
 
-describe('per-request authorization attributes (kube-rbac-proxy)', () => {
-  it('maps methods to verbs as kube-rbac-proxy does, other methods to the empty verb', () => {
+describe('per-request authorization attributes (kube-rbac-proxy)', async () => {
+  it('maps methods to verbs as kube-rbac-proxy does, other methods to the empty verb', async () => {
     expect(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].map(verbForMethod)).toEqual([
       'get',
       'create',
@@ -31,7 +31,7 @@ describe('per-request authorization attributes (kube-rbac-proxy)', () => {
     ]);
   });
 
-  it('authorizes the path as a non-resource request without resourceAttributes', () => {
+  it('authorizes the path as a non-resource request without resourceAttributes', async () => {
     expect(createAttributesGetter({})(user, request({ method: 'POST', path: '/api/v1/x' }))).toEqual([
       {
         user,
@@ -48,7 +48,7 @@ describe('per-request authorization attributes (kube-rbac-proxy)', () => {
     ]);
   });
 
-  it('authorizes static resource attributes', () => {
+  it('authorizes static resource attributes', async () => {
     const get = createAttributesGetter({
       resourceAttributes: {
         namespace: 'monitoring',
@@ -74,7 +74,7 @@ describe('per-request authorization attributes (kube-rbac-proxy)', () => {
     ]);
   });
 
-  it('fills {{ .Value }} from every query value, then every header line, and needs all of them', () => {
+  it('fills {{ .Value }} from every query value, then every header line, and needs all of them', async () => {
     const get = createAttributesGetter({
       resourceAttributes: { namespace: '{{ .Value }}', resource: 'pods', name: 'x-{{.Value}}' },
       rewrites: { byQueryParameter: { name: 'namespace' }, byHttpHeader: { name: 'X-Namespace' } },
@@ -91,7 +91,7 @@ describe('per-request authorization attributes (kube-rbac-proxy)', () => {
     expect(get(user, request())).toEqual([]);
   });
 
-  it('refuses template syntax other than {{ .Value }}', () => {
+  it('refuses template syntax other than {{ .Value }}', async () => {
     expect(() =>
       createAttributesGetter({
         resourceAttributes: { namespace: '{{ .Value | upper }}' },
@@ -101,7 +101,7 @@ describe('per-request authorization attributes (kube-rbac-proxy)', () => {
   });
 });
 
-describe('static authorizer (kube-rbac-proxy)', () => {
+describe('static authorizer (kube-rbac-proxy)', async () => {
   const authorizer = createStaticAuthorizer([
     {
       user: { name: 'system:serviceaccount:ns1:app' },
@@ -112,7 +112,7 @@ describe('static authorizer (kube-rbac-proxy)', () => {
     { user: { groups: ['ops'] }, resourceRequest: true, resource: 'pods', namespace: 'ns1' },
   ]);
 
-  it('allows what a rule matches, an empty field matching anything', () => {
+  it('allows what a rule matches, an empty field matching anything', async () => {
     expect(
       authorizer.authorize(
         attrs({ user: 'system:serviceaccount:ns1:app', verb: 'get', resource: '/metrics' }),
@@ -122,28 +122,36 @@ describe('static authorizer (kube-rbac-proxy)', () => {
       reason: 'found corresponding static auth config',
     });
     expect(
-      authorizer.authorize(
-        attrs({ user: 'x', groups: ['ops'], verb: 'delete', resource: 'pods', ns: 'ns1', name: 'p' }),
+      (
+        await authorizer.authorize(
+          attrs({ user: 'x', groups: ['ops'], verb: 'delete', resource: 'pods', ns: 'ns1', name: 'p' }),
+        )
       ).decision,
     ).toBe('allow');
   });
 
-  it('has no opinion otherwise', () => {
+  it('has no opinion otherwise', async () => {
     expect(
-      authorizer.authorize(
-        attrs({ user: 'system:serviceaccount:ns1:app', verb: 'create', resource: '/metrics' }),
+      (
+        await authorizer.authorize(
+          attrs({ user: 'system:serviceaccount:ns1:app', verb: 'create', resource: '/metrics' }),
+        )
       ).decision,
     ).toBe('no-opinion');
     expect(
-      authorizer.authorize(attrs({ user: 'x', groups: ['dev'], verb: 'get', resource: 'pods', ns: 'ns1' }))
-        .decision,
+      (
+        await authorizer.authorize(
+          attrs({ user: 'x', groups: ['dev'], verb: 'get', resource: 'pods', ns: 'ns1' }),
+        )
+      ).decision,
     ).toBe('no-opinion');
     expect(
-      authorizer.authorize(attrs({ user: 'x', groups: ['ops'], verb: 'get', resource: '/pods' })).decision,
+      (await authorizer.authorize(attrs({ user: 'x', groups: ['ops'], verb: 'get', resource: '/pods' })))
+        .decision,
     ).toBe('no-opinion');
   });
 
-  it('refuses a resource rule with a path or a non-resource rule without one', () => {
+  it('refuses a resource rule with a path or a non-resource rule without one', async () => {
     expect(() => createStaticAuthorizer([{ resourceRequest: true, path: '/x' }])).toThrow(
       /must not include a path/,
     );
@@ -152,7 +160,7 @@ describe('static authorizer (kube-rbac-proxy)', () => {
 });
 
 describe("kube-rbac-proxy's config file", () => {
-  it('reads authorization.resourceAttributes, rewrites and static', () => {
+  it('reads authorization.resourceAttributes, rewrites and static', async () => {
     const config = parseRbacProxyConfig(
       `authorization:
   rewrites:
@@ -195,7 +203,7 @@ describe("kube-rbac-proxy's config file", () => {
     });
   });
 
-  it('names the file and field of a mistake', () => {
+  it('names the file and field of a mistake', async () => {
     expect(() => parseRbacProxyConfig('authorization:\n  resourceAtributes: {}\n', 'c.yaml')).toThrow(
       'c.yaml: authorization.resourceAtributes: unknown field',
     );
