@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { isTokenwardenError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { canI } from './commands/can-i.js';
 import { dev } from './commands/dev.js';
 import { jwks } from './commands/jwks.js';
@@ -33,7 +34,7 @@ function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `tokenwarden <command> --help` for the options of a command.',
+    'Run `tokenwarden <command> --help` for the options of a command, `tokenwarden --version` for the version.',
   ].join('\n');
 }
 
@@ -43,6 +44,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === 'version') {
+    console.log(`tokenwarden ${VERSION} (Node.js ${process.version})`);
+    return 0;
   }
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CacheStats } from '../authn/cached.js';
 import type { PolicyHealth } from '../authz/rbac/policy-source.js';
 import type { KeySourceHealth } from '../keys/key-source.js';
+import { VERSION } from '../version.js';
 
 /** Automatic reloads of a configuration file since start, as kube's `…_config_controller_automatic_reload*` count them. */
 export interface ReloadStats {
@@ -17,6 +18,14 @@ export interface MetricsSources {
   readonly keySources?: () => readonly KeySourceHealth[];
   readonly policy?: () => PolicyHealth;
   readonly authenticationConfig?: () => ReloadStats;
+}
+
+/** A counter whose value is a running total kept elsewhere, read at scrape time. */
+function countOf(total: () => number) {
+  return function (this: Counter) {
+    this.reset();
+    this.inc(total());
+  };
 }
 
 /**
@@ -54,6 +63,13 @@ export class Metrics {
       labelNames: ['review', 'outcome', 'reason'],
       registers: [this.registry],
     });
+    // kube's kubernetes_build_info habit: a constant 1 whose labels say what is running.
+    new Gauge({
+      name: 'tokenwarden_build_info',
+      help: 'A metric with a constant 1 value labelled by the version of tokenwarden and of Node.js it runs on.',
+      labelNames: ['version', 'node_version'],
+      registers: [this.registry],
+    }).set({ version: VERSION, node_version: process.version }, 1);
     const { cacheStats, keySources, policy, authenticationConfig } = sources;
     if (authenticationConfig) {
       // kube's names and status label, under this registry's prefix; kube's apiserver_id_hash
@@ -88,17 +104,17 @@ export class Metrics {
         function (this: Gauge) {
           this.set(pick(policy()));
         };
-      new Gauge({
-        name: 'tokenwarden_rbac_policy_reloads',
+      new Counter({
+        name: 'tokenwarden_rbac_policy_reloads_total',
         help: 'Successful RBAC policy reloads since start.',
         registers: [this.registry],
-        collect: read((h) => h.reloads),
+        collect: countOf(() => policy().reloads),
       });
-      new Gauge({
-        name: 'tokenwarden_rbac_policy_reload_failures',
+      new Counter({
+        name: 'tokenwarden_rbac_policy_reload_failures_total',
         help: 'Failed RBAC policy reloads since start (the last good policy stays).',
         registers: [this.registry],
-        collect: read((h) => h.failures),
+        collect: countOf(() => policy().failures),
       });
       new Gauge({
         name: 'tokenwarden_rbac_rules',
@@ -118,17 +134,17 @@ export class Metrics {
         function (this: Gauge) {
           this.set(pick(cacheStats()));
         };
-      new Gauge({
-        name: 'tokenwarden_token_cache_hits',
+      new Counter({
+        name: 'tokenwarden_token_cache_hits_total',
         help: 'Token cache hits since start.',
         registers: [this.registry],
-        collect: read((s) => s.hits),
+        collect: countOf(() => cacheStats().hits),
       });
-      new Gauge({
-        name: 'tokenwarden_token_cache_misses',
+      new Counter({
+        name: 'tokenwarden_token_cache_misses_total',
         help: 'Token cache misses since start.',
         registers: [this.registry],
-        collect: read((s) => s.misses),
+        collect: countOf(() => cacheStats().misses),
       });
       new Gauge({
         name: 'tokenwarden_token_cache_entries',
@@ -159,9 +175,24 @@ export class Metrics {
           },
         });
       perSource('tokenwarden_keys', 'Verification keys loaded per source.', (h) => h.keyCount);
-      perSource('tokenwarden_key_loads', 'Successful key loads per source since start.', (h) => h.loads);
-      perSource(
-        'tokenwarden_key_load_failures',
+      const perSourceCount = (name: string, help: string, pick: (h: KeySourceHealth) => number) =>
+        new Counter({
+          name,
+          help,
+          labelNames: ['source'],
+          registers: [this.registry],
+          collect(this: Counter<'source'>) {
+            this.reset();
+            for (const h of keySources()) this.inc({ source: h.name }, pick(h));
+          },
+        });
+      perSourceCount(
+        'tokenwarden_key_loads_total',
+        'Successful key loads per source since start.',
+        (h) => h.loads,
+      );
+      perSourceCount(
+        'tokenwarden_key_load_failures_total',
         'Failed key loads per source since start (the last good keys stay).',
         (h) => h.loadFailures,
       );
@@ -178,16 +209,16 @@ export class Metrics {
         'Age of the keys being served: time since the last successful load (grows while a remote source fails).',
         (h) => (h.lastSuccess === undefined ? undefined : Math.max(0, (Date.now() - h.lastSuccess) / 1000)),
       );
-      new Gauge({
-        name: 'tokenwarden_key_source_fetch_failures',
+      new Counter({
+        name: 'tokenwarden_key_source_fetch_failures_total',
         help: 'Failed remote key fetches per source and reason (timeout, status, redirect, too-large, invalid-document, ...).',
         labelNames: ['source', 'reason'],
         registers: [this.registry],
-        collect(this: Gauge<'source' | 'reason'>) {
+        collect(this: Counter<'source' | 'reason'>) {
           this.reset();
           for (const h of keySources()) {
             for (const [reason, n] of Object.entries(h.failuresByReason ?? {}))
-              this.set({ source: h.name, reason }, n);
+              this.inc({ source: h.name, reason }, n);
           }
         },
       });

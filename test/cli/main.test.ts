@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltBin, runCli } from '../helpers/cli.js';
 import { tempDir, writeFile } from '../helpers/files.js';
@@ -24,6 +25,29 @@ describe('tokenwarden command line', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('Usage: tokenwarden <command>');
   });
+
+  it('prints the version of the package with --version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`tokenwarden ${version} (Node.js ${process.version})\n`);
+    expect(r.stderr).toBe('');
+  });
+
+  it.each(['serve', 'dev', 'verify', 'jwks', 'can-i', 'who-can'])(
+    'prints the usage of %s with --help and with -h, and exits 0',
+    async (command) => {
+      for (const flag of ['--help', '-h']) {
+        const r = await runCli([command, flag]);
+        expect(r.code).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^Usage: tokenwarden ${command} `));
+        expect(r.stdout).toContain('--help');
+        expect(r.stderr).toBe('');
+      }
+    },
+  );
 
   it('exits 2 naming an unknown command', async () => {
     await expectUsageError(['frobnicate'], 'unknown command "frobnicate"');

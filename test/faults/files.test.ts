@@ -96,9 +96,9 @@ describe('files replaced, truncated or deleted while serving under load (tokenwa
     // Each bad state, and the count (a metric, or log lines) that proves the service read it and kept the last good version.
     const failures = (name: string) => async () => metric(await serve.metrics(), name);
     const logged = (msg: string) => () => Promise.resolve(serve.logged(msg).length);
-    const keyFailed = failures('tokenwarden_key_load_failures');
+    const keyFailed = failures('tokenwarden_key_load_failures_total');
     const tokenFailed = logged('reload failed; keeping the last good version');
-    const policyFailed = failures('tokenwarden_rbac_policy_reload_failures');
+    const policyFailed = failures('tokenwarden_rbac_policy_reload_failures_total');
     const certFailed = logged('serving certificate reload failed; keeping the current certificate');
     const other = await issueCertificate(pool.tls.authority, {
       commonName: 'other',

@@ -64,7 +64,7 @@ describe('a flood of distinct tokens (tokenwarden serve as a child process)', ()
     expect(metric(afterGarbage, 'tokenwarden_token_cache_negative_entries')).toBe(CACHE_SIZE / 10);
     expect(metric(end, 'tokenwarden_token_cache_entries')).toBe(CACHE_SIZE);
     // The forged flood went to the negative cache: all 50 working-set tokens are still hits.
-    const hits = (m: Map<string, number>) => metric(m, 'tokenwarden_token_cache_hits');
+    const hits = (m: Map<string, number>) => metric(m, 'tokenwarden_token_cache_hits_total');
     expect(hits(end) - hits(afterGarbage)).toBe(workingSet.length);
     // A generous bound, far from the noise: 3000 tokens of ~700 bytes held at once would be well past it too.
     expect(rss(end) - rss(before)).toBeLessThan(128);

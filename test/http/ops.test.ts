@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromFunction, NO_OPINION } from '../../src/authn/authenticator.js';
 import { manualClock } from '../../src/clock.js';
@@ -10,6 +11,10 @@ import { captureLogs, SentTokens } from '../helpers/logs.js';
 import { startTestServer, tokenReview, type TestServer } from '../helpers/server.js';
 import { mintToken, NOW_MS } from '../helpers/tokens.js';
 import { startJwksServer } from '../keys/jwks-server.js';
+
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 const get = (server: TestServer, path: string) => server.request({ method: 'GET', path });
 
@@ -43,11 +48,18 @@ describe('ops endpoints', () => {
     for (const line of [
       'tokenwarden_decisions_total{review="tokenreview",outcome="authenticated",reason="ok"} 2',
       'tokenwarden_decisions_total{review="tokenreview",outcome="rejected",reason="ERR_TOKEN_NO_KEY"} 1',
-      'tokenwarden_token_cache_hits 1',
-      'tokenwarden_token_cache_misses 2',
+      'tokenwarden_token_cache_hits_total 1',
+      'tokenwarden_token_cache_misses_total 2',
       `tokenwarden_keys{source="${source}"} 1`,
-      `tokenwarden_key_load_failures{source="${source}"} 0`,
+      `tokenwarden_key_load_failures_total{source="${source}"} 0`,
       `tokenwarden_key_source_ready{source="${source}"} 1`,
+      `tokenwarden_build_info{version="${VERSION}",node_version="${process.version}"} 1`,
+      // Running totals are counters, so rate() and increase() work on them.
+      '# TYPE tokenwarden_token_cache_hits_total counter',
+      '# TYPE tokenwarden_token_cache_misses_total counter',
+      '# TYPE tokenwarden_key_loads_total counter',
+      '# TYPE tokenwarden_key_load_failures_total counter',
+      '# TYPE tokenwarden_key_source_fetch_failures_total counter',
     ]) {
       expect(res.body.split('\n')).toContain(line);
     }
@@ -137,7 +149,7 @@ describe('key-file rotation over HTTP', () => {
     });
     const metrics = await get(server, '/metrics');
     expect(metrics.body).toMatch(
-      /^tokenwarden_key_load_failures\{source="service-account-keys-0"\} [1-9]\d*$/m,
+      /^tokenwarden_key_load_failures_total\{source="service-account-keys-0"\} [1-9]\d*$/m,
     );
     expect(metrics.body).not.toContain(server.keyFile);
     expect(sent.leaksIn(server.logs.text())).toEqual([]);

@@ -29,9 +29,13 @@ export const canI: Command = async (argv) => {
     policy: { type: 'string', multiple: true },
     subresource: { type: 'string' },
   });
+  if (values.help === true) {
+    console.log(CAN_I_HELP);
+    return 0;
+  }
   if (positionals.length < 2 || positionals.length > 3) {
     throw new UsageError(
-      'usage: tokenwarden can-i VERB RESOURCE [NAME] [--as USER] [--as-group G ...] [-n NS] [--subresource S] --policy FILE ...',
+      'usage: tokenwarden can-i VERB RESOURCE [NAME] [--as USER] [--as-group G ...] [-n NS] [--subresource S] --policy FILE ... (--help for more)',
     );
   }
   const [verb, resourceArg, name = ''] = positionals as [string, string, string?];
@@ -70,6 +74,30 @@ export const canI: Command = async (argv) => {
   process.stdout.write(out);
   return allowed ? 0 : 1;
 };
+
+/** The --help lines of the options can-i and who-can share. */
+export const TARGET_OPTIONS_HELP = `  --policy <path> ...
+      RBAC objects (Role, ClusterRole, RoleBinding, ClusterRoleBinding; YAML or JSON); repeatable.
+  -n, --namespace <string>
+      The namespace of the request (default: cluster scope).
+  -A, --all-namespaces
+      Ask about all namespaces (cluster scope).
+  --subresource <string>
+      The subresource (same as RESOURCE/SUBRESOURCE).
+  -h, --help
+      Show this help.`;
+
+const CAN_I_HELP = `Usage: tokenwarden can-i VERB RESOURCE [NAME] --policy FILE ... (--as USER | --as-group GROUP ...)
+
+Answers kubectl auth can-i offline: yes (exit 0) or no (exit 1), by the authorizers serve uses.
+RESOURCE is pods, pods/log, deployments.apps, deployments.apps/scale or a non-resource URL (/healthz).
+
+Options:
+  --as <string>
+      The user to ask about, built as kube's impersonation builds it.
+  --as-group <string> ...
+      A group of that user (repeatable); alone, the groups are asked about with no user name.
+${TARGET_OPTIONS_HELP}`;
 
 // ---- shared with who-can ----
 
@@ -141,7 +169,12 @@ export function parseCommandArgs<O extends NonNullable<ParseArgsConfig['options'
   options: O,
 ): { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] } {
   try {
-    const parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
+    const parsed = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: true,
+    });
     return {
       values: parsed.values as Record<string, string | boolean | (string | boolean)[] | undefined>,
       positionals: parsed.positionals,

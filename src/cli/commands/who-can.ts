@@ -1,6 +1,12 @@
 import { whoCan as findGrants, type Grant } from '../../authz/rbac/who-can.js';
 import { UsageError, type Command } from '../usage.js';
-import { loadPolicyOption, parseCommandArgs, parseResourceArg, stringOpt } from './can-i.js';
+import {
+  loadPolicyOption,
+  parseCommandArgs,
+  parseResourceArg,
+  stringOpt,
+  TARGET_OPTIONS_HELP,
+} from './can-i.js';
 
 /**
  * `tokenwarden who-can VERB RESOURCE [NAME] [-n NS] --policy FILE...`: every subject the
@@ -13,8 +19,14 @@ export const whoCan: Command = async (argv) => {
     policy: { type: 'string', multiple: true },
     subresource: { type: 'string' },
   });
+  if (values.help === true) {
+    console.log(WHO_CAN_HELP);
+    return 0;
+  }
   if (positionals.length < 2 || positionals.length > 3) {
-    throw new UsageError('usage: tokenwarden who-can VERB RESOURCE [NAME] [-n NS] --policy FILE ...');
+    throw new UsageError(
+      'usage: tokenwarden who-can VERB RESOURCE [NAME] [-n NS] --policy FILE ... (--help for more)',
+    );
   }
   const [verb, resourceArg, name = ''] = positionals as [string, string, string?];
   const target = parseResourceArg(resourceArg, name, stringOpt(values.subresource));
@@ -42,6 +54,14 @@ export const whoCan: Command = async (argv) => {
   process.stdout.write(formatTable(grants));
   return 0;
 };
+
+const WHO_CAN_HELP = `Usage: tokenwarden who-can VERB RESOURCE [NAME] --policy FILE ...
+
+Lists every subject the policy files allow VERB on RESOURCE, with the binding and role that grant it.
+RESOURCE is pods, pods/log, deployments.apps, deployments.apps/scale or a non-resource URL (/healthz).
+
+Options:
+${TARGET_OPTIONS_HELP}`;
 
 const HEADER = ['SUBJECT KIND', 'NAME', 'NAMESPACE', 'BINDING', 'ROLE'];
 
