@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'ERR_CONFIG_INVALID'
   | 'ERR_KEY_FILE'
   | 'ERR_POLICY_INVALID'
+  | 'ERR_SERVING_CERT'
+  | 'ERR_LISTEN'
   // requests that are not reviews at all
   | 'ERR_REQUEST_INVALID';
 

@@ -1,6 +1,6 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { LineCounter, parseDocument } from 'yaml';
+import { LineCounter, parseDocument, type YAMLError } from 'yaml';
 import { GO_YAML_OPTIONS, mergeOrderProblem } from '../go-yaml.js';
 import { defaultApiAudiences } from '../authn/audiences.js';
 import type { FrontProxyOptions } from '../compose/options.js';
@@ -140,6 +140,16 @@ function typed(spec: OptionSpec, raw: Raw, where: string): unknown {
   return one(raw);
 }
 
+/** The parser's first line, with the line and column wherever the parser left them out. */
+function yamlProblem(error: YAMLError | undefined): string | undefined {
+  if (error === undefined) return undefined;
+  const text = error.message.split('\n')[0]!.replace(/:$/, '');
+  const at = error.linePos?.[0];
+  return at === undefined || / at line \d+, column \d+/.test(text)
+    ? text
+    : `${text} at line ${at.line}, column ${at.col}`;
+}
+
 function readConfigFile(path: string, specs: readonly OptionSpec[]): Map<string, Raw> {
   let text: string;
   try {
@@ -149,7 +159,7 @@ function readConfigFile(path: string, specs: readonly OptionSpec[]): Map<string,
   }
   const lineCounter = new LineCounter();
   const parsed = parseDocument(text, { ...GO_YAML_OPTIONS, lineCounter });
-  const problem = parsed.errors[0]?.message.split('\n')[0] ?? mergeOrderProblem(parsed, lineCounter);
+  const problem = yamlProblem(parsed.errors[0]) ?? mergeOrderProblem(parsed, lineCounter);
   if (problem !== undefined) throw invalid(`${path}: not valid YAML: ${problem}`);
   let doc: unknown;
   try {

@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import { TokenwardenError } from '../errors.js';
 import type { Logger } from 'pino';
 import { watchFiles, type FileWatch } from '../io/file-watch.js';
 
@@ -67,14 +69,69 @@ function contextOptions(m: TlsMaterial): SecureContextOptions {
   return { cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}), minVersion: 'TLSv1.2' };
 }
 
+/** OpenSSL's reason without its `error:0A00018F:SSL routines::` prefix. */
+function opensslReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/^error:[0-9A-F]+:[^:]*::?/, '');
+}
+
 /**
- * Throws on an empty, broken or mismatched pair. createSecureContext alone accepts an
- * empty certificate or key (it just leaves them out), after which every handshake
- * fails; kube's dynamic certificates ignore empty files the same way.
+ * Throws ERR_SERVING_CERT, naming the file, on an empty, broken or mismatched pair.
+ * createSecureContext alone accepts an empty certificate or key (it just leaves them
+ * out), after which every handshake fails; kube's dynamic certificates ignore empty
+ * files the same way.
  */
-function checkPair(m: TlsMaterial): void {
-  if (m.cert.trim() === '' || m.key.trim() === '') throw new Error('empty serving certificate or key');
-  createSecureContext(contextOptions(m));
+function checkPair(m: TlsMaterial, files?: TlsFiles): void {
+  const certName = files ? `--tls-cert-file ${files.certFile}` : 'the serving certificate';
+  const keyName = files ? `--tls-private-key-file ${files.keyFile}` : 'the serving key';
+  const fail = (message: string, cause?: unknown): never => {
+    throw new TokenwardenError('ERR_SERVING_CERT', message, cause === undefined ? undefined : { cause });
+  };
+  if (m.cert.trim() === '') fail(`${certName}: empty`);
+  if (m.key.trim() === '') fail(`${keyName}: empty`);
+  try {
+    new X509Certificate(m.cert);
+  } catch (err) {
+    fail(`${certName}: not a PEM certificate (${opensslReason(err)})`, err);
+  }
+  try {
+    createPrivateKey(m.key);
+  } catch (err) {
+    fail(`${keyName}: not a PEM private key (${opensslReason(err)})`, err);
+  }
+  try {
+    createSecureContext(contextOptions(m));
+  } catch (err) {
+    const reason = opensslReason(err);
+    fail(
+      reason.includes('key values mismatch')
+        ? `${certName} does not match ${keyName}: the certificate is not for this private key`
+        : `${certName}, ${keyName}: ${reason}`,
+      err,
+    );
+  }
+}
+
+/** A listen failure an operator can act on, naming the address and the flags that set it. */
+function listenError(err: unknown, host: string, port: number): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const why =
+    code === 'EADDRINUSE'
+      ? 'address already in use'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EADDRNOTAVAIL'
+          ? 'address not available on this host'
+          : undefined;
+  if (why === undefined) return err as Error;
+  return new TokenwardenError(
+    'ERR_LISTEN',
+    `cannot listen on ${address} (--bind-address, --secure-port): ${why}`,
+    {
+      cause: err,
+    },
+  );
 }
 
 /**
@@ -88,7 +145,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const fromFiles = 'certFile' in options.tls;
   let material = fromFiles ? readTls(options.tls as TlsFiles) : (options.tls as TlsMaterial);
   // Fails fast on a mismatched pair, before the listener opens.
-  checkPair(material);
+  checkPair(material, fromFiles ? (options.tls as TlsFiles) : undefined);
 
   const serverOptions = {
     ...contextOptions(material),
@@ -148,9 +205,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const onError = (err: Error) => {
+      watch?.close();
+      reject(listenError(err, options.host, options.port));
+    };
+    server.once('error', onError);
     server.listen(options.port, options.host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

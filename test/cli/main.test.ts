@@ -90,9 +90,14 @@ describe('tokenwarden command line', () => {
     await expectUsageError(['serve', ...serveFlags(), '--config', config], config, 'cache-tll');
   });
 
-  it('exits 2 naming a config file that is not YAML', async () => {
+  it('exits 2 naming a config file that is not YAML, with the line and column', async () => {
     const config = writeFile(tempDir(), 'tokenwarden.yaml', 'cache-ttl: [2m\n  - :\n');
-    await expectUsageError(['serve', ...serveFlags(), '--config', config], config);
+    await expectUsageError(['serve', ...serveFlags(), '--config', config], config, 'line 2, column');
+    const indented = writeFile(tempDir(), 'tokenwarden.yaml', 'cache-ttl: 2m\n  bad: [1\nlog-level: info\n');
+    const r = await runCli(['serve', ...serveFlags(), '--config', indented]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ at line \d+, column \d+/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('exits 2 naming the line of a merge key that would override a setting above it', async () => {
