@@ -92,7 +92,7 @@ describe('tokenwarden command line', () => {
 
   it('exits 2 naming a config file that is not YAML, with the line and column', async () => {
     const config = writeFile(tempDir(), 'tokenwarden.yaml', 'cache-ttl: [2m\n  - :\n');
-    await expectUsageError(['serve', ...serveFlags(), '--config', config], config, 'line 2, column');
+    await expectUsageError(['serve', ...serveFlags(), '--config', config], config, 'at line 1, column 13');
     const indented = writeFile(tempDir(), 'tokenwarden.yaml', 'cache-ttl: 2m\n  bad: [1\nlog-level: info\n');
     const r = await runCli(['serve', ...serveFlags(), '--config', indented]);
     expect(r.code).toBe(2);
