@@ -16,9 +16,12 @@ export type ErrorCode =
   | 'ERR_TOKEN_CLAIMS'
   | 'ERR_TOKEN_LEGACY_REFUSED'
   | 'ERR_TOKEN_INVALID'
+  // live mode: the token's service account, secret, pod or node is gone or replaced
+  | 'ERR_TOKEN_BOUND_OBJECT'
   // infrastructure: never cached
   | 'ERR_KEYS_UNAVAILABLE'
   | 'ERR_INTERNAL'
+  | 'ERR_CLUSTER_UNAVAILABLE'
   // start-up and reload
   | 'ERR_CONFIG_INVALID'
   | 'ERR_KEY_FILE'
@@ -28,7 +31,11 @@ export type ErrorCode =
   // requests that are not reviews at all
   | 'ERR_REQUEST_INVALID';
 
-const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['ERR_KEYS_UNAVAILABLE', 'ERR_INTERNAL']);
+const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'ERR_KEYS_UNAVAILABLE',
+  'ERR_INTERNAL',
+  'ERR_CLUSTER_UNAVAILABLE',
+]);
 
 export class TokenwardenError extends Error {
   readonly code: ErrorCode;

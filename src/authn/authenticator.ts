@@ -17,6 +17,11 @@ export interface AuthnSuccess {
   readonly audiences: readonly string[];
   /** Epoch seconds after which this answer must not be reused (the token's `exp`). */
   readonly expiresAt?: number;
+  /**
+   * Cluster objects this answer relied on (live mode), as dependency keys: a change to one
+   * of them evicts the cached answer.
+   */
+  readonly dependsOn?: readonly string[];
 }
 
 export interface AuthnNoOpinion {

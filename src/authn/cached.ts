@@ -45,6 +45,11 @@ export interface CacheStats {
 export interface CachedTokenAuthenticator extends TokenAuthenticator {
   /** Drops every entry, including lookups in flight; called when a key set changes. */
   clear(): void;
+  /**
+   * Drops the answers that relied on one cluster object (live mode's watch saw it change),
+   * and keeps any lookup in flight from storing its answer.
+   */
+  evictDependents(objectKey: string): void;
   stats(): CacheStats;
 }
 
@@ -66,6 +71,7 @@ export function cachedAuthenticator(
     max: Math.max(1, options.max),
     perf,
     ttlResolution: 0,
+    dispose: (_value, key) => forget(key),
   });
   const negative = new LRUCache<string, AuthnResult>({
     max: Math.max(1, Math.ceil(options.max / 10)),
@@ -73,6 +79,17 @@ export function cachedAuthenticator(
     ttlResolution: 0,
   });
   const inflight = new Map<string, Promise<AuthnResult>>();
+  // Object key → cache keys of the positive answers that relied on it; entries leave with their answer.
+  const dependents = new Map<string, Set<string>>();
+  const reliedOn = new Map<string, readonly string[]>();
+  const forget = (key: string): void => {
+    for (const dep of reliedOn.get(key) ?? []) {
+      const keys = dependents.get(dep);
+      keys?.delete(key);
+      if (keys?.size === 0) dependents.delete(dep);
+    }
+    reliedOn.delete(key);
+  };
   // Bumped by clear(): a lookup started before a key change must not store its answer after it.
   let epoch = 0;
   let hits = 0;
@@ -119,7 +136,16 @@ export function cachedAuthenticator(
     if (result.outcome === 'authenticated') {
       let ttl = options.ttlMs;
       if (result.expiresAt !== undefined) ttl = Math.min(ttl, result.expiresAt * 1000 - options.clock.now());
-      if (ttl > 0) positive.set(key, compact(result), { ttl });
+      if (ttl <= 0) return;
+      positive.set(key, compact(result), { ttl });
+      if (result.dependsOn && result.dependsOn.length > 0) {
+        reliedOn.set(key, result.dependsOn);
+        for (const dep of result.dependsOn) {
+          let keys = dependents.get(dep);
+          if (!keys) dependents.set(dep, (keys = new Set()));
+          keys.add(key);
+        }
+      }
       return;
     }
     if (result.outcome === 'error' && result.error.transient) return;
@@ -163,6 +189,13 @@ export function cachedAuthenticator(
       positive.clear();
       negative.clear();
       inflight.clear();
+    },
+    evictDependents(objectKey) {
+      // A lookup in flight may have read the object before this change: it must not store.
+      epoch++;
+      inflight.clear();
+      for (const key of [...(dependents.get(objectKey) ?? [])]) positive.delete(key);
+      negative.clear();
     },
     stats: () => ({ hits, misses, size: positive.size, negativeSize: negative.size }),
   };

@@ -11,7 +11,9 @@ import type { Clock } from '../clock.js';
 import type { HealthCheck } from '../http/ops.js';
 import type { KeySource, KeySourceHealth } from '../keys/key-source.js';
 import type { ReloadStats } from '../observe/metrics.js';
-import { keySourceCheck } from './health.js';
+import { watchClusterObjects, type ClusterObjectCaches } from '../live/cluster-objects.js';
+import { loadClusterConfig } from '../live/cluster-config.js';
+import { clusterObjectsCheck, keySourceCheck } from './health.js';
 import { buildIdentitySources } from './identity.js';
 import { buildServiceAccountKeys } from './key-sources.js';
 import { loadAuthenticationConfig } from './oidc.js';
@@ -64,12 +66,23 @@ export function buildAuthentication(
 ): Authentication {
   const sa = options.serviceAccounts;
   const keys = buildServiceAccountKeys(sa, deps);
+  // Watch events evict the cached answers that relied on the changed object; the cache is made below.
+  let evict: (key: string) => void = () => {};
+  const cluster: ClusterObjectCaches | undefined = options.live
+    ? watchClusterObjects(loadClusterConfig(options.live.kubeconfigFile), {
+        now: () => deps.clock.now(),
+        ...(options.live.backoff ? { backoff: options.live.backoff } : {}),
+        onChange: (key) => evict(key),
+      })
+    : undefined;
+  void cluster?.start();
   const serviceAccounts = new ServiceAccountAuthenticator({
     issuers: keys.issuers,
     ...(keys.fileKeys ? { legacyKeys: keys.fileKeys } : {}),
     legacy: sa.legacyTokens ?? 'reject',
     implicitAudiences: options.apiAudiences,
     clock: deps.clock,
+    ...(cluster ? { objects: cluster } : {}),
   });
   const identity = buildIdentitySources(options, deps);
   let jwt: ReloadableJwt | undefined;
@@ -85,6 +98,7 @@ export function buildAuthentication(
           });
   } catch (err) {
     identity.close();
+    cluster?.close();
     throw err;
   }
   const { sources } = keys;
@@ -102,6 +116,7 @@ export function buildAuthentication(
     max: options.cache.max,
     clock: deps.clock,
   });
+  evict = (key) => authenticator.evictDependents(key);
   // Any change of what vouches for an identity (keys, issuers, the token file) drops what it vouched for.
   const unsubscribe = [...sources, ...(jwt ? [jwt] : []), identity].map((s) =>
     s.onChange(() => authenticator.clear()),
@@ -125,11 +140,17 @@ export function buildAuthentication(
     },
     ...(jwt ? { authenticationConfigReloads: jwt.stats } : {}),
     keySourceHealth,
-    readiness: () => keySourceHealth().map((h) => keySourceCheck(h.name, h, deps.clock.now())),
+    readiness: () => [
+      ...keySourceHealth().map((h) => keySourceCheck(h.name, h, deps.clock.now())),
+      ...(cluster && options.live
+        ? [clusterObjectsCheck(cluster.health(), deps.clock.now(), options.live.stalenessBoundMs)]
+        : []),
+    ],
     whenReady: async (timeoutMs) => {
-      const results = await Promise.all(
-        [...keys.remote, ...(jwt?.remote() ?? [])].map((r) => r.whenReady(timeoutMs)),
-      );
+      const results = await Promise.all([
+        ...[...keys.remote, ...(jwt?.remote() ?? [])].map((r) => r.whenReady(timeoutMs)),
+        ...(cluster ? [whenListed(cluster, timeoutMs)] : []),
+      ]);
       return results.every(Boolean);
     },
     loadOnce: async () => {
@@ -142,6 +163,18 @@ export function buildAuthentication(
       identity.close();
       for (const s of sources) s.close();
       jwt?.close();
+      cluster?.close();
     },
   };
+}
+
+async function whenListed(cluster: ClusterObjectCaches, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+  });
+  await Promise.race([cluster.listed, timeout]);
+  clearTimeout(timer);
+  return cluster.synced();
 }

@@ -1,6 +1,7 @@
 import type { PolicyHealth } from '../authz/rbac/policy-source.js';
 import type { HealthCheck } from '../http/ops.js';
 import type { KeySourceHealth } from '../keys/key-source.js';
+import type { WatchCacheHealth } from '../live/watch-cache.js';
 
 /**
  * A readiness line for one key source: not ready until it has loaded once; afterwards a
@@ -32,4 +33,24 @@ export function policyCheck(h: PolicyHealth): HealthCheck {
   return h.lastError
     ? { name: 'rbac-policy', ok: true, note: 'last reload failed, serving the last good policy' }
     : { name: 'rbac-policy', ok: true };
+}
+
+/**
+ * Live mode's readiness line: not ready before every watch cache has listed (an answer
+ * then could accept a token whose pod is gone); a broken watch keeps serving its last
+ * known state, ready, until it has been broken for the staleness bound.
+ */
+export function clusterObjectsCheck(
+  caches: ReadonlyMap<string, WatchCacheHealth>,
+  nowMs: number,
+  stalenessBoundMs: number,
+): HealthCheck {
+  const name = 'cluster-objects';
+  const unsynced = [...caches].filter(([, h]) => !h.synced).map(([k]) => k);
+  if (unsynced.length > 0) return { name, ok: false, note: `not listed yet: ${unsynced.join(' ')}` };
+  const broken = [...caches.values()].map((h) => h.brokenSinceMs).filter((t) => t !== undefined);
+  if (broken.length === 0) return { name, ok: true };
+  const age = Math.max(0, nowMs - Math.min(...broken));
+  const note = `watch broken, serving last known state, ${Math.round(age / 1000)}s old`;
+  return { name, ok: age < stalenessBoundMs, note };
 }

@@ -69,6 +69,17 @@ export interface AuthenticationOptions {
   readonly clientCaFile?: string;
   readonly requestHeader?: FrontProxyOptions;
   readonly cache: CacheOptions;
+  /** Live mode: the cluster whose objects bound and legacy tokens are checked against. */
+  readonly live?: LiveOptions;
+}
+
+export interface LiveOptions {
+  /** The kubeconfig file; absent, the in-cluster config of the pod. */
+  readonly kubeconfigFile?: string;
+  /** Readiness fails once a broken watch has served its last known state this long. */
+  readonly stalenessBoundMs: number;
+  /** Backoff of a failed list or broken watch (defaults 500 ms doubling to 30 s). */
+  readonly backoff?: { readonly minMs: number; readonly maxMs: number };
 }
 
 /**

@@ -46,6 +46,8 @@ export interface ResolvedConfig {
   readonly tokenAuthFile?: string;
   readonly requestHeader?: FrontProxyOptions;
   readonly proxy: ProxySettings;
+  /** Live mode's cluster: a kubeconfig file, or `in-cluster`. */
+  readonly live?: { readonly kubeconfigFile?: string; readonly stalenessBoundMs: number };
 }
 
 /** `proxy` (and `serve --check-endpoint`) settings; the upstream ones are unset for serve. */
@@ -332,8 +334,24 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
       ...(values.has('config-file') ? { rbacProxyConfigFile: values.get('config-file') as string } : {}),
       checkEndpoint: get('check-endpoint', false),
     },
+    ...liveSettings(
+      values.get('kubeconfig') as string | undefined,
+      get('in-cluster-config', false),
+      get('live-staleness-bound', 300_000),
+    ),
   };
   return Object.freeze(config);
+}
+
+function liveSettings(
+  kubeconfigFile: string | undefined,
+  inCluster: boolean,
+  stalenessBoundMs: number,
+): Pick<ResolvedConfig, 'live'> {
+  if (kubeconfigFile !== undefined && inCluster)
+    throw invalid('--kubeconfig and --in-cluster-config exclude each other');
+  if (kubeconfigFile === undefined && !inCluster) return {};
+  return { live: { ...(kubeconfigFile === undefined ? {} : { kubeconfigFile }), stalenessBoundMs } };
 }
 
 /** Checks that make sense only for commands that verify tokens. */

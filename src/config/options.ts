@@ -68,6 +68,7 @@ export function authenticationOptions(
     ...(config.clientCaFile === undefined ? {} : { clientCaFile: config.clientCaFile }),
     ...(config.requestHeader ? { requestHeader: config.requestHeader } : {}),
     cache: { ttlMs: config.cacheTtlMs, negativeTtlMs: config.negativeCacheTtlMs, max: config.cacheSize },
+    ...(config.live ? { live: config.live } : {}),
   };
 }
 

@@ -177,6 +177,26 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: VERIFYING,
   },
   {
+    name: 'kubeconfig',
+    type: 'path',
+    help: 'Live mode: watch this cluster (current context) and check that the service account, secret, pod or node a token is bound to still exists with the same uid, as kube-apiserver does (docs/live-mode.md).',
+    commands: SERVE,
+  },
+  {
+    name: 'in-cluster-config',
+    type: 'bool',
+    default: false,
+    help: "Live mode with the pod's own service account and the cluster it runs in, instead of --kubeconfig.",
+    commands: SERVE,
+  },
+  {
+    name: 'live-staleness-bound',
+    type: 'duration',
+    default: '5m',
+    help: 'Live mode: /readyz fails once a broken watch has kept its last known state this long.',
+    commands: SERVE,
+  },
+  {
     name: 'authorize-callers',
     type: 'bool',
     default: false,

@@ -269,6 +269,38 @@ describe('cachedAuthenticator', () => {
     expect(calls).toHaveLength(2);
   });
 
+  it('evicts only the answers that relied on a changed cluster object', async () => {
+    const { cache, calls } = setup((t, a) => ({
+      ...answerFor(t, a),
+      dependsOn: t === 'on-pod' ? ['pods/ns1/web', 'serviceaccounts/ns1/app'] : ['serviceaccounts/ns1/other'],
+    }));
+    await cache.authenticateToken('on-pod', []);
+    await cache.authenticateToken('elsewhere', []);
+    cache.evictDependents('pods/ns1/web');
+    await cache.authenticateToken('on-pod', []);
+    await cache.authenticateToken('elsewhere', []);
+    expect(calls.map(([t]) => t)).toEqual(['on-pod', 'elsewhere', 'on-pod']);
+  });
+
+  it('does not store the answer of a lookup that was in flight when a cluster object changed', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let first = true;
+    const { cache, calls } = setup(async (t, a) => {
+      if (first) {
+        first = false;
+        await gate;
+      }
+      return { ...answerFor(t, a), dependsOn: ['pods/ns1/web'] };
+    });
+    const stale = cache.authenticateToken('t', []);
+    cache.evictDependents('pods/ns1/web');
+    release();
+    await stale;
+    await cache.authenticateToken('t', []);
+    expect(calls).toHaveLength(2);
+  });
+
   it('lets no flood of rejections evict valid results (R15)', async () => {
     const { cache, calls } = setup(
       (t, a) => (t === 'good' ? answerFor(t, a) : error('ERR_TOKEN_SIGNATURE')),

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { buildAuthentication } from '../../src/compose/authentication.js';
 import { authenticationOptions } from '../../src/config/options.js';
@@ -6,7 +6,17 @@ import { loadConfig } from '../../src/config/load.js';
 import { FileKeySource } from '../../src/keys/file.js';
 import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
 import { rsaKey, type TestKey } from '../helpers/keys.js';
-import { boundClaims, ISSUER, legacyClaims, mintToken, NOW_MS, OTHER_ISSUER } from '../helpers/tokens.js';
+import { startFakeApiserver, type FakeApiserver } from '../helpers/fake-apiserver.js';
+import {
+  boundClaims,
+  ISSUER,
+  legacyClaims,
+  mintToken,
+  NOW_MS,
+  OTHER_ISSUER,
+  POD_UID,
+  SA_UID,
+} from '../helpers/tokens.js';
 import { startJwksServer } from '../keys/jwks-server.js';
 
 /** The chain `serve` would build from these flags, with a key file holding `keys`. */
@@ -131,5 +141,76 @@ describe('buildAuthentication', () => {
       chain.close();
       await jwks.close();
     }
+  });
+});
+
+describe('buildAuthentication in live mode (--kubeconfig)', () => {
+  async function live(extra: string[] = [], before: (s: FakeApiserver) => void = () => {}) {
+    const server = await startFakeApiserver(tempDir());
+    before(server);
+    server.put('serviceaccounts', { metadata: { name: 'app', namespace: 'ns1', uid: SA_UID } });
+    server.put('pods', { metadata: { name: 'app-7d9', namespace: 'ns1', uid: POD_UID } });
+    const { chain } = chainFor([
+      '--service-account-issuer',
+      ISSUER,
+      '--kubeconfig',
+      server.kubeconfig,
+      ...extra,
+    ]);
+    onTestFinished(async () => {
+      chain.close();
+      await server.close();
+    });
+    return { server, chain };
+  }
+
+  it('is not ready, and accepts no token, until the watch caches have listed', async () => {
+    const { server, chain } = await live(['--live-staleness-bound', '1h'], (s) => s.fail('pods', true));
+    expect(chain.readiness().find((c) => c.name === 'cluster-objects')).toMatchObject({ ok: false });
+    expect(await outcome(chain, mintToken())).toBe('cluster state not yet available');
+    server.fail('pods', false);
+    expect(await chain.whenReady(10_000)).toBe(true);
+    expect(chain.readiness().find((c) => c.name === 'cluster-objects')).toEqual({
+      name: 'cluster-objects',
+      ok: true,
+    });
+  });
+
+  it('accepts a pod-bound token while its pod lives, and refuses it once a watch event says the pod is gone', async () => {
+    const { server, chain } = await live();
+    await chain.whenReady(10_000);
+    const token = mintToken();
+    expect(await outcome(chain, token)).toMatchObject({ outcome: 'authenticated' });
+    server.remove('pods', 'ns1', 'app-7d9');
+    await vi.waitFor(async () =>
+      expect(await outcome(chain, token)).toBe('service account token has been invalidated'),
+    );
+  });
+
+  it('refuses a token whose service account was recreated with a new uid', async () => {
+    const { server, chain } = await live();
+    await chain.whenReady(10_000);
+    const token = mintToken();
+    expect(await outcome(chain, token)).toMatchObject({ outcome: 'authenticated' });
+    server.put('serviceaccounts', { metadata: { name: 'app', namespace: 'ns1', uid: 'new-uid' } });
+    await vi.waitFor(async () =>
+      expect(await outcome(chain, token)).toBe(
+        `service account UID (new-uid) does not match claim (${SA_UID})`,
+      ),
+    );
+  });
+
+  it('accepts a legacy token only while its Secret holds it', async () => {
+    const { server, chain } = await live(['--service-account-legacy-tokens', 'accept']);
+    await chain.whenReady(10_000);
+    const token = mintToken({ claims: legacyClaims() });
+    expect(await outcome(chain, token)).toBe('Token has been invalidated');
+    server.put('secrets', {
+      metadata: { name: 'app-token-42nbt', namespace: 'ns1', uid: 's1' },
+      data: { token: Buffer.from(token).toString('base64') },
+    });
+    await vi.waitFor(async () =>
+      expect(await outcome(chain, token)).toMatchObject({ outcome: 'authenticated' }),
+    );
   });
 });

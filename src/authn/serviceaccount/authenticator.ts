@@ -5,6 +5,7 @@ import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '
 import { checkAudiences } from '../audiences.js';
 import { gateToken, type UnverifiedToken } from '../jwt/gate.js';
 import { verifyToken } from '../jwt/verify.js';
+import { checkBoundObjects, checkLegacyObjects, type ClusterObjects } from './bound-objects.js';
 import {
   boundServiceAccount,
   checkTime,
@@ -30,6 +31,11 @@ export interface ServiceAccountAuthenticatorOptions {
   /** `--api-audiences`, defaulting to every issuer (kube's implicit audiences). */
   readonly implicitAudiences: readonly string[];
   readonly clock: Clock;
+  /**
+   * Live mode: the cluster's service accounts, secrets, pods and nodes, checked as kube's
+   * validators do with lookups on. Absent, only the token itself is checked.
+   */
+  readonly objects?: ClusterObjects;
 }
 
 const KEYS_UNAVAILABLE = 'keys for issuer not yet available';
@@ -37,7 +43,7 @@ const KEYS_UNAVAILABLE = 'keys for issuer not yet available';
 /**
  * Kube's service-account authenticator (bound and legacy), offline: gate → route by
  * unverified issuer → keys by kid → signature → claims → audiences → time → UserInfo.
- * Lookups of the bound objects belong to live mode.
+ * With `objects` (live mode) the bound objects are looked up as kube does.
  */
 export class ServiceAccountAuthenticator implements TokenAuthenticator {
   private readonly isOurs: (iss: string) => boolean;
@@ -63,11 +69,16 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     const verdict = source && (await verifyToken(source, t));
     if (!verdict) return failure(new TokenwardenError('ERR_KEYS_UNAVAILABLE', KEYS_UNAVAILABLE));
     if (!verdict.ok) return failure(verdict.error);
-    return this.validateVerified(t, legacy, audiences);
+    return this.validateVerified(token, t, legacy, audiences);
   }
 
   /** Everything below runs on claims whose signature has been verified. */
-  private validateVerified(t: UnverifiedToken, legacy: boolean, requested: readonly string[]): AuthnResult {
+  private validateVerified(
+    token: string,
+    t: UnverifiedToken,
+    legacy: boolean,
+    requested: readonly string[],
+  ): AuthnResult {
     if (t.claimsProblem) return failure(t.claimsProblem);
     const claims = t.untrustedClaims;
     // Kube re-checks the issuer on the decoded claims: its pre-filter matched `iss` case-insensitively.
@@ -103,11 +114,19 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
       info = boundServiceAccount(claims);
     }
     if (info instanceof TokenwardenError) return failure(info);
+    const { objects } = this.options;
+    const live = !objects
+      ? undefined
+      : legacy
+        ? checkLegacyObjects(info, info.legacySecretName ?? '', token, objects)
+        : checkBoundObjects(info, objects, this.options.clock.now());
+    if (live instanceof TokenwardenError) return failure(live);
     return {
       outcome: 'authenticated',
       user: serviceAccountUser(info),
       audiences: auds.audiences,
       ...(typeof claims.exp === 'number' ? { expiresAt: Math.trunc(claims.exp) } : {}),
+      ...(live ? { dependsOn: live.dependsOn } : {}),
     };
   }
 }

@@ -64,13 +64,21 @@ export interface ServiceAccountInfo {
   readonly nodeName?: string;
   readonly nodeUid?: string;
   readonly credentialId?: string;
+  /** The Secret a legacy token came from. */
+  readonly legacySecretName?: string;
+  /** The objects a bound token names, as claimed, for live mode's lookups (kube checks each named one). */
+  readonly boundRefs?: {
+    readonly pod?: ObjectRef;
+    readonly secret?: ObjectRef;
+    readonly node?: ObjectRef;
+  };
 }
 
 function claimsError(detail: string): TokenwardenError {
   return new TokenwardenError('ERR_TOKEN_CLAIMS', `invalid service account token claims: ${detail}`);
 }
 
-interface ObjectRef {
+export interface ObjectRef {
   readonly name: string;
   readonly uid: string;
 }
@@ -130,6 +138,7 @@ export function boundServiceAccount(claims: Claims): ServiceAccountInfo | Tokenw
       ? { nodeName: node.name, ...(node.uid !== '' ? { nodeUid: node.uid } : {}) }
       : {}),
     ...(typeof jti === 'string' && jti !== '' ? { credentialId: `JTI=${jti}` } : {}),
+    boundRefs: { ...(pod ? { pod } : {}), ...(secret ? { secret } : {}), ...(node ? { node } : {}) },
   };
 }
 
@@ -162,7 +171,7 @@ export function legacyServiceAccount(claims: Claims): ServiceAccountInfo | Token
   if (!split || split.namespace !== namespace || split.name !== name) {
     return new TokenwardenError('ERR_TOKEN_CLAIMS', 'sub claim is invalid');
   }
-  return { namespace, name, uid };
+  return { namespace, name, uid, legacySecretName: secretName };
 }
 
 /** Kube's `ServiceAccountInfo.UserInfo()`; `system:authenticated` is the group adder's job. */

@@ -89,8 +89,9 @@ function bound(claims: Claims) {
 }
 
 describe('boundServiceAccount', () => {
-  it('reads namespace, name, uid, pod, node and jti', () => {
+  it('reads namespace, name, uid, pod, node and jti, and keeps the claimed refs for live lookups', () => {
     expect(bound(boundClaims())).toEqual({
+      boundRefs: { pod: { name: 'app-7d9', uid: POD_UID }, node: { name: 'node-a', uid: NODE_UID } },
       namespace: 'ns1',
       name: 'app',
       uid: SA_UID,
@@ -190,7 +191,12 @@ function legacy(claims: Claims) {
 
 describe('legacyServiceAccount', () => {
   it('reads the flat legacy claims', () => {
-    expect(legacy(legacyClaims())).toEqual({ namespace: 'ns1', name: 'app', uid: SA_UID });
+    expect(legacy(legacyClaims())).toEqual({
+      namespace: 'ns1',
+      name: 'app',
+      uid: SA_UID,
+      legacySecretName: 'app-token-42nbt',
+    });
   });
 
   it("checks the claims in kube's order, with kube's messages", () => {

@@ -1,0 +1,115 @@
+import { ListWatch, Watch, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
+
+export interface WatchCacheHealth {
+  /** True once the first list has been stored; it stays true while a relist runs (last known state). */
+  readonly synced: boolean;
+  /** Since when the list or watch has been failing (ms since the epoch); undefined while it works. */
+  readonly brokenSinceMs: number | undefined;
+  readonly lastError: string | undefined;
+  readonly restarts: number;
+}
+
+export interface WatchCacheOptions {
+  readonly now: () => number;
+  /** Backoff after a failed list or a broken watch: doubles from `minMs` up to `maxMs`. */
+  readonly backoff?: { readonly minMs: number; readonly maxMs: number };
+  /** Called for each object added, changed or deleted after the first list. */
+  readonly onChange?: (obj: KubernetesObject) => void;
+}
+
+/**
+ * One resource kept in memory by list-then-watch (client-node's ListWatch, which relists
+ * on 410 Gone). Any other failure stops ListWatch; this restarts it after a bounded,
+ * doubling backoff, keeping the last known objects meanwhile.
+ */
+export class WatchCache<T extends KubernetesObject> {
+  private readonly lw: ListWatch<T>;
+  private everSynced = false;
+  private brokenSinceMs: number | undefined;
+  private lastError: string | undefined;
+  private restarts = 0;
+  private delayMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private markSynced!: () => void;
+  /** Resolves when the first list has been stored. */
+  readonly listed = new Promise<void>((resolve) => (this.markSynced = resolve));
+
+  constructor(
+    watch: Watch,
+    path: string,
+    list: ListPromise<T>,
+    private readonly options: WatchCacheOptions,
+  ) {
+    const backoff = options.backoff ?? { minMs: 500, maxMs: 30_000 };
+    this.delayMs = backoff.minMs;
+    const listed: ListPromise<T> = async () => {
+      const result = await list();
+      this.contact();
+      // ListWatch stores the items once this promise resolves; by the next macrotask they are in.
+      setImmediate(() => {
+        if (this.synced()) this.markSynced();
+      });
+      return result;
+    };
+    this.lw = new ListWatch<T>(path, watch, listed, false);
+    const changed = (obj: T): void => {
+      this.contact();
+      this.delayMs = backoff.minMs;
+      if (this.synced()) options.onChange?.(obj);
+    };
+    this.lw.on('add', changed);
+    this.lw.on('update', changed);
+    this.lw.on('delete', changed);
+    this.lw.on('error', (err: unknown) => {
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.brokenSinceMs ??= this.options.now();
+      if (this.closed) return;
+      this.restarts++;
+      this.timer = setTimeout(() => void this.start(), this.delayMs);
+      this.timer.unref();
+      this.delayMs = Math.min(this.delayMs * 2, backoff.maxMs);
+    });
+  }
+
+  /** Resolves once the first list is stored and the watch is open, or the attempt failed. */
+  async start(): Promise<void> {
+    if (this.closed) return;
+    const before = this.restarts;
+    await this.lw.start();
+    if (this.restarts === before) this.contact();
+  }
+
+  private contact(): void {
+    this.brokenSinceMs = undefined;
+    this.lastError = undefined;
+  }
+
+  synced(): boolean {
+    this.everSynced ||= this.lw.latestResourceVersion() !== '';
+    return this.everSynced;
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.lw.get(name, namespace);
+  }
+
+  list(): readonly T[] {
+    return this.lw.list();
+  }
+
+  health(): WatchCacheHealth {
+    return {
+      synced: this.synced(),
+      brokenSinceMs: this.brokenSinceMs,
+      lastError: this.lastError,
+      restarts: this.restarts,
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    void this.lw.stop();
+  }
+}

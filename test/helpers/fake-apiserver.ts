@@ -1,0 +1,168 @@
+import type { ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { createCertificateAuthority, issueCertificate } from '../../src/dev/certs.js';
+import { writeFile } from './files.js';
+
+/** A minimal Kubernetes object as the fake apiserver stores it. */
+export interface FakeObject {
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly uid: string;
+    readonly deletionTimestamp?: string;
+    readonly labels?: Record<string, string>;
+    resourceVersion?: string;
+  };
+  readonly data?: Record<string, string>;
+}
+
+interface Resource {
+  readonly objects: Map<string, FakeObject>;
+  readonly watchers: Set<ServerResponse>;
+  /** Every event so far, so a watch from a resourceVersion replays what it missed, as an apiserver does. */
+  readonly history: Array<{ readonly rv: number; readonly line: string }>;
+}
+
+/**
+ * A loopback HTTPS server speaking the part of the Kubernetes list/watch API that
+ * client-node's ListWatch uses (`GET /api/v1/<resource>`, `?watch=true` streams of
+ * watch events, `410 Gone` as an ERROR event), so live mode runs its real client against it.
+ */
+export interface FakeApiserver {
+  /** A kubeconfig file (in `dir`) for this server, with its CA and a bearer token. */
+  readonly kubeconfig: string;
+  readonly lists: Map<string, number>;
+  put(resource: string, obj: FakeObject): void;
+  remove(resource: string, namespace: string, name: string): void;
+  /** Ends every watch of `resource` with a 410 Gone ERROR event, as an apiserver does when its history is compacted. */
+  expireWatches(resource: string): void;
+  /** Answers lists and watches of `resource` with HTTP 500 until called with false. */
+  fail(resource: string, failing: boolean): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
+  const ca = await createCertificateAuthority('fake-apiserver-ca');
+  const leaf = await issueCertificate(ca, { commonName: 'fake-apiserver', ipAddresses: ['127.0.0.1'] });
+  const resources = new Map<string, Resource>();
+  const failing = new Set<string>();
+  const lists = new Map<string, number>();
+  let rv = 1;
+  const resource = (name: string): Resource => {
+    let r = resources.get(name);
+    if (!r) resources.set(name, (r = { objects: new Map(), watchers: new Set(), history: [] }));
+    return r;
+  };
+  const keyOf = (ns: string | undefined, name: string): string => `${ns ?? ''}/${name}`;
+  const send = (kind: string, obj: FakeObject, r: Resource): void => {
+    const line = `${JSON.stringify({ type: kind, object: obj })}\n`;
+    r.history.push({ rv: Number(obj.metadata.resourceVersion), line });
+    for (const w of r.watchers) w.write(line);
+  };
+
+  const server: Server = createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
+    const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    const m = /^\/api\/v1\/([a-z]+)$/.exec(url.pathname);
+    if (req.headers.authorization !== 'Bearer fake-apiserver-token' || !m) {
+      res.writeHead(m ? 401 : 404).end();
+      return;
+    }
+    const name = m[1]!;
+    if (failing.has(name)) {
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"kind":"Status","code":500}');
+      return;
+    }
+    const r = resource(name);
+    if (url.searchParams.get('watch') === 'true') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      const from = Number(url.searchParams.get('resourceVersion') ?? '0');
+      for (const e of r.history) if (e.rv > from) res.write(e.line);
+      r.watchers.add(res);
+      res.on('close', () => r.watchers.delete(res));
+      return;
+    }
+    lists.set(name, (lists.get(name) ?? 0) + 1);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        kind: 'List',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: String(rv) },
+        items: [...r.objects.values()],
+      }),
+    );
+  });
+  // Every socket, TLS handshakes included: close() must not wait for a client's keep-alive pool.
+  const sockets = new Set<Socket>();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const kubeconfig = writeFile(
+    dir,
+    'kubeconfig',
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'fake',
+          cluster: {
+            server: `https://127.0.0.1:${port}`,
+            'certificate-authority-data': Buffer.from(ca.cert).toString('base64'),
+          },
+        },
+      ],
+      users: [{ name: 'fake', user: { token: 'fake-apiserver-token' } }],
+      contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
+      'current-context': 'fake',
+    }),
+  );
+
+  return {
+    kubeconfig,
+    lists,
+    put(name, obj) {
+      const r = resource(name);
+      const k = keyOf(obj.metadata.namespace, obj.metadata.name);
+      const stored = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } };
+      const kind = r.objects.has(k) ? 'MODIFIED' : 'ADDED';
+      r.objects.set(k, stored);
+      send(kind, stored, r);
+    },
+    remove(name, namespace, objName) {
+      const r = resource(name);
+      const k = keyOf(namespace || undefined, objName);
+      const obj = r.objects.get(k);
+      if (!obj) return;
+      r.objects.delete(k);
+      send('DELETED', { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++rv) } }, r);
+    },
+    expireWatches(name) {
+      const r = resource(name);
+      for (const w of r.watchers) {
+        w.end(
+          `${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } })}\n`,
+        );
+      }
+      r.watchers.clear();
+    },
+    fail(name, on) {
+      if (on) {
+        failing.add(name);
+        const r = resource(name);
+        for (const w of r.watchers) w.destroy();
+        r.watchers.clear();
+      } else failing.delete(name);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const r of resources.values()) for (const w of r.watchers) w.destroy();
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
