@@ -18,7 +18,13 @@ const files = suiteDir();
 let server: TestServer;
 const attack = new Attacker(() => server);
 
-const TOKEN_FILE = 'two-groups-token-0000002,bob,uid-b,"dev,admins"';
+// kube's static token CSV (Go encoding/csv): a quoted field may hold a newline and commas.
+const TOKEN_FILE = [
+  'newline-group-token-0001,alice,uid-a,"dev\nadmins"',
+  'two-groups-token-0000002,bob,uid-b,"dev,admins"',
+  'comma-group-token-000003,carol,uid-c,"dev,admins,x"',
+  'one-group-token-00000004,dave,uid-d,"dev\nadmins\nx"',
+].join('\n');
 
 beforeAll(async () => {
   server = await startTestServer({
@@ -33,9 +39,36 @@ afterAll(async () => {
 });
 afterEach(() => attack.stillServing());
 
+describe('groups that naive joins would confuse (finding 1)', () => {
+  const expected: Record<string, [string, string[]]> = {
+    'newline-group-token-0001': ['alice', ['dev\nadmins']],
+    'two-groups-token-0000002': ['bob', ['dev', 'admins']],
+    'comma-group-token-000003': ['carol', ['dev', 'admins', 'x']],
+    'one-group-token-00000004': ['dave', ['dev\nadmins\nx']],
+  };
+
+  it('answers every static token with exactly its own groups, in any order, cached or not', async () => {
+    const order = Object.keys(expected);
+    for (const token of [...order, ...[...order].reverse(), ...order]) {
+      const [user, groups] = expected[token]!;
+      const status = await attack.accepted(token);
+      expect(status.user.username).toBe(user);
+      expect(status.user.groups).toEqual([...groups, 'system:authenticated']);
+    }
+  });
+});
+
 describe('audiences that naive joins would confuse', () => {
   const forAud = (aud: string[]) =>
     mintToken({ key, claims: boundClaims({ aud, jti: JSON.stringify(aud) }) });
+
+  it('reports exactly the audiences each token was reviewed for', async () => {
+    const cases: string[][] = [['a\nb'], ['a', 'b'], ['a,b'], ['a', 'b', 'c'], ['a\nb\nc']];
+    for (const auds of [...cases, ...[...cases].reverse()]) {
+      const status = await attack.accepted(forAud(auds), auds);
+      expect(status.audiences).toEqual(auds);
+    }
+  });
 
   it('never answers ["a,b"] or ["a\\nb"] from the answer for ["a", "b"], nor the reverse', async () => {
     const ab = forAud(['a', 'b']);

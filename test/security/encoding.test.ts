@@ -84,6 +84,22 @@ describe('non-canonical base64url (C1)', () => {
       ['a tab inside', (s: string) => `${s.slice(0, 4)}\t${s.slice(4)}`],
       ['a newline inside', (s: string) => `${s.slice(0, 4)}\n${s.slice(4)}`],
       ['a CR LF inside', (s: string) => `${s.slice(0, 4)}\r\n${s.slice(4)}`],
+      [
+        'a character shifted by 0x100',
+        (s: string) => `${String.fromCharCode(s.charCodeAt(0) + 0x100)}${s.slice(1)}`,
+      ],
+      [
+        'a fullwidth character',
+        (s: string) => `${String.fromCharCode(s.charCodeAt(0) - 0x20 + 0xff00)}${s.slice(1)}`,
+      ],
+      [
+        'a character shifted by 0x10000',
+        (s: string) => `${String.fromCodePoint(s.charCodeAt(0) + 0x10000)}${s.slice(1)}`,
+      ],
+      [
+        'every character shifted by 0x100',
+        (s: string) => [...s].map((c) => String.fromCharCode(c.charCodeAt(0) + 0x100)).join(''),
+      ],
     ])(`refuses a ${name} segment with %s`, async (_how, f) => {
       await attack.refused(respell(good, i, f), INVALID);
     });
@@ -105,6 +121,13 @@ describe('non-canonical base64url (C1)', () => {
       );
     });
   }
+
+  it('refuses a token every one of whose characters is shifted by 0x100 (finding 6)', async () => {
+    await attack.refused(
+      [...good].map((c) => String.fromCharCode(c.charCodeAt(0) + 0x100)).join(''),
+      INVALID,
+    );
+  });
 
   it('refuses each segment cut by a space, as kube reads only the first word', async () => {
     const cut = (s: string) => `${s.slice(0, 4)} ${s.slice(4)}`;
@@ -139,10 +162,15 @@ describe('white space around the token, read as kube reads a bearer token', () =
     ['a vertical tab', '\v'],
     ['a form feed', '\f'],
     ['a no-break space (U+00A0)', '\u00a0'],
+    ['a next line (U+0085)', '\u0085'],
     ['a line separator (U+2028)', '\u2028'],
     ['an ideographic space (U+3000)', '\u3000'],
   ])('accepts a valid token followed by %s, as kube trims it', async (_name, ws) => {
     await attack.accepted(`${good}${ws}`);
+  });
+
+  it('refuses a valid token followed by a zero-width no-break space (U+FEFF), which Go does not trim (finding 7)', async () => {
+    await attack.refused(`${good}\ufeff`, INVALID);
   });
 
   it('refuses a valid token led by a space: kube sees an empty credential', async () => {

@@ -519,18 +519,14 @@ describe('gateToken (properties)', () => {
       fc.nat(3),
       fc.string({
         unit: fc.oneof(
-          fc.constantFrom('.', '=', '+', '/', ' ', '\n', '\u007f', '\u0000'),
-          fc.string({ unit: 'binary-ascii', maxLength: 1 }),
+          fc.constantFrom('.', '=', '+', '/', ' ', '\n', '\u007f', '\u0000', '\u0100', '\ufeff', '\uff21'),
+          fc.string({ unit: 'binary', maxLength: 1 }),
         ),
         maxLength: 3,
       }),
     )
     .map(([at, cut, insert]) => `${good.slice(0, at)}${insert}${good.slice(at + cut)}`);
-  const anyToken = fc.oneof(
-    nearToken,
-    fc.string({ unit: 'binary-ascii', maxLength: 200 }),
-    fc.constant(good),
-  );
+  const anyToken = fc.oneof(nearToken, fc.string({ unit: 'binary', maxLength: 200 }), fc.constant(good));
 
   it('never throws, and whatever it lets through is well formed', () => {
     fc.assert(
@@ -560,7 +556,7 @@ describe('gateToken (properties)', () => {
     );
   });
 
-  it('lets through no spelling of a token but the canonical one', () => {
+  it('lets through no spelling of a token but the canonical one (finding 6)', () => {
     fc.assert(
       fc.property(nearToken, (token) => {
         fc.pre(token !== good);
@@ -585,7 +581,7 @@ describe('gateToken (properties)', () => {
       { numRuns: 500 },
     );
     fc.assert(
-      fc.property(fc.string({ unit: 'binary-ascii', maxLength: 40 }), (text) => {
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (text) => {
         const decoded = decodeBase64url(text);
         if (decoded !== undefined) expect(decoded.toString('base64url')).toBe(text);
       }),
