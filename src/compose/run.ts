@@ -124,7 +124,8 @@ export async function runService(options: ServiceOptions): Promise<number> {
       sidecar?.close();
       components.close();
       logger.info('stopped');
-      logger.flush();
+      // The destination writes asynchronously: the exit that follows must not cut off the last lines.
+      await new Promise<void>((flushed) => logger.flush(() => flushed()));
       resolve(0);
     };
     process.once('SIGTERM', () => void stop('SIGTERM'));

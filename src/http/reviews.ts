@@ -10,7 +10,7 @@ import {
   type HttpAnswer,
 } from '../api/outcomes.js';
 import { decodeSubjectAccessReview, encodeSubjectAccessReview } from '../api/subjectaccessreview.js';
-import { decodeTokenReview, encodeTokenReview } from '../api/tokenreview.js';
+import { decodeTokenReview } from '../api/tokenreview.js';
 import type { ApiVersionName } from '../api/types.js';
 import type { RequestAuthenticator } from '../authn/authenticator.js';
 import type { Authorizer } from '../authz/authorizer.js';
@@ -21,6 +21,7 @@ import { readBody, requestHeader } from './body.js';
 import { nestedDeeperThan } from './json-depth.js';
 import { authorizeCallers, type ReviewResource } from './middleware/authorize-callers.js';
 import { respond } from './respond.js';
+import { ReviewBytes } from './review-bytes.js';
 
 export interface ReviewRoutes {
   readonly tokens: TokenReviewer;
@@ -93,31 +94,36 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
     app.all(path, (c) => respond(c, methodNotAllowed(c.req.method, target.resource)));
   };
 
-  const tokenReview = (version: ApiVersionName) => async (c: Context) => {
-    const started = performance.now();
-    const reqId = `${requestPrefix}-${++requestCounter}`;
+  const reviewBytes = new ReviewBytes();
+  const tokenReview = (version: ApiVersionName) => {
     const route = `tokenreviews/${version}`;
-    const read = await readJson(c, routes.maxRequestBytes, logger);
-    if (!read.ok) return respond(c, read.answer);
-    const decoded = decodeTokenReview(read.body, version);
-    if (!decoded.ok) {
-      logger.info({ reqId, route, code: 400 }, decoded.status.message);
-      return respond(c, failure(decoded.status));
-    }
-    const { input } = decoded;
-    const { result, audiences } = await reviewToken(tokens, input);
-    const body = JSON.stringify(encodeTokenReview(input.apiVersion, result, audiences));
-    const ms = performance.now() - started;
-    if (result.outcome === 'authenticated') {
-      metrics.decision('tokenreview', 'authenticated', 'ok');
-      logger.info({ reqId, route, decision: 'authenticated', user: result.user.username, ms }, 'tokenreview');
-    } else {
-      const reason = result.outcome === 'error' ? result.error.code : 'no-opinion';
-      metrics.decision('tokenreview', 'rejected', reason);
-      logger.info({ reqId, route, decision: 'rejected', reason, ms }, 'tokenreview');
-    }
-    // A fresh headers object each time: hono keeps the one it is given with the response.
-    return c.body(body, 200, { 'content-type': 'application/json' });
+    // Bindings serialised once per route rather than on every line.
+    const log = logger.child({ route });
+    return async (c: Context) => {
+      const started = performance.now();
+      const reqId = `${requestPrefix}-${++requestCounter}`;
+      const read = await readJson(c, routes.maxRequestBytes, logger);
+      if (!read.ok) return respond(c, read.answer);
+      const decoded = decodeTokenReview(read.body, version);
+      if (!decoded.ok) {
+        log.info({ reqId, code: 400 }, decoded.status.message);
+        return respond(c, failure(decoded.status));
+      }
+      const { input } = decoded;
+      const { result, audiences } = await reviewToken(tokens, input);
+      const body = reviewBytes.get(input.apiVersion, result, audiences);
+      const ms = performance.now() - started;
+      if (result.outcome === 'authenticated') {
+        metrics.decision('tokenreview', 'authenticated', 'ok');
+        log.info({ reqId, decision: 'authenticated', user: result.user.username, ms }, 'tokenreview');
+      } else {
+        const reason = result.outcome === 'error' ? result.error.code : 'no-opinion';
+        metrics.decision('tokenreview', 'rejected', reason);
+        log.info({ reqId, decision: 'rejected', reason, ms }, 'tokenreview');
+      }
+      // A fresh headers object each time: hono keeps the one it is given with the response.
+      return c.body(body, 200, { 'content-type': 'application/json' });
+    };
   };
 
   const subjectAccessReview = (decide: Authorizer) => (version: ApiVersionName) => async (c: Context) => {

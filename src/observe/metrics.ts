@@ -38,9 +38,13 @@ export class Metrics {
   private readonly requests: Counter<'path' | 'code'>;
   private readonly latency: Histogram<'path'>;
   private readonly decisions: Counter<'review' | 'outcome' | 'reason'>;
-  private readonly requestChildren = new Map<string, { inc(): void }>();
-  private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
-  private readonly decisionChildren = new Map<string, { inc(): void }>();
+  // Label children resolved once per label set: prom-client hashes the labels on every
+  // labelled call. Nested maps, so a lookup builds no key string.
+  private readonly routeChildren = new Map<
+    string,
+    { latency: { observe(v: number): void }; byCode: Map<number, { inc(): void }> }
+  >();
+  private readonly decisionChildren = new Map<string, Map<string, Map<string, { inc(): void }>>>();
 
   constructor(sources: MetricsSources = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tokenwarden_' });
@@ -226,27 +230,29 @@ export class Metrics {
   }
 
   request(path: string, code: number, seconds: number): void {
-    const key = `${path} ${code}`;
-    let child = this.requestChildren.get(key);
+    let route = this.routeChildren.get(path);
+    if (!route) {
+      route = { latency: this.latency.labels(path), byCode: new Map() };
+      this.routeChildren.set(path, route);
+    }
+    let child = route.byCode.get(code);
     if (!child) {
       child = this.requests.labels(path, String(code));
-      this.requestChildren.set(key, child);
+      route.byCode.set(code, child);
     }
     child.inc();
-    let hist = this.latencyChildren.get(path);
-    if (!hist) {
-      hist = this.latency.labels(path);
-      this.latencyChildren.set(path, hist);
-    }
-    hist.observe(seconds);
+    route.latency.observe(seconds);
   }
 
   decision(review: 'tokenreview' | 'subjectaccessreview', outcome: string, reason: string): void {
-    const key = `${review} ${outcome} ${reason}`;
-    let child = this.decisionChildren.get(key);
+    let byOutcome = this.decisionChildren.get(review);
+    if (!byOutcome) this.decisionChildren.set(review, (byOutcome = new Map()));
+    let byReason = byOutcome.get(outcome);
+    if (!byReason) byOutcome.set(outcome, (byReason = new Map()));
+    let child = byReason.get(reason);
     if (!child) {
       child = this.decisions.labels(review, outcome, reason);
-      this.decisionChildren.set(key, child);
+      byReason.set(reason, child);
     }
     child.inc();
   }

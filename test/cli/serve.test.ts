@@ -36,7 +36,7 @@ function startServe(): { child: ChildProcess; exited: Promise<CliResult> } {
 }
 
 describe('tokenwarden serve', () => {
-  it('finishes a request in flight on SIGTERM, then exits 0', async () => {
+  it('finishes a request in flight on SIGTERM, logs it and its last lines, then exits 0', async () => {
     const { child, exited } = startServe();
     try {
       const serving = await logLine(child, 'tokenwarden is serving');
@@ -78,6 +78,13 @@ describe('tokenwarden serve', () => {
       expect(JSON.parse(res.text)).toMatchObject({ status: { authenticated: true } });
       const result = await exited;
       expect(result).toMatchObject({ code: 0, signal: null });
+      // The access log is written asynchronously; nothing of it may be lost at exit.
+      const lines = result.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { msg?: string; decision?: string });
+      expect(lines.filter((l) => l.msg === 'tokenreview').map((l) => l.decision)).toEqual(['authenticated']);
+      expect(lines.at(-1)?.msg).toBe('stopped');
       expect(leakedSecrets(result.stdout + result.stderr, token)).toEqual([]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

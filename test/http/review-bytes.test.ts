@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { NO_OPINION, type AuthnResult, type AuthnSuccess } from '../../src/authn/authenticator.js';
+import { encodeTokenReview } from '../../src/api/tokenreview.js';
+import { ReviewBytes } from '../../src/http/review-bytes.js';
+
+const V1 = 'authentication.k8s.io/v1';
+const V1BETA1 = 'authentication.k8s.io/v1beta1';
+
+function success(username: string, audiences: readonly string[] = ['https://issuer']): AuthnSuccess {
+  return { outcome: 'authenticated', user: { username, groups: ['system:authenticated'] }, audiences };
+}
+
+function answer(bytes: string | Uint8Array): unknown {
+  return JSON.parse(typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes));
+}
+
+describe('ReviewBytes', () => {
+  it('answers each result with its own review, never another equal-looking one', () => {
+    const bytes = new ReviewBytes();
+    const results = [success('alice'), success('alice', ['https://other']), success('bob')];
+    for (let round = 0; round < 2; round++) {
+      for (const r of results) {
+        expect(answer(bytes.get(V1, r, ['https://requested']))).toEqual(encodeTokenReview(V1, r, []));
+      }
+    }
+  });
+
+  it('keeps one answer per API version of the same result', () => {
+    const bytes = new ReviewBytes();
+    const r = success('alice');
+    expect(answer(bytes.get(V1, r, []))).toMatchObject({ apiVersion: V1 });
+    expect(answer(bytes.get(V1BETA1, r, []))).toMatchObject({ apiVersion: V1BETA1 });
+    expect(answer(bytes.get(V1, r, []))).toMatchObject({ apiVersion: V1 });
+  });
+
+  it('builds a cached result’s answer once and hands out the same bytes on every hit', () => {
+    const bytes = new ReviewBytes();
+    const r = success('alice');
+    expect(bytes.get(V1, r, [])).toBe(bytes.get(V1, r, []));
+  });
+
+  it('answers a result without audiences of its own with each request’s audiences', () => {
+    const bytes = new ReviewBytes();
+    const r = success('alice', []);
+    expect(answer(bytes.get(V1, r, ['https://a']))).toMatchObject({ status: { audiences: ['https://a'] } });
+    expect(answer(bytes.get(V1, r, ['https://b']))).toMatchObject({ status: { audiences: ['https://b'] } });
+  });
+
+  it('answers a rejection as the review encoder does', () => {
+    const bytes = new ReviewBytes();
+    const r: AuthnResult = NO_OPINION;
+    expect(answer(bytes.get(V1, r, ['https://a']))).toEqual(encodeTokenReview(V1, r, ['https://a']));
+  });
+
+  it('stays within its bound and still answers an evicted result correctly', () => {
+    const bytes = new ReviewBytes(2);
+    const results = ['a', 'b', 'c', 'd'].map((u) => success(u));
+    for (const r of results) bytes.get(V1, r, []);
+    for (const r of results) expect(answer(bytes.get(V1, r, []))).toEqual(encodeTokenReview(V1, r, []));
+  });
+});
