@@ -137,7 +137,8 @@ describe('tokenwarden proxy memory while streaming', () => {
     expect(download.status).toBe(200);
     expect(download.bytes).toBe(TOTAL);
     const after = memory(child.pid!);
-    // Buffering either body would cost 100 MB; streaming costs a few socket buffers.
-    expect(after.peak - before.rss).toBeLessThan(48 * MB);
+    // Buffering either body would cost at least 100 MB (331 MB when tried); streaming costs socket buffers and
+    // whatever garbage the collector has not yet reclaimed, which under a loaded CI machine reached 71 MB.
+    expect(after.peak - before.rss).toBeLessThan(96 * MB);
   }, 120_000);
 });

@@ -75,7 +75,13 @@ describe('the packed package in a scratch app', () => {
     const pkg = JSON.parse(readFileSync(join(app, 'node_modules/tokenwarden/package.json'), 'utf8')) as {
       exports: Record<string, unknown>;
     };
-    expect(Object.keys(pkg.exports)).toEqual(['.', './hono', './projected-token', './package.json']);
+    expect(Object.keys(pkg.exports)).toEqual([
+      '.',
+      './hono',
+      './projected-token',
+      './verifier',
+      './package.json',
+    ]);
     writeFileSync(
       join(app, 'types.ts'),
       `import { createTokenVerifier, type UserInfo } from 'tokenwarden';
