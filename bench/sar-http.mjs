@@ -139,7 +139,7 @@ try {
       files.key,
       '--token-auth-file',
       '/dev/null',
-      '--authorization-policy-file',
+      '--rbac-policy-file',
       files.policy,
       '--secure-port',
       String(port),

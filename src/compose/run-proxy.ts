@@ -22,7 +22,7 @@ export interface ProxyServiceOptions {
   readonly checkEndpoint: boolean;
   readonly listen: Pick<
     ListenOptions,
-    'host' | 'port' | 'tlsFiles' | 'tls' | 'shutdownDelayMs' | 'shutdownTimeoutMs'
+    'host' | 'port' | 'tlsFiles' | 'tls' | 'tlsPolicy' | 'shutdownDelayMs' | 'shutdownTimeoutMs'
   >;
   readonly logger: Logger;
   readonly clock?: Clock;
@@ -75,6 +75,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     host: options.listen.host,
     port: options.listen.port,
     tls,
+    ...(options.listen.tlsPolicy ? { tlsPolicy: options.listen.tlsPolicy } : {}),
     logger,
     streaming: true,
   });

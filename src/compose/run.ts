@@ -5,6 +5,7 @@ import { systemClock } from '../clock.js';
 import { createCertificateAuthority, issueCertificate } from '../dev/certs.js';
 import { createApp } from '../http/app.js';
 import { withCheckEndpoint } from '../http/check.js';
+import type { TlsPolicy } from '../http/tls-policy.js';
 import { startServer, type RunningServer, type TlsFiles, type TlsMaterial } from '../http/server.js';
 import { compose, type Components } from './compose.js';
 import type { AuthenticationOptions, AuthorizationOptions } from './options.js';
@@ -16,6 +17,8 @@ export interface ListenOptions {
   /** Certificate files, reloaded when they change; else `tls`, else a throwaway pair. */
   readonly tlsFiles?: TlsFiles;
   readonly tls?: TlsMaterial;
+  /** Lowest TLS version and cipher suites (default: TLS 1.2 and Node.js's suites). */
+  readonly tlsPolicy?: TlsPolicy;
   readonly maxRequestBytes: number;
   /** Callers of the review endpoints must authenticate and be allowed `create` on the review. */
   readonly authorizeCallers: boolean;
@@ -98,6 +101,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
     host: listen.host,
     port: listen.port,
     tls,
+    ...(listen.tlsPolicy ? { tlsPolicy: listen.tlsPolicy } : {}),
     logger,
   });
   logger.info(

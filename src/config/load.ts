@@ -1,3 +1,4 @@
+import { opensslCiphers, tlsMinVersion, type TlsPolicy } from '../http/tls-policy.js';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
@@ -26,7 +27,9 @@ export interface ResolvedConfig {
   readonly apiAudiences: readonly string[];
   readonly legacyTokens: LegacyTokens;
   readonly audiences: readonly string[];
-  readonly authorizationPolicyFiles: readonly string[];
+  readonly rbacPolicyFiles: readonly string[];
+  /** node:tls settings from --tls-min-version and --tls-cipher-suites. */
+  readonly tlsPolicy: TlsPolicy;
   readonly authorizeCallers: boolean;
   readonly cacheTtlMs: number;
   readonly cacheSize: number;
@@ -194,6 +197,15 @@ function checkIssuers(issuers: readonly string[], origin: string): void {
   }
 }
 
+const warnedDeprecated = new Set<string>();
+
+/** Once per process and name: a deprecated flag still works and says what replaces it. */
+function warnDeprecated(name: string, replacement: string): void {
+  if (warnedDeprecated.has(name)) return;
+  warnedDeprecated.add(name);
+  process.stderr.write(`tokenwarden: warning: --${name} is deprecated, use --${replacement}\n`);
+}
+
 /**
  * argv (after the command name) and the optional YAML file → ResolvedConfig. Every
  * error names the flag, or the file and key, and maps to exit code 2.
@@ -230,14 +242,24 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
   const origin: Origin = (name) => (flags[name] !== undefined ? `--${name}` : `${configPath}: ${name}`);
   const values = new Map<string, unknown>();
   for (const spec of specs) {
-    if (spec.name === 'config') continue;
+    if (spec.name === 'config' || spec.deprecatedAliasOf !== undefined) continue;
     const raw = flags[spec.name] ?? file.get(spec.name);
     if (raw === undefined) {
-      if (spec.default !== undefined)
-        values.set(spec.name, typed(spec, spec.default as Raw, `default of --${spec.name}`));
+      const fallback = spec.defaultFor?.[command] ?? spec.default;
+      if (fallback !== undefined)
+        values.set(spec.name, typed(spec, fallback as Raw, `default of --${spec.name}`));
       continue;
     }
     values.set(spec.name, typed(spec, raw, origin(spec.name)));
+  }
+  for (const alias of specs) {
+    if (alias.deprecatedAliasOf === undefined) continue;
+    const raw = flags[alias.name] ?? file.get(alias.name);
+    if (raw === undefined) continue;
+    warnDeprecated(alias.name, alias.deprecatedAliasOf);
+    const target = specs.find((s) => s.name === alias.deprecatedAliasOf)!;
+    const given = typed(target, raw, origin(alias.name)) as string[];
+    values.set(target.name, [...((values.get(target.name) as string[] | undefined) ?? []), ...given]);
   }
   const get = <T>(name: string, fallback: T): T => (values.has(name) ? (values.get(name) as T) : fallback);
 
@@ -249,6 +271,15 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
   if ((cert === undefined) !== (key === undefined)) {
     throw invalid('--tls-cert-file and --tls-private-key-file must be given together');
   }
+  const minVersion = tlsMinVersion(get('tls-min-version', 'VersionTLS12'))!;
+  const cipherNames = get<string[]>('tls-cipher-suites', []);
+  const suites = opensslCiphers(cipherNames);
+  if ('unknown' in suites)
+    throw invalid(
+      `${origin('tls-cipher-suites')}: unknown or unsupported cipher suite ${JSON.stringify(suites.unknown)}`,
+    );
+  const tlsPolicy: TlsPolicy =
+    cipherNames.length > 0 ? { minVersion, ciphers: suites.ciphers } : { minVersion };
   const port = get('secure-port', 8443);
   if (port > 65535) throw invalid(`${origin('secure-port')}: must be at most 65535`);
   const cacheSize = get('cache-size', 10000);
@@ -304,7 +335,8 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     apiAudiences: defaultApiAudiences(apiAudiences, issuers),
     legacyTokens: get<LegacyTokens>('service-account-legacy-tokens', 'reject'),
     audiences: get<string[]>('audience', []),
-    authorizationPolicyFiles: get<string[]>('authorization-policy-file', []),
+    rbacPolicyFiles: get<string[]>('rbac-policy-file', []),
+    tlsPolicy,
     authorizeCallers: get('authorize-callers', false),
     cacheTtlMs: get('cache-ttl', 120_000),
     cacheSize,
@@ -354,13 +386,18 @@ function liveSettings(
   return { live: { ...(kubeconfigFile === undefined ? {} : { kubeconfigFile }), stalenessBoundMs } };
 }
 
-/** Checks that make sense only for commands that verify tokens. */
-export function requireTokenSettings(config: ResolvedConfig): void {
+/**
+ * Checks that make sense only for commands that verify tokens. With `authorizationOnly`
+ * (serve with RBAC files), naming no identity source at all is allowed: the service then
+ * answers SubjectAccessReviews and authenticates no token.
+ */
+export function requireTokenSettings(config: ResolvedConfig, authorizationOnly = false): void {
   const saKeys =
     config.serviceAccountKeyFiles.length > 0 ||
     config.serviceAccountJwksUris.length > 0 ||
     config.serviceAccountIssuerDiscovery;
   const otherSources = config.authenticationConfigFile !== undefined || config.tokenAuthFile !== undefined;
+  if (authorizationOnly && !saKeys && !otherSources && config.serviceAccountIssuers.length === 0) return;
   // Service-account settings are required unless another identity source stands alone.
   if (!otherSources || saKeys || config.serviceAccountIssuers.length > 0) {
     if (config.serviceAccountIssuers.length === 0)

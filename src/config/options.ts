@@ -72,11 +72,9 @@ export function authenticationOptions(
   };
 }
 
-/** `--authorization-policy-file`s → the authorization options; none, no RBAC. */
+/** `--rbac-policy-file`s → the authorization options; none, no RBAC. */
 export function authorizationOptions(config: ResolvedConfig): AuthorizationOptions | undefined {
-  return config.authorizationPolicyFiles.length > 0
-    ? { policyFiles: config.authorizationPolicyFiles }
-    : undefined;
+  return config.rbacPolicyFiles.length > 0 ? { policyFiles: config.rbacPolicyFiles } : undefined;
 }
 
 /** Where and how `serve` and `dev` listen. */
@@ -95,6 +93,7 @@ export function listenOptions(config: ResolvedConfig): ListenOptions {
           },
         }
       : {}),
+    tlsPolicy: config.tlsPolicy,
     maxRequestBytes: config.maxRequestBytes,
     authorizeCallers: config.authorizeCallers,
     shutdownDelayMs: config.shutdownDelayMs,
@@ -138,7 +137,7 @@ export function sidecarOptions(config: ResolvedConfig): SidecarOptions {
     ignorePaths: p.ignorePaths,
     allow,
     ...(rbacProxy ? { rbacProxy } : {}),
-    authorizeRequests: rbacProxy !== undefined || config.authorizationPolicyFiles.length > 0,
+    authorizeRequests: rbacProxy !== undefined || config.rbacPolicyFiles.length > 0,
     decisionCacheSize: config.cacheSize,
   };
 }

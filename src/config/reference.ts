@@ -4,7 +4,11 @@ import { OPTIONS } from './schema.js';
 export function configurationReference(): string {
   const rows = OPTIONS.map((o) => {
     const type = o.values ? o.values.join(' \\| ') : o.type + (o.repeatable ? ', repeatable' : '');
-    const def = o.default === undefined ? '' : `\`${String(o.default)}\``;
+    const def =
+      (o.default === undefined ? '' : `\`${String(o.default)}\``) +
+      Object.entries(o.defaultFor ?? {})
+        .map(([command, value]) => ` (${command}: \`${String(value)}\`)`)
+        .join('');
     return `| \`--${o.name}\` | ${type} | ${def} | ${o.commands.join(', ')} | ${o.help} |`;
   });
   return [

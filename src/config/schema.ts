@@ -17,6 +17,10 @@ export interface OptionSpec {
   readonly help: string;
   /** Commands that take this option. */
   readonly commands: readonly CommandName[];
+  /** Defaults that differ by command (dev listens on loopback only). */
+  readonly defaultFor?: Partial<Record<CommandName, string | number | boolean>>;
+  /** A deprecated name of the option named here: still read, with a warning once. */
+  readonly deprecatedAliasOf?: string;
 }
 
 export type CommandName = 'serve' | 'dev' | 'verify' | 'jwks' | 'proxy';
@@ -45,7 +49,8 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'bind-address',
     type: 'string',
     default: '0.0.0.0',
-    help: 'Address to listen on (dev defaults to 127.0.0.1).',
+    defaultFor: { dev: '127.0.0.1' },
+    help: 'Address to listen on.',
     commands: SERVING,
   },
   {
@@ -59,6 +64,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'path',
     help: 'Private key of the serving certificate; reloaded when it changes.',
     commands: LISTENING,
+  },
+  {
+    name: 'tls-min-version',
+    type: 'enum',
+    values: ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'],
+    default: 'VersionTLS12',
+    help: "Lowest TLS version accepted, in kube-apiserver's spelling.",
+    commands: SERVING,
+  },
+  {
+    name: 'tls-cipher-suites',
+    type: 'list',
+    help: "TLS 1.0-1.2 cipher suites, comma-separated, by kube-apiserver's (Go's) names such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (default: Node.js's). TLS 1.3 suites are not configurable, as in Go.",
+    commands: SERVING,
   },
   {
     name: 'client-ca-file',
@@ -204,11 +223,19 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: SERVE,
   },
   {
+    name: 'rbac-policy-file',
+    type: 'path',
+    repeatable: true,
+    help: 'RBAC objects (Role, ClusterRole, RoleBinding, ClusterRoleBinding; multi-document YAML, JSON or List) that answer SubjectAccessReviews (repeatable); reloaded on change. With only these files (no --service-account-issuer) serve answers SubjectAccessReviews alone.',
+    commands: LISTENING,
+  },
+  {
     name: 'authorization-policy-file',
     type: 'path',
     repeatable: true,
-    help: 'RBAC objects (Role, ClusterRole, RoleBinding, ClusterRoleBinding; multi-document YAML, JSON or List) that answer SubjectAccessReviews (repeatable); reloaded on change.',
+    help: "Deprecated name of --rbac-policy-file (kube-apiserver's flag of this name takes an ABAC file, not RBAC objects).",
     commands: LISTENING,
+    deprecatedAliasOf: 'rbac-policy-file',
   },
   {
     name: 'audience',
@@ -267,7 +294,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'config-file',
     type: 'path',
-    help: "kube-rbac-proxy's config file: authorization.resourceAttributes, rewrites and static, decided per request (with the RBAC policy of --authorization-policy-file). Without it and with a policy, each request is authorized as a non-resource request for its path.",
+    help: "kube-rbac-proxy's config file: authorization.resourceAttributes, rewrites and static, decided per request (with the RBAC policy of --rbac-policy-file). Without it and with a policy, each request is authorized as a non-resource request for its path.",
     commands: LISTENING,
   },
   {
@@ -338,7 +365,8 @@ export function helpText(command: CommandName, usage: string): string {
   const lines = [`Usage: ${usage}`, '', 'Options:'];
   for (const o of optionsFor(command)) {
     const arg = o.type === 'bool' ? '' : o.values ? ` <${o.values.join('|')}>` : ` <${o.type}>`;
-    const def = o.default === undefined ? '' : ` (default ${String(o.default)})`;
+    const fallback = o.defaultFor?.[command] ?? o.default;
+    const def = fallback === undefined ? '' : ` (default ${String(fallback)})`;
     lines.push(`  --${o.name}${arg}${o.repeatable ? ' ...' : ''}`, `      ${o.help}${def}`);
   }
   lines.push('  --help', '      Show this help.');

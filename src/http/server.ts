@@ -8,6 +8,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { TokenwardenError } from '../errors.js';
+import type { TlsPolicy } from './tls-policy.js';
 import type { Logger } from 'pino';
 import { watchFiles, type FileWatch } from '../io/file-watch.js';
 
@@ -39,6 +40,7 @@ export interface ServerOptions {
   readonly port: number;
   /** Files to serve and watch, or fixed material (dev mode, tests). */
   readonly tls: TlsFiles | TlsMaterial;
+  readonly tlsPolicy?: TlsPolicy;
   readonly logger: Logger;
 }
 
@@ -65,8 +67,17 @@ function readTls(files: TlsFiles): TlsMaterial {
   };
 }
 
-function contextOptions(m: TlsMaterial): SecureContextOptions {
-  return { cert: m.cert, key: m.key, ...(m.ca ? { ca: m.ca } : {}), minVersion: 'TLSv1.2' };
+/** kube-apiserver's default: TLS 1.2 and up. */
+const DEFAULT_TLS_POLICY: TlsPolicy = { minVersion: 'TLSv1.2' };
+
+function contextOptions(m: TlsMaterial, policy: TlsPolicy = DEFAULT_TLS_POLICY): SecureContextOptions {
+  return {
+    cert: m.cert,
+    key: m.key,
+    ...(m.ca ? { ca: m.ca } : {}),
+    minVersion: policy.minVersion,
+    ...(policy.ciphers === undefined ? {} : { ciphers: policy.ciphers }),
+  };
 }
 
 /** OpenSSL's reason without its `error:0A00018F:SSL routines::` prefix. */
@@ -148,7 +159,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   checkPair(material, fromFiles ? (options.tls as TlsFiles) : undefined);
 
   const serverOptions = {
-    ...contextOptions(material),
+    ...contextOptions(material, options.tlsPolicy),
     requestCert: material.ca !== undefined,
     rejectUnauthorized: false,
     handshakeTimeout: 10_000,
@@ -189,7 +200,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (next.cert === material.cert && next.key === material.key && next.ca === material.ca) return true;
       // An empty, broken or mismatched pair throws: keep the old one then.
       checkPair(next);
-      server.setSecureContext(contextOptions(next));
+      server.setSecureContext(contextOptions(next, options.tlsPolicy));
       material = next;
       logger.info('serving certificate reloaded');
       return true;

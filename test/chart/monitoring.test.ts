@@ -63,7 +63,7 @@ describe("the chart's dashboard and alerts", () => {
       `--service-account-jwks-uri=${ISSUER}=https://127.0.0.1:${idp.port}/missing`,
       `--service-account-jwks-ca-file=${writeFile(dir, 'idp-ca.crt', idp.tls.ca)}`,
       `--authentication-config=${authn}`,
-      `--authorization-policy-file=${policy}`,
+      `--rbac-policy-file=${policy}`,
     ]);
     await logLine(child, 'tokenwarden is serving');
     const token = mintToken({ claims: boundClaims({}, Math.floor(Date.now() / 1000)) });

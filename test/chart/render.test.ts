@@ -194,7 +194,7 @@ describe('the chart with its default values', () => {
     const args = podSpec(objectsOf('defaults')).containers[0]!.args!;
     expect(args).toContain('--authorize-callers');
     expect(args).toContain('--client-ca-file=/etc/tokenwarden/client-ca/ca.crt');
-    expect(args).toContain('--authorization-policy-file=/etc/tokenwarden/policy/callers.yaml');
+    expect(args).toContain('--rbac-policy-file=/etc/tokenwarden/policy/callers.yaml');
     const cm = only(objectsOf('defaults'), 'ConfigMap') as K8sObject & { data: Record<string, string> };
     const policy = parseAllDocuments(cm.data['callers.yaml']!).map(
       (d) => d.toJS() as K8sObject & Record<string, never>,
@@ -317,7 +317,7 @@ describe('the chart with other values', () => {
     expect(notes).not.toContain('/apis/authentication.k8s.io/v1/tokenreviews\n');
     expect(notes).not.toContain('--authentication-token-webhook-config-file');
     const args = podSpec(objectsOf('authorization-only')).containers[0]!.args!;
-    expect(args).toContain('--authorization-policy-file=/etc/tokenwarden/policy/policy.yaml');
+    expect(args).toContain('--rbac-policy-file=/etc/tokenwarden/policy/policy.yaml');
   });
 
   it('renders every optional part when asked: HPA instead of replicas, ServiceMonitor, PrometheusRule, dashboard, key files', () => {
@@ -342,7 +342,7 @@ describe('the chart with other values', () => {
         '--service-account-key-file=/etc/tokenwarden/keys/old-keys/keys.jwks',
         '--authentication-config=/etc/tokenwarden/authentication/authentication-config.yaml',
         '--token-auth-file=/etc/tokenwarden/token-auth/tokens.csv',
-        '--authorization-policy-file=/etc/tokenwarden/policies/exported-rbac/rbac.yaml',
+        '--rbac-policy-file=/etc/tokenwarden/policies/exported-rbac/rbac.yaml',
         '--service-account-issuer-discovery',
         '--cache-size=50000',
       ]),

@@ -187,7 +187,7 @@ beforeAll(async () => {
       cluster.issuer,
       '--service-account-key-file',
       cluster.pki.serviceAccountRsa.publicKeyFile,
-      '--authorization-policy-file',
+      '--rbac-policy-file',
       policyFile,
     ],
   });

@@ -145,7 +145,7 @@ beforeAll(async () => {
       remoteKeys.publicKeyFile,
       '--api-audiences',
       'api',
-      '--authorization-policy-file',
+      '--rbac-policy-file',
       policyFile,
     ],
   });

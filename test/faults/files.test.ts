@@ -80,7 +80,7 @@ describe('files replaced, truncated or deleted while serving under load (tokenwa
       keyFile,
       '--token-auth-file',
       tokenFile,
-      '--authorization-policy-file',
+      '--rbac-policy-file',
       policyFile,
     ]);
     const certFile = join(serve.dir, 'tls.crt');

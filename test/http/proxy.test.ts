@@ -285,7 +285,7 @@ describe('tokenwarden proxy with RBAC, impersonation and a kube-rbac-proxy confi
     verb: get
 `,
     },
-    flags: ['--authorization-policy-file', '$DIR/policy.yaml', '--config-file', '$DIR/krp.yaml'],
+    flags: ['--rbac-policy-file', '$DIR/policy.yaml', '--config-file', '$DIR/krp.yaml'],
   });
   const auth = () => ['Authorization', `Bearer ${token()}`];
 

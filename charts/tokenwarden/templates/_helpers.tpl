@@ -193,13 +193,13 @@ subjects:
 {{- if $v.authorizeCallers.enabled }}
 {{- $args = append $args "--authorize-callers" }}
 {{- $args = append $args (printf "--client-ca-file=/etc/tokenwarden/client-ca/%s" $v.authorizeCallers.clientCA.key) }}
-{{- $args = append $args "--authorization-policy-file=/etc/tokenwarden/policy/callers.yaml" }}
+{{- $args = append $args "--rbac-policy-file=/etc/tokenwarden/policy/callers.yaml" }}
 {{- end }}
 {{- if $v.authorization.policies }}
-{{- $args = append $args "--authorization-policy-file=/etc/tokenwarden/policy/policy.yaml" }}
+{{- $args = append $args "--rbac-policy-file=/etc/tokenwarden/policy/policy.yaml" }}
 {{- end }}
 {{- range $v.authorization.policyConfigMaps }}
-{{- $args = append $args (printf "--authorization-policy-file=/etc/tokenwarden/policies/%s/%s" .name .key) }}
+{{- $args = append $args (printf "--rbac-policy-file=/etc/tokenwarden/policies/%s/%s" .name .key) }}
 {{- end }}
 {{- $args = append $args (printf "--cache-ttl=%s" $v.cache.ttl) }}
 {{- $args = append $args (printf "--cache-size=%d" (int $v.cache.size)) }}

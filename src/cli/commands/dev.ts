@@ -26,8 +26,7 @@ function freePort(host: string): Promise<number> {
  * with a curl line that gets `"authenticated": true`, with no cluster at all.
  */
 export const dev: Command = async (argv) => {
-  const hasBind = argv.some((a) => a === '--bind-address' || a.startsWith('--bind-address='));
-  const base = loadConfig('dev', hasBind ? argv : ['--bind-address', '127.0.0.1', ...argv]);
+  const base = loadConfig('dev', argv);
   if (base.help) {
     console.log(helpText('dev', 'tokenwarden dev [options]'));
     return 0;

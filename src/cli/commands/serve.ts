@@ -16,7 +16,7 @@ export const serve: Command = async (argv) => {
     console.log(helpText('serve', 'tokenwarden serve [options]'));
     return 0;
   }
-  requireTokenSettings(config);
+  requireTokenSettings(config, config.rbacPolicyFiles.length > 0);
   const authorization = authorizationOptions(config);
   return runService({
     authentication: authenticationOptions(config),

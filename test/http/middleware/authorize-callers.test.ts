@@ -140,7 +140,7 @@ describe('--authorize-callers (the review endpoints are no open oracle)', () => 
       ISSUER,
       '--service-account-key-file',
       writeFile(dir.dir, 'sa.pub', key.publicPem),
-      '--authorization-policy-file',
+      '--rbac-policy-file',
       writeFile(dir.dir, 'policy.yaml', POLICY),
       '--authorize-callers',
       '--log-level',
