@@ -137,13 +137,13 @@ describe.each(sets)('the chart rendered with the %s values', (set) => {
     }
   });
 
-  it('asks the cluster for no permission beyond live mode read access and review creation', () => {
+  it('asks the cluster for no permission beyond live mode list/watch and review creation', () => {
     const roles = [...find(objectsOf(set), 'ClusterRole'), ...find(objectsOf(set), 'Role')];
     for (const role of roles) {
       for (const rule of role.rules as Rule[]) {
         for (const field of [rule.apiGroups, rule.resources, rule.verbs]) expect(field).not.toContain('*');
         const reviews = rule.resources.every((r) => r === 'tokenreviews' || r === 'subjectaccessreviews');
-        expect(rule.verbs).toEqual(reviews ? ['create'] : ['get', 'list', 'watch']);
+        expect(rule.verbs).toEqual(reviews ? ['create'] : ['list', 'watch']);
       }
     }
   });
@@ -283,22 +283,15 @@ describe('the chart with other values', () => {
     );
   });
 
-  it('gives live mode exactly read access to bound objects, service accounts and RBAC, and review creation, bound to its own ServiceAccount', () => {
+  it('runs live mode in-cluster, with list and watch on exactly the objects tokens are bound to, bound to its own ServiceAccount', () => {
     const objects = objectsOf('live mode');
     const role = only(objects, 'ClusterRole') as K8sObject & { rules: Rule[] };
     expect(role.rules).toEqual([
       {
         apiGroups: [''],
-        resources: ['pods', 'secrets', 'nodes', 'serviceaccounts'],
-        verbs: ['get', 'list', 'watch'],
+        resources: ['serviceaccounts', 'secrets', 'pods', 'nodes'],
+        verbs: ['list', 'watch'],
       },
-      {
-        apiGroups: ['rbac.authorization.k8s.io'],
-        resources: ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'],
-        verbs: ['get', 'list', 'watch'],
-      },
-      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
-      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
     ]);
     const binding = only(objects, 'ClusterRoleBinding') as K8sObject & {
       subjects: unknown[];
@@ -308,7 +301,24 @@ describe('the chart with other values', () => {
     expect(binding.subjects).toEqual([
       { kind: 'ServiceAccount', name: 'tw-tokenwarden', namespace: NAMESPACE },
     ]);
-    expect(podSpec(objects).serviceAccountName).toBe('tw-tokenwarden');
+    const pod = podSpec(objects);
+    expect(pod.serviceAccountName).toBe('tw-tokenwarden');
+    const c = pod.containers[0]!;
+    expect(c.args).toEqual(expect.arrayContaining(['--in-cluster-config', '--live-staleness-bound=5m']));
+    // The in-cluster config reads the token, CA and namespace at the standard path; the chart projects all three.
+    const mount = c.volumeMounts!.find(
+      (m) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount',
+    )!;
+    const projected = pod.volumes!.find((v) => v.name === mount.name)!.projected!;
+    expect(
+      projected.sources.flatMap((s) => [
+        ...(s.serviceAccountToken ? [s.serviceAccountToken.path] : []),
+        ...(s.configMap?.items ?? []).map((i) => i.path),
+        ...(s.downwardAPI?.items ?? []).map((i) => i.path),
+      ]),
+    ).toEqual(['token', 'ca.crt', 'namespace']);
+    for (const set of sets.filter((s) => s !== 'live mode'))
+      expect(podSpec(objectsOf(set)).containers[0]!.args, set).not.toContain('--in-cluster-config');
   });
 
   it('prints only the authorization webhook kubeconfig for an authorization-only install, with the policy mounted', async () => {
@@ -318,6 +328,9 @@ describe('the chart with other values', () => {
     expect(notes).not.toContain('--authentication-token-webhook-config-file');
     const args = podSpec(objectsOf('authorization-only')).containers[0]!.args!;
     expect(args).toContain('--rbac-policy-file=/etc/tokenwarden/policy/policy.yaml');
+    expect(
+      args.filter((a) => a.startsWith('--service-account-') && !a.startsWith('--service-account-legacy')),
+    ).toEqual([]);
   });
 
   it('renders every optional part when asked: HPA instead of replicas, ServiceMonitor, PrometheusRule, dashboard, key files', () => {
@@ -420,6 +433,19 @@ describe('values the chart refuses', () => {
       /terminationGracePeriodSeconds \(20\) must exceed/,
     ],
     ['mode secret without its name', { tls: { mode: 'secret' } }, /tls\.secretName is required/],
+    [
+      'service-account callers without an issuer',
+      {
+        serviceAccountTokens: { issuers: [] },
+        authorizeCallers: { serviceAccounts: [{ namespace: 'vault', name: 'vault' }] },
+      },
+      /serviceAccountTokens\.issuers needs their issuer/,
+    ],
+    [
+      'a live staleness bound Go would not parse',
+      { live: { enabled: true, stalenessBound: '5' } },
+      /stalenessBound/,
+    ],
   ];
   it.each(bad)('refuses %s', async (_what, values, message) => {
     expect(await renderError(values)).toMatch(message);

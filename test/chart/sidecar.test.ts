@@ -1,5 +1,6 @@
-// charts/tokenwarden-sidecar used as its documentation says: an application chart depending on it, adding the
-// tokenwarden container and its volumes to the application's pod. Rendered, checked, and the container run.
+// charts/tokenwarden-sidecar used as its documentation says: an application chart depending on it, adding
+// `tokenwarden proxy` and its volumes to the application's pod. Rendered, checked, and the rendered container
+// started in front of a real upstream.
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,8 +12,9 @@ import { freePorts } from '../e2e/harness/net.js';
 import { boundClaims, mintToken } from '../helpers/tokens.js';
 import type { JwksServer } from '../keys/jwks-server.js';
 import { startClusterKeys } from './cluster-keys.js';
-import { call, ready } from './call.js';
+import { call } from './call.js';
 import { helm, podSpec, render, renderError, type K8sObject, HELM_BUILD_TIMEOUT_MS } from './helm.js';
+import { recordingUpstream, type RecordingUpstream } from '../helpers/proxy.js';
 import { startRenderedPod, type StartedPod } from './pod.js';
 
 const LIBRARY = fileURLToPath(new URL('../../charts/tokenwarden-sidecar', import.meta.url));
@@ -35,6 +37,7 @@ spec:
       containers:
         - name: app
           image: registry.example/app:1.0.0
+          args: [--listen=127.0.0.1:8080]
       volumes:
         {{- include "tokenwarden.sidecar.volumes" .Values.tokenwarden | nindent 8 }}
 `;
@@ -52,29 +55,41 @@ function appChart(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-const SERVE_FLAGS = new Set(optionsFor('serve').map((o) => o.name));
+const PROXY_FLAGS = new Set(optionsFor('proxy').map((o) => o.name));
+const SERVICE_NAME = 'app.default.svc';
 
-describe('the tokenwarden sidecar in an application chart', () => {
+describe('the tokenwarden proxy sidecar in an application chart', () => {
   let chart: { dir: string; remove(): void };
   let objects: readonly K8sObject[];
   let port: number;
   let clusterCa: IssuedCert;
-  let localhostCa: IssuedCert;
+  let appCa: IssuedCert;
   let jwks: JwksServer;
+  let upstream: RecordingUpstream;
   let pod: StartedPod | undefined;
+
+  const tokenFor = (aud: string[]): string =>
+    mintToken({ claims: boundClaims({ aud }, Math.floor(Date.now() / 1000)) });
+  const get = (path: string, bearer?: string): ReturnType<typeof call> =>
+    call({ port, ca: appCa.cert, servername: SERVICE_NAME, path, ...(bearer ? { caller: { bearer } } : {}) });
 
   beforeAll(async () => {
     helm();
     chart = appChart();
     [port] = (await freePorts(1)) as [number];
     ({ ca: clusterCa, jwks } = await startClusterKeys());
+    upstream = await recordingUpstream();
     objects = (
       await render(
         {
           tokenwarden: {
             image: 'registry.example/tokenwarden:0.1.0',
             tlsSecret: 'app-tokenwarden-tls',
+            upstream: upstream.url,
             port,
+            audiences: ['app'],
+            ignorePaths: ['/healthz'],
+            allowNamespaces: ['ns1'],
             jwksUri: jwks.url,
           },
         },
@@ -86,17 +101,22 @@ describe('the tokenwarden sidecar in an application chart', () => {
 
   afterAll(async () => {
     await pod?.stop();
+    await upstream?.close();
     await jwks?.close();
     chart?.remove();
   }, 60_000);
 
-  it('adds a native sidecar running serve on localhost with flags serve has, restricted like the chart', () => {
+  it('adds a native sidecar running `tokenwarden proxy` with flags proxy has, restricted like the chart', () => {
     const spec = podSpec(objects);
     const sidecar = spec.initContainers!.find((c) => c.name === 'tokenwarden')!;
     expect(sidecar.restartPolicy).toBe('Always');
-    expect(sidecar.args![0]).toBe('serve');
-    for (const a of sidecar.args!.slice(1)) expect(SERVE_FLAGS).toContain(/^--([a-z0-9-]+)/.exec(a)![1]);
-    expect(sidecar.args).toContain('--bind-address=127.0.0.1');
+    expect(sidecar.command).toBeUndefined();
+    expect(sidecar.args![0]).toBe('proxy');
+    for (const a of sidecar.args!.slice(1)) expect(PROXY_FLAGS).toContain(/^--([a-z0-9-]+)/.exec(a)![1]);
+    expect(sidecar.args).toEqual(
+      expect.arrayContaining([`--upstream=${upstream.url}`, '--audience=app', '--ignore-path=/healthz']),
+    );
+    expect(sidecar.ports).toEqual([{ name: 'https', containerPort: port, protocol: 'TCP' }]);
     expect(sidecar.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,
@@ -111,35 +131,62 @@ describe('the tokenwarden sidecar in an application chart', () => {
     expect(spec.containers.map((c) => c.name)).toEqual(['app']);
   });
 
-  it('reviews a token on localhost when started with exactly its rendered command line and files', async () => {
-    localhostCa = await createCertificateAuthority('app-ca');
-    const leaf = await issueCertificate(localhostCa, { commonName: 'localhost', dnsNames: ['localhost'] });
+  it('passes a caller with a token for the app to the upstream as that service account, when started with exactly its rendered command line and files', async () => {
+    appCa = await createCertificateAuthority('app-ca');
+    const leaf = await issueCertificate(appCa, { commonName: SERVICE_NAME, dnsNames: [SERVICE_NAME] });
     pod = startRenderedPod(objects, {
       secrets: { 'app-tokenwarden-tls': { 'tls.crt': leaf.cert, 'tls.key': leaf.key } },
       configMaps: { 'kube-root-ca.crt': { 'ca.crt': clusterCa.cert } },
       serviceAccountToken: 'the-apps-projected-token',
     });
-    await ready(pod, { ca: localhostCa.cert, servername: 'localhost' });
-    const token = mintToken({ claims: boundClaims({}, Math.floor(Date.now() / 1000)) });
-    const answer = await call({
-      port,
-      ca: localhostCa.cert,
-      servername: 'localhost',
-      path: '/apis/authentication.k8s.io/v1/tokenreviews',
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-    });
-    expect(answer.body.status).toMatchObject({
-      authenticated: true,
-      user: { username: 'system:serviceaccount:ns1:app' },
-    });
+    const token = tokenFor(['app']);
+    // Bounded wait for the listener and the first key fetch; no timing is asserted.
+    let answer: Awaited<ReturnType<typeof call>> | undefined;
+    for (let i = 0; i < 200 && answer?.status !== 200; i++) {
+      if (pod.child.exitCode !== null) throw new Error(`tokenwarden exited:\n${pod.output()}`);
+      if (i > 0) await new Promise((r) => setTimeout(r, 100));
+      answer = await get('/api/orders?id=7', token).catch(() => undefined);
+    }
+    expect(answer?.status, pod.output()).toBe(200);
+    expect(answer!.body).toEqual({ text: 'upstream ok' });
+    const seen = upstream.received.at(-1)!;
+    expect(seen.url).toBe('/api/orders?id=7');
+    expect(upstream.headerLines(seen, 'x-remote-user')).toEqual(['system:serviceaccount:ns1:app']);
+    expect(upstream.headerLines(seen, 'authorization')).toEqual([]);
     expect(jwks.authorizations).toContain('Bearer the-apps-projected-token');
+  }, 60_000);
+
+  it('refuses a caller without a token or with a token for another audience, without reaching the upstream', async () => {
+    const before = upstream.received.length;
+    expect((await get('/api/orders')).status).toBe(401);
+    expect(
+      (await get('/api/orders', tokenFor(['https://kubernetes.default.svc.cluster.local']))).status,
+    ).toBe(401);
+    expect(upstream.received.length).toBe(before);
   });
 
-  it('refuses an image without a version', async () => {
-    const error = await renderError(
-      { tokenwarden: { image: 'registry.example/tokenwarden:latest', tlsSecret: 't' } },
+  it('lets the ignored probe path through without a token', async () => {
+    const answer = await get('/healthz');
+    expect(answer.status).toBe(200);
+    expect(upstream.received.at(-1)!.url).toBe('/healthz');
+  });
+
+  it('refuses an image without a version, and a sidecar without an upstream', async () => {
+    const latest = await renderError(
+      {
+        tokenwarden: {
+          image: 'registry.example/tokenwarden:latest',
+          tlsSecret: 't',
+          upstream: 'http://127.0.0.1:1',
+        },
+      },
       chart.dir,
     );
-    expect(error).toMatch(/needs a version tag or a digest, not latest/);
+    expect(latest).toMatch(/needs a version tag or a digest, not latest/);
+    const noUpstream = await renderError(
+      { tokenwarden: { image: 'registry.example/tokenwarden:0.1.0', tlsSecret: 't' } },
+      chart.dir,
+    );
+    expect(noUpstream).toMatch(/needs an upstream/);
   });
 });

@@ -25,7 +25,11 @@ export const VALUES_SETS: Readonly<Record<string, object>> = {
   },
   'existing Secret': { tls: { mode: 'secret', secretName: 'tokenwarden-serving' } },
   'live mode': { live: { enabled: true } },
-  'authorization-only': { authentication: { webhook: false }, authorization: { policies: POLICIES } },
+  'authorization-only': {
+    authentication: { webhook: false },
+    serviceAccountTokens: { issuers: [] },
+    authorization: { policies: POLICIES },
+  },
   everything: {
     service: { clusterIP: '10.96.0.50' },
     bindAddress: '0.0.0.0',

@@ -165,8 +165,8 @@ subjects:
 {{- range $v.serviceAccountTokens.issuers }}
 {{- $args = append $args (printf "--service-account-issuer=%s" .) }}
 {{- end }}
-{{- if $v.serviceAccountTokens.clusterKeys.enabled }}
-{{- $issuer := required "serviceAccountTokens.issuers needs an issuer for clusterKeys" (first $v.serviceAccountTokens.issuers) }}
+{{- if and $v.serviceAccountTokens.clusterKeys.enabled $v.serviceAccountTokens.issuers }}
+{{- $issuer := first $v.serviceAccountTokens.issuers }}
 {{- $args = append $args (printf "--service-account-jwks-uri=%s=%s" $issuer $v.serviceAccountTokens.clusterKeys.jwksUri) }}
 {{- $args = append $args (printf "--service-account-jwks-ca-file=%s=%s/ca.crt" $issuer $sa) }}
 {{- $args = append $args (printf "--service-account-jwks-token-file=%s=%s/token" $issuer $sa) }}
@@ -191,6 +191,9 @@ subjects:
 {{- $args = append $args "--token-auth-file=/etc/tokenwarden/token-auth/tokens.csv" }}
 {{- end }}
 {{- if $v.authorizeCallers.enabled }}
+{{- if and $v.authorizeCallers.serviceAccounts (not $v.serviceAccountTokens.issuers) }}
+{{- fail "authorizeCallers.serviceAccounts call with service-account tokens: serviceAccountTokens.issuers needs their issuer" }}
+{{- end }}
 {{- $args = append $args "--authorize-callers" }}
 {{- $args = append $args (printf "--client-ca-file=/etc/tokenwarden/client-ca/%s" $v.authorizeCallers.clientCA.key) }}
 {{- $args = append $args "--rbac-policy-file=/etc/tokenwarden/policy/callers.yaml" }}
@@ -200,6 +203,10 @@ subjects:
 {{- end }}
 {{- range $v.authorization.policyConfigMaps }}
 {{- $args = append $args (printf "--rbac-policy-file=/etc/tokenwarden/policies/%s/%s" .name .key) }}
+{{- end }}
+{{- if $v.live.enabled }}
+{{- $args = append $args "--in-cluster-config" }}
+{{- $args = append $args (printf "--live-staleness-bound=%s" $v.live.stalenessBound) }}
 {{- end }}
 {{- $args = append $args (printf "--cache-ttl=%s" $v.cache.ttl) }}
 {{- $args = append $args (printf "--cache-size=%d" (int $v.cache.size)) }}
