@@ -10,6 +10,7 @@ import { startServer, type RunningServer, type TlsFiles, type TlsMaterial } from
 import { compose, type Components } from './compose.js';
 import type { AuthenticationOptions, AuthorizationOptions } from './options.js';
 import { buildSidecarGate, type SidecarGate, type SidecarOptions } from './sidecar.js';
+import type { WorkerLink } from '../cluster/worker.js';
 
 export interface ListenOptions {
   readonly host: string;
@@ -37,6 +38,8 @@ export interface ServiceOptions {
   readonly onListening?: (server: RunningServer, logger: Logger) => void;
   /** `--check-endpoint`: serve `/check` (ext-authz for Envoy, nginx, Traefik) beside the reviews. */
   readonly check?: SidecarOptions;
+  /** Set in a worker of `serve --workers N`: /metrics and /readyz then speak for every worker. */
+  readonly worker?: WorkerLink;
 }
 
 /** A throwaway CA-signed certificate for localhost, when no certificate files are given. */
@@ -65,6 +68,12 @@ export async function runService(options: ServiceOptions): Promise<number> {
   });
   const { authentication, authorization } = components;
   let shuttingDown = false;
+  const ownReadiness = () => [
+    ...components.readiness(),
+    { name: 'shutdown', ok: !shuttingDown, note: shuttingDown ? 'shutting down' : undefined },
+  ];
+  const { worker } = options;
+  worker?.expose({ registry: components.metrics.registry, readiness: ownReadiness });
   const app = createApp({
     authenticator: authentication.authenticator,
     apiAudiences: authentication.apiAudiences,
@@ -73,10 +82,9 @@ export async function runService(options: ServiceOptions): Promise<number> {
     metrics: components.metrics,
     logger,
     maxRequestBytes: listen.maxRequestBytes,
-    readiness: () => [
-      ...components.readiness(),
-      { name: 'shutdown', ok: !shuttingDown, note: shuttingDown ? 'shutting down' : undefined },
-    ],
+    // A worker is ready only while every serving worker is: connections go to each in turn.
+    readiness: worker ? async () => [...ownReadiness(), await worker.readiness()] : ownReadiness,
+    ...(worker ? { scrape: worker.scrape } : {}),
     ...(extraRoutes ? { extraRoutes: (a: Hono) => extraRoutes(a, components) } : {}),
   });
 
@@ -134,5 +142,6 @@ export async function runService(options: ServiceOptions): Promise<number> {
     };
     process.once('SIGTERM', () => void stop('SIGTERM'));
     process.once('SIGINT', () => void stop('SIGINT'));
+    worker?.onPrimaryGone(() => void stop('primary gone'));
   });
 }

@@ -7,7 +7,7 @@ import { defaultApiAudiences } from '../authn/audiences.js';
 import type { FrontProxyOptions } from '../compose/options.js';
 import { TokenwardenError } from '../errors.js';
 import { parseDuration } from './duration.js';
-import { optionsFor, type CommandName, type OptionSpec } from './schema.js';
+import { MAX_WORKERS, optionsFor, type CommandName, type OptionSpec } from './schema.js';
 
 export type LegacyTokens = 'reject' | 'accept';
 
@@ -38,6 +38,8 @@ export interface ResolvedConfig {
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** `--workers`: processes sharing the listener; `auto` is resolved when serving starts. */
+  readonly workers: number | 'auto';
   /** `--service-account-jwks-uri`s; `issuer` unset means the URL serves every SA issuer. */
   readonly serviceAccountJwksUris: readonly IssuerBound[];
   readonly serviceAccountIssuerDiscovery: boolean;
@@ -287,6 +289,8 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
   const maxRequestBytes = get('max-request-bytes', 131072);
   if (maxRequestBytes < 1024) throw invalid(`${origin('max-request-bytes')}: must be at least 1024`);
 
+  const workers = workerCount(get('workers', '1'), origin('workers'));
+
   const jwksUris = issuerBound(
     get<string[]>('service-account-jwks-uri', []),
     issuers,
@@ -345,6 +349,7 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     shutdownDelayMs: get('shutdown-delay-duration', 0),
     shutdownTimeoutMs: get('shutdown-timeout', 30_000),
     logLevel: get('log-level', 'info'),
+    workers,
     serviceAccountJwksUris: jwksUris,
     serviceAccountIssuerDiscovery: get('service-account-issuer-discovery', false),
     serviceAccountJwksCaFiles: jwksCaFiles,
@@ -373,6 +378,14 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     ),
   };
   return Object.freeze(config);
+}
+
+function workerCount(value: string, where: string): number | 'auto' {
+  if (value === 'auto') return value;
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 1 && n <= MAX_WORKERS))
+    throw invalid(`${where}: must be auto or a whole number from 1 to ${MAX_WORKERS}, not "${value}"`);
+  return n;
 }
 
 function liveSettings(

@@ -26,6 +26,8 @@ export interface OptionSpec {
 export type CommandName = 'serve' | 'dev' | 'verify' | 'jwks' | 'proxy';
 
 const SERVE: readonly CommandName[] = ['serve'];
+/** More worker processes than this is a typo, not a machine: each holds its own keys and caches. */
+export const MAX_WORKERS = 64;
 /** Commands with a production listener: TLS files, client CAs, policy. */
 const LISTENING: readonly CommandName[] = ['serve', 'proxy'];
 const SERVING: readonly CommandName[] = ['serve', 'dev', 'proxy'];
@@ -345,6 +347,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: '30s',
     help: 'Longest wait for in-flight requests after the listener closes.',
     commands: SERVING,
+  },
+  {
+    name: 'workers',
+    type: 'string',
+    default: '1',
+    help: `Processes serving the one listener (node:cluster), each with its own caches, from 1 to ${MAX_WORKERS}; auto = the container's CPU limit (cgroup cpu.max or cfs quota, rounded down), else the CPUs available. /metrics sums every worker's counts; /readyz fails while any serving worker is not ready.`,
+    commands: SERVE,
   },
   {
     name: 'log-level',

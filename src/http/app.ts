@@ -4,7 +4,7 @@ import { internalError, notFound } from '../api/outcomes.js';
 import type { RequestAuthenticator, TokenAuthenticator } from '../authn/authenticator.js';
 import type { Authorizer } from '../authz/authorizer.js';
 import type { Metrics } from '../observe/metrics.js';
-import { registerOps, type HealthCheck } from './ops.js';
+import { registerOps, type Readiness } from './ops.js';
 import { respond } from './respond.js';
 import { registerReviewRoutes } from './reviews.js';
 
@@ -22,7 +22,9 @@ export interface AppComponents {
    * bearer token); each review then needs `create` on its resource from `authorizer`.
    */
   readonly callerAuthenticator?: RequestAuthenticator;
-  readonly readiness: () => readonly HealthCheck[];
+  readonly readiness: Readiness;
+  /** /metrics text from elsewhere than `metrics` alone (`serve --workers`: summed across workers). */
+  readonly scrape?: () => Promise<string>;
   readonly maxRequestBytes: number;
   /** Routes only some commands serve (the dev issuer's discovery documents). */
   readonly extraRoutes?: (app: Hono) => void;
@@ -52,7 +54,11 @@ export function createApp(components: AppComponents): Hono {
     logger,
     maxRequestBytes: components.maxRequestBytes,
   });
-  registerOps(app, { metrics, readiness: components.readiness });
+  registerOps(app, {
+    metrics,
+    readiness: components.readiness,
+    ...(components.scrape ? { scrape: components.scrape } : {}),
+  });
   components.extraRoutes?.(app);
 
   app.notFound((c) => respond(c, notFound()));

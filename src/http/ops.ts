@@ -8,10 +8,14 @@ export interface HealthCheck {
   readonly note?: string;
 }
 
+export type Readiness = () => readonly HealthCheck[] | Promise<readonly HealthCheck[]>;
+
 export interface OpsOptions {
   readonly metrics: Metrics;
   /** Checks that gate /readyz; /livez and /healthz only say the process serves. */
-  readonly readiness: () => readonly HealthCheck[];
+  readonly readiness: Readiness;
+  /** /metrics text when it is not this process's registry alone (`serve --workers`: every worker's). */
+  readonly scrape?: () => Promise<string>;
 }
 
 /** kube-apiserver's verbose format: `[+]name ok` / `[-]name failed: reason withheld`. */
@@ -33,8 +37,8 @@ function render(
 
 export function registerOps(app: Hono, options: OpsOptions): void {
   const ping: HealthCheck = { name: 'ping', ok: true };
-  const probe = (kind: string, checks: () => readonly HealthCheck[]) => (c: Context) => {
-    const { body, ok } = render(kind, checks(), c.req.query('verbose') !== undefined);
+  const probe = (kind: string, checks: Readiness) => async (c: Context) => {
+    const { body, ok } = render(kind, await checks(), c.req.query('verbose') !== undefined);
     return c.text(body, ok ? 200 : 503);
   };
   app.get(
@@ -47,10 +51,18 @@ export function registerOps(app: Hono, options: OpsOptions): void {
   );
   app.get(
     '/readyz',
-    probe('readyz', () => [ping, ...options.readiness()]),
+    probe('readyz', async () => [ping, ...(await options.readiness())]),
   );
+  const { registry } = options.metrics;
+  const scrape = options.scrape ?? (() => registry.metrics());
   app.get('/metrics', async (c) => {
-    const text = await options.metrics.registry.metrics();
-    return c.text(text, 200, { 'Content-Type': options.metrics.registry.contentType });
+    let text: string;
+    try {
+      text = await scrape();
+    } catch {
+      // A partial sum would read as counters going backwards; no answer is better.
+      return c.text('metrics unavailable: the workers did not answer\n', 503);
+    }
+    return c.text(text, 200, { 'Content-Type': registry.contentType });
   });
 }

@@ -26,3 +26,12 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }
+
+/**
+ * stdout shared by the workers of `serve --workers N`. POSIX makes a pipe write of at most
+ * PIPE_BUF bytes (4096 on Linux) atomic, and sonic-boom never splits a line across writes:
+ * capping each write there keeps every worker's lines whole on the container's log pipe.
+ */
+export function sharedStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false, maxWrite: 4096 });
+}

@@ -31,7 +31,10 @@ function countOf(total: () => number) {
 /**
  * The Prometheus registry of one server. Per-request work is a lookup of a label child
  * made once per (path, code) pair; cache and key-source figures are read at scrape time
- * instead of being pushed on every change.
+ * instead of being pushed on every change. Under `serve --workers N` every worker has its
+ * own and /metrics sums them; a gauge of loaded state says `aggregator` instead, so the
+ * sum shows the worker furthest behind (fewest keys, oldest load, not ready) and
+ * build_info stays 1.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -73,6 +76,7 @@ export class Metrics {
       help: 'A metric with a constant 1 value labelled by the version of tokenwarden and of Node.js it runs on.',
       labelNames: ['version', 'node_version'],
       registers: [this.registry],
+      aggregator: 'first',
     }).set({ version: VERSION, node_version: process.version }, 1);
     const { cacheStats, keySources, policy, authenticationConfig } = sources;
     if (authenticationConfig) {
@@ -95,6 +99,7 @@ export class Metrics {
         help: 'Time of the last automatic reload of --authentication-config by status.',
         labelNames: ['status'],
         registers: [this.registry],
+        aggregator: 'min',
         collect(this: Gauge<'status'>) {
           const s = authenticationConfig();
           this.reset();
@@ -124,12 +129,14 @@ export class Metrics {
         name: 'tokenwarden_rbac_rules',
         help: 'Rules in the served RBAC policy.',
         registers: [this.registry],
+        aggregator: 'min',
         collect: read((h) => h.ruleCount),
       });
       new Gauge({
         name: 'tokenwarden_rbac_bindings',
         help: 'Bindings in the served RBAC policy.',
         registers: [this.registry],
+        aggregator: 'min',
         collect: read((h) => h.bindingCount),
       });
     }
@@ -164,12 +171,18 @@ export class Metrics {
       });
     }
     if (keySources) {
-      const perSource = (name: string, help: string, pick: (h: KeySourceHealth) => number | undefined) =>
+      const perSource = (
+        name: string,
+        help: string,
+        aggregator: 'min' | 'max',
+        pick: (h: KeySourceHealth) => number | undefined,
+      ) =>
         new Gauge({
           name,
           help,
           labelNames: ['source'],
           registers: [this.registry],
+          aggregator,
           collect(this: Gauge<'source'>) {
             this.reset();
             for (const h of keySources()) {
@@ -178,7 +191,7 @@ export class Metrics {
             }
           },
         });
-      perSource('tokenwarden_keys', 'Verification keys loaded per source.', (h) => h.keyCount);
+      perSource('tokenwarden_keys', 'Verification keys loaded per source.', 'min', (h) => h.keyCount);
       const perSourceCount = (name: string, help: string, pick: (h: KeySourceHealth) => number) =>
         new Counter({
           name,
@@ -200,17 +213,19 @@ export class Metrics {
         'Failed key loads per source since start (the last good keys stay).',
         (h) => h.loadFailures,
       );
-      perSource('tokenwarden_key_source_ready', '1 once the source has loaded keys.', (h) =>
+      perSource('tokenwarden_key_source_ready', '1 once the source has loaded keys.', 'min', (h) =>
         h.ready ? 1 : 0,
       );
       perSource(
         'tokenwarden_key_source_last_success_timestamp_seconds',
         'Time of the last successful load.',
+        'min',
         (h) => (h.lastSuccess === undefined ? undefined : h.lastSuccess / 1000),
       );
       perSource(
         'tokenwarden_key_source_last_success_age_seconds',
         'Age of the keys being served: time since the last successful load (grows while a remote source fails).',
+        'max',
         (h) => (h.lastSuccess === undefined ? undefined : Math.max(0, (Date.now() - h.lastSuccess) / 1000)),
       );
       new Counter({

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
-import { request } from 'node:https';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { finished, logLine, requireBuiltBin, spawnCli, type CliResult } from '../helpers/cli.js';
+import { finished, logLine, requireBuiltBin, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { tempDir, writeFile } from '../helpers/files.js';
+import { heldRequest } from '../helpers/http.js';
 import { rsaKey } from '../helpers/keys.js';
 import { leakedSecrets } from '../helpers/logs.js';
 import { reviewPath, tokenReview } from '../helpers/server.js';
@@ -45,35 +45,13 @@ describe('tokenwarden serve', () => {
       const body = JSON.stringify(tokenReview(token));
 
       // Expect: 100-continue tells us the server has taken the request before the body is sent.
-      const req = request({
-        host: '127.0.0.1',
-        port,
-        ca: tls.ca,
-        method: 'POST',
-        path: reviewPath(),
-        agent: false,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          expect: '100-continue',
-        },
-      });
-      const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
-        req.on('response', (res) => {
-          let text = '';
-          res.setEncoding('utf8').on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        });
-        req.on('error', reject);
-      });
-      await new Promise<void>((resolve) => req.once('continue', resolve));
+      const held = heldRequest({ port, ca: tls.ca, path: reviewPath(), body });
+      await held.taken;
 
       const draining = logLine(child, 'shutting down: /readyz now fails');
       child.kill('SIGTERM');
       await draining;
-      req.end(body);
-
-      const res = await response;
+      const res = await held.finish();
       expect(res.status).toBe(200);
       expect(JSON.parse(res.text)).toMatchObject({ status: { authenticated: true } });
       const result = await exited;
@@ -89,5 +67,20 @@ describe('tokenwarden serve', () => {
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
     }
+  });
+
+  it.each([['0'], ['x'], ['65'], ['--workers=-1']])('exits 2 naming --workers for %s', async (value) => {
+    const dir = tempDir();
+    const r = await runCli([
+      'serve',
+      ...(value.startsWith('--') ? [value] : ['--workers', value]),
+      '--service-account-issuer',
+      ISSUER,
+      '--service-account-key-file',
+      writeFile(dir, 'sa.pub', rsaKey().publicPem),
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--workers: must be auto or a whole number from 1 to 64');
+    expect(r.stdout).toBe('');
   });
 });

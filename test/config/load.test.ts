@@ -81,6 +81,9 @@ function expectWellFormed(c: ResolvedConfig): void {
   expect(['reject', 'accept']).toContain(c.legacyTokens);
   for (const u of c.serviceAccountJwksUris) expect(new URL(u.value).protocol).toBe('https:');
   expect((c.tlsCertFile === undefined) === (c.tlsPrivateKeyFile === undefined)).toBe(true);
+  expect(c.workers === 'auto' || (Number.isInteger(c.workers) && c.workers >= 1 && c.workers <= 64)).toBe(
+    true,
+  );
 }
 
 /** Runs loadConfig; a config error must name what is wrong, anything else fails the property. */
@@ -141,5 +144,30 @@ describe('loadConfig (properties)', () => {
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('loadConfig --workers', () => {
+  const flags = (v: string) => ['--workers', v];
+
+  it('takes auto or a whole number from 1 to 64, and 1 by default', () => {
+    expect(loadConfig('serve', []).workers).toBe(1);
+    expect(loadConfig('serve', flags('auto')).workers).toBe('auto');
+    expect(loadConfig('serve', flags('1')).workers).toBe(1);
+    expect(loadConfig('serve', flags('64')).workers).toBe(64);
+    expect(
+      loadConfig('serve', ['--config', writeFile(files.dir, 'workers.yaml', 'workers: 3\n')]).workers,
+    ).toBe(3);
+  });
+
+  it.each(['0', '-1', 'x', '65', '1.5', '', ' 2', '0x2', 'Auto'])('refuses %j naming --workers', (v) => {
+    expect(() => loadConfig('serve', [`--workers=${v}`])).toThrow(
+      /^--workers: must be auto or a whole number from 1 to 64/,
+    );
+  });
+
+  it('refuses a bad value in the --config file naming the file and key', () => {
+    const path = writeFile(files.dir, 'workers-bad.yaml', 'workers: 0\n');
+    expect(() => loadConfig('serve', ['--config', path])).toThrow(`${path}: workers: must be auto`);
   });
 });

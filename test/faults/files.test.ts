@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { issueCertificate } from '../../src/dev/certs.js';
 import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
 import { httpsRequest } from '../helpers/http.js';
+import { podReaderPolicy } from '../helpers/policies.js';
 import { ecKey, rsaKey } from '../helpers/keys.js';
 import { boundClaims, ISSUER, mintToken } from '../helpers/tokens.js';
 import { allCorrect, describeLoad, judge, runLoad, type Probe } from './harness/load.js';
@@ -14,21 +15,7 @@ const USER = 'system:serviceaccount:ns1:app';
 const k1 = ecKey('P-256', 'file-k1');
 const k2 = ecKey('P-256', 'file-k2');
 
-const policy = (user: string) => `apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: pod-reader}
-rules:
-- apiGroups: [""]
-  resources: ["pods"]
-  verbs: ["get"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: pod-readers}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: ${user}}
-`;
+const policy = podReaderPolicy;
 
 async function allowed(serve: ServeProcess, user: string): Promise<boolean> {
   const res = await httpsRequest({

@@ -72,3 +72,47 @@ export function httpsRequest(req: HttpsRequest): Promise<HttpsResponse> {
     }
   });
 }
+
+/** A POST the server has taken (its `100 Continue` came back) but whose body is not sent yet. */
+export interface HeldRequest {
+  /** Resolves once the server has taken the request. */
+  readonly taken: Promise<void>;
+  /** Sends the body; resolves with the response. */
+  finish(): Promise<{ status: number; text: string }>;
+}
+
+/**
+ * Starts a JSON POST with `Expect: 100-continue` on a fresh connection and holds its body:
+ * a request in flight for shutdown tests, which a signal can then overtake.
+ */
+export function heldRequest(req: { port: number; ca: string; path: string; body: string }): HeldRequest {
+  const r = request({
+    host: '127.0.0.1',
+    port: req.port,
+    ca: req.ca,
+    method: 'POST',
+    path: req.path,
+    agent: false,
+    headers: {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(req.body),
+      expect: '100-continue',
+    },
+  });
+  const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
+    r.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    r.on('error', reject);
+  });
+  const taken = new Promise<void>((resolve) => r.once('continue', resolve));
+  return {
+    taken,
+    finish() {
+      r.end(req.body);
+      return response;
+    },
+  };
+}
