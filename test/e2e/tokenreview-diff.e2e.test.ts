@@ -10,10 +10,12 @@ import {
   craftedLegacyCases,
   GO_JOSE_CRYPTO_FAILURE,
   LEGACY_REFUSED,
+  LIVE_TWIN,
   serviceAccountAnswer,
   unlessAudienceMiss,
   type CraftContext,
   type Instance,
+  type LiveInstance,
   type TokenCase,
 } from './cases/token-cases.js';
 import { startCluster, type Cluster } from './harness/cluster.js';
@@ -21,6 +23,7 @@ import {
   configDiffers,
   describeExpectation,
   formatDifferences,
+  inLiveMode,
   invalidBearer,
   judge,
   Ledger,
@@ -38,6 +41,7 @@ import {
   serviceAccount,
   serviceAccountTokenSecret,
 } from './harness/manifests.js';
+import type { JsonResponse } from './harness/https.js';
 import { waitFor } from './harness/net.js';
 import { clusterTls, startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
 import { craftServiceAccountToken, kubeKeyId, loadPrivateKey, type ObjectRef } from './harness/tokens.js';
@@ -59,6 +63,7 @@ const MANIFESTS = manifestStream([
   serviceAccount('app', NS),
   serviceAccount('builder', NS),
   serviceAccount('doomed', NS),
+  serviceAccount('reborn', NS),
   serviceAccount('app', NS_B),
   node('node-1'),
   node('node-doomed'),
@@ -82,7 +87,7 @@ const VERBOSE = process.env.TOKENWARDEN_E2E_VERBOSE === '1';
 const verdictMark = (differences: number): string => (differences === 0 ? '=' : '≠');
 
 let cluster: Cluster;
-const instances = new Map<Instance, Tokenwarden>();
+const instances = new Map<Instance | LiveInstance, Tokenwarden>();
 const ledger = new Ledger();
 const distinctTokens = new Set<string>();
 let apiAudiences: readonly string[];
@@ -134,12 +139,20 @@ async function compareCases(cases: readonly TokenCase[]): Promise<string[]> {
       const kube = normalizeTokenReview(
         await cluster.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', body),
       );
-      for (const instance of c.instances ?? ['main']) {
+      const asked = (c.instances ?? ['main']).flatMap((offline) => {
+        const twin = LIVE_TWIN[offline];
+        return [{ offline, instance: offline as Instance | LiveInstance }].concat(
+          twin ? [{ offline, instance: twin }] : [],
+        );
+      });
+      for (const { offline, instance } of asked) {
         const tw = instances.get(instance);
         if (tw === undefined) throw new Error(`no tokenwarden instance ${instance}`);
+        const live = instance !== offline;
         const ours = normalizeTokenReview(await tw.tokenReview(body));
-        const expectation =
-          typeof c.expect === 'function' ? c.expect({ instance, audiences, token }) : c.expect;
+        const offlineExpectation =
+          typeof c.expect === 'function' ? c.expect({ instance: offline, audiences, token }) : c.expect;
+        const expectation = live ? inLiveMode(offlineExpectation) : offlineExpectation;
         const verdict = judge(expectation, kube, ours);
         const diffs = verdict.diffs;
         const name = `${c.name} [${instance}; spec.audiences ${JSON.stringify(audiences)}]`;
@@ -150,7 +163,14 @@ async function compareCases(cases: readonly TokenCase[]): Promise<string[]> {
           console.log(`${verdictMark(diffs.length)} ${name}: kube ${kube.answer} ${said ?? ''}`);
         }
         const detail = `${describeExpectation(expectation)}: ${formatDifferences(diffs)}`;
-        ledger.record({ kind: 'tokens', name, counted: verdict.counted, ok: verdict.ok, detail });
+        ledger.record({
+          kind: 'tokens',
+          mode: live ? 'live' : 'offline',
+          name,
+          counted: verdict.counted,
+          ok: verdict.ok,
+          detail,
+        });
         if (!verdict.ok) failures.push(`${name}: ${verdict.problem ?? ''}\n    ${formatDifferences(diffs)}`);
       }
     }
@@ -167,17 +187,15 @@ beforeAll(async () => {
   const tls = await clusterTls(cluster);
   const rsaPub = cluster.pki.serviceAccountRsa.publicKeyFile;
   const common = ['--api-audiences', apiAudiences.join(',')];
-  const configs: Record<Instance, string[]> = {
-    main: ['--service-account-issuer', cluster.issuer, '--service-account-key-file', rsaPub, ...common],
-    'legacy-accept': [
-      '--service-account-issuer',
-      cluster.issuer,
-      '--service-account-key-file',
-      rsaPub,
-      '--service-account-legacy-tokens',
-      'accept',
-      ...common,
-    ],
+  const kubeconfig = ['--kubeconfig', cluster.kubeconfigPath];
+  const main = ['--service-account-issuer', cluster.issuer, '--service-account-key-file', rsaPub, ...common];
+  const legacyAccept = [...main, '--service-account-legacy-tokens', 'accept'];
+  const configs: Record<Instance | LiveInstance, string[]> = {
+    main,
+    'legacy-accept': legacyAccept,
+    // Live mode: the same flags, and the apiserver compared with as the cluster whose objects are looked up.
+    live: [...main, ...kubeconfig],
+    'live-legacy-accept': [...legacyAccept, ...kubeconfig],
     'second-issuer': [
       '--service-account-issuer',
       cluster.issuer,
@@ -191,7 +209,7 @@ beforeAll(async () => {
     ],
   };
   const started = await Promise.allSettled(
-    (Object.entries(configs) as Array<[Instance, string[]]>).map(async ([name, args]) => {
+    (Object.entries(configs) as Array<[Instance | LiveInstance, string[]]>).map(async ([name, args]) => {
       instances.set(
         name,
         await startTokenwarden({
@@ -223,7 +241,8 @@ afterAll(async () => {
   ledger.flush(inject('ledgerDir'), 'tokenreview-diff');
   console.log(
     `TokenReview differences (kube-apiserver v1.37.2 vs tokenwarden):\n${ledger.report('tokens') || '  none'}\n` +
-      `${distinctTokens.size} distinct tokens; ${summaryLine(ledger.counts('tokens'), ledger.counts('sars'))}`,
+      `${distinctTokens.size} distinct tokens; ${summaryLine(ledger.counts('tokens'), ledger.counts('sars'))}\n` +
+      summaryLine(ledger.counts('tokens', 'live'), ledger.counts('sars', 'live'), 'live'),
   );
   await Promise.allSettled([...instances.values()].map((tw) => tw.stop()));
   await cluster?.stop();
@@ -352,7 +371,7 @@ describe('TokenReview: kube-apiserver and tokenwarden, field by field', () => {
     expectNoFailures(await compareCases(cases));
   });
 
-  it('tokens whose pod, secret, node or service account was deleted after minting: needs live mode', async () => {
+  it('tokens whose pod, secret, node or service account is deleted or recreated after minting: live mode follows', async () => {
     const bound = (kind: string, name: string): string[] => [
       '--bound-object-kind',
       kind,
@@ -371,36 +390,70 @@ describe('TokenReview: kube-apiserver and tokenwarden, field by field', () => {
       ['bound to node node-doomed', 'app', bound('Node', 'node-doomed'), apiAudiences],
       ['service account doomed', 'doomed', [], apiAudiences],
       ['service account doomed, --audience istio-ca', 'doomed', ['--audience', 'istio-ca'], ['istio-ca']],
+      ['service account reborn (deleted, then created again with a new uid)', 'reborn', [], apiAudiences],
     ];
     const minted = await Promise.all(
       doomed.map(async ([name, sa, args, auds]) => ({ name, auds, token: await createToken(sa, NS, args) })),
     );
     const legacy = await legacyToken('doomed-legacy', NS);
+    const legacyCase = (name: string, live: TokenCase['expect']): TokenCase => ({
+      name,
+      token: () => legacy,
+      instances: ['main', 'legacy-accept'],
+      expect: (ctx) =>
+        ctx.instance === 'main' ? LEGACY_REFUSED : typeof live === 'function' ? live(ctx) : live,
+    });
+
+    // While the objects exist, everyone accepts: the live instances cache these answers, and the deletions below
+    // must evict them.
+    const before: TokenCase[] = minted.map(({ name, token }) => ({
+      name: `before deletion: ${name}`,
+      token: () => token,
+      expect: MATCH,
+    }));
+    before.push(legacyCase('before deletion: legacy token of Secret doomed-legacy', MATCH));
+    expectNoFailures(await compareCases(before));
 
     await kubectlOk(['delete', 'pod', 'pod-doomed', '-n', NS, '--grace-period=0', '--force']);
     await kubectlOk(['delete', 'secret', 'doomed-secret', 'doomed-legacy', '-n', NS]);
     await kubectlOk(['delete', 'node', 'node-doomed']);
-    await kubectlOk(['delete', 'serviceaccount', 'doomed', '-n', NS]);
-    // kube reads bound objects through informers first: wait until it refuses every token. Each probe asks for an
-    // audience of its own, so neither kube's 10 s success cache nor the compared reviews' cache keys are touched.
+    await kubectlOk(['delete', 'serviceaccount', 'doomed', 'reborn', '-n', NS]);
+    await kubectlOk(['apply', '-f', '-'], manifestStream([serviceAccount('reborn', NS)]));
+    // kube reads bound objects through informers first, and keeps successes for 10 s: wait until it refuses every
+    // compared review (refusals are never cached). The live instances must refuse too, here probed with an audience
+    // of their own so that their cached answers to the compared reviews are left to the watch events to evict.
+    const probes = [
+      ...minted.map(({ token, auds }) => ({ token, auds, live: ['live'] })),
+      { token: legacy, auds: apiAudiences, live: ['live-legacy-accept'] },
+    ];
+    const accepts = async (
+      post: (body: unknown) => Promise<JsonResponse>,
+      token: string,
+      audiences: string[],
+    ) =>
+      normalizeTokenReview(await post({ spec: { token, ...(audiences.length > 0 && { audiences }) } }))
+        .authenticated;
+    const kubeReview = (body: unknown) =>
+      cluster.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', body);
     let attempt = 0;
-    const probes = [...minted, { token: legacy, auds: apiAudiences }];
     await waitFor(
-      'kube-apiserver to see the deletions',
+      'kube-apiserver and the live-mode tokenwardens to see the deletions',
       async () => {
         attempt++;
         const answers = await Promise.all(
-          probes.map(async ({ token, auds }) => {
-            const spec = { token, audiences: [...auds, `probe-${attempt}`] };
-            const res = await cluster.request('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
-              spec,
-            });
-            return normalizeTokenReview(res).authenticated;
-          }),
+          probes.flatMap(({ token, auds, live }) => [
+            ...AUDIENCE_CHOICES.map((choice) => accepts(kubeReview, token, [...choice])),
+            ...live.map((name) =>
+              accepts((b) => instances.get(name as LiveInstance)!.tokenReview(b), token, [
+                ...auds,
+                `probe-${attempt}`,
+              ]),
+            ),
+          ]),
         );
         return answers.some(Boolean) ? undefined : true;
       },
-      { timeoutMs: 30_000, intervalMs: 200 },
+      { timeoutMs: 30_000, intervalMs: 250 },
     );
 
     const cases: TokenCase[] = minted.map(({ name, auds, token }) => ({
@@ -413,20 +466,17 @@ describe('TokenReview: kube-apiserver and tokenwarden, field by field', () => {
         ),
       ),
     }));
-    cases.push({
-      name: 'deleted after minting: legacy token of Secret doomed-legacy',
-      token: () => legacy,
-      instances: ['main', 'legacy-accept'],
-      expect: (ctx) =>
-        ctx.instance === 'main'
-          ? LEGACY_REFUSED
-          : unlessAudienceMiss(apiAudiences, apiAudiences, () =>
-              needsLiveMode(
-                'kube finds the Secret gone; offline tokenwarden cannot see it',
-                serviceAccountAnswer(apiAudiences, ctx),
-              ),
-            )(ctx),
-    });
+    cases.push(
+      legacyCase(
+        'deleted after minting: legacy token of Secret doomed-legacy',
+        unlessAudienceMiss(apiAudiences, apiAudiences, (ctx) =>
+          needsLiveMode(
+            'kube finds the Secret gone; offline tokenwarden cannot see it',
+            serviceAccountAnswer(apiAudiences, ctx),
+          ),
+        ),
+      ),
+    );
     expectNoFailures(await compareCases(cases));
   });
 

@@ -5,10 +5,16 @@ import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '
 import { checkAudiences } from '../audiences.js';
 import { gateToken, type UnverifiedToken } from '../jwt/gate.js';
 import { verifyToken } from '../jwt/verify.js';
-import { checkBoundObjects, checkLegacyObjects, type ClusterObjects } from './bound-objects.js';
+import {
+  checkBoundObjects,
+  checkLegacyObjects,
+  checkServiceAccountRef,
+  type ClusterObjects,
+} from './bound-objects.js';
 import {
   boundServiceAccount,
   checkTime,
+  kubeServiceAccountRef,
   legacyServiceAccount,
   serviceAccountUser,
   tokenAudiences,
@@ -113,8 +119,14 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
       if (timeError) return failure(timeError);
       info = boundServiceAccount(claims);
     }
-    if (info instanceof TokenwardenError) return failure(info);
     const { objects } = this.options;
+    if (info instanceof TokenwardenError && objects && !legacy) {
+      // kube checks none of these claims offline: an empty namespace, name or uid meets its lookup.
+      const ref = kubeServiceAccountRef(claims);
+      const lookup = ref && checkServiceAccountRef(ref, objects, this.options.clock.now());
+      if (lookup) return failure(lookup);
+    }
+    if (info instanceof TokenwardenError) return failure(info);
     const live = !objects
       ? undefined
       : legacy

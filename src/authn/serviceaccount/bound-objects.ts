@@ -60,6 +60,30 @@ function deletedBefore(obj: LiveObject, nowMs: number): boolean {
 }
 
 /**
+ * The first of kube's bound-token lookups: the service account must exist, with the
+ * claimed uid (an empty claim included), not deleted past the grace period. kube GETs it
+ * with client-go when its informer has no such object, so a claim without a name or
+ * namespace gets that GET's own error: client-go refuses an empty name before sending
+ * (`resource name may not be empty`), and an empty namespace makes the path
+ * `/api/v1/serviceaccounts/<name>`, which the apiserver does not serve.
+ */
+export function checkServiceAccountRef(
+  ref: { readonly namespace: string; readonly name: string; readonly uid: string },
+  objects: ClusterObjects,
+  nowMs: number,
+): TokenwardenError | undefined {
+  if (!objects.synced()) return clusterUnavailable();
+  const { namespace: ns, name, uid } = ref;
+  if (name === '') return bound('resource name may not be empty');
+  if (ns === '') return bound('the server could not find the requested resource');
+  const sa = objects.serviceAccount(ns, name);
+  if (!sa) return notFound('serviceaccounts', name);
+  if (sa.uid !== uid) return bound(`service account UID (${sa.uid}) does not match claim (${uid})`);
+  if (deletedBefore(sa, nowMs)) return bound(`service account ${ns}/${name} has been deleted`);
+  return undefined;
+}
+
+/**
  * kube's bound-token validator (pkg/serviceaccount/claims.go, `Validate`), its lookups and
  * their order and texts: the service account (uid, then deletion), then the bound secret,
  * pod, or (only without a pod) node, each missing / uid / deleted past the grace period.
@@ -70,12 +94,9 @@ export function checkBoundObjects(
   objects: ClusterObjects,
   nowMs: number,
 ): TokenwardenError | { readonly dependsOn: readonly string[] } {
-  if (!objects.synced()) return clusterUnavailable();
+  const saError = checkServiceAccountRef(info, objects, nowMs);
+  if (saError) return saError;
   const ns = info.namespace;
-  const sa = objects.serviceAccount(ns, info.name);
-  if (!sa) return notFound('serviceaccounts', info.name);
-  if (sa.uid !== info.uid) return bound(`service account UID (${sa.uid}) does not match claim (${info.uid})`);
-  if (deletedBefore(sa, nowMs)) return bound(`service account ${ns}/${info.name} has been deleted`);
   const dependsOn = [objectKey('serviceaccounts', ns, info.name)];
   const refs = info.boundRefs ?? {};
   const checks: Array<[string, { name: string; uid: string } | undefined, LiveObject | undefined, string]> =

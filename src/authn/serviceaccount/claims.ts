@@ -142,6 +142,27 @@ export function boundServiceAccount(claims: Claims): ServiceAccountInfo | Tokenw
   };
 }
 
+/**
+ * The service account a bound token names, read as kube's decoder reads it: an absent
+ * `kubernetes.io`, namespace, service account, name or uid is the empty string (Go's zero
+ * value). Undefined when a member has a type Go could not decode. kube has no offline
+ * check of these claims, so in live mode they go to its lookups as they are.
+ */
+export function kubeServiceAccountRef(
+  claims: Claims,
+): { namespace: string; name: string; uid: string } | undefined {
+  const k8s = own(claims, 'kubernetes.io') ?? {};
+  if (typeof k8s !== 'object' || k8s === null || Array.isArray(k8s)) return undefined;
+  const namespace = own(k8s as Claims, 'namespace') ?? '';
+  const sa = own(k8s as Claims, 'serviceaccount') ?? {};
+  if (typeof namespace !== 'string' || typeof sa !== 'object' || sa === null || Array.isArray(sa))
+    return undefined;
+  const name = own(sa as Claims, 'name') ?? '';
+  const uid = own(sa as Claims, 'uid') ?? '';
+  if (typeof name !== 'string' || typeof uid !== 'string') return undefined;
+  return { namespace, name, uid };
+}
+
 const LEGACY_CLAIM = {
   namespace: 'kubernetes.io/serviceaccount/namespace',
   secretName: 'kubernetes.io/serviceaccount/secret.name',

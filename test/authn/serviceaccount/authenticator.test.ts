@@ -367,6 +367,45 @@ describe('ServiceAccountAuthenticator', () => {
     });
   });
 
+  describe('claims in live mode', () => {
+    const live = (token: string) =>
+      new ServiceAccountAuthenticator({
+        issuers: new Map([[ISSUER, keys]]),
+        legacy: 'reject',
+        implicitAudiences: [ISSUER],
+        clock: manualClock(NOW_MS),
+        objects: {
+          synced: () => true,
+          serviceAccount: (ns, name) => (ns === 'ns1' && name === 'app' ? { uid: SA_UID } : undefined),
+          secret: () => undefined,
+          pod: () => ({ uid: 'unused' }),
+          node: () => undefined,
+        },
+      })
+        .authenticateToken(token, [])
+        .then(verdict);
+    const k8s = (value: unknown) => mintToken({ claims: boundClaims({ 'kubernetes.io': value }) });
+
+    it("answers a missing namespace, name or uid with kube's lookup error, as kube has no offline check of them", async () => {
+      expect(await live(mintToken({ claims: boundClaims({ 'kubernetes.io': undefined }) }))).toBe(
+        'resource name may not be empty',
+      );
+      expect(await live(k8s({ namespace: 'ns1' }))).toBe('resource name may not be empty');
+      expect(await live(k8s({ serviceaccount: { name: 'app', uid: SA_UID } }))).toBe(
+        'the server could not find the requested resource',
+      );
+      expect(await live(k8s({ namespace: 'ns1', serviceaccount: { name: 'app' } }))).toBe(
+        `service account UID (${SA_UID}) does not match claim ()`,
+      );
+    });
+
+    it('keeps its own text for claims Go could not decode', async () => {
+      expect(await live(k8s('x'))).toBe(
+        'invalid service account token claims: kubernetes.io must be an object',
+      );
+    });
+  });
+
   describe('legacy tokens (D12)', () => {
     const legacyToken = () => mintToken({ claims: legacyClaims() });
 

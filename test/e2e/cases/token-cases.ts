@@ -21,10 +21,19 @@ import {
   type ServiceAccountTokenOptions,
 } from '../harness/tokens.js';
 
-/** Which tokenwarden a case is reviewed by (the same token and audiences are asked of kube once). */
+/**
+ * Which tokenwarden a case is reviewed by (the same token and audiences are asked of kube once). `main` and
+ * `legacy-accept` each have a live-mode twin, the same flags plus `--kubeconfig` to the apiserver compared with.
+ */
 export type Instance = 'main' | 'legacy-accept' | 'second-issuer';
+export type LiveInstance = 'live' | 'live-legacy-accept';
+export const LIVE_TWIN: Readonly<Partial<Record<Instance, LiveInstance>>> = {
+  main: 'live',
+  'legacy-accept': 'live-legacy-accept',
+};
 
 export interface ExpectContext {
+  /** The offline instance, also when its live twin is asked (the case's expectation then goes through inLiveMode). */
   readonly instance: Instance;
   readonly audiences: readonly string[];
   /** The token reviewed: an expected identity follows from its claims. */

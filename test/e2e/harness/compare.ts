@@ -17,7 +17,7 @@ export type Expectation =
   | { readonly kind: 'match' }
   /** README.md, "Where tokenwarden is stricter than kube-apiserver, on purpose": `row` is the table's input column. */
   | { readonly kind: 'stricter-by-design'; readonly row: string; readonly tokenwarden: NormalTokenReview }
-  /** kube looks the bound object up and refuses; offline tokenwarden cannot (a later issue's live mode will). */
+  /** kube looks the bound object up and refuses; offline tokenwarden cannot. In live mode such a case must match. */
   | { readonly kind: 'needs-live-mode'; readonly why: string; readonly tokenwarden: NormalTokenReview }
   /**
    * tokenwarden is deliberately configured with something the apiserver does not have (a second issuer and key), so
@@ -33,6 +33,13 @@ export const stricter = (row: string, tokenwarden: NormalTokenReview): Expectati
   row,
   tokenwarden,
 });
+/**
+ * What a case expects of tokenwarden in live mode: what it expects offline, except that a difference only live mode
+ * could remove must be gone.
+ */
+export const inLiveMode = (expect: Expectation): Expectation =>
+  expect.kind === 'needs-live-mode' ? MATCH : expect;
+
 export const needsLiveMode = (why: string, tokenwarden: NormalTokenReview): Expectation => ({
   kind: 'needs-live-mode',
   why,
@@ -301,8 +308,13 @@ export function formatDifferences(diffs: readonly FieldDifference[], reference =
 
 export type ReviewKind = 'tokens' | 'sars';
 
+/** `live`: tokenwarden in live mode (`--kubeconfig` to the same apiserver), counted apart from the offline runs. */
+export type Mode = 'offline' | 'live';
+
 export interface LedgerEntry {
   readonly kind: ReviewKind;
+  /** Defaults to offline. */
+  readonly mode?: Mode;
   readonly name: string;
   readonly counted: 'match' | DifferenceClass;
   readonly ok: boolean;
@@ -317,8 +329,8 @@ export class Ledger {
     this.entries.push(entry);
   }
 
-  counts(kind: ReviewKind): KindCounts {
-    return countEntries(this.entries.filter((e) => e.kind === kind));
+  counts(kind: ReviewKind, mode: Mode = 'offline'): KindCounts {
+    return countEntries(this.entries.filter((e) => e.kind === kind && (e.mode ?? 'offline') === mode));
   }
 
   /** Each difference on one line, grouped by class: the material for docs/fidelity.md. */
@@ -326,17 +338,26 @@ export class Ledger {
     return this.entries
       .filter((e) => e.kind === kind && e.counted !== 'match')
       .sort((a, b) => (a.counted < b.counted ? -1 : a.counted > b.counted ? 1 : 0))
-      .map((e) => `  [${e.counted}${e.ok ? '' : ', FAILS'}] ${e.name}: ${e.detail}`)
+      .map(
+        (e) =>
+          `  [${e.mode === 'live' ? 'live, ' : ''}${e.counted}${e.ok ? '' : ', FAILS'}] ${e.name}: ${e.detail}`,
+      )
       .join('\n');
   }
 
   flush(dir: string | undefined, file: string): void {
     if (dir === undefined) return;
     mkdirSync(dir, { recursive: true });
-    const data: Record<ReviewKind, KindCounts> = { tokens: this.counts('tokens'), sars: this.counts('sars') };
+    const data: LedgerFile = {
+      tokens: this.counts('tokens'),
+      sars: this.counts('sars'),
+      live: { tokens: this.counts('tokens', 'live'), sars: this.counts('sars', 'live') },
+    };
     writeFileSync(join(dir, `${file.replace(/[^\w.-]/g, '_')}.json`), JSON.stringify(data));
   }
 }
+
+type LedgerFile = Record<ReviewKind, KindCounts> & { readonly live?: Record<ReviewKind, KindCounts> };
 
 export interface KindCounts {
   compared: number;
@@ -370,11 +391,17 @@ function formatCounts(label: string, c: KindCounts): string {
   return `${label} ${c.compared} compared / ${c.differences} differences (${classes.join(', ')})`;
 }
 
-export function summaryLine(tokens: KindCounts, sars: KindCounts): string {
-  return `differential summary: ${formatCounts('tokens', tokens)}; ${formatCounts('SARs', sars)}`;
+export function summaryLine(tokens: KindCounts, sars: KindCounts, mode: Mode = 'offline'): string {
+  const label = mode === 'live' ? 'live-mode differential summary' : 'differential summary';
+  return `${label}: ${formatCounts('tokens', tokens)}; ${formatCounts('SARs', sars)}`;
 }
 
-/** Sums what every file flushed into `dir`; undefined when nothing was compared. */
+const emptyCounts = (): KindCounts => ({ compared: 0, differences: 0, byClass: {} });
+
+/**
+ * Sums what every file flushed into `dir`: the offline summary line, then the live-mode one when live mode compared
+ * anything; undefined when nothing was compared.
+ */
 export function summarizeLedgerDir(dir: string): string | undefined {
   let files: string[];
   try {
@@ -383,14 +410,19 @@ export function summarizeLedgerDir(dir: string): string | undefined {
     return undefined;
   }
   if (files.length === 0) return undefined;
-  const total: Record<ReviewKind, KindCounts> = {
-    tokens: { compared: 0, differences: 0, byClass: {} },
-    sars: { compared: 0, differences: 0, byClass: {} },
-  };
+  const total = { tokens: emptyCounts(), sars: emptyCounts() };
+  const live = { tokens: emptyCounts(), sars: emptyCounts() };
   for (const f of files) {
-    const data = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<ReviewKind, KindCounts>;
+    const data = JSON.parse(readFileSync(join(dir, f), 'utf8')) as LedgerFile;
     mergeCounts(total.tokens, data.tokens);
     mergeCounts(total.sars, data.sars);
+    if (data.live) {
+      mergeCounts(live.tokens, data.live.tokens);
+      mergeCounts(live.sars, data.live.sars);
+    }
   }
-  return summaryLine(total.tokens, total.sars);
+  const offline = summaryLine(total.tokens, total.sars);
+  return live.tokens.compared + live.sars.compared === 0
+    ? offline
+    : `${offline}\n${summaryLine(live.tokens, live.sars, 'live')}`;
 }
