@@ -1,6 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { canI, impersonatedUser, parseResourceArg } from '../../src/cli/commands/can-i.js';
 import { UsageError } from '../../src/cli/usage.js';
@@ -9,21 +11,35 @@ import { FIXTURE_POLICY, run } from '../authz/helpers.js';
 const P = ['--policy', FIXTURE_POLICY];
 
 describe('tokenwarden can-i', () => {
-  it('prints yes and the granting binding, exit 0', async () => {
+  it('prints yes alone, exit 0, as kubectl does', async () => {
     expect(await run(canI, ['get', 'pods', '-n', 'default', '--as', 'jane', ...P])).toEqual({
       code: 0,
-      stdout: 'yes\nRBAC: allowed by RoleBinding "read-pods/default" of Role "pod-reader" to User "jane"\n',
+      stdout: 'yes\n',
       stderr: '',
     });
   });
 
-  it('prints no, exit 1, with the RBAC errors as reason', async () => {
-    expect(await run(canI, ['get', 'pods', '--as', 'jane', ...P])).toMatchObject({ code: 1, stdout: 'no\n' });
+  it("asks in kubectl's namespace default without -n, and at cluster scope with -A", async () => {
+    expect(await run(canI, ['get', 'pods', '--as', 'jane', ...P])).toMatchObject({
+      code: 0,
+      stdout: 'yes\n',
+    });
+    expect(await run(canI, ['get', 'pods', '-A', '--as', 'jane', ...P])).toMatchObject({
+      code: 1,
+      stdout: 'no\n',
+    });
+  });
+
+  it('prints no, exit 1, with the RBAC errors as reason on the same line, as kubectl does', async () => {
+    expect(await run(canI, ['get', 'pods', '-n', 'other', '--as', 'jane', ...P])).toMatchObject({
+      code: 1,
+      stdout: 'no\n',
+    });
     expect(await run(canI, ['get', 'secrets', '--namespace', 'default', '--as', 'erin', ...P])).toMatchObject(
       {
         code: 1,
         stdout:
-          'no\nrbac: RBAC: [clusterrole.rbac.authorization.k8s.io "does-not-exist" not found, role.rbac.authorization.k8s.io "missing-role" not found]\n',
+          'no - rbac: RBAC: [clusterrole.rbac.authorization.k8s.io "does-not-exist" not found, role.rbac.authorization.k8s.io "missing-role" not found]\n',
       },
     );
   });
@@ -70,8 +86,7 @@ describe('tokenwarden can-i', () => {
 
   it('gives an impersonated service account its groups, as kubectl --as does', async () => {
     const res = await run(canI, ['get', 'pods', '--as', 'system:serviceaccount:monitoring:prom', ...P]);
-    expect(res).toMatchObject({ code: 0 });
-    expect(res.stdout).toContain('to Group "system:serviceaccounts:monitoring"');
+    expect(res).toMatchObject({ code: 0, stdout: 'yes\n' });
     // An explicit group replaces the service-account groups.
     expect(
       (
@@ -89,10 +104,9 @@ describe('tokenwarden can-i', () => {
   });
 
   it('asks about groups alone literally when --as is not given', async () => {
-    expect(await run(canI, ['list', 'secrets', '--as-group', 'manager', ...P])).toMatchObject({
+    expect(await run(canI, ['list', 'secrets', '-A', '--as-group', 'manager', ...P])).toMatchObject({
       code: 0,
-      stdout:
-        'yes\nRBAC: allowed by ClusterRoleBinding "read-secrets-global" of ClusterRole "secret-reader" to Group "manager"\n',
+      stdout: 'yes\n',
     });
   });
 
@@ -127,21 +141,67 @@ describe('tokenwarden can-i', () => {
   });
 });
 
+describe('tokenwarden can-i, beyond what kubectl prints', () => {
+  const KUBECTL_POLICY = [
+    '--policy',
+    fileURLToPath(new URL('../fixtures/rbac/kubectl/policy.yaml', import.meta.url)),
+  ];
+
+  it('prints with --list -o json|yaml the SelfSubjectRulesReview kube would return', async () => {
+    const json = await run(canI, ['--list', '-n', 'other', '--as', 'alice', '-o', 'json', ...KUBECTL_POLICY]);
+    const review = JSON.parse(json.stdout) as {
+      kind: string;
+      spec: unknown;
+      status: Record<string, unknown>;
+    };
+    expect(review).toMatchObject({ kind: 'SelfSubjectRulesReview', spec: { namespace: 'other' } });
+    // Namespace other: no RoleBinding, so the ClusterRoleBindings' rules alone.
+    expect(review.status.resourceRules).toContainEqual({
+      verbs: ['get', 'list'],
+      apiGroups: [''],
+      resources: ['nodes'],
+    });
+    expect(review.status.resourceRules).not.toContainEqual(
+      expect.objectContaining({ resources: ['pods', 'pods/log'] }),
+    );
+    expect(review.status.nonResourceRules).toContainEqual({
+      verbs: ['get'],
+      nonResourceURLs: ['/metrics', '/logs/*'],
+    });
+    expect(review.status.incomplete).toBe(false);
+    const yaml = await run(canI, ['--list', '-n', 'other', '--as', 'alice', '-o', 'yaml', ...KUBECTL_POLICY]);
+    expect(parse(yaml.stdout)).toEqual(review);
+  });
+
+  it("names roles that do not resolve in the review's evaluationError", async () => {
+    const json = await run(canI, ['--list', '-n', 'default', '--as', 'erin', '-o', 'json', ...P]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: { evaluationError: expect.stringContaining('"missing-role" not found') as unknown },
+    });
+  });
+
+  it('refuses -o without --list', async () => {
+    await expect(
+      run(canI, ['get', 'pods', '--as', 'alice', '-o', 'json', ...KUBECTL_POLICY]),
+    ).rejects.toThrow('-o/--output is only for --list');
+  });
+});
+
 describe('can-i helpers', () => {
   it('parses kubectl-style resource arguments', () => {
-    expect(parseResourceArg('pods', '', undefined)).toEqual({
+    expect(parseResourceArg('pods', '', undefined)).toMatchObject({
       resource: 'pods',
       apiGroup: '',
       subresource: '',
       name: '',
     });
-    expect(parseResourceArg('pods/log', 'p', undefined)).toEqual({
+    expect(parseResourceArg('pods/log', 'p', undefined)).toMatchObject({
       resource: 'pods',
       apiGroup: '',
       subresource: 'log',
       name: 'p',
     });
-    expect(parseResourceArg('deployments.apps/scale', '', undefined)).toEqual({
+    expect(parseResourceArg('deployments.apps/scale', '', undefined)).toMatchObject({
       resource: 'deployments',
       apiGroup: 'apps',
       subresource: 'scale',

@@ -10,6 +10,8 @@ export interface WhoCanQuery {
   readonly name?: string;
   /** '' or absent: only ClusterRoleBindings count, as for a cluster-scoped request. */
   readonly namespace?: string;
+  /** RoleBindings of every namespace count (`-A`); `namespace` is then ignored. */
+  readonly allNamespaces?: boolean;
   /** ...or a non-resource URL (starting with `/`). */
   readonly nonResourceURL?: string;
 }
@@ -29,7 +31,7 @@ export interface Grant {
 /**
  * The reverse of a decision: every subject that some binding grants the request to, with the
  * binding and role, in kube's walk order (ClusterRoleBindings, then the namespace's
- * RoleBindings). The test is the same `RuleAllows` the authorizer uses, so a subject listed
+ * RoleBindings, or with `allNamespaces` every namespace's). The test is the same `RuleAllows` the authorizer uses, so a subject listed
  * here is allowed by RBAC when it asks as that subject. Subjects that can never match
  * (a namespace-less ServiceAccount on a ClusterRoleBinding, unknown kinds) are left out, and
  * so is `system:masters`, which is allowed before RBAC is asked.
@@ -48,7 +50,12 @@ export function whoCan(policy: CompiledPolicy, query: WhoCanQuery): Grant[] {
   const namespace = query.namespace ?? '';
   const grants: Grant[] = [];
   for (const binding of policy.bindings) {
-    if (binding.kind === 'RoleBinding' && (namespace === '' || binding.namespace !== namespace)) continue;
+    if (
+      binding.kind === 'RoleBinding' &&
+      !query.allNamespaces &&
+      (namespace === '' || binding.namespace !== namespace)
+    )
+      continue;
     if (binding.error !== undefined || !binding.rules.some((rule) => ruleAllows(req, rule))) continue;
     for (const subject of binding.subjects) {
       let subjectNamespace = '';

@@ -1,6 +1,8 @@
 import { whoCan as findGrants, type Grant } from '../../authz/rbac/who-can.js';
+import { formatObject, outputFormat, printWarnings } from '../output.js';
 import { UsageError, type Command } from '../usage.js';
 import {
+  DEFAULT_NAMESPACE,
   loadPolicyOption,
   parseCommandArgs,
   parseResourceArg,
@@ -9,8 +11,10 @@ import {
 } from './can-i.js';
 
 /**
- * `tokenwarden who-can VERB RESOURCE [NAME] [-n NS] --policy FILE...`: every subject the
- * policy's bindings grant the request to, with the binding and role, as a table.
+ * `tokenwarden who-can VERB RESOURCE [NAME] [-n NS | -A] --policy FILE...`: every subject the
+ * policy's bindings grant the request to, with the binding and role, as a table or with -o as
+ * JSON or YAML. RESOURCE is resolved as `can-i` resolves it. A cluster-scoped resource or a
+ * non-resource URL is granted by ClusterRoleBindings only, whatever the namespace.
  */
 export const whoCan: Command = async (argv) => {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -18,6 +22,7 @@ export const whoCan: Command = async (argv) => {
     'all-namespaces': { type: 'boolean', short: 'A' },
     policy: { type: 'string', multiple: true },
     subresource: { type: 'string' },
+    output: { type: 'string', short: 'o' },
   });
   if (values.help === true) {
     console.log(WHO_CAN_HELP);
@@ -25,17 +30,23 @@ export const whoCan: Command = async (argv) => {
   }
   if (positionals.length < 2 || positionals.length > 3) {
     throw new UsageError(
-      'usage: tokenwarden who-can VERB RESOURCE [NAME] [-n NS] --policy FILE ... (--help for more)',
+      'usage: tokenwarden who-can VERB RESOURCE [NAME] [-n NS | -A] [-o json|yaml] --policy FILE ... (--help for more)',
     );
   }
+  const format = outputFormat(stringOpt(values.output));
   const [verb, resourceArg, name = ''] = positionals as [string, string, string?];
   const target = parseResourceArg(resourceArg, name, stringOpt(values.subresource));
-  const namespace = values['all-namespaces'] === true ? '' : (stringOpt(values.namespace) ?? '');
+  const allNamespaces = values['all-namespaces'] === true;
+  const clusterScoped =
+    target.nonResourceURL !== undefined || (target.builtin !== undefined && !target.builtin.namespaced);
+  const namespace = clusterScoped ? '' : (stringOpt(values.namespace) ?? DEFAULT_NAMESPACE);
   const policy = await loadPolicyOption(values.policy);
+  printWarnings(target.warnings);
 
   const grants = findGrants(policy, {
     verb,
     namespace,
+    allNamespaces: allNamespaces && !clusterScoped,
     ...(target.nonResourceURL !== undefined
       ? { nonResourceURL: target.nonResourceURL }
       : {
@@ -45,9 +56,14 @@ export const whoCan: Command = async (argv) => {
           name: target.name,
         }),
   });
+  if (format !== 'table') {
+    process.stdout.write(formatObject(format, { grants: grants.map(grantObject) }));
+    return 0;
+  }
   if (grants.length === 0) {
+    const where = clusterScoped ? '' : allNamespaces ? ' in any namespace' : ` in namespace ${namespace}`;
     process.stdout.write(
-      `No subjects found with permission to ${verb} ${resourceArg}${name ? ` ${name}` : ''}${namespace ? ` in namespace ${namespace}` : ''}\n`,
+      `No subjects found with permission to ${verb} ${resourceArg}${name ? ` ${name}` : ''}${where}\n`,
     );
     return 0;
   }
@@ -55,12 +71,33 @@ export const whoCan: Command = async (argv) => {
   return 0;
 };
 
-const WHO_CAN_HELP = `Usage: tokenwarden who-can VERB RESOURCE [NAME] --policy FILE ...
+/** One grant for -o json|yaml: the subject, and the binding and role that grant it. */
+function grantObject(g: Grant): object {
+  return {
+    subject: {
+      kind: g.subjectKind,
+      name: g.subjectName,
+      ...(g.subjectNamespace === '' ? {} : { namespace: g.subjectNamespace }),
+    },
+    binding: {
+      kind: g.bindingKind,
+      name: g.bindingName,
+      ...(g.bindingNamespace === '' ? {} : { namespace: g.bindingNamespace }),
+    },
+    role: { kind: g.roleKind, name: g.roleName },
+  };
+}
+
+const WHO_CAN_HELP = `Usage: tokenwarden who-can VERB RESOURCE [NAME] [-n NS | -A] [-o json|yaml] --policy FILE ...
 
 Lists every subject the policy files allow VERB on RESOURCE, with the binding and role that grant it.
-RESOURCE is pods, pods/log, deployments.apps, deployments.apps/scale or a non-resource URL (/healthz).
+RESOURCE is a built-in resource by kubectl's names (pods, pod, po, Pod, deployments.apps, deploy),
+with /SUBRESOURCE (pods/log, deployments.apps/scale), or a non-resource URL (/healthz).
+A RoleBinding shows as RoleBinding/NAMESPACE/NAME.
 
 Options:
+  -o, --output <json|yaml>
+      The grants as JSON or YAML instead of the table.
 ${TARGET_OPTIONS_HELP}`;
 
 const HEADER = ['SUBJECT KIND', 'NAME', 'NAMESPACE', 'BINDING', 'ROLE'];
@@ -71,7 +108,9 @@ export function formatTable(grants: readonly Grant[]): string {
     g.subjectKind,
     g.subjectName,
     g.subjectNamespace,
-    `${g.bindingKind}/${g.bindingName}`,
+    g.bindingNamespace === ''
+      ? `${g.bindingKind}/${g.bindingName}`
+      : `${g.bindingKind}/${g.bindingNamespace}/${g.bindingName}`,
     `${g.roleKind}/${g.roleName}`,
   ]);
   const all = [HEADER, ...rows];
