@@ -67,6 +67,7 @@ describe.each(sets)('the chart rendered with the %s values', (set) => {
       if (option!.type === 'int') expect(value).toMatch(/^[0-9]+$/);
       if (option!.type === 'duration') expect(value).toMatch(/^[0-9]+(ms|s|m|h)$/);
       if (option!.values) expect(option!.values).toContain(value);
+      expect(option!.deprecatedAliasOf, `--${name} is a deprecated name`).toBeUndefined();
     }
     const single = flags(container!.args!).filter((f) => !SERVE_FLAGS.get(f.name)!.repeatable);
     expect(new Set(single.map((f) => f.name)).size, 'a non-repeatable flag is given twice').toBe(
@@ -440,6 +441,12 @@ describe('values the chart refuses', () => {
         authorizeCallers: { serviceAccounts: [{ namespace: 'vault', name: 'vault' }] },
       },
       /serviceAccountTokens\.issuers needs their issuer/,
+    ],
+    ['TLS 1.0', { tls: { minVersion: 'VersionTLS10' } }, /minVersion/],
+    [
+      'a cipher suite in OpenSSL spelling',
+      { tls: { cipherSuites: ['ECDHE-RSA-AES128-GCM-SHA256'] } },
+      /cipherSuites/,
     ],
     [
       'a live staleness bound Go would not parse',

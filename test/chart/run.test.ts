@@ -12,7 +12,7 @@ import { startClusterKeys } from './cluster-keys.js';
 import { helm, render, type K8sObject, HELM_BUILD_TIMEOUT_MS } from './helm.js';
 import { call as callAs, ready as readyAs, type Answer, type Caller } from './call.js';
 import { startRenderedPod, type ClusterState, type StartedPod } from './pod.js';
-import { POLICIES } from './values-sets.js';
+import { POLICIES, VALUES_SETS } from './values-sets.js';
 
 const SERVICE_NAME = 'tw-tokenwarden.tokenwarden.svc';
 const call = (port: number, ca: string, path: string, caller: Caller, body?: object): Promise<Answer> =>
@@ -28,6 +28,21 @@ function servedSerial(port: number, ca: string): Promise<string> {
       resolve(serial);
     });
     socket.on('error', reject);
+  });
+}
+
+/** Whether a TLS handshake with the given client limits succeeds against the pod's listener. */
+function handshakes(
+  port: number,
+  ca: string,
+  limits: { maxVersion?: 'TLSv1.2' | 'TLSv1.3'; ciphers?: string },
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port, servername: SERVICE_NAME, ca, ...limits }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
   });
 }
 
@@ -159,7 +174,11 @@ describe('an existing TLS Secret, key files from a ConfigMap, inline RBAC polici
     const { objects } = await render({
       containerPort: port,
       shutdown: { delaySeconds: 0 },
-      tls: { mode: 'secret', secretName: 'tokenwarden-serving' },
+      tls: {
+        mode: 'secret',
+        secretName: 'tokenwarden-serving',
+        cipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'],
+      },
       serviceAccountTokens: {
         clusterKeys: { enabled: false },
         keyFiles: [{ name: 'sa', configMap: 'sa-keys', key: 'sa.pub' }],
@@ -191,6 +210,16 @@ describe('an existing TLS Secret, key files from a ConfigMap, inline RBAC polici
     expect(allowed.body.status).toMatchObject({ allowed: true });
     const denied = await call(pod.port, servingCa.cert, SAR, vault, sar('others'));
     expect(denied.body.status).not.toMatchObject({ allowed: true });
+  });
+
+  it('negotiates TLS 1.2 only with the cipher suites of tls.cipherSuites', async () => {
+    const tls12 = { maxVersion: 'TLSv1.2' } as const;
+    expect(
+      await handshakes(pod.port, servingCa.cert, { ...tls12, ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }),
+    ).toBe(true);
+    expect(
+      await handshakes(pod.port, servingCa.cert, { ...tls12, ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }),
+    ).toBe(false);
   });
 
   it('serves a renewed certificate once the kubelet updates the Secret volume, without a restart', async () => {
@@ -237,7 +266,7 @@ describe('the cert-manager chart, with the Secret its Certificate names', () => 
     const { objects } = await render({
       containerPort: port,
       shutdown: { delaySeconds: 0 },
-      tls: { mode: 'certManager' },
+      tls: { mode: 'certManager', minVersion: 'VersionTLS13' },
       serviceAccountTokens: { clusterKeys: { jwksUri: jwks.url } },
     });
     const certificate = objects.find(
@@ -268,9 +297,54 @@ describe('the cert-manager chart, with the Secret its Certificate names', () => 
     await pod?.stop();
   }, 60_000);
 
+  it('refuses a TLS 1.2 client with tls.minVersion VersionTLS13', async () => {
+    expect(await handshakes(pod.port, issuerCa.cert, { maxVersion: 'TLSv1.2' })).toBe(false);
+    expect(await handshakes(pod.port, issuerCa.cert, {})).toBe(true);
+  });
+
   it('serves the certificate cert-manager issued and authenticates a token', async () => {
     const token = mintToken({ claims: boundClaims({}, Math.floor(Date.now() / 1000)) });
     const answer = await call(pod.port, issuerCa.cert, REVIEW, apiserverClient, tokenReview(token));
     expect(answer.body.status).toMatchObject({ authenticated: true });
+  });
+});
+
+describe('an authorization-only install: no issuer, only RBAC policy', () => {
+  let pod: StartedPod;
+  let ca: string;
+
+  beforeAll(async () => {
+    const [port] = (await freePorts(1)) as [number];
+    const { objects } = await render({
+      ...VALUES_SETS['authorization-only'],
+      containerPort: port,
+      shutdown: { delaySeconds: 0 },
+    });
+    const secret = objects.find((o) => o.kind === 'Secret') as K8sObject & { data: Record<string, string> };
+    ca = Buffer.from(secret.data['ca.crt']!, 'base64').toString('utf8');
+    // No projected token is read: nothing fetches keys.
+    pod = startRenderedPod(objects, {
+      configMaps: { 'kube-root-ca.crt': { 'ca.crt': clusterCa.cert } },
+      serviceAccountToken: 'unused',
+    });
+    await ready(pod, ca);
+  }, 120_000);
+
+  afterAll(async () => {
+    await pod?.stop();
+  }, 60_000);
+
+  it("answers kube-apiserver's SubjectAccessReviews from the policy", async () => {
+    const allowed = await call(pod.port, ca, SAR, apiserverClient, sar('devs'));
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.status).toMatchObject({ allowed: true });
+    const denied = await call(pod.port, ca, SAR, apiserverClient, sar('others'));
+    expect(denied.body.status).not.toMatchObject({ allowed: true });
+  });
+
+  it('authenticates no token', async () => {
+    const token = mintToken({ claims: boundClaims({}, Math.floor(Date.now() / 1000)) });
+    const answer = await call(pod.port, ca, REVIEW, apiserverClient, tokenReview(token));
+    expect(answer.body.status).not.toMatchObject({ authenticated: true });
   });
 });

@@ -32,6 +32,10 @@ export const VALUES_SETS: Readonly<Record<string, object>> = {
   },
   everything: {
     service: { clusterIP: '10.96.0.50' },
+    tls: {
+      minVersion: 'VersionTLS13',
+      cipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256'],
+    },
     bindAddress: '0.0.0.0',
     logLevel: 'debug',
     serviceAccountTokens: {

@@ -162,6 +162,10 @@ subjects:
 {{- end }}
 {{- $args = append $args "--tls-cert-file=/etc/tokenwarden/tls/tls.crt" }}
 {{- $args = append $args "--tls-private-key-file=/etc/tokenwarden/tls/tls.key" }}
+{{- $args = append $args (printf "--tls-min-version=%s" $v.tls.minVersion) }}
+{{- with $v.tls.cipherSuites }}
+{{- $args = append $args (printf "--tls-cipher-suites=%s" (join "," .)) }}
+{{- end }}
 {{- range $v.serviceAccountTokens.issuers }}
 {{- $args = append $args (printf "--service-account-issuer=%s" .) }}
 {{- end }}
