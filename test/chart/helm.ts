@@ -67,12 +67,20 @@ export async function render(
   });
 }
 
-/** `helm install --dry-run=client`: the manifests and the NOTES.txt an install prints, from one render. */
-export async function installDryRun(values: object = {}): Promise<Rendered & { notes: string }> {
+/**
+ * `helm install --dry-run`: the manifests and the NOTES.txt an install prints, from one render. With a
+ * kubeconfig the dry run is `server`: the chart's lookups read that cluster.
+ */
+export async function installDryRun(
+  values: object = {},
+  kubeconfig?: string,
+): Promise<Rendered & { notes: string }> {
   return withValuesFile(values, async (file) => {
+    const dryRun =
+      kubeconfig === undefined ? ['--dry-run=client'] : ['--dry-run=server', '--kubeconfig', kubeconfig];
     const { stdout } = await run(
       helm(),
-      ['install', RELEASE, CHART, '--namespace', NAMESPACE, '--values', file, '--dry-run=client'],
+      ['install', RELEASE, CHART, '--namespace', NAMESPACE, '--values', file, ...dryRun],
       { maxBuffer: 64 * 1024 * 1024 },
     );
     const manifestAt = stdout.indexOf('MANIFEST:\n');

@@ -359,6 +359,7 @@ describe('the chart with other values', () => {
         '--rbac-policy-file=/etc/tokenwarden/policies/exported-rbac/rbac.yaml',
         '--service-account-issuer-discovery',
         '--cache-size=50000',
+        '--workers=auto',
       ]),
     );
     expect(args, "an extra flag replaces the chart's own").not.toContain('--cache-size=10000');
@@ -442,6 +443,8 @@ describe('values the chart refuses', () => {
       },
       /serviceAccountTokens\.issuers needs their issuer/,
     ],
+    ['workers: auto without a CPU limit to count', { workers: 'auto' }, /set resources\.limits\.cpu/],
+    ['no workers', { workers: 0 }, /workers/],
     ['TLS 1.0', { tls: { minVersion: 'VersionTLS10' } }, /minVersion/],
     [
       'a cipher suite in OpenSSL spelling',

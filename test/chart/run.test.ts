@@ -257,7 +257,7 @@ describe('an existing TLS Secret, key files from a ConfigMap, inline RBAC polici
   });
 });
 
-describe('the cert-manager chart, with the Secret its Certificate names', () => {
+describe('the cert-manager chart with two workers, with the Secret its Certificate names', () => {
   let pod: StartedPod;
   let issuerCa: IssuedCert;
 
@@ -267,6 +267,7 @@ describe('the cert-manager chart, with the Secret its Certificate names', () => 
       containerPort: port,
       shutdown: { delaySeconds: 0 },
       tls: { mode: 'certManager', minVersion: 'VersionTLS13' },
+      workers: 2,
       serviceAccountTokens: { clusterKeys: { jwksUri: jwks.url } },
     });
     const certificate = objects.find(

@@ -72,6 +72,8 @@ export const VALUES_SETS: Readonly<Record<string, object>> = {
       grafanaDashboard: { enabled: true },
     },
     priorityClassName: 'system-cluster-critical',
+    workers: 'auto',
+    resources: { requests: { cpu: '1', memory: '256Mi' }, limits: { cpu: '2', memory: '512Mi' } },
     extraArgs: ['--cache-size=50000'],
   },
 };

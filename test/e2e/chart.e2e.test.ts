@@ -3,7 +3,15 @@
 // validation (unknown fields included) without storing anything.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
-import { helm, HELM_BUILD_TIMEOUT_MS, NAMESPACE, render } from '../chart/helm.js';
+import { createCertificateAuthority, issueCertificate } from '../../src/dev/certs.js';
+import {
+  helm,
+  HELM_BUILD_TIMEOUT_MS,
+  installDryRun,
+  NAMESPACE,
+  render,
+  type K8sObject,
+} from '../chart/helm.js';
 import { VALUES_SETS } from '../chart/values-sets.js';
 import { startCluster, type Cluster } from './harness/cluster.js';
 
@@ -78,6 +86,50 @@ describe('the rendered chart on a real kube-apiserver', () => {
       expect(out.match(/\(server dry run\)/g)?.length).toBe(objects.length);
     },
   );
+
+  it("prints an existing Secret's CA in NOTES.txt, and keeps a generated certificate already in the cluster", async () => {
+    const ca = await createCertificateAuthority('kept-ca');
+    const leaf = await issueCertificate(ca, { commonName: 'tw-tokenwarden', usage: 'server' });
+    const b64 = (s: string): string => Buffer.from(s).toString('base64');
+    for (const name of ['tokenwarden-serving', 'tw-tokenwarden-tls'])
+      await kubectlOk(
+        ['apply', '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          type: 'kubernetes.io/tls',
+          // The second as a previous install of the release left it (Helm adopts only its own objects).
+          metadata: {
+            name,
+            namespace: NAMESPACE,
+            ...(name === 'tw-tokenwarden-tls'
+              ? {
+                  labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+                  annotations: {
+                    'meta.helm.sh/release-name': 'tw',
+                    'meta.helm.sh/release-namespace': NAMESPACE,
+                  },
+                }
+              : {}),
+          },
+          data: { 'ca.crt': b64(ca.cert), 'tls.crt': b64(leaf.cert), 'tls.key': b64(leaf.key) },
+        }),
+      );
+    const existing = await installDryRun(
+      { tls: { mode: 'secret', secretName: 'tokenwarden-serving' } },
+      cluster.kubeconfigPath,
+    );
+    expect([...existing.notes.matchAll(/certificate-authority-data: (\S+)/g)].map((m) => m[1])).toEqual([
+      b64(ca.cert),
+      b64(ca.cert),
+    ]);
+    const generated = await installDryRun({}, cluster.kubeconfigPath);
+    const secret = generated.objects.find((o) => o.kind === 'Secret') as K8sObject & {
+      data: Record<string, string>;
+    };
+    expect(secret.data['tls.crt']).toBe(b64(leaf.cert));
+    expect(generated.notes).toContain(`certificate-authority-data: ${b64(ca.cert)}`);
+  });
 
   it('refuses a manifest the apiserver would not store (the check can fail)', async () => {
     const { text } = await render({});

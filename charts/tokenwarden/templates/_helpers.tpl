@@ -212,6 +212,14 @@ subjects:
 {{- $args = append $args "--in-cluster-config" }}
 {{- $args = append $args (printf "--live-staleness-bound=%s" $v.live.stalenessBound) }}
 {{- end }}
+{{- if eq (toString $v.workers) "auto" }}
+{{- if not (and $v.resources.limits $v.resources.limits.cpu) }}
+{{- fail "workers: auto counts the container's CPU limit: set resources.limits.cpu" }}
+{{- end }}
+{{- $args = append $args "--workers=auto" }}
+{{- else }}
+{{- $args = append $args (printf "--workers=%d" (int $v.workers)) }}
+{{- end }}
 {{- $args = append $args (printf "--cache-ttl=%s" $v.cache.ttl) }}
 {{- $args = append $args (printf "--cache-size=%d" (int $v.cache.size)) }}
 {{- $args = append $args (printf "--negative-cache-ttl=%s" $v.cache.negativeTtl) }}
