@@ -1,3 +1,5 @@
+import { systemClock } from '../../clock.js';
+import { compose } from '../../compose/compose.js';
 import { whoCan as findGrants, type Grant } from '../../authz/rbac/who-can.js';
 import { formatObject, outputFormat, printWarnings } from '../output.js';
 import { UsageError, type Command } from '../usage.js';
@@ -40,7 +42,15 @@ export const whoCan: Command = async (argv) => {
   const clusterScoped =
     target.nonResourceURL !== undefined || (target.builtin !== undefined && !target.builtin.namespaced);
   const namespace = clusterScoped ? '' : (stringOpt(values.namespace) ?? DEFAULT_NAMESPACE);
-  const policy = await loadPolicyOption(values.policy);
+  // Built as can-i builds it, so both read the policy as the server's authorizer serves it.
+  const { authorization } = await compose({
+    authorization: { policy: await loadPolicyOption(values.policy) },
+    clock: systemClock,
+    watch: false,
+  });
+  // Always present: a policy was given.
+  const policy = authorization.policy!.current();
+  authorization.close();
   printWarnings(target.warnings);
 
   const grants = findGrants(policy, {
