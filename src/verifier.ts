@@ -3,7 +3,7 @@ import type { TokenReviewStatus } from './api/types.js';
 import { defaultApiAudiences } from './authn/audiences.js';
 import { parseBearer } from './authn/bearer.js';
 import { systemClock, type Clock } from './clock.js';
-import { buildAuthentication } from './compose/authentication.js';
+import { composeLoaded } from './compose/compose.js';
 import { DEFAULT_CACHE, type JwksUrlOptions } from './compose/options.js';
 import { TokenwardenError } from './errors.js';
 import type { KeySource } from './keys/key-source.js';
@@ -92,8 +92,8 @@ function check(options: TokenVerifierOptions): void {
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   check(options);
   const apiAudiences = defaultApiAudiences(options.apiAudiences, options.issuers);
-  const authentication = buildAuthentication(
-    {
+  const components = composeLoaded({
+    authentication: {
       apiAudiences,
       serviceAccounts: {
         issuers: options.issuers,
@@ -112,8 +112,10 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         max: options.cacheSize ?? DEFAULT_CACHE.max,
       },
     },
-    { clock: options.clock ?? systemClock, watch: true },
-  );
+    clock: options.clock ?? systemClock,
+    watch: true,
+  });
+  const { authentication } = components;
   return {
     async review(token, audiences = []) {
       const outcome = await reviewToken(
@@ -123,6 +125,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       return encodeTokenReview('authentication.k8s.io/v1', outcome.result, outcome.audiences).status;
     },
     whenReady: (timeoutMs) => authentication.whenReady(timeoutMs),
-    close: () => authentication.close(),
+    close: () => components.close(),
   };
 }

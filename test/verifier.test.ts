@@ -79,3 +79,11 @@ describe('createTokenVerifier options', () => {
     );
   });
 });
+
+describe('createTokenVerifier composition', () => {
+  it('refuses a key file that cannot be read when it is made, not at its first token', () => {
+    expect(() =>
+      createTokenVerifier({ issuers: [ISSUER], keyFiles: ['/nonexistent/tokenwarden/sa.pub'] }),
+    ).toThrow(/sa\.pub/);
+  });
+});

@@ -4,7 +4,7 @@ import type { Authorizer } from '../authz/authorizer.js';
 import { createPrivilegedGroupsAuthorizer } from '../authz/privileged.js';
 import type { CompiledPolicy } from '../authz/rbac/compile.js';
 import { createFilePolicySource } from '../authz/rbac/file-source.js';
-import type { PolicyHealth, PolicySource } from '../authz/rbac/policy-source.js';
+import type { PolicyHealth } from '../authz/rbac/policy-source.js';
 import { RbacAuthorizer } from '../authz/rbac/rbac.js';
 import { builtinAuthorizers, createAuthorizerUnion } from '../authz/union.js';
 import type { AuthorizationOptions } from './options.js';
@@ -23,11 +23,31 @@ export interface Authorization {
   close(): void;
 }
 
-/** The one place the authorizer chain is built, for `serve`, `dev`, `can-i` and the library. */
-export async function buildAuthorization(
+/** Authorization options with nothing left to read: what the synchronous composition takes. */
+export type LoadedAuthorizationOptions = Exclude<
+  AuthorizationOptions,
+  { readonly policyFiles: readonly string[] }
+>;
+
+/**
+ * Reads policy files into a watched PolicySource (the only part of composing that waits on
+ * I/O, so the library's synchronous constructor can compose without it). Policy files are
+ * always watched: only long-running commands name them.
+ */
+export async function loadAuthorizationOptions(
   options: AuthorizationOptions | undefined,
   deps: { readonly logger?: Logger },
-): Promise<Authorization> {
+): Promise<LoadedAuthorizationOptions | undefined> {
+  if (options === undefined || !('policyFiles' in options)) return options;
+  return {
+    source: await createFilePolicySource(options.policyFiles, {
+      logger: deps.logger ?? pino({ enabled: false }),
+    }),
+  };
+}
+
+/** The one place the authorizer chain is built, for `serve`, `dev`, `can-i`, `who-can` and the library. */
+export function buildAuthorization(options: LoadedAuthorizationOptions | undefined): Authorization {
   const privileged = createPrivilegedGroupsAuthorizer();
   if (options === undefined) {
     return { authorizer: createAuthorizerUnion(builtinAuthorizers(undefined, privileged)), close: () => {} };
@@ -40,13 +60,7 @@ export async function buildAuthorization(
       close: () => {},
     };
   }
-  const source: PolicySource =
-    'source' in options
-      ? options.source
-      : // Policy files are always watched: only long-running commands name them.
-        await createFilePolicySource(options.policyFiles, {
-          logger: deps.logger ?? pino({ enabled: false }),
-        });
+  const { source } = options;
   return {
     authorizer: createAuthorizerUnion(builtinAuthorizers(source.authorizer, privileged)),
     policy: {

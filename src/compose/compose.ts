@@ -1,7 +1,12 @@
 import type { HealthCheck } from '../http/ops.js';
 import { Metrics } from '../observe/metrics.js';
 import { buildAuthentication, type Authentication } from './authentication.js';
-import { buildAuthorization, type Authorization } from './authorization.js';
+import {
+  buildAuthorization,
+  loadAuthorizationOptions,
+  type Authorization,
+  type LoadedAuthorizationOptions,
+} from './authorization.js';
 import { policyCheck } from './health.js';
 import type { AuthenticationOptions, ComponentOptions } from './options.js';
 
@@ -24,14 +29,38 @@ export type ComposedFrom<O extends ComponentOptions> = O extends { authenticatio
   ? Components & { readonly authentication: Authentication }
   : Components;
 
+/** ComponentOptions with every file already read: what the synchronous composition takes. */
+export type LoadedComponentOptions = Omit<ComponentOptions, 'authorization'> & {
+  readonly authorization?: LoadedAuthorizationOptions;
+};
+
 /**
  * The composition root (Options → Complete → Run, as kube-rbac-proxy's `app/` and
  * kube-apiserver's options → Config → New): the CLI turns flags and `--config` into
  * ComponentOptions, and every command, the library and the tests build through here. A
- * new part (live mode's sources, the proxy) attaches here, never inside a command.
+ * new part (live mode's sources, the proxy) attaches in composeLoaded, never inside a command.
+ * This reads the policy files, the one step that waits on I/O, then composes.
  */
 export async function compose<O extends ComponentOptions>(options: O): Promise<ComposedFrom<O>>;
 export async function compose(options: ComponentOptions): Promise<Components> {
+  const { authorization: files, ...rest } = options;
+  const authorization = await loadAuthorizationOptions(files, options);
+  try {
+    return composeLoaded({ ...rest, ...(authorization ? { authorization } : {}) });
+  } catch (err) {
+    // The source was opened here from file names, so it is closed here.
+    if (authorization !== files && authorization && 'source' in authorization) authorization.source.close();
+    throw err;
+  }
+}
+
+/**
+ * The same composition, synchronous, for options that need nothing read first (a policy
+ * already loaded or a PolicySource): what the library's constructor uses, so a bad key file
+ * throws when the verifier is made, not at its first token.
+ */
+export function composeLoaded<O extends LoadedComponentOptions>(options: O): ComposedFrom<O>;
+export function composeLoaded(options: LoadedComponentOptions): Components {
   const deps = {
     clock: options.clock,
     watch: options.watch,
@@ -40,13 +69,7 @@ export async function compose(options: ComponentOptions): Promise<Components> {
   const authentication = options.authentication
     ? buildAuthentication(options.authentication, deps)
     : undefined;
-  let authorization: Authorization;
-  try {
-    authorization = await buildAuthorization(options.authorization, deps);
-  } catch (err) {
-    authentication?.close();
-    throw err;
-  }
+  const authorization = buildAuthorization(options.authorization);
   const health = authorization.policy?.health;
   let metrics: Metrics | undefined;
   return {
