@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { parseBearer } from './authn/bearer.js';
-import { denialResponse, type PlainResponse } from './http/gate-response.js';
+import { forbiddenText, unauthorized } from './api/outcomes.js';
+import { respond } from './http/respond.js';
 import { createAllowList, type AllowListOptions } from './proxy/allow-list.js';
 import type { UserInfo } from './user.js';
 import type { TokenVerifier } from './verifier.js';
@@ -21,12 +22,6 @@ export interface TokenwardenAuthOptions {
   readonly allow?: AllowListOptions;
   /** A last word after authentication: false answers 403. */
   readonly authorize?: (identity: UserInfo, c: Context) => boolean | Promise<boolean>;
-}
-
-function respond(c: Context, response: PlainResponse): Response {
-  const headers = new Headers();
-  for (const [name, value] of response.headers) headers.append(name, value);
-  return c.body(response.body, response.status as 401, Object.fromEntries(headers));
 }
 
 /**
@@ -54,10 +49,9 @@ export function tokenwardenAuth(options: TokenwardenAuthOptions): MiddlewareHand
   return async function tokenwardenAuthMiddleware(c, next) {
     const header = c.req.header('authorization');
     const token = header === undefined ? undefined : parseBearer(header);
-    if (token === undefined)
-      return respond(c, denialResponse({ status: 401, tokenGiven: header !== undefined }));
+    if (token === undefined) return respond(c, unauthorized({ invalidToken: header !== undefined }));
     const status = await options.verifier.review(token, audiences);
-    if (!status.authenticated) return respond(c, denialResponse({ status: 401, tokenGiven: true }));
+    if (!status.authenticated) return respond(c, unauthorized({ invalidToken: true }));
     const u = status.user;
     const identity: UserInfo = {
       username: u.username ?? '',
@@ -66,7 +60,7 @@ export function tokenwardenAuth(options: TokenwardenAuthOptions): MiddlewareHand
       ...(u.extra ? { extra: u.extra } : {}),
     };
     if ((allow && !allow(identity)) || (options.authorize && !(await options.authorize(identity, c)))) {
-      return respond(c, denialResponse({ status: 403, message: `Forbidden (user=${identity.username})` }));
+      return respond(c, forbiddenText(`Forbidden (user=${identity.username})`));
     }
     c.set('identity', identity);
     await next();

@@ -1,5 +1,6 @@
 import type { Attributes } from '../authz/authorizer.js';
 import { goQuote } from '../go-quote.js';
+import type { Denial } from '../proxy/gate.js';
 import { statusOf, type Status } from './types.js';
 
 /**
@@ -46,9 +47,22 @@ export function notFound(): HttpAnswer {
   return failure(statusOf(404, 'NotFound', 'the server could not find the requested resource'));
 }
 
-/** Never the error's message: an error thrown deep in a parser may quote its input. */
-export function internalError(): HttpAnswer {
-  return failure(statusOf(500, 'InternalError', 'an internal error occurred'));
+/**
+ * Never the error's message: an error thrown deep in a parser may quote its input. A fixed
+ * text of our own may say which step failed.
+ */
+export function internalError(message = 'an internal error occurred'): HttpAnswer {
+  return failure(statusOf(500, 'InternalError', message));
+}
+
+/** A user whose name, group or extra holds a byte no header line may carry (CR, LF, NUL). */
+export function identityNotSendable(): HttpAnswer {
+  return internalError('the identity cannot be sent in headers');
+}
+
+/** The proxy's upstream could not be reached or refused the connection. */
+export function badGateway(): HttpAnswer {
+  return failure(statusOf(502, 'ServiceUnavailable', 'the upstream is not reachable'));
 }
 
 /**
@@ -101,4 +115,26 @@ export function forbidden(attributes: Attributes, reason: string): HttpAnswer {
       ...(resource === '' ? {} : { kind: resource }),
     },
   });
+}
+
+/** A 403 whose whole text is given: the proxy's kube-rbac-proxy wording, the middleware's. */
+export function forbiddenText(message: string): HttpAnswer {
+  return failure(statusOf(403, 'Forbidden', message));
+}
+
+/**
+ * A sidecar gate's refusal (the proxy, `/check`): 401 carries the RFC 6750 challenge, and
+ * never says why a token failed, so a caller learns nothing about the key set from it.
+ */
+export function denied(denial: Denial): HttpAnswer {
+  switch (denial.kind) {
+    case 'bad-request':
+      return badRequest(denial.message);
+    case 'unauthenticated':
+      return unauthorized({ invalidToken: denial.tokenGiven });
+    case 'forbidden':
+      return forbiddenText(denial.message);
+    case 'error':
+      return internalError(denial.message);
+  }
 }

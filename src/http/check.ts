@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { GateRequest, GateResult } from '../proxy/gate.js';
-import { denialResponse, rawHeadersOf, statusResponse, type PlainResponse } from './gate-response.js';
+import { badRequest, denied, identityNotSendable, internalError } from '../api/outcomes.js';
+import { plainResponse, writePlain, type PlainResponse } from './gate-response.js';
 import { identityHeaderLines } from './identity-headers.js';
 import { gateRequestOf } from './proxy.js';
 
@@ -75,11 +76,11 @@ export async function checkRequest(
   gate: (request: GateRequest) => Promise<GateResult>,
 ): Promise<PlainResponse> {
   const original = originalRequest(check);
-  if (!original.ok) return statusResponse(400, original.message);
+  if (!original.ok) return plainResponse(badRequest(original.message));
   const result = await gate({ ...check, method: original.method, target: original.target });
-  if (result.outcome === 'deny') return denialResponse(result.denial);
+  if (result.outcome === 'deny') return plainResponse(denied(result.denial));
   const lines = result.user ? identityHeaderLines(result.user) : [];
-  if (lines === undefined) return statusResponse(500, 'the identity cannot be sent in headers');
+  if (lines === undefined) return plainResponse(identityNotSendable());
   return { status: 200, headers: lines, body: '' };
 }
 
@@ -90,13 +91,8 @@ export function handleCheck(
   gate: (request: GateRequest) => Promise<GateResult>,
 ): void {
   checkRequest(gateRequestOf(req), gate).then(
-    (response) => {
-      res.writeHead(response.status, rawHeadersOf(response));
-      res.end(response.body);
-    },
-    () => {
-      res.writeHead(500).end();
-    },
+    (response) => writePlain(res, response),
+    () => writePlain(res, plainResponse(internalError())),
   );
 }
 

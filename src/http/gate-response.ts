@@ -1,5 +1,5 @@
-import { statusOf, type StatusReason } from '../api/types.js';
-import type { Denial } from '../proxy/gate.js';
+import type { ServerResponse } from 'node:http';
+import type { HttpAnswer } from '../api/outcomes.js';
 
 /** A complete small response, written by the proxy, `/check` and the Hono middleware alike. */
 export interface PlainResponse {
@@ -17,35 +17,25 @@ export function rawHeadersOf(response: PlainResponse): string[] {
   return raw;
 }
 
-const REASONS: Readonly<Record<number, StatusReason>> = {
-  400: 'BadRequest',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  500: 'InternalError',
-  502: 'ServiceUnavailable',
-  503: 'ServiceUnavailable',
-};
-
-/** A Kubernetes `Status` body with its status code. */
-export function statusResponse(
-  status: number,
-  message: string,
-  headers: readonly (readonly [string, string])[] = [],
-): PlainResponse {
-  const body = JSON.stringify(statusOf(status, REASONS[status] ?? 'InternalError', message));
-  return { status, headers: [['content-type', 'application/json'], ...headers], body };
+/**
+ * An answer decided in `api/outcomes.ts`, as bytes for a listener without a framework (the
+ * proxy's, a socket left by an upgrade, the Hono middleware's Response): nothing here
+ * chooses a status, a header or a body.
+ */
+export function plainResponse(answer: HttpAnswer): PlainResponse {
+  return {
+    status: answer.status,
+    headers: [['content-type', 'application/json'], ...Object.entries(answer.headers ?? {})],
+    body: JSON.stringify(answer.body),
+  };
 }
 
-/**
- * A gate's refusal as HTTP. 401 carries the RFC 6750 challenge: `Bearer` when no token
- * came, `Bearer error="invalid_token"` when one did (§3.1); the message never says why a
- * token failed, so a caller learns nothing about the key set from it.
- */
-export function denialResponse(denial: Denial): PlainResponse {
-  if (denial.status === 401) {
-    return statusResponse(401, 'Unauthorized', [
-      ['www-authenticate', denial.tokenGiven ? 'Bearer error="invalid_token"' : 'Bearer'],
-    ]);
+/** Writes a response on a node listener; once an upstream's headers went out, only a reset is left. */
+export function writePlain(res: ServerResponse, response: PlainResponse): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
   }
-  return statusResponse(denial.status, denial.message);
+  res.writeHead(response.status, rawHeadersOf(response));
+  res.end(response.body);
 }

@@ -1,5 +1,6 @@
 import {
   Agent as HttpAgent,
+  STATUS_CODES,
   request as httpRequest,
   type IncomingMessage,
   type ServerResponse,
@@ -11,7 +12,8 @@ import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { GateRequest, GateResult } from '../proxy/gate.js';
 import type { UserInfo } from '../user.js';
-import { denialResponse, rawHeadersOf, statusResponse, type PlainResponse } from './gate-response.js';
+import { badGateway, denied, identityNotSendable, internalError } from '../api/outcomes.js';
+import { plainResponse, rawHeadersOf, writePlain, type PlainResponse } from './gate-response.js';
 import { identityHeaderLines, isIdentityHeader } from './identity-headers.js';
 import { presentedChain } from './request-identity.js';
 
@@ -158,32 +160,18 @@ export function gateRequestOf(req: IncomingMessage): GateRequest {
   };
 }
 
-function send(res: ServerResponse, response: PlainResponse): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(response.status, rawHeadersOf(response));
-  res.end(response.body);
-}
-
 /** A response written straight onto a socket that has left HTTP parsing (an upgrade request). */
 function sendRaw(socket: Duplex, response: PlainResponse): void {
-  const reason = {
-    400: 'Bad Request',
-    401: 'Unauthorized',
-    403: 'Forbidden',
-    500: 'Internal Server Error',
-    502: 'Bad Gateway',
-  }[response.status];
-  const lines = [`HTTP/1.1 ${response.status} ${reason ?? 'Error'}`];
+  const lines = [`HTTP/1.1 ${response.status} ${STATUS_CODES[response.status] ?? 'Error'}`];
   const raw = rawHeadersOf(response);
   for (let i = 0; i < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   lines.push('connection: close', '', '');
   socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), Buffer.from(response.body, 'utf8')]));
 }
 
-const UPSTREAM_DOWN = statusResponse(502, 'the upstream is not reachable');
+const UPSTREAM_DOWN = plainResponse(badGateway());
+const UNSENDABLE = plainResponse(identityNotSendable());
+const INTERNAL = plainResponse(internalError());
 
 /**
  * The sidecar's streaming reverse proxy: each request passes the gate, then goes to the
@@ -233,19 +221,18 @@ export function createProxy(options: ProxyOptions): Proxy {
       options.gate(gateRequestOf(req)).then(
         (result) => {
           if (result.outcome === 'deny') {
-            const response = denialResponse(result.denial);
+            const response = plainResponse(denied(result.denial));
             // The body was not read: the connection cannot carry another request.
             const unread =
               (req.headers['content-length'] ?? '0') !== '0' ||
               req.headers['transfer-encoding'] !== undefined;
-            return send(
+            return writePlain(
               res,
               unread ? { ...response, headers: [...response.headers, ['connection', 'close']] } : response,
             );
           }
           const identity = identityOf(result.user);
-          if (identity === undefined)
-            return send(res, statusResponse(500, 'the identity cannot be sent in headers'));
+          if (identity === undefined) return writePlain(res, UNSENDABLE);
           const upstreamReq = open(req, upstreamRequestHeaders(req, identity, passAuthorization, undefined));
           upstreamReq.on('response', (upstreamRes) => {
             res.writeHead(
@@ -262,7 +249,7 @@ export function createProxy(options: ProxyOptions): Proxy {
           });
           upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
             logger.warn({ code: err.code, method: req.method }, 'upstream request failed');
-            send(res, UPSTREAM_DOWN);
+            writePlain(res, UPSTREAM_DOWN);
           });
           res.on('close', () => {
             if (!res.writableFinished) upstreamReq.destroy();
@@ -271,7 +258,7 @@ export function createProxy(options: ProxyOptions): Proxy {
         },
         (err: unknown) => {
           logger.error({ errName: err instanceof Error ? err.name : typeof err }, 'proxy gate failed');
-          send(res, statusResponse(500, 'an internal error occurred'));
+          writePlain(res, INTERNAL);
         },
       );
     },
@@ -280,10 +267,9 @@ export function createProxy(options: ProxyOptions): Proxy {
       socket.on('error', () => undefined);
       options.gate(gateRequestOf(req)).then(
         (result) => {
-          if (result.outcome === 'deny') return sendRaw(socket, denialResponse(result.denial));
+          if (result.outcome === 'deny') return sendRaw(socket, plainResponse(denied(result.denial)));
           const identity = identityOf(result.user);
-          if (identity === undefined)
-            return sendRaw(socket, statusResponse(500, 'the identity cannot be sent in headers'));
+          if (identity === undefined) return sendRaw(socket, UNSENDABLE);
           const upstreamReq = open(
             req,
             upstreamRequestHeaders(req, identity, passAuthorization, req.headers.upgrade ?? ''),
@@ -318,7 +304,7 @@ export function createProxy(options: ProxyOptions): Proxy {
           });
           upstreamReq.end();
         },
-        () => sendRaw(socket, statusResponse(500, 'an internal error occurred')),
+        () => sendRaw(socket, INTERNAL),
       );
     },
 

@@ -13,12 +13,12 @@ export interface GateRequest extends AuthnRequest {
   readonly target: string;
 }
 
-/** Why a request does not pass; `http/gate-response.ts` turns it into status, headers and body. */
+/** Why a request does not pass; `api/outcomes.ts` `denied()` turns it into status, headers and body. */
 export type Denial =
-  | { readonly status: 400; readonly message: string }
-  | { readonly status: 401; readonly tokenGiven: boolean }
-  | { readonly status: 403; readonly message: string }
-  | { readonly status: 500; readonly message: string };
+  | { readonly kind: 'bad-request'; readonly message: string }
+  | { readonly kind: 'unauthenticated'; readonly tokenGiven: boolean }
+  | { readonly kind: 'forbidden'; readonly message: string }
+  | { readonly kind: 'error'; readonly message: string };
 
 export type GateResult =
   /** `user` is absent for an ignored path: passed without authentication. */
@@ -59,7 +59,7 @@ export function createGate(options: GateOptions): (request: GateRequest) => Prom
     const target = parseRequestTarget(request.target);
     if (!target) {
       logger.info({ method: request.method, reason: 'non-canonical-path' }, 'request refused');
-      return deny({ status: 400, message: 'the request path is not canonical' });
+      return deny({ kind: 'bad-request', message: 'the request path is not canonical' });
     }
     if (options.ignore?.(target.path)) return { outcome: 'pass' };
 
@@ -70,17 +70,17 @@ export function createGate(options: GateOptions): (request: GateRequest) => Prom
         { path: target.path, reason: authn.outcome === 'error' ? authn.error.code : 'no-credential' },
         'request not authenticated',
       );
-      return deny({ status: 401, tokenGiven });
+      return deny({ kind: 'unauthenticated', tokenGiven });
     }
     let user = authn.user;
 
     const impersonation = await impersonate(request.headers, user, options.authorizer);
     switch (impersonation.outcome) {
       case 'bad-request':
-        return deny({ status: 400, message: impersonation.message });
+        return deny({ kind: 'bad-request', message: impersonation.message });
       case 'forbidden':
         logger.info({ path: target.path, user: user.username }, 'impersonation refused');
-        return deny({ status: 403, message: impersonation.message });
+        return deny({ kind: 'forbidden', message: impersonation.message });
       case 'impersonated':
         logger.info({ user: user.username, as: impersonation.user.username }, 'impersonating');
         user = impersonation.user;
@@ -92,7 +92,7 @@ export function createGate(options: GateOptions): (request: GateRequest) => Prom
     if (options.allow && !options.allow(user)) {
       logger.info({ path: target.path, user: user.username }, 'user not in the allow-lists');
       return deny({
-        status: 403,
+        kind: 'forbidden',
         message: `Forbidden (user=${user.username}): not an allowed service account, namespace or group`,
       });
     }
@@ -105,13 +105,16 @@ export function createGate(options: GateOptions): (request: GateRequest) => Prom
         headers: request.headers,
       });
       if (all.length === 0) {
-        return deny({ status: 400, message: 'Bad Request. The request or configuration is malformed.' });
+        return deny({
+          kind: 'bad-request',
+          message: 'Bad Request. The request or configuration is malformed.',
+        });
       }
       for (const attributes of all) {
         const result = await options.authorizer.authorize(attributes);
         if (result.error !== undefined && result.decision !== 'allow') {
           logger.error({ user: user.username, verb: attributes.verb }, 'authorization error');
-          return deny({ status: 500, message: 'authorization error' });
+          return deny({ kind: 'error', message: 'authorization error' });
         }
         if (result.decision !== 'allow') {
           logger.info(
@@ -123,7 +126,7 @@ export function createGate(options: GateOptions): (request: GateRequest) => Prom
             },
             'request forbidden',
           );
-          return deny({ status: 403, message: forbidden(user, attributes) });
+          return deny({ kind: 'forbidden', message: forbidden(user, attributes) });
         }
       }
     }
