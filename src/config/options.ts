@@ -1,6 +1,7 @@
 import type { ListenOptions } from '../compose/run.js';
 import type { ProxyServiceOptions } from '../compose/run-proxy.js';
 import type { SidecarOptions } from '../compose/sidecar.js';
+import { targetAudiences } from '../authn/audiences.js';
 import { TokenwardenError } from '../errors.js';
 import { parseUpstream } from '../http/proxy.js';
 import { createAllowList } from '../proxy/allow-list.js';
@@ -155,7 +156,7 @@ export function proxyServiceOptions(config: ResolvedConfig): Omit<ProxyServiceOp
   return {
     authentication: {
       ...authentication,
-      apiAudiences: config.audiences.length > 0 ? config.audiences : authentication.apiAudiences,
+      apiAudiences: targetAudiences(config.audiences, authentication.apiAudiences),
     },
     ...(authorization ? { authorization } : {}),
     sidecar: sidecarOptions(config),

@@ -1,3 +1,4 @@
+import { headerValues } from '../authn/authenticator.js';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { GateRequest, GateResult } from '../proxy/gate.js';
 import { badRequest, denied, identityNotSendable, internalError } from '../api/outcomes.js';
@@ -19,8 +20,8 @@ export type OriginalRequest =
   | { readonly ok: false; readonly message: string };
 
 const one = (headers: GateRequest['headers'], name: string): string | undefined | null => {
-  const values = Object.hasOwn(headers, name) ? headers[name] : undefined;
-  if (!values || values.length === 0) return undefined;
+  const values = headerValues({ headers }, name);
+  if (values.length === 0) return undefined;
   return values.length === 1 ? values[0]! : null;
 };
 

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import { isObject, own } from '../json.js';
 import { namesLoopbackLiterally } from './address-policy.js';
 import { FetchError, fetchDocument, sourceFetchOptions, type SourceFetchOptions } from './fetch.js';
 import { loadJwks, RemoteKeySource, sourceNameForUrl, type RemoteLoad, type RemoteTiming } from './jwks.js';
@@ -40,11 +41,10 @@ export function parseDiscoveryDocument(text: string, issuer: string, allowInsecu
     // Never the parser's message: V8 quotes the input.
     throw new FetchError('invalid-document', 'the discovery document is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (!isObject(value)) {
     throw new FetchError('invalid-document', 'the discovery document is not a JSON object');
   }
-  const doc = value as Record<string, unknown>;
-  const docIssuer = Object.hasOwn(doc, 'issuer') ? doc.issuer : undefined;
+  const docIssuer = own(value, 'issuer');
   if (typeof docIssuer !== 'string')
     throw new FetchError('invalid-document', 'the discovery document has no issuer');
   if (docIssuer !== issuer) {
@@ -53,7 +53,7 @@ export function parseDiscoveryDocument(text: string, issuer: string, allowInsecu
       'the discovery document names another issuer than the one configured',
     );
   }
-  const jwksUri = Object.hasOwn(doc, 'jwks_uri') ? doc.jwks_uri : undefined;
+  const jwksUri = own(value, 'jwks_uri');
   if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) {
     throw new FetchError('invalid-document', 'the discovery document has no valid jwks_uri');
   }

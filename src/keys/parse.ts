@@ -1,5 +1,6 @@
 import { createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { TokenwardenError } from '../errors.js';
+import { isObject } from '../json.js';
 import { kubeKeyId } from './kid.js';
 import { ALGORITHMS, type Algorithm, type VerificationKey } from './key-source.js';
 
@@ -125,8 +126,7 @@ export function parseJwks(text: string, origin: string): JwksParseResult {
   const skipped: string[] = [];
   entries.forEach((entry, i) => {
     const where = `keys[${i}]`;
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry))
-      throw keyError(origin, `${where} is not an object`);
+    if (!isObject(entry)) throw keyError(origin, `${where} is not an object`);
     const jwk = entry as Record<string, unknown>;
     const kty = jwk.kty;
     if (kty === 'oct') {

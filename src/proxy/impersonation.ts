@@ -1,3 +1,4 @@
+import { headerValues } from '../authn/authenticator.js';
 import type { Attributes, Authorizer } from '../authz/authorizer.js';
 import { resourceAttributes } from '../authz/attributes.js';
 import { goQuote } from '../go-quote.js';
@@ -75,8 +76,7 @@ export async function impersonate(
   requestor: UserInfo,
   authorizer: Authorizer,
 ): Promise<ImpersonationResult> {
-  const values = (name: string): readonly string[] =>
-    Object.hasOwn(headers, name) ? (headers[name] ?? []) : [];
+  const values = (name: string): readonly string[] => headerValues({ headers }, name);
   const requestedUser = values('impersonate-user')[0] ?? '';
   const requestedUid = values('impersonate-uid')[0] ?? '';
   const groupLines = values('impersonate-group');

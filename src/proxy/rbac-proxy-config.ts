@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { TokenwardenError } from '../errors.js';
+import { isObject, type JsonObject } from '../json.js';
 import type { RequestAttributesConfig, StaticRule } from './authorization.js';
 
 /** The `authorization` section of kube-rbac-proxy's `--config-file`, checked. */
@@ -8,9 +9,7 @@ export interface RbacProxyAuthorization extends RequestAttributesConfig {
   readonly static: readonly StaticRule[];
 }
 
-type Obj = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+type Obj = JsonObject;
 
 /**
  * Reads kube-rbac-proxy's config file (`authorization.resourceAttributes`, `rewrites`,

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { TokenwardenError } from '../../errors.js';
 import { INVALID_BEARER_TOKEN } from '../bearer.js';
 import { ALGORITHMS, type Algorithm } from '../../keys/key-source.js';
+import { isObject, own } from '../../json.js';
 import { firstDuplicateMemberName, parseStrictObject, strictProblem } from './strict-json.js';
 
 /**
@@ -108,10 +109,6 @@ export function decodeBase64url(segment: string): Buffer | undefined {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-function own(obj: Readonly<Record<string, unknown>>, key: string): unknown {
-  return Object.hasOwn(obj, key) ? obj[key] : undefined;
-}
 
 /**
  * The issuer as Go's encoding/json fills `struct{ Issuer string "json:\"iss\"" }`: any
@@ -277,7 +274,7 @@ export function untrustedPayload(token: string): UntrustedPayload | undefined {
   } catch {
     return undefined;
   }
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return undefined;
+  if (!isObject(claims)) return undefined;
   const iss = goIssuer(claims as Record<string, unknown>);
   return iss === undefined ? undefined : { iss, claims: claims as Record<string, unknown>, bytes, text };
 }

@@ -1,3 +1,5 @@
+import { isObject } from '../../json.js';
+
 /**
  * Strict JSON objects for token headers and claims. `JSON.parse` is too lenient here:
  * it keeps the last of duplicate member names (go-jose rejects them, and the answer must
@@ -76,7 +78,7 @@ function inspect(value: unknown, depth: number, maxDepth: number): number | stri
  * `value` must be `JSON.parse(text)`.
  */
 export function strictProblem(text: string, value: unknown, maxDepth: number): string | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  if (!isObject(value)) return 'not a JSON object';
   const keys = inspect(value, 1, maxDepth);
   if (typeof keys === 'string') return keys;
   if (keys !== countMemberNames(text)) return 'duplicate member name';

@@ -1,6 +1,15 @@
 import { X509Certificate } from 'node:crypto';
 import { LineCounter, parseDocument } from 'yaml';
 import { GO_YAML_OPTIONS, mergeOrderProblem } from '../../go-yaml.js';
+import { isObject } from '../../json.js';
+import {
+  duplicateField,
+  fieldErrorText,
+  invalidField,
+  OMITTED_VALUE,
+  requiredField,
+  type FieldValue,
+} from '../../authz/field-errors.js';
 import { CelCompileError, compileExpression, type CompiledExpression } from '../../cel/index.js';
 
 /**
@@ -67,12 +76,10 @@ export class AuthenticationConfigError extends Error {
 /* ---- kube's field.Error texts (apimachinery/pkg/util/validation/field/errors.go) ---- */
 
 const q = (s: string): string => JSON.stringify(s);
-const required = (path: string, detail = ''): string =>
-  `${path}: Required value${detail ? `: ${detail}` : ''}`;
-const invalid = (path: string, value: string, detail: string): string =>
-  `${path}: Invalid value: ${value === OMITTED ? 'value omitted' : q(value)}: ${detail}`;
-const duplicate = (path: string, value: string): string => `${path}: Duplicate value: ${q(value)}`;
-const OMITTED = '\u0000omitted';
+const required = (path: string, detail = ''): string => fieldErrorText(requiredField(path, detail));
+const invalid = (path: string, value: FieldValue, detail: string): string =>
+  fieldErrorText(invalidField(path, value, detail));
+const duplicate = (path: string, value: string): string => fieldErrorText(duplicateField(path, value));
 
 /* ---- strict decoding: the Go structs, with json names and types ---- */
 
@@ -440,7 +447,7 @@ function validateJwt(
     errs.push(
       invalid(
         `${ip}.certificateAuthority`,
-        OMITTED,
+        OMITTED_VALUE,
         'data does not contain any valid RSA or ECDSA certificates',
       ),
     );
@@ -606,7 +613,7 @@ export function parseAuthenticationConfiguration(
     throw new AuthenticationConfigError([`error converting YAML to JSON: ${problem}`]);
   }
   const raw: unknown = doc.toJS({ maxAliasCount: 100 });
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+  if (!isObject(raw)) {
     throw new AuthenticationConfigError(['the configuration is not a YAML mapping']);
   }
   const apiVersion = (raw as Plain).apiVersion;

@@ -1,3 +1,4 @@
+import { isObject } from '../../json.js';
 import { ALGORITHMS, type Algorithm } from '../../keys/key-source.js';
 import { goQuote } from '../../go-quote.js';
 import { stripGoSpace } from '../../go-space.js';
@@ -111,7 +112,7 @@ export function parseSignedV2(token: string): ParsedJws | string {
     } catch {
       return goJsonSyntaxError(text);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    if (!isObject(value)) {
       return `json: cannot unmarshal ${goKind(value)} into Go value of type jose.rawHeader`;
     }
     // go-jose's own JSON decoder refuses a repeated member name.

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import { TokenwardenError } from '../../errors.js';
+import { own } from '../../json.js';
 import type { KeySource } from '../../keys/key-source.js';
 import { failure, NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authenticator.js';
 import { checkAudiences } from '../audiences.js';
@@ -88,7 +89,7 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     if (t.claimsProblem) return failure(t.claimsProblem);
     const claims = t.untrustedClaims;
     // Kube re-checks the issuer on the decoded claims: its pre-filter matched `iss` case-insensitively.
-    const exactIssuer = Object.hasOwn(claims, 'iss') ? claims.iss : undefined;
+    const exactIssuer = own(claims, 'iss');
     if (exactIssuer !== t.untrustedIssuer) {
       const shown = typeof exactIssuer === 'string' ? exactIssuer : '';
       return failure(

@@ -1,5 +1,5 @@
 import { TokenwardenError } from '../../errors.js';
-import { own } from '../../json.js';
+import { isObject, own } from '../../json.js';
 import {
   EXTRA_CREDENTIAL_ID,
   EXTRA_NODE_NAME,
@@ -86,8 +86,7 @@ export interface ObjectRef {
 function objectRef(parent: Claims, key: string, path: string): ObjectRef | undefined | TokenwardenError {
   const v = own(parent, key);
   if (v === undefined) return undefined;
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    return claimsError(`${path} must be an object`);
+  if (!isObject(v)) return claimsError(`${path} must be an object`);
   const name = own(v as Claims, 'name');
   const uid = own(v as Claims, 'uid');
   if (typeof name !== 'string' || (uid !== undefined && typeof uid !== 'string')) {
@@ -104,8 +103,7 @@ function objectRef(parent: Claims, key: string, path: string): ObjectRef | undef
  */
 export function boundServiceAccount(claims: Claims): ServiceAccountInfo | TokenwardenError {
   const k8s = own(claims, 'kubernetes.io');
-  if (typeof k8s !== 'object' || k8s === null || Array.isArray(k8s))
-    return claimsError('kubernetes.io must be an object');
+  if (!isObject(k8s)) return claimsError('kubernetes.io must be an object');
   const priv = k8s as Claims;
   const namespace = own(priv, 'namespace');
   if (typeof namespace !== 'string' || !isValidNamespace(namespace))
