@@ -205,7 +205,7 @@ function report(r) {
         targets.push([`cached ${alg} ≥ 0.9 × hono ceiling`, f2(v), v >= 0.9]);
         const p = ratio(`cached ${alg}`, 'fastify');
         targets.push([
-          `cached ${alg} ≥ 1.5 × fastify + fast-jwt (issue; perf.md: unreachable on this stack)`,
+          `cached ${alg} ≥ 1.5 × fastify + fast-jwt (issue target; not reached on this stack, see docs/benchmarks.md)`,
           f2(p),
           p >= 1.5,
         ]);

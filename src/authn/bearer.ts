@@ -33,7 +33,7 @@ export function parseBearer(authorization: string): string | undefined {
  * Kube's `bearertoken` request authenticator over a token authenticator: no
  * `Authorization` or no bearer credential → not mine; a token nobody claims → the error
  * `invalid bearer token`, as kube. Two `Authorization` lines are refused outright
- * (security.md G2). `audiences` are the API audiences, so callers share cache entries with
+ * (which one a proxy in front would pass on is unknowable). `audiences` are the API audiences, so callers share cache entries with
  * TokenReviews.
  */
 export function bearerRequestAuthenticator(

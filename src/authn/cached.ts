@@ -30,7 +30,7 @@ export interface CacheOptions {
   readonly ttlMs: number;
   /** Life of a rejection; 0 turns the negative cache off. */
   readonly negativeTtlMs: number;
-  /** Bound on positive entries; the negative cache is a tenth of it, so a flood of garbage cannot evict valid tokens (R15). */
+  /** Bound on positive entries; the negative cache is a tenth of it, so a flood of garbage cannot evict valid tokens. */
   readonly max: number;
   readonly clock: Clock;
 }

@@ -65,7 +65,7 @@ export function identityFromHeaders(
   const groups: string[] = [];
   for (const n of lower(options.groupHeaders))
     for (const v of headerValues(request, n)) if (v.length > 0) groups.push(v);
-  // A Map, not an object, while collecting: a key such as `__proto__` is data (security.md C12).
+  // A Map, not an object, while collecting: a key such as `__proto__` is data, never a prototype.
   const extra = new Map<string, string[]>();
   const prefixes = lower(options.extraHeaderPrefixes);
   for (const name of Object.keys(request.headers)) {

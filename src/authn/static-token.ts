@@ -123,7 +123,7 @@ export function parseTokenFile(text: string, origin: string): StaticTokenTable {
  * Static tokens, looked up without timing leaks: the presented token is hashed and its
  * digest compared with every entry's by `timingSafeEqual`, without stopping at a match,
  * so neither the token nor its position in the file shows in the time taken
- * (security.md §3.7; kube's own map lookup is not constant-time). `table` is read at each
+ * (kube's own map lookup, staging/src/k8s.io/apiserver/pkg/authentication/token/tokenfile, is not constant-time). `table` is read at each
  * call, so a reload takes effect at once. Audience-agnostic: wrap it in
  * `audienceAgnostic` as kube does.
  */

@@ -12,7 +12,7 @@ const CUT_SHORT: BodyResult = Object.freeze({ ok: false, problem: 'cut-short' })
 /**
  * Reads a request body, refusing it past `max` bytes whatever `Content-Length` or
  * `Transfer-Encoding` claim: a declared length over the cap is refused before a byte is
- * read, and a streamed body is cut off as soon as it passes the cap (security.md R16).
+ * read, and a streamed body is cut off as soon as it passes the cap, so memory per request is bounded.
  * On Node it reads the IncomingMessage directly: `c.req.text()` builds a web Request
  * and stream per request, which measured as the largest single cost of a cached review.
  */

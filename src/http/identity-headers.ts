@@ -73,7 +73,7 @@ export function identityHeaderLines(user: UserInfo): [name: string, value: strin
 
 /**
  * Whether a client-sent header (name in any case) claims an identity and must never reach
- * an upstream from the client: the `X-Remote-*` set (security.md G1 / kubernetes#119631:
+ * an upstream from the client: the `X-Remote-*` set (kubernetes#119631:
  * strip whatever the case, even where other names are configured) and `Impersonate-*`,
  * which is read by the impersonation step and then dropped, as kube's filter does.
  */

@@ -4,7 +4,7 @@ import type { Metrics } from '../observe/metrics.js';
 export interface HealthCheck {
   readonly name: string;
   readonly ok: boolean;
-  /** One short word or phrase; never paths, keys or URLs (security.md §3.16). */
+  /** One short word or phrase; never paths, keys or URLs: /readyz is open to anyone who reaches the port. */
   readonly note?: string;
 }
 

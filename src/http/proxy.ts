@@ -60,7 +60,7 @@ export interface ProxyOptions {
   /** PEM bundle for an https upstream; default the system roots. */
   readonly upstreamCa?: string;
   readonly gate: (request: GateRequest) => Promise<GateResult>;
-  /** `--pass-authorization`: forward the client's `Authorization` (off: the token stays here, security.md G3). */
+  /** `--pass-authorization`: forward the client's `Authorization` (off: the token stays here, so the upstream cannot replay it). */
   readonly passAuthorization?: boolean;
   readonly logger: Logger;
 }
@@ -102,8 +102,8 @@ function connectionListed(raw: readonly string[]): Set<string> {
 
 /**
  * The request headers an upstream receives: the client's lines in their order and case,
- * without hop-by-hop fields, without anything claiming an identity (any case, security.md
- * G1), without `Authorization` unless passed on; then `X-Forwarded-For`, the upgrade
+ * without hop-by-hop fields, without anything claiming an identity (in any case: an upstream
+ * must never trust a client's own `X-Remote-User`), without `Authorization` unless passed on; then `X-Forwarded-For`, the upgrade
  * fields for an upgrade, and the identity lines last. Dropping what `Connection` lists
  * happens before the identity lines are added, so `Connection: X-Remote-User` cannot
  * remove them (kube-rbac-proxy #319).

@@ -146,7 +146,7 @@ function listenError(err: unknown, host: string, port: number): Error {
 }
 
 /**
- * The HTTPS listener. Timeouts are set for a webhook (security.md §3.3): slow or idle
+ * The HTTPS listener. Timeouts are set for a webhook, whose answers take microseconds: slow or idle
  * clients are cut off long before they can hold the server. With a client CA the server
  * asks for a certificate but does not require one: kube-apiserver sends its certificate
  * only when asked, and Vault and apps authenticate with bearer tokens instead.

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * Which addresses a JWKS or discovery fetch may connect to (security.md §3.11, SSRF).
+ * Which addresses a JWKS or discovery fetch may connect to (SSRF: a fetch must not reach the node's metadata service or other internal hosts).
  * The URL comes from the operator, but the address behind a name is whoever answers DNS
  * says, and a discovery document names its own jwks_uri: so the address is checked, not
  * the URL. Private ranges (10/8, 172.16/12, 192.168/16, fc00::/7) stay allowed, since the

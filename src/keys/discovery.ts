@@ -30,7 +30,7 @@ export function discoveryUrlFor(issuer: string): string {
 
 /**
  * Reads a discovery document and returns its `jwks_uri`, checking what OIDC Discovery
- * §4.3 and security.md §3.11 ask: `issuer` equals the configured issuer exactly (no slash,
+ * §4.3 asks, and an SSRF-safe fetch needs: `issuer` equals the configured issuer exactly (no slash,
  * case or scheme normalisation), and `jwks_uri` is https (unless plain HTTP was allowed).
  */
 export function parseDiscoveryDocument(text: string, issuer: string, allowInsecureHttp = false): string {

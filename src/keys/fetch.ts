@@ -6,7 +6,7 @@ import { pinHost, systemLookup, type HostLookup } from './pinned-lookup.js';
 
 /**
  * Why a fetch failed, as a small fixed vocabulary: it labels metrics and log lines, and
- * never carries the URL, the response body or the credential (security.md §3.6, §3.16).
+ * never carries the URL, the response body or the credential: /metrics and logs reach more readers than keys should.
  */
 export type FetchFailure =
   | 'timeout'
@@ -105,8 +105,8 @@ function readBearerToken(path: string): string {
 }
 
 /**
- * GET a JSON document for key material, the way security.md §2.2 asks and jose's remote
- * JWKS does not: one total deadline that includes the name lookup and the body, a byte
+ * GET a JSON document for key material, bounded in every way a hostile or broken server
+ * could stretch it, which jose's remote JWKS is not: one total deadline that includes the name lookup and the body, a byte
  * cap counted while streaming (so a 200 MiB answer costs at most `maxBytes`), no
  * redirects followed at all (a 3xx is a failure, so the target host never sees a
  * connection), only 200 with a JSON media type, `identity` encoding only (no

@@ -70,7 +70,7 @@ const DEFAULTS = {
   backoffMaxMs: 60_000,
 } as const;
 
-/** The decoded JWKS body is capped here (security.md §2.2); a real one is a few KiB. */
+/** The decoded JWKS body is capped here, so a hostile issuer cannot exhaust memory; a real one is a few KiB. */
 export const MAX_JWKS_BYTES = 512 * 1024;
 
 function failureReason(err: unknown): FetchFailure | 'invalid-document' {
@@ -91,8 +91,7 @@ function digestKeys(keys: readonly VerificationKey[]): string {
 }
 
 /**
- * Keys from the network, with what jose's `createRemoteJWKSet` lacks (security.md §0.3,
- * §2.2): the last good set keeps serving when a fetch fails or returns an empty or
+ * Keys from the network, with what jose's `createRemoteJWKSet` lacks: the last good set keeps serving when a fetch fails or returns an empty or
  * invalid set (stale-if-error); a short minimum interval between on-demand fetches bounds
  * what a flood of unknown kids can cost, while a rotated-in key verifies within seconds
  * (go-oidc, which kube uses for its own issuers, refetches at once and has no bound at

@@ -60,7 +60,7 @@ export interface KeySourceHealth {
 /**
  * Why a verifier asks for keys: the token's kid is not in the snapshot (`unknown-kid`),
  * or it is and none of its keys verified the signature (`signature-failed`), because the
- * issuer may have put new key material under the same kid (security.md R9).
+ * issuer may have put new key material under the same kid.
  */
 export type RefreshReason = 'unknown-kid' | 'signature-failed';
 

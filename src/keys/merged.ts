@@ -12,7 +12,7 @@ import { MAX_KEYS_PER_SOURCE } from './parse.js';
  * issuer's own JWKS or discovery source), seen as one KeySource. The merged snapshot is
  * rebuilt only when a member's snapshot changes, so the hot path stays a property read.
  * Members are not owned: closing this does not close them (a file source is shared).
- * Keys of another issuer never appear here, whatever their kid (security.md B7).
+ * Keys of another issuer never appear here, whatever their kid: a kid is chosen by whoever signs, so it cannot decide whose keys apply.
  */
 export class MergedKeySource implements KeySource {
   private cached:
@@ -34,7 +34,7 @@ export class MergedKeySource implements KeySource {
     const loaded = current.filter((s): s is KeySnapshot => s !== undefined);
     let merged: KeySnapshot | undefined;
     if (loaded.length > 0) {
-      // Each member is capped already; the cap here bounds a kid-less token's work per issuer (B8).
+      // Each member is capped already; the cap here bounds a kid-less token's work per issuer.
       const keys = loaded.flatMap((s) => s.keys).slice(0, MAX_KEYS_PER_SOURCE * this.members.length);
       merged = makeSnapshot(keys, ++this.generation);
     }

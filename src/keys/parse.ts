@@ -4,10 +4,10 @@ import { isObject } from '../json.js';
 import { kubeKeyId } from './kid.js';
 import { ALGORITHMS, type Algorithm, type VerificationKey } from './key-source.js';
 
-/** One key may not cost more than this to verify with (security.md E5). */
+/** One key may not cost more than this to verify with: an 8192-bit RSA check already takes milliseconds. */
 const MAX_RSA_BITS = 8192;
 const MIN_RSA_BITS = 2048;
-/** Bounds the work of a kid-less token: every key of the issuer is tried (B8). */
+/** Bounds the work of a kid-less token: every key of the issuer is tried. */
 export const MAX_KEYS_PER_SOURCE = 100;
 
 const RSA_ALGORITHMS: ReadonlySet<Algorithm> = new Set(ALGORITHMS.filter((a) => !a.startsWith('ES')));
@@ -107,7 +107,7 @@ export interface JwksParseResult {
 
 /**
  * A JWKS document: `{"keys":[...]}`. Symmetric and encryption-only keys are skipped
- * (B10, B11); private members are ignored, only the public part is imported (E6); a
+ * (RFC 7517 §4.2 `use`, §4.3 `key_ops`); private members are ignored, only the public part is imported; a
  * key that is present but broken or weak fails the whole document, so a bad publish
  * never silently changes the set. A JWK's own `kid` is kept; without one, kube's kid.
  */

@@ -2,7 +2,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * Paths a token could ever sit at. Redaction is a second line of defence only: code
- * never puts a token into a log object or message in the first place (security.md §3.6).
+ * never puts a token into a log object or message in the first place (a bearer token in a log is a credential anyone with the logs can use).
  */
 export const REDACT_PATHS = [
   'req.headers.authorization',

@@ -12,7 +12,7 @@ const VALID_ESCAPES = /^(?:[^%]|%[0-9a-fA-F]{2})*$/;
 
 /**
  * The path and query of an origin-form request target, or undefined for a target the proxy
- * refuses with 400 before matching anything (security.md G4; kube-rbac-proxy PR #443):
+ * refuses with 400 before matching anything (kube-rbac-proxy PR #443: an ignore path must not be reachable by another spelling):
  * not starting with `/`, `//`, `.` or `..` segments, a backslash, an escaped `/`, `\`, `.`
  * or NUL, or a malformed escape (Go's url.Parse refuses those too). Checking the raw and
  * the decoded path alike means `/healthz/../admin` cannot match an ignore path `/healthz*`

@@ -301,7 +301,7 @@ describe('cachedAuthenticator', () => {
     expect(calls).toHaveLength(2);
   });
 
-  it('lets no flood of rejections evict valid results (R15)', async () => {
+  it('lets no flood of rejections evict valid results', async () => {
     const { cache, calls } = setup(
       (t, a) => (t === 'good' ? answerFor(t, a) : error('ERR_TOKEN_SIGNATURE')),
       { max: 10 },

@@ -110,7 +110,7 @@ describe('tokenwarden command line', () => {
     );
   });
 
-  it('exits 2 for a duplicated issuer, as kube-apiserver (B7)', async () => {
+  it('exits 2 for a duplicated issuer, as kube-apiserver', async () => {
     await expectUsageError(
       ['serve', ...serveFlags(), '--service-account-issuer', ISSUER],
       `service-account-issuer "${ISSUER}" is already specified`,

@@ -218,7 +218,7 @@ describe('key sources failing under load (in-process service, shortened source t
     const k1Token = valid(k1, 'cached').token;
     expect((await reviewOf(server, k1Token)).authenticated).toBe(true); // now a cached positive
 
-    // R7: the issuer starts signing with k2.
+    // Rotation: the issuer starts signing with k2.
     jwks.serveKeys([k1, k2]);
     await new Promise((r) => setTimeout(r, TIMING.cooldownMs + 50));
     const before = jwks.total();
@@ -235,12 +235,12 @@ describe('key sources failing under load (in-process service, shortened source t
     expect(rotated.byStatus[200]).toBe(1000);
     expect(jwks.total() - before).toBe(1);
 
-    // R8: k1 leaves the set; the next fetch (an unknown kid) drops it and its cached positive.
+    // Retirement: k1 leaves the set; the next fetch (an unknown kid) drops it and its cached positive.
     jwks.serveKeys([k2]);
     await forceFetch(server, source);
     expect(await eventually(async () => !(await reviewOf(server, k1Token)).authenticated, 5000)).toBe(true);
 
-    // R9: new material under k2's kid: a failed signature with a known kid costs one refetch.
+    // New material under k2's kid: a failed signature with a known kid costs one refetch.
     const k4 = ecKey('P-256', 'k4');
     jwks.respond('/jwks', json(jwksBody([k4], k2.kid)));
     await new Promise((r) => setTimeout(r, TIMING.cooldownMs + 50));

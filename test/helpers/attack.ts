@@ -70,7 +70,7 @@ export class Attacker {
 
 /**
  * A TCP listener on loopback that counts connections: a URL pointing at it proves the
- * service never fetched it (security.md B2), whatever the scheme or path.
+ * service never fetched it (no key or URL comes from a token: RFC 8725 §3.10), whatever the scheme or path.
  */
 export interface ConnectionTrap {
   readonly port: number;

@@ -17,7 +17,7 @@ export const FOREIGN_TOKENS: readonly string[] = [
 ];
 
 /**
- * The contract every TokenAuthenticator keeps (STYLE.md §4, as hono's common cases):
+ * The contract every TokenAuthenticator keeps (as hono's common cases):
  * a token that is not its own gets `no-opinion`, garbage never throws, and concurrent
  * calls all settle. `foreign` adds tokens this authenticator must not claim.
  */
@@ -86,7 +86,7 @@ export function runKeySourceContract(name: string, factory: () => KeySource | Pr
     });
 
     it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
-      'finds no key for the kid %s (B6)',
+      'finds no key for the kid %s',
       async (kid) => {
         const source = await factory();
         expect(source.snapshot()!.byKid.get(kid)).toBeUndefined();

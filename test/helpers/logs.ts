@@ -52,7 +52,7 @@ export function leakedSecrets(text: string, token: string): string[] {
 
 /**
  * Remembers every token a suite sends, so that responses and logs can be checked for
- * them (security.md §3.6: grep every log line and response for each token segment).
+ * them: every log line and response is searched for each token segment.
  */
 export class SentTokens {
   private readonly tokens: string[] = [];

@@ -19,8 +19,8 @@ export const JTI = '2e4f6a8c-1b3d-4f5a-8c7e-9d0b1a2c3e4f';
 export type Claims = Record<string, unknown>;
 
 /**
- * The claims of a pod-bound projected token as kube-apiserver issues it (k8s-semantics
- * §2.7), valid from `now` for an hour. Overrides replace top-level members; an
+ * The claims of a pod-bound projected token as kube-apiserver issues it (pkg/serviceaccount/claims.go,
+ * `Claims()`), valid from `now` for an hour. Overrides replace top-level members; an
  * override of `undefined` removes the member.
  */
 export function boundClaims(overrides: Claims = {}, now = NOW): Claims {

@@ -118,7 +118,7 @@ describe('tokenwarden proxy', () => {
     expect(setup.upstream.received.length).toBe(before);
   });
 
-  it('refuses a request that carries two Authorization headers (G2)', async () => {
+  it('refuses a request that carries two Authorization headers', async () => {
     const t = token();
     const res = await setup.proxy.request({ path: '/metrics', headers: [...bearer(t), ...bearer(t)] });
     expect(res.status).toBe(401);
@@ -140,7 +140,7 @@ describe('tokenwarden proxy', () => {
     expect((await setup.proxy.request({ path: '/publicity' })).status).toBe(401);
   });
 
-  it('refuses non-canonical paths with 400 before matching ignore paths (G4)', async () => {
+  it('refuses non-canonical paths with 400 before matching ignore paths', async () => {
     const before = setup.upstream.received.length;
     for (const path of [
       '/healthz/../admin',

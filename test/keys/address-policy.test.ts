@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { namesLoopbackLiterally, refusedAddress } from '../../src/keys/address-policy.js';
 
-describe('key source address policy (security.md §3.11)', () => {
+describe('key source address policy (SSRF)', () => {
   it.each([
     ['169.254.169.254', 'metadata'],
     ['::ffff:169.254.169.254', 'metadata'],

@@ -147,7 +147,7 @@ describe('OIDC discovery key source', () => {
 });
 
 describe('many issuers, wired from flags', () => {
-  it("routes each token by its iss to that issuer's keys only, even when kids collide (B7)", async () => {
+  it("routes each token by its iss to that issuer's keys only, even when kids collide", async () => {
     const a = await server();
     const b = await server();
     const keyA = rsaKey('issuer-a');

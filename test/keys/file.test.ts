@@ -43,7 +43,7 @@ describe('FileKeySource', () => {
     expect(() => new FileKeySource({ paths: [path] })).toThrow(/weak\.pem: RSA key of 1024 bits is too weak/);
   });
 
-  it('refuses more than 100 keys, so a kid-less token costs a bounded number of checks (B8)', () => {
+  it('refuses more than 100 keys, so a kid-less token costs a bounded number of checks', () => {
     const keys = Array.from({ length: 101 }, (_, i) => ecKey('P-256', `many-${i}`));
     const path = writeFile(tempDir(), 'many.pem', pems(...keys));
     expect(() => new FileKeySource({ paths: [path] })).toThrow(/101 keys exceed the limit of 100/);

@@ -28,7 +28,7 @@ function scriptedLookup(...answers: string[][]): HostLookup & { asked: string[] 
 
 const LIMITS = { timeoutMs: 2_000, maxBytes: 64 * 1024 };
 
-describe('pinned name resolution for key fetches (security.md §3.11)', () => {
+describe('pinned name resolution for key fetches (SSRF)', () => {
   it('connects to the address it checked and resolves once, so a rebinding answer is never used', async () => {
     const name = 'jwks.pinned.test';
     const tls = await tlsFor(name);

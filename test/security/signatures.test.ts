@@ -9,7 +9,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { b64url, boundClaims, headerJson, mintToken, NOW_MS, segments } from '../helpers/tokens.js';
 
 /**
- * security.md §1.1 (A1–A9), RFC 8725 §3.1–3.2 and jwt_tool's `-X a`, `-X n`, `-X b`,
+ * RFC 8725 §3.1–3.2 and jwt_tool's `-X a`, `-X n`, `-X b`,
  * `-X k`: every way to make the signature say yes without the issuer's private key,
  * sent as TokenReviews to the real service.
  */
@@ -47,7 +47,7 @@ describe('the keys and tokens the attacks start from', () => {
   });
 });
 
-describe('alg none (A1)', () => {
+describe('alg none', () => {
   const spellings = ['none', 'None', 'NONE', 'nOnE'];
   it.each(spellings)('refuses alg %s with an empty signature segment', async (alg) => {
     await attack.refused(`${input({ alg, kid: rsa.kid })}.`, BAD_SIGNATURE);
@@ -63,7 +63,7 @@ describe('alg none (A1)', () => {
   });
 });
 
-describe('stripped and null signatures (A2)', () => {
+describe('stripped and null signatures', () => {
   it('refuses header.payload. and header.payload', async () => {
     await attack.refused(`${goodHeader}.${goodPayload}.`, BAD_SIGNATURE);
     await attack.refused(`${goodHeader}.${goodPayload}`, INVALID);
@@ -73,7 +73,7 @@ describe('stripped and null signatures (A2)', () => {
   });
 });
 
-describe('RS → HS key confusion and weak HMAC secrets (A3, A4)', () => {
+describe('RS → HS key confusion and weak HMAC secrets', () => {
   const spki = rsa.publicPem;
   const secrets: [string, Buffer][] = [
     ['SPKI PEM', Buffer.from(spki)],
@@ -96,7 +96,7 @@ describe('RS → HS key confusion and weak HMAC secrets (A3, A4)', () => {
   }
 });
 
-describe('algorithm and key disagree (A5)', () => {
+describe('algorithm and key disagree', () => {
   const signedAs = (alg: string, key: TestKey, signAlg: Algorithm) =>
     signCompact(signAlg, input({ alg, kid: key.kid }), key.privateKey);
 
@@ -120,7 +120,7 @@ describe('algorithm and key disagree (A5)', () => {
   });
 });
 
-describe('mutated RSA signatures (A6)', () => {
+describe('mutated RSA signatures', () => {
   const signature = Buffer.from(goodSignature, 'base64url');
   const n = BigInt(
     `0x${Buffer.from(rsa.publicKey.export({ format: 'jwk' }).n!, 'base64url').toString('hex')}`,
@@ -153,7 +153,7 @@ describe('mutated RSA signatures (A6)', () => {
     await attack.refused(`${goodHeader}.${segments(other)[1]}.${goodSignature}`, BAD_SIGNATURE);
   });
 
-  it('refuses a signature 1 KiB long and one of 22 KB (A8, F1)', async () => {
+  it('refuses a signature 1 KiB long and one of 22 KB', async () => {
     await attack.refused(withSignature(good, Buffer.alloc(1025, 1)), BAD_SIGNATURE);
     await attack.refused(withSignature(good, Buffer.alloc(12_000, 1)), INVALID);
   });
@@ -174,7 +174,7 @@ const ORDER: Readonly<Record<'ES256' | 'ES384' | 'ES512', { n: bigint; bytes: nu
   },
 };
 
-describe('ECDSA special values (A7, CVE-2022-21449) and encodings (A8)', () => {
+describe('ECDSA special values (CVE-2022-21449) and encodings', () => {
   for (const [alg, { n, bytes, key }] of Object.entries(ORDER)) {
     const token = mintToken({ key, header: { alg } });
     const sig = Buffer.from(segments(token)[2], 'base64url');
@@ -216,7 +216,7 @@ describe('ECDSA special values (A7, CVE-2022-21449) and encodings (A8)', () => {
       }
     });
 
-    it(`accepts the high-s twin (r, n − s) of a valid ${alg} signature: valid by the spec (A9)`, async () => {
+    it(`accepts the high-s twin (r, n − s) of a valid ${alg} signature: valid by the spec`, async () => {
       const twin = withSignature(token, rs(r, n - s));
       await attack.accepted(twin);
     });

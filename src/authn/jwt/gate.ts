@@ -7,7 +7,7 @@ import { firstDuplicateMemberName, parseStrictObject, strictProblem } from './st
 
 /**
  * Kube SA tokens are 1–2 KB (the fixtures are 913 and 1007 bytes); anything beyond this
- * is refused before a single byte is decoded (security.md F1).
+ * is refused before a single byte is decoded, so a huge header costs nothing to refuse.
  */
 export const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_JSON_DEPTH = 16;
@@ -47,8 +47,8 @@ export interface UnverifiedToken {
   readonly untrustedClaims: Readonly<Record<string, unknown>>;
   /**
    * What is wrong with the claims, reported only once the signature has verified, as kube
-   * decodes claims after verifying (security.md §3.10: claim errors only for holders of
-   * a validly signed token).
+   * decodes claims after verifying (pkg/serviceaccount/jwt.go): only the holder of a validly
+   * signed token learns why its claims were refused.
    */
   readonly claimsProblem: TokenwardenError | undefined;
   /** `header.payload`, the bytes the signature covers: base64url and `.` only, so ASCII. */

@@ -3,8 +3,8 @@ import { isObject } from '../../json.js';
 /**
  * Strict JSON objects for token headers and claims. `JSON.parse` is too lenient here:
  * it keeps the last of duplicate member names (go-jose rejects them, and the answer must
- * never depend on which copy a reader picks, security.md C7), accepts any nesting, and
- * accepts escaped lone surrogates (C9). This parses natively, then checks the result:
+ * never depend on which copy a reader picks: RFC 7493 §2.3), accepts any nesting, and
+ * accepts escaped lone surrogates. This parses natively, then checks the result:
  * the member names counted in the text must equal the keys in the parsed tree (a
  * duplicate collapses into one key), every string must be well-formed, and nesting is
  * bounded. A character-by-character validating scanner did the same job measurably

@@ -6,7 +6,7 @@ import type { UnverifiedToken } from './gate.js';
 interface AlgorithmSpec {
   readonly hash: string;
   readonly kind: 'pkcs1' | 'pss' | 'ecdsa';
-  /** ECDSA signatures in a JWS are fixed-length R‖S (JWA §3.4); DER is refused (A8). */
+  /** ECDSA signatures in a JWS are fixed-length R‖S (JWA §3.4); DER is refused. */
   readonly ecdsaLength?: number;
 }
 
@@ -26,8 +26,8 @@ const HASH_BYTES: Readonly<Record<string, number>> = { sha256: 32, sha384: 48, s
 
 /**
  * One signature check with node:crypto directly on a KeyObject imported at load time:
- * no per-call key import, no JWK handling, no promise (perf.md: allocation per request
- * is the lever). The key must be bound to the token's algorithm.
+ * no per-call key import, no JWK handling, no promise: allocation per request is what the
+ * benchmark showed costing most (docs/benchmarks.md). The key must be bound to the token's algorithm.
  */
 export function verifySignature(
   alg: Algorithm,
@@ -138,8 +138,8 @@ export async function verifyWithSnapshotInTurns(
 
 /**
  * The kid a token may cost its issuer's source a refresh for: only a token that could
- * verify and whose claims decode (security.md §3.12: no refetch for tokens that fail the
- * pre-checks).
+ * verify and whose claims decode: a token that fails the pre-checks never costs a fetch,
+ * so garbage cannot drive traffic at the issuer.
  */
 function refreshableKid(t: UnverifiedToken): string | undefined {
   return t.alg === undefined || t.claimsProblem ? undefined : t.kid;
@@ -153,7 +153,7 @@ function sameMaterial(a: readonly VerificationKey[], b: readonly VerificationKey
  * The one way a gated token is verified against its issuer's key source, with both of the
  * source's refresh rules: a kid the snapshot lacks asks for fresh keys before verifying;
  * a kid it holds whose keys all fail asks once more and verifies again only if that kid's
- * keys changed (the issuer may have put new material under the same kid, security.md R9).
+ * keys changed (the issuer may have put new material under the same kid).
  * The source's cooldown and single flight bound what a flood of bad tokens costs, and only
  * a token with a refreshable kid reaches the network. Undefined: the source has no keys.
  */

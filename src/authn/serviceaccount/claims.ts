@@ -98,8 +98,8 @@ function objectRef(parent: Claims, key: string, path: string): ObjectRef | undef
 /**
  * The nested `kubernetes.io` claims of a bound (TokenRequest) token. Offline, only their
  * shape can be checked; whether the service account, pod, secret or node still exists
- * with that uid is live mode's job (k8s-semantics §2.8). Namespace and name are held to
- * kube's SplitUsername rules so no ambiguous username is ever produced (D11).
+ * with that uid is live mode's job (pkg/serviceaccount/claims.go, `Validate`). Namespace and name are held to
+ * kube's SplitUsername rules so no ambiguous username is ever produced.
  */
 export function boundServiceAccount(claims: Claims): ServiceAccountInfo | TokenwardenError {
   const k8s = own(claims, 'kubernetes.io');

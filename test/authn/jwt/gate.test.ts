@@ -119,7 +119,7 @@ describe('gateToken', () => {
     expect(t.untrustedClaims).toEqual(boundClaims());
   });
 
-  describe('size (F1)', () => {
+  describe('size', () => {
     /** A valid token of exactly `length` characters, grown by a padding claim. */
     function tokenOfLength(length: number): string {
       const short = mintToken({ header: { x: '' }, claims: boundClaims({ pad: '' }) });
@@ -146,7 +146,7 @@ describe('gateToken', () => {
       expect(gate(tokenOfLength(16 * 1024 + 1))).toEqual({ kind: 'not-mine' });
     });
 
-    it('refuses a megabyte of dots (C2)', () => {
+    it('refuses a megabyte of dots', () => {
       expectRefused(gate('.'.repeat(1024 * 1024)), 'not-mine');
     });
 
@@ -155,7 +155,7 @@ describe('gateToken', () => {
     });
   });
 
-  describe('segments (C2)', () => {
+  describe('segments', () => {
     const [h, p, s] = segments(mintToken());
     it.each([
       ['two segments', `${h}.${p}`, 'not-mine'],
@@ -168,7 +168,7 @@ describe('gateToken', () => {
       expectRefused(gate(token), as);
     });
 
-    it('refuses a stripped signature (A2)', () => {
+    it('refuses a stripped signature', () => {
       expectRejected(gate(`${h}.${p}.`), /signature is not canonical/);
     });
 
@@ -177,7 +177,7 @@ describe('gateToken', () => {
     });
   });
 
-  describe('JSON serialization (C3)', () => {
+  describe('JSON serialization', () => {
     it("refuses anything that starts with {, including kube's split-differential trick", () => {
       const trusted = b64url(JSON.stringify({ iss: ISSUER }));
       const trick = `{"payload":"e30","signatures":[],".${trusted}.":""}`;
@@ -186,7 +186,7 @@ describe('gateToken', () => {
     });
   });
 
-  describe('canonical base64url (C1)', () => {
+  describe('canonical base64url', () => {
     const token = mintToken({ claims: claimsWithUnusedBits() });
     const names = ['header', 'payload', 'signature'];
     /** A payload Go cannot decode is no issuer's (kube's pre-filter); a bad header or signature is refused at the gate. */
@@ -236,7 +236,7 @@ describe('gateToken', () => {
     });
   });
 
-  describe('JSON objects (C7, C8, C9)', () => {
+  describe('JSON objects', () => {
     const claims = JSON.stringify(boundClaims());
     const body = claims.slice(1, -1);
 
@@ -275,7 +275,7 @@ describe('gateToken', () => {
       expectRefused(gate(withPayload(payload)), as);
     });
 
-    it('refuses a nested JWT as the payload (C4)', () => {
+    it('refuses a nested JWT as the payload', () => {
       const inner = JSON.stringify(mintToken());
       expectRefused(gate(rawToken(headerJson(rsaKey(), { cty: 'JWT' }), inner)), 'not-mine');
     });
@@ -291,7 +291,7 @@ describe('gateToken', () => {
       }
     });
 
-    it('accepts escapes that decode to the expected text (C10)', () => {
+    it('accepts escapes that decode to the expected text', () => {
       const t = passed(gate(withHeader(`{"alg":"RS\\u0032\\u0035\\u0036","kid":"${rsaKey().kid}"}`)));
       expect(t.alg).toBe('RS256');
     });
@@ -306,7 +306,7 @@ describe('gateToken', () => {
       expectRejected(gate(withHeader(`{"alg":"RS256","x":${nested(16)}}`)), /nested too deeply/);
     });
 
-    it('refuses thousands of nested arrays without exhausting the stack (C11)', () => {
+    it('refuses thousands of nested arrays without exhausting the stack', () => {
       const deep = '['.repeat(4000) + ']'.repeat(4000);
       const token = withPayload(jsonWithRaw(boundClaims(), { deep }));
       expect(token.length).toBeLessThan(MAX_TOKEN_LENGTH);
@@ -324,19 +324,19 @@ describe('gateToken', () => {
     it.each([
       ['missing', {}],
       ['a number', { alg: 256 }],
-      ['none (A1)', { alg: 'none' }],
-      ['None (A1)', { alg: 'None' }],
-      ['NONE (A1)', { alg: 'NONE' }],
-      ['nOnE (A1)', { alg: 'nOnE' }],
-      ['HS256 (A3)', { alg: 'HS256' }],
-      ['HS384 (A3)', { alg: 'HS384' }],
-      ['HS512 (A3)', { alg: 'HS512' }],
+      ['none', { alg: 'none' }],
+      ['None', { alg: 'None' }],
+      ['NONE', { alg: 'NONE' }],
+      ['nOnE', { alg: 'nOnE' }],
+      ['HS256', { alg: 'HS256' }],
+      ['HS384', { alg: 'HS384' }],
+      ['HS512', { alg: 'HS512' }],
       ['EdDSA', { alg: 'EdDSA' }],
       ['ES256K', { alg: 'ES256K' }],
-      ['lower case rs256 (C10)', { alg: 'rs256' }],
-      ['RS256 with a trailing space (C10)', { alg: 'RS256 ' }],
-      ['RSA-OAEP (C4)', { alg: 'RSA-OAEP' }],
-      ['dir (C4)', { alg: 'dir' }],
+      ['lower case rs256', { alg: 'rs256' }],
+      ['RS256 with a trailing space', { alg: 'RS256 ' }],
+      ['RSA-OAEP', { alg: 'RSA-OAEP' }],
+      ['dir', { alg: 'dir' }],
       ['constructor', { alg: 'constructor' }],
     ])('rejects alg %s', (_name, header) => {
       expectRejected(gate(withHeader({ kid: rsaKey().kid, ...header })), /alg must be a string/);
@@ -350,16 +350,16 @@ describe('gateToken', () => {
     );
 
     it.each([
-      ['crit (C5)', { crit: ['exp'] }],
-      ['an empty crit (C5)', { crit: [] }],
-      ['jku (B2)', { jku: 'http://127.0.0.1:1/jwks' }],
-      ['x5u (B2)', { x5u: 'http://169.254.169.254/' }],
-      ['jwk (B1)', { jwk: rsaKey().publicKey.export({ format: 'jwk' }) }],
-      ['x5c (B3)', { x5c: ['MIIB'] }],
-      ['b64 false (C6)', { b64: false }],
-      ['b64 true (C6)', { b64: true }],
-      ['zip (C4)', { zip: 'DEF' }],
-      ['enc (C4)', { enc: 'A256GCM' }],
+      ['crit', { crit: ['exp'] }],
+      ['an empty crit', { crit: [] }],
+      ['jku', { jku: 'http://127.0.0.1:1/jwks' }],
+      ['x5u', { x5u: 'http://169.254.169.254/' }],
+      ['jwk', { jwk: rsaKey().publicKey.export({ format: 'jwk' }) }],
+      ['x5c', { x5c: ['MIIB'] }],
+      ['b64 false', { b64: false }],
+      ['b64 true', { b64: true }],
+      ['zip', { zip: 'DEF' }],
+      ['enc', { enc: 'A256GCM' }],
     ])('rejects a header carrying %s', (_name, extra) => {
       expectRejected(gate(withHeader({ alg: 'RS256', kid: rsaKey().kid, ...extra })), /is not accepted/);
     });
@@ -370,28 +370,28 @@ describe('gateToken', () => {
       ['an object', {}],
       ['null', null],
       ['true', true],
-    ])('rejects a kid that is %s (B5)', (_name, kid) => {
+    ])('rejects a kid that is %s', (_name, kid) => {
       expectRejected(gate(withHeader({ alg: 'RS256', kid })), /kid must be a string/);
     });
 
-    it('treats an empty kid as no kid (B4)', () => {
+    it('treats an empty kid as no kid', () => {
       expect(passed(gate(withHeader({ alg: 'RS256', kid: '' }))).kid).toBeUndefined();
       expect(passed(gate(withHeader({ alg: 'RS256' }))).kid).toBeUndefined();
     });
 
-    it('takes a kid of 1024 characters and rejects one of 1025 (B4)', () => {
+    it('takes a kid of 1024 characters and rejects one of 1025', () => {
       expect(passed(gate(withHeader({ alg: 'RS256', kid: 'k'.repeat(1024) }))).kid).toHaveLength(1024);
       expectRejected(gate(withHeader({ alg: 'RS256', kid: 'k'.repeat(1025) })), /kid is too long/);
     });
 
     it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
-      'passes the prototype-named kid %s through as plain data (B6)',
+      'passes the prototype-named kid %s through as plain data',
       (kid) => {
         expect(passed(gate(withHeader({ alg: 'RS256', kid }))).kid).toBe(kid);
       },
     );
 
-    it('never reads a kid from a __proto__ member (C12)', () => {
+    it('never reads a kid from a __proto__ member', () => {
       const t = passed(gate(withHeader(`{"alg":"RS256","__proto__":{"kid":"${rsaKey().kid}"}}`)));
       expect(t.kid).toBeUndefined();
     });
@@ -404,15 +404,12 @@ describe('gateToken', () => {
       passed(gate(withHeader({ alg: 'RS256', ...extra })));
     });
 
-    it.each([['at+jwt'], ['dpop+jwt'], ['secevent+jwt'], ['JWE'], [1], [null]])(
-      'rejects typ %s (D14)',
-      (typ) => {
-        expectRejected(gate(withHeader({ alg: 'RS256', typ })), /typ must be JWT/);
-      },
-    );
+    it.each([['at+jwt'], ['dpop+jwt'], ['secevent+jwt'], ['JWE'], [1], [null]])('rejects typ %s', (typ) => {
+      expectRejected(gate(withHeader({ alg: 'RS256', typ })), /typ must be JWT/);
+    });
   });
 
-  describe('issuer (D10)', () => {
+  describe('issuer', () => {
     it.each([
       ['missing', { iss: undefined }],
       ['not ours', { iss: 'https://evil.example' }],
@@ -426,7 +423,7 @@ describe('gateToken', () => {
       expect(gate(mintToken({ claims: boundClaims(claims) }))).toEqual({ kind: 'not-mine' });
     });
 
-    it('has no opinion on an iss inherited through __proto__ (C12)', () => {
+    it('has no opinion on an iss inherited through __proto__', () => {
       const payload = `{"__proto__":{"iss":"${ISSUER}"},"exp":1}`;
       expect(gate(withPayload(payload))).toEqual({ kind: 'not-mine' });
       expect(({} as Record<string, unknown>).iss).toBeUndefined();
@@ -442,7 +439,7 @@ describe('gateToken', () => {
     });
   });
 
-  describe('time claims (D2, D3, D4)', () => {
+  describe('time claims', () => {
     for (const claim of ['exp', 'nbf', 'iat']) {
       it.each([
         ['a string', '"1768478400"'],
@@ -474,7 +471,7 @@ describe('gateToken', () => {
     });
   });
 
-  describe('aud (D8)', () => {
+  describe('aud', () => {
     it.each([
       ['a string', 'api'],
       ['an array of strings', ['api', 'vault']],
@@ -496,7 +493,7 @@ describe('gateToken', () => {
     });
   });
 
-  it('never changes Object.prototype whatever the claims hold (C12)', () => {
+  it('never changes Object.prototype whatever the claims hold', () => {
     const payload = JSON.stringify(boundClaims()).replace(
       '{',
       '{"__proto__":{"admin":true},"constructor":{"prototype":{"admin":true}},',

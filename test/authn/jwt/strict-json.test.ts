@@ -16,18 +16,18 @@ describe('parseStrictObject', () => {
     expect(parse(text)).toEqual({ ok: true, value: JSON.parse(text) });
   });
 
-  it('refuses duplicate member names, at any depth (C7)', () => {
+  it('refuses duplicate member names, at any depth', () => {
     refused('{"a":1,"a":1}', /duplicate/);
     refused('{"x":{"a":1,"b":2,"a":3}}', /duplicate/);
     refused('{"x":[{"a":1,"a":2}]}', /duplicate/);
   });
 
-  it('compares member names after unescaping (C7)', () => {
+  it('compares member names after unescaping', () => {
     refused('{"alg":1,"\\u0061lg":2}', /duplicate/);
     refused('{"a/b":1,"a\\/b":2}', /duplicate/);
   });
 
-  it('catches a duplicated __proto__, which JSON.parse turns into one own member (C7, C12)', () => {
+  it('catches a duplicated __proto__, which JSON.parse turns into one own member', () => {
     refused('{"__proto__":{"admin":true},"__proto__":{}}', /duplicate/);
   });
 
@@ -35,7 +35,7 @@ describe('parseStrictObject', () => {
     expect(parse('{"x":{"a":1},"y":{"a":1}}').ok).toBe(true);
   });
 
-  it('refuses escaped lone surrogates and accepts escaped pairs (C9)', () => {
+  it('refuses escaped lone surrogates and accepts escaped pairs', () => {
     refused('{"a":"\\ud800"}', /surrogate/);
     refused('{"a":"\\ud800x"}', /surrogate/);
     refused('{"a":"\\udc00"}', /surrogate/);
@@ -74,7 +74,7 @@ describe('parseStrictObject', () => {
     refused('{"a":{"b":{"c":{}}}}', /deep/, 3);
   });
 
-  it('refuses 100 000 levels of nesting without exhausting the stack (C11)', () => {
+  it('refuses 100 000 levels of nesting without exhausting the stack', () => {
     refused(`{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /deep/);
   });
 

@@ -268,7 +268,7 @@ describe('OIDC authenticator: claim mappings', () => {
 });
 
 describe('OIDC authenticator: verification as go-oidc does it', () => {
-  it('has no opinion on another issuer and never uses its keys (B7)', async () => {
+  it('has no opinion on another issuer and never uses its keys', async () => {
     const other = rsaKey('oidc-b');
     const a = authenticatorFor(SIMPLE);
     expect(await run(a, claims({ iss: 'https://other.example' }), other)).toEqual({ outcome: 'no-opinion' });

@@ -150,7 +150,7 @@ describe('--authentication-config over HTTP', () => {
       'system:serviceaccount:ns1:app',
     );
 
-    // The IdP's token signed with the service-account key (kid included) is not believed (B7).
+    // The IdP's token signed with the service-account key (kid included) is not believed.
     const forged = await server.review(
       tokenReview(mintToken({ key: SA_KEY, header: { kid: IDP_KEY.kid }, claims: idpClaims(idp) })),
     );
@@ -187,7 +187,7 @@ describe('--authentication-config over HTTP', () => {
     expect((JSON.parse(res.body) as { status: { authenticated?: boolean } }).status.authenticated).toBe(true);
   });
 
-  it('takes new key material under a known kid after one refetch, and a bad-signature flood costs one fetch per cooldown (R9)', async () => {
+  it('takes new key material under a known kid after one refetch, and a bad-signature flood costs one fetch per cooldown', async () => {
     const idp = await pool.server();
     idp.respond(
       '/.well-known/openid-configuration',

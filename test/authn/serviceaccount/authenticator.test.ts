@@ -92,7 +92,7 @@ describe('ServiceAccountAuthenticator', () => {
     });
   });
 
-  describe('spellings (C1)', () => {
+  describe('spellings', () => {
     /** Every character of the chosen segments moved by 0x100: Go's decoder refuses each, Node's keeps the low byte. */
     const shifted = (token: string, which: readonly number[]) =>
       segments(token)
@@ -141,13 +141,13 @@ describe('ServiceAccountAuthenticator', () => {
     });
 
     it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty'])(
-      'rejects the prototype-named kid %s as unknown (B6)',
+      'rejects the prototype-named kid %s as unknown',
       async (kid) => {
         expect(await review(mintToken({ header: { kid } }))).toBe('invalid signature, no keys found');
       },
     );
 
-    it("never uses another issuer's keys, even for a kid they hold (B7)", async () => {
+    it("never uses another issuer's keys, even for a kid they hold", async () => {
       const issuers = new Map<string, KeySource>([
         [ISSUER, staticSource(rsaKey('a'))],
         [OTHER_ISSUER, staticSource(rsaKey('b'))],
@@ -207,7 +207,7 @@ describe('ServiceAccountAuthenticator', () => {
   });
 
   describe('algorithms', () => {
-    it('rejects HS256 signed with the public key as the HMAC secret (A3)', async () => {
+    it('rejects HS256 signed with the public key as the HMAC secret', async () => {
       const input = `${b64url(JSON.stringify({ alg: 'HS256', kid: rsaKey().kid }))}.${b64url(JSON.stringify(boundClaims()))}`;
       for (const secret of [
         rsaKey().publicPem,
@@ -220,7 +220,7 @@ describe('ServiceAccountAuthenticator', () => {
       }
     });
 
-    it('rejects alg none with an empty, a real or no signature (A1, A2)', async () => {
+    it('rejects alg none with an empty, a real or no signature', async () => {
       const real = segments(mintToken())[2];
       for (const alg of ['none', 'None']) {
         const input = `${b64url(JSON.stringify({ alg }))}.${b64url(JSON.stringify(boundClaims()))}`;
@@ -230,7 +230,7 @@ describe('ServiceAccountAuthenticator', () => {
       }
     });
 
-    it('rejects an RS256 header over an EC key and ES256 over an RSA key (A5)', async () => {
+    it('rejects an RS256 header over an EC key and ES256 over an RSA key', async () => {
       const ecAsRsa = rawToken(
         headerJson(ecKey('P-256'), { alg: 'RS256' }),
         JSON.stringify(boundClaims()),
@@ -253,13 +253,13 @@ describe('ServiceAccountAuthenticator', () => {
       expect(await review(mintToken(), [ISSUER])).toMatchObject({ audiences: [ISSUER] });
     });
 
-    it('rejects a token whose audience is not requested (D9)', async () => {
+    it('rejects a token whose audience is not requested', async () => {
       expect(await review(mintToken({ claims: boundClaims({ aud: ['vault'] }) }), ['api'])).toBe(
         'token audiences ["vault"] is invalid for the target audiences ["api"]',
       );
     });
 
-    it('holds a token to the implicit audiences when none are requested (D9)', async () => {
+    it('holds a token to the implicit audiences when none are requested', async () => {
       expect(await review(mintToken({ claims: boundClaims({ aud: ['istio-ca'] }) }))).toBe(
         `token audiences ["istio-ca"] is invalid for the target audiences ["${ISSUER}"]`,
       );
@@ -275,13 +275,13 @@ describe('ServiceAccountAuthenticator', () => {
       expect(await review(token, ['vault', 'x', 'api'])).toMatchObject({ audiences: ['vault', 'api'] });
     });
 
-    it('takes aud as a single string (D8)', async () => {
+    it('takes aud as a single string', async () => {
       expect(await review(mintToken({ claims: boundClaims({ aud: 'vault' }) }), ['vault'])).toMatchObject({
         audiences: ['vault'],
       });
     });
 
-    it('rejects a bound token without aud or with an empty one, unlike kube (D8)', async () => {
+    it('rejects a bound token without aud or with an empty one, unlike kube', async () => {
       for (const aud of [undefined, []]) {
         expect(await review(mintToken({ claims: boundClaims({ aud }) }))).toBe(
           'service account token has no audience (aud)',
@@ -308,7 +308,7 @@ describe('ServiceAccountAuthenticator', () => {
   });
 
   describe('time', () => {
-    it('accepts exp == now - 60s and rejects it a millisecond later (D6)', async () => {
+    it('accepts exp == now - 60s and rejects it a millisecond later', async () => {
       const { sa, clock } = authenticator();
       const token = mintToken({ claims: boundClaims({ exp: NOW - 60 }) });
       expect(verdict(await sa.authenticateToken(token, []))).toMatchObject({ outcome: 'authenticated' });
@@ -316,7 +316,7 @@ describe('ServiceAccountAuthenticator', () => {
       expect(verdict(await sa.authenticateToken(token, []))).toBe('service account token has expired');
     });
 
-    it('accepts nbf == now + 60s and rejects nbf == now + 61s (D6)', async () => {
+    it('accepts nbf == now + 60s and rejects nbf == now + 61s', async () => {
       expect(await review(mintToken({ claims: boundClaims({ nbf: NOW + 60 }) }))).toMatchObject({
         outcome: 'authenticated',
       });
@@ -325,7 +325,7 @@ describe('ServiceAccountAuthenticator', () => {
       );
     });
 
-    it('accepts iat == now + 60s and rejects iat == now + 61s (D6)', async () => {
+    it('accepts iat == now + 60s and rejects iat == now + 61s', async () => {
       expect(await review(mintToken({ claims: boundClaims({ iat: NOW + 60 }) }))).toMatchObject({
         outcome: 'authenticated',
       });
@@ -334,7 +334,7 @@ describe('ServiceAccountAuthenticator', () => {
       );
     });
 
-    it('requires exp on a bound token, unlike kube (D1), but only after the signature', async () => {
+    it('requires exp on a bound token, unlike kube, but only after the signature', async () => {
       expect(await review(mintToken({ claims: boundClaims({ exp: undefined }) }))).toBe(
         'service account token has no expiration (exp)',
       );
@@ -346,13 +346,13 @@ describe('ServiceAccountAuthenticator', () => {
       expect(await review(forged)).toBe('go-jose/go-jose: error in cryptographic primitive');
     });
 
-    it('accepts a token that expires in a year (D5) and ignores a past warnafter', async () => {
+    it('accepts a token that expires in a year and ignores a past warnafter', async () => {
       const claims = boundClaims({ exp: NOW + 365 * 86_400 });
       (claims['kubernetes.io'] as Record<string, unknown>).warnafter = NOW - 86_400;
       expect(await review(mintToken({ claims }))).toMatchObject({ expiresAt: NOW + 365 * 86_400 });
     });
 
-    it('caches nothing beyond a fractional exp: expiresAt is truncated (D3)', async () => {
+    it('caches nothing beyond a fractional exp: expiresAt is truncated', async () => {
       expect(await review(mintToken({ claims: boundClaims({ exp: NOW + 10.9 }) }))).toMatchObject({
         expiresAt: NOW + 10,
       });
@@ -360,7 +360,7 @@ describe('ServiceAccountAuthenticator', () => {
   });
 
   describe('claims', () => {
-    it('rejects a validly signed token with broken private claims (D11)', async () => {
+    it('rejects a validly signed token with broken private claims', async () => {
       expect(await review(mintToken({ claims: boundClaims({ 'kubernetes.io': 'x' }) }))).toBe(
         'invalid service account token claims: kubernetes.io must be an object',
       );
@@ -406,7 +406,7 @@ describe('ServiceAccountAuthenticator', () => {
     });
   });
 
-  describe('legacy tokens (D12)', () => {
+  describe('legacy tokens', () => {
     const legacyToken = () => mintToken({ claims: legacyClaims() });
 
     it('claims legacy tokens and rejects them by default', async () => {

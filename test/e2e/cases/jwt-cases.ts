@@ -172,7 +172,7 @@ export interface JwtCase {
  * Differences a run finds that no document explains (kube-apiserver v1.37.2 builds its OIDC authenticator on
  * go-oidc v2.5.0 with go-jose v2.6.3, and cel-go v0.29.2), each marking the cases it covers in KNOWN: they still
  * expect a match, so `no unexplained difference` fails until src/ follows kube or docs/fidelity.md explains the
- * difference and the case is classified. None is open: the first runs' eight (F1–F8) are fixed or classified.
+ * difference and the case is classified. None is open: the first runs' eight are fixed or classified.
  */
 export const FINDINGS = {} as const;
 export type Finding = keyof typeof FINDINGS;

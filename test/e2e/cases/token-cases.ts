@@ -153,7 +153,7 @@ export function serviceAccountAnswer(
 }
 
 /**
- * kube checks audiences before any lookup or time check (k8s-semantics.md §2.2), and so does tokenwarden before its
+ * kube checks audiences before any lookup or time check (pkg/serviceaccount/jwt.go, `AuthenticateToken`), and so does tokenwarden before its
  * own stricter claim checks: when the token misses every requested audience (the API audiences when none are
  * requested), both refuse with the same audience error. Only otherwise does `expectation` hold.
  */
@@ -512,7 +512,7 @@ export function craftedCases(ctx: CraftContext): TokenCase[] {
   ];
 }
 
-/** Crafted secret-based tokens: the legacy issuer and flat claims (k8s-semantics.md §2.7, §2.9). */
+/** Crafted secret-based tokens: the legacy issuer and flat claims (pkg/serviceaccount/legacy.go). */
 export function craftedLegacyCases(ctx: CraftContext): TokenCase[] {
   const claims = (over: Record<string, unknown> = {}): Record<string, unknown> => {
     const all: Record<string, unknown> = {

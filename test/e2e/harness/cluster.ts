@@ -29,9 +29,9 @@ export interface ClusterOptions {
   apiAudiences?: readonly string[];
   /** `--authorization-mode`; defaults to Node,RBAC. Add `Webhook` together with `authorizationWebhookConfigFile`. */
   authorizationModes?: readonly string[];
-  /** `--authentication-token-webhook-config-file` (a kubeconfig, k8s-semantics.md §3.5). */
+  /** `--authentication-token-webhook-config-file` (a kubeconfig, as staging/src/k8s.io/apiserver/pkg/util/webhook reads it). */
   authenticationTokenWebhookConfigFile?: string;
-  /** `--authorization-webhook-config-file` (a kubeconfig, k8s-semantics.md §3.5). */
+  /** `--authorization-webhook-config-file` (a kubeconfig, as above). */
   authorizationWebhookConfigFile?: string;
   /** Appended after the harness's own kube-apiserver flags; a repeated flag overrides for most flag types. */
   extraApiserverArgs?: readonly string[];

@@ -209,7 +209,7 @@ function aggregateItems(text: string): string | undefined {
 
 /**
  * Only the reason differs, and only by walk order: kube lists bindings from its informers in map order
- * (k8s-semantics.md §4.4), so when two bindings grant it may name either, and when several bindings fail to
+ * (plugin/pkg/auth/authorizer/rbac/rbac.go), so when two bindings grant it may name either, and when several bindings fail to
  * resolve it lists their errors in either order. For two allows the caller still checks that the binding kube
  * named exists in the policy tokenwarden serves.
  */

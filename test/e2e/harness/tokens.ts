@@ -12,7 +12,7 @@ import {
 } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-/** kube's kid: unpadded base64url of SHA-256 over the DER SubjectPublicKeyInfo (k8s-semantics.md §2.3). */
+/** kube's kid: unpadded base64url of SHA-256 over the DER SubjectPublicKeyInfo (pkg/serviceaccount/jwt.go, `keyIDFromPublicKey`). */
 export function kubeKeyId(key: KeyObject): string {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
   return createHash('sha256')
@@ -102,7 +102,7 @@ export interface ServiceAccountTokenOptions {
   claims?: Record<string, unknown>;
 }
 
-/** A bound service-account token shaped like the TokenRequest API's (k8s-semantics.md §2.7). */
+/** A bound service-account token shaped like the TokenRequest API's (pkg/serviceaccount/claims.go). */
 export function craftServiceAccountToken(opts: ServiceAccountTokenOptions): string {
   const iat = opts.issuedAt ?? Math.floor(Date.now() / 1000);
   const exp = iat + (opts.lifetimeSeconds ?? 3600);
