@@ -292,6 +292,8 @@ function report(r) {
       `| through tokenwarden proxy | ${f0(p.proxied.throughput.rps)} | ${f2(p.proxied.latency.p50)} | ${f2(p.proxied.latency.p99)} |`,
       `| added by the proxy | | ${f2(p.addedP50ms)} | ${f2(p.addedP99ms)} |`,
       '',
+      `Per request at 1 connection, the proxy's CPU time ${f0(p.proxied.cpuUsPerRequest)} µs and its wait for a CPU (run queue, /proc schedstat) ${f0(p.proxied.runQueueWaitUsPerRequest)} µs: when the wait is the larger, the added latency is the machine's load on the pinned CPU, not the proxy's work.`,
+      '',
     );
     targets.push(['proxy adds < 0.3 ms at p50 (cached token)', `${f2(p.addedP50ms)} ms`, p.addedP50ms < 0.3]);
   }
