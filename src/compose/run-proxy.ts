@@ -1,4 +1,9 @@
+import { Hono } from 'hono';
 import type { Logger } from 'pino';
+import { notFound } from '../api/outcomes.js';
+import { registerOps, type HealthCheck } from '../http/ops.js';
+import { respond } from '../http/respond.js';
+import { ProxyMetrics } from '../observe/proxy-metrics.js';
 import { firstSignal } from '../io/signals.js';
 import { systemClock, type Clock } from '../clock.js';
 import { withCheckEndpoint } from '../http/check.js';
@@ -24,12 +29,22 @@ export interface ProxyServiceOptions {
     ListenOptions,
     'host' | 'port' | 'tlsFiles' | 'tls' | 'tlsPolicy' | 'shutdownDelayMs' | 'shutdownTimeoutMs'
   >;
+  /**
+   * `--proxy-endpoints-port`: `/livez`, `/readyz`, `/healthz` and `/metrics` on a listener
+   * of their own, as kube-rbac-proxy serves its `/healthz`: on the proxy's port every path
+   * is the upstream's. Unset, they are not served.
+   */
+  readonly endpointsPort?: number;
   readonly logger: Logger;
   readonly clock?: Clock;
 }
 
 export interface RunningProxy {
   readonly server: RunningServer;
+  /** The health and metrics listener, with `endpointsPort`. */
+  readonly endpoints?: RunningServer;
+  /** /readyz fails from now on, so the load balancer stops sending before the listener closes. */
+  drain(): void;
   /** Stops the listener (waiting up to `timeoutMs` for requests in flight), then every part. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -59,6 +74,9 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     gate: sidecar.gate,
     passAuthorization: options.passAuthorization,
     logger,
+    ...(options.endpointsPort === undefined
+      ? {}
+      : { observer: new ProxyMetrics(components.metrics.registry) }),
   });
   let tls = options.listen.tlsFiles ?? options.listen.tls;
   if (tls === undefined) {
@@ -79,14 +97,51 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     logger,
     streaming: true,
   });
+  let shuttingDown = false;
+  let endpoints: RunningServer | undefined;
+  if (options.endpointsPort !== undefined) {
+    const ops = new Hono();
+    registerOps(ops, {
+      metrics: components.metrics,
+      readiness: (): HealthCheck[] => [
+        ...components.readiness(),
+        { name: 'shutdown', ok: !shuttingDown, note: shuttingDown ? 'shutting down' : undefined },
+      ],
+    });
+    ops.notFound((c) => respond(c, notFound()));
+    try {
+      endpoints = await startServer({
+        app: ops,
+        host: options.listen.host,
+        port: options.endpointsPort,
+        tls,
+        logger,
+      });
+    } catch (err) {
+      await server.close(0);
+      proxy.close();
+      sidecar.close();
+      components.close();
+      throw err;
+    }
+  }
   logger.info(
-    { address: options.listen.host, port: server.port, check: options.checkEndpoint },
+    {
+      address: options.listen.host,
+      port: server.port,
+      check: options.checkEndpoint,
+      ...(endpoints ? { endpointsPort: endpoints.port } : {}),
+    },
     'tokenwarden proxy is serving',
   );
   return {
     server,
+    ...(endpoints ? { endpoints } : {}),
+    drain() {
+      shuttingDown = true;
+    },
     async close(timeoutMs) {
-      await server.close(timeoutMs);
+      await Promise.all([server.close(timeoutMs), endpoints?.close(timeoutMs)]);
       proxy.close();
       sidecar.close();
       components.close();
@@ -99,7 +154,8 @@ export async function runProxyService(options: ProxyServiceOptions): Promise<num
   const { logger, listen } = options;
   const running = await startProxyService(options);
   const signal = await firstSignal();
-  logger.info({ signal, delayMs: listen.shutdownDelayMs }, 'shutting down');
+  running.drain();
+  logger.info({ signal, delayMs: listen.shutdownDelayMs }, 'shutting down: /readyz now fails');
   await new Promise((r) => setTimeout(r, listen.shutdownDelayMs));
   await running.close(listen.shutdownTimeoutMs);
   logger.info('stopped');

@@ -67,6 +67,8 @@ export interface ProxySettings {
   /** kube-rbac-proxy's `--config-file`. */
   readonly rbacProxyConfigFile?: string;
   readonly checkEndpoint: boolean;
+  /** `--proxy-endpoints-port`: the health and metrics listener; unset, none. */
+  readonly endpointsPort?: number;
 }
 
 /** A value given as `ISSUER=VALUE` (bound to one issuer) or `VALUE` (every issuer). */
@@ -284,6 +286,13 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     cipherNames.length > 0 ? { minVersion, ciphers: suites.ciphers } : { minVersion };
   const port = get('secure-port', 8443);
   if (port > 65535) throw invalid(`${origin('secure-port')}: must be at most 65535`);
+  const endpointsPort = values.has('proxy-endpoints-port')
+    ? (values.get('proxy-endpoints-port') as number)
+    : undefined;
+  if (endpointsPort !== undefined && endpointsPort > 65535)
+    throw invalid(`${origin('proxy-endpoints-port')}: must be at most 65535`);
+  if (endpointsPort !== undefined && endpointsPort !== 0 && endpointsPort === port)
+    throw invalid(`${origin('proxy-endpoints-port')}: must differ from --secure-port`);
   const cacheSize = get('cache-size', 10000);
   if (cacheSize < 1) throw invalid(`${origin('cache-size')}: must be at least 1`);
   const maxRequestBytes = get('max-request-bytes', 131072);
@@ -370,6 +379,7 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
       allowGroups: get<string[]>('allow-group', []),
       ...(values.has('config-file') ? { rbacProxyConfigFile: values.get('config-file') as string } : {}),
       checkEndpoint: get('check-endpoint', false),
+      ...(endpointsPort === undefined ? {} : { endpointsPort }),
     },
     ...liveSettings(
       values.get('kubeconfig') as string | undefined,

@@ -167,5 +167,6 @@ export function proxyServiceOptions(config: ResolvedConfig): Omit<ProxyServiceOp
     passAuthorization: p.passAuthorization,
     checkEndpoint: p.checkEndpoint,
     listen,
+    ...(p.endpointsPort === undefined ? {} : { endpointsPort: p.endpointsPort }),
   };
 }

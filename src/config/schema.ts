@@ -259,6 +259,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: ['proxy'],
   },
   {
+    name: 'proxy-endpoints-port',
+    type: 'int',
+    help: "HTTPS port for the proxy's own /livez, /readyz, /healthz and /metrics (kube-rbac-proxy's flag; 0 picks a free one). Unset, they are not served: on --secure-port every path belongs to the upstream.",
+    commands: ['proxy'],
+  },
+  {
     name: 'pass-authorization',
     type: 'bool',
     default: false,

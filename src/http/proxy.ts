@@ -9,7 +9,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import type { GateRequest, GateResult } from '../proxy/gate.js';
+import type { Denial, GateRequest, GateResult } from '../proxy/gate.js';
 import type { UserInfo } from '../user.js';
 import { badGateway, denied, identityNotSendable, internalError } from '../api/outcomes.js';
 import { plainResponse, rawHeadersOf, writePlain, type PlainResponse } from './gate-response.js';
@@ -54,6 +54,19 @@ export function parseUpstream(value: string): UpstreamTarget {
   return { protocol: url.protocol, host: url.hostname.replace(/^\[|\]$/g, ''), port };
 }
 
+/** How a proxied request ended: forwarded upstream, or answered by the proxy itself. */
+export type ProxyOutcome = 'forwarded' | Denial['kind'] | 'upstream-unreachable';
+
+/** What the proxy reports per request (the metrics); every call is cheap and never throws. */
+export interface ProxyObserver {
+  outcome(outcome: ProxyOutcome): void;
+  /** Seconds from a request's arrival to its dispatch upstream. */
+  dispatched(seconds: number): void;
+  upstreamError(code: string | undefined): void;
+}
+
+const NO_OBSERVER: ProxyObserver = { outcome() {}, dispatched() {}, upstreamError() {} };
+
 export interface ProxyOptions {
   readonly upstream: UpstreamTarget;
   /** PEM bundle for an https upstream; default the system roots. */
@@ -62,6 +75,7 @@ export interface ProxyOptions {
   /** `--pass-authorization`: forward the client's `Authorization` (off: the token stays here, so the upstream cannot replay it). */
   readonly passAuthorization?: boolean;
   readonly logger: Logger;
+  readonly observer?: ProxyObserver;
 }
 
 export interface Proxy {
@@ -216,6 +230,7 @@ export function createProxy(options: ProxyOptions): Proxy {
     : new HttpAgent(agentOptions);
   const requestFn = tls ? httpsRequest : httpRequest;
   const passAuthorization = options.passAuthorization ?? false;
+  const observer = options.observer ?? NO_OBSERVER;
 
   const identityOf = (user: UserInfo | undefined): [string, string][] | undefined =>
     user === undefined ? [] : identityHeaderLines(user);
@@ -235,9 +250,11 @@ export function createProxy(options: ProxyOptions): Proxy {
 
   return {
     handleRequest(req, res) {
+      const arrived = performance.now();
       options.gate(gateRequestOf(req)).then(
         (result) => {
           if (result.outcome === 'deny') {
+            observer.outcome(result.denial.kind);
             const response = plainResponse(denied(result.denial));
             // The body was not read: the connection cannot carry another request.
             const unread =
@@ -249,9 +266,16 @@ export function createProxy(options: ProxyOptions): Proxy {
             );
           }
           const identity = identityOf(result.user);
-          if (identity === undefined) return writePlain(res, UNSENDABLE);
+          if (identity === undefined) {
+            observer.outcome('error');
+            return writePlain(res, UNSENDABLE);
+          }
           const upstreamReq = open(req, upstreamRequestHeaders(req, identity, passAuthorization, undefined));
+          observer.dispatched((performance.now() - arrived) / 1000);
+          let answered = false;
           upstreamReq.on('response', (upstreamRes) => {
+            answered = true;
+            observer.outcome('forwarded');
             res.writeHead(
               upstreamRes.statusCode ?? 502,
               upstreamRes.statusMessage,
@@ -266,6 +290,8 @@ export function createProxy(options: ProxyOptions): Proxy {
           });
           upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
             logger.warn({ code: err.code, method: req.method }, 'upstream request failed');
+            observer.upstreamError(err.code);
+            if (!answered) observer.outcome('upstream-unreachable');
             writePlain(res, UPSTREAM_DOWN);
           });
           res.on('close', () => {
@@ -275,23 +301,35 @@ export function createProxy(options: ProxyOptions): Proxy {
         },
         (err: unknown) => {
           logger.error({ errName: err instanceof Error ? err.name : typeof err }, 'proxy gate failed');
+          observer.outcome('error');
           writePlain(res, INTERNAL);
         },
       );
     },
 
     handleUpgrade(req, socket, head) {
+      const arrived = performance.now();
       socket.on('error', () => undefined);
       options.gate(gateRequestOf(req)).then(
         (result) => {
-          if (result.outcome === 'deny') return sendRaw(socket, plainResponse(denied(result.denial)));
+          if (result.outcome === 'deny') {
+            observer.outcome(result.denial.kind);
+            return sendRaw(socket, plainResponse(denied(result.denial)));
+          }
           const identity = identityOf(result.user);
-          if (identity === undefined) return sendRaw(socket, UNSENDABLE);
+          if (identity === undefined) {
+            observer.outcome('error');
+            return sendRaw(socket, UNSENDABLE);
+          }
           const upstreamReq = open(
             req,
             upstreamRequestHeaders(req, identity, passAuthorization, req.headers.upgrade ?? ''),
           );
+          observer.dispatched((performance.now() - arrived) / 1000);
+          let answered = false;
           upstreamReq.on('upgrade', (upstreamRes, upstreamSocket, upstreamHead) => {
+            answered = true;
+            observer.outcome('forwarded');
             const lines = [
               `HTTP/1.1 ${upstreamRes.statusCode ?? 101} ${upstreamRes.statusMessage ?? 'Switching Protocols'}`,
             ];
@@ -308,6 +346,8 @@ export function createProxy(options: ProxyOptions): Proxy {
           });
           // The upstream declined the upgrade: its answer goes back as is, and the connection ends.
           upstreamReq.on('response', (upstreamRes) => {
+            answered = true;
+            observer.outcome('forwarded');
             const lines = [`HTTP/1.1 ${upstreamRes.statusCode ?? 502} ${upstreamRes.statusMessage ?? ''}`];
             const raw = downstreamResponseHeaders(upstreamRes.rawHeaders);
             for (let i = 0; i < raw.length; i += 2)
@@ -317,11 +357,16 @@ export function createProxy(options: ProxyOptions): Proxy {
           });
           upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
             logger.warn({ code: err.code }, 'upstream upgrade failed');
+            observer.upstreamError(err.code);
+            if (!answered) observer.outcome('upstream-unreachable');
             if (socket.writable) sendRaw(socket, UPSTREAM_DOWN);
           });
           upstreamReq.end();
         },
-        () => sendRaw(socket, INTERNAL),
+        () => {
+          observer.outcome('error');
+          sendRaw(socket, INTERNAL);
+        },
       );
     },
 
