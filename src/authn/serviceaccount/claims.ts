@@ -150,13 +150,12 @@ export function kubeServiceAccountRef(
   claims: Claims,
 ): { namespace: string; name: string; uid: string } | undefined {
   const k8s = own(claims, 'kubernetes.io') ?? {};
-  if (typeof k8s !== 'object' || k8s === null || Array.isArray(k8s)) return undefined;
-  const namespace = own(k8s as Claims, 'namespace') ?? '';
-  const sa = own(k8s as Claims, 'serviceaccount') ?? {};
-  if (typeof namespace !== 'string' || typeof sa !== 'object' || sa === null || Array.isArray(sa))
-    return undefined;
-  const name = own(sa as Claims, 'name') ?? '';
-  const uid = own(sa as Claims, 'uid') ?? '';
+  if (!isObject(k8s)) return undefined;
+  const namespace = own(k8s, 'namespace') ?? '';
+  const sa = own(k8s, 'serviceaccount') ?? {};
+  if (typeof namespace !== 'string' || !isObject(sa)) return undefined;
+  const name = own(sa, 'name') ?? '';
+  const uid = own(sa, 'uid') ?? '';
   if (typeof name !== 'string' || typeof uid !== 'string') return undefined;
   return { namespace, name, uid };
 }
