@@ -221,7 +221,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     name: 'authorize-callers',
     type: 'bool',
     default: false,
-    help: 'Callers of the review endpoints must authenticate (client certificate or a bearer token tokenwarden validates) and be allowed create on tokenreviews/subjectaccessreviews by the policy, as kube-apiserver requires system:auth-delegator.',
+    help: 'Callers of the review endpoints must authenticate (client certificate or a bearer token tokenwarden validates) and be allowed create on tokenreviews/subjectaccessreviews by the policy, as kube-apiserver requires system:auth-delegator; /metrics then needs get on the non-resource URL /metrics.',
     commands: SERVE,
   },
   {

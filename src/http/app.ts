@@ -4,6 +4,8 @@ import { internalError, notFound } from '../api/outcomes.js';
 import type { RequestAuthenticator, TokenAuthenticator } from '../authn/authenticator.js';
 import type { Authorizer } from '../authz/authorizer.js';
 import type { Metrics } from '../observe/metrics.js';
+import { authorizeNonResourceCallers } from './middleware/authorize-callers.js';
+import { requestIdentity } from './middleware/request-identity.js';
 import { registerOps, type Readiness } from './ops.js';
 import { respond } from './respond.js';
 import { registerReviewRoutes } from './reviews.js';
@@ -19,7 +21,8 @@ export interface AppComponents {
   readonly logger: Logger;
   /**
    * With `--authorize-callers`: who the caller is (client certificate, front proxy,
-   * bearer token); each review then needs `create` on its resource from `authorizer`.
+   * bearer token); each review then needs `create` on its resource from `authorizer`,
+   * and `/metrics` needs `get` on that non-resource URL.
    */
   readonly callerAuthenticator?: RequestAuthenticator;
   readonly readiness: Readiness;
@@ -38,6 +41,7 @@ export function createApp(components: AppComponents): Hono {
   // Every response is counted, including those that middleware or notFound answer.
   app.use(async (c, next) => {
     const started = performance.now();
+    requestIdentity(c);
     await next();
     metrics.request(
       c.req.routePath === '/*' ? 'other' : c.req.routePath,
@@ -54,6 +58,20 @@ export function createApp(components: AppComponents): Hono {
     logger,
     maxRequestBytes: components.maxRequestBytes,
   });
+  if (components.callerAuthenticator) {
+    if (!components.authorizer) throw new TypeError('createApp: callerAuthenticator needs an authorizer');
+    // As kube's components guard their own /metrics on the secure port (traffic shape and
+    // key-source names are not for anyone who can reach the port); the probes stay open,
+    // as kube's system:public-info-viewer leaves /healthz, /livez and /readyz.
+    app.use(
+      '/metrics',
+      authorizeNonResourceCallers('get', '/metrics', {
+        authenticator: components.callerAuthenticator,
+        authorizer: components.authorizer,
+        logger,
+      }),
+    );
+  }
   registerOps(app, {
     metrics,
     readiness: components.readiness,

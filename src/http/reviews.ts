@@ -68,9 +68,6 @@ async function readJson(
   }
 }
 
-let requestCounter = 0;
-const requestPrefix = Math.random().toString(36).slice(2, 8);
-
 /**
  * The review endpoints: decode, decide through the use cases, encode. Routes match on the
  * path alone (kube's webhook clients append `?timeout=30s`).
@@ -101,7 +98,7 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
     const log = logger.child({ route });
     return async (c: Context) => {
       const started = performance.now();
-      const reqId = `${requestPrefix}-${++requestCounter}`;
+      const reqId = c.get('requestId');
       const read = await readJson(c, routes.maxRequestBytes, logger);
       if (!read.ok) return respond(c, read.answer);
       const decoded = decodeTokenReview(read.body, version);
@@ -127,7 +124,7 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
   };
 
   const subjectAccessReview = (decide: Authorizer) => (version: ApiVersionName) => async (c: Context) => {
-    const reqId = `${requestPrefix}-${++requestCounter}`;
+    const reqId = c.get('requestId');
     const read = await readJson(c, routes.maxRequestBytes, logger);
     if (!read.ok) return respond(c, read.answer);
     const decoded = decodeSubjectAccessReview(read.body, version);

@@ -51,6 +51,10 @@ export class Metrics {
 
   constructor(sources: MetricsSources = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tokenwarden_' });
+    // prom-client also exposes these sums as gauges named `_total`, the counter suffix, which
+    // invites rate() on a gauge; the per-type gauges without the suffix carry the same counts.
+    for (const kind of ['resources', 'handles', 'requests'])
+      this.registry.removeSingleMetric(`tokenwarden_nodejs_active_${kind}_total`);
     this.requests = new Counter({
       name: 'tokenwarden_http_requests_total',
       help: 'HTTP requests by route and status code.',

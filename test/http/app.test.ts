@@ -449,3 +449,53 @@ describe('logs', () => {
     ]);
   });
 });
+
+describe('request ids', () => {
+  const idOf = (res: HttpsResponse) => res.headers['x-request-id'];
+
+  it("uses a client's valid X-Request-Id: echoed in the response and on the review's log line", async () => {
+    const res = await server.request({
+      method: 'POST',
+      path: reviewPath(),
+      headers: { 'content-type': 'application/json', 'x-request-id': 'f47ac10b-58cc-4372-a567-0e02b2c3d479' },
+      body: JSON.stringify(tokenReview(sent.add(mintToken()))),
+    });
+    expect(res.status).toBe(200);
+    expect(idOf(res)).toBe('f47ac10b-58cc-4372-a567-0e02b2c3d479');
+    expect(server.logs.lines.filter((l) => l.reqId === 'f47ac10b-58cc-4372-a567-0e02b2c3d479')).toEqual([
+      expect.objectContaining({ msg: 'tokenreview', decision: 'authenticated' }),
+    ]);
+  });
+
+  it('echoes a generated id, different each time, when the client sends none or an unsafe one', async () => {
+    const ids = [];
+    for (const header of [undefined, 'has spaces', 'x'.repeat(200)]) {
+      const res = await server.request({
+        method: 'POST',
+        path: reviewPath(),
+        headers: { 'content-type': 'application/json', ...(header ? { 'x-request-id': header } : {}) },
+        body: JSON.stringify(tokenReview(sent.add(mintToken()))),
+      });
+      expect(idOf(res)).toMatch(/^[A-Za-z0-9_-]{8}-[0-9a-z]+$/);
+      ids.push(idOf(res));
+    }
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it('echoes the id on refusals too: 400, 404, 405', async () => {
+    for (const [method, path, body] of [
+      ['POST', reviewPath(), '{}'],
+      ['GET', '/nowhere', undefined],
+      ['GET', reviewPath(), undefined],
+    ] as const) {
+      const res = await server.request({
+        method,
+        path,
+        headers: { 'x-request-id': `refused-${method}-${path.length}` },
+        ...(body === undefined ? {} : { body }),
+      });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(idOf(res)).toBe(`refused-${method}-${path.length}`);
+    }
+  });
+});

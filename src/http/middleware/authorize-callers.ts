@@ -1,49 +1,87 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import type { RequestAuthenticator } from '../../authn/authenticator.js';
-import type { Authorizer } from '../../authz/authorizer.js';
+import type { Attributes, Authorizer } from '../../authz/authorizer.js';
 import { forbidden, unauthorized } from '../../api/outcomes.js';
 import type { ApiVersionName } from '../../api/types.js';
-import { resourceAttributes } from '../../authz/attributes.js';
+import { nonResourceAttributes, resourceAttributes } from '../../authz/attributes.js';
 import { reviewAccess } from '../../review/access.js';
+import type { UserInfo } from '../../user.js';
 import { respond } from '../respond.js';
 import { authnRequestFrom } from '../request-identity.js';
 
 export interface ReviewResource {
   /** `authentication.k8s.io` or `authorization.k8s.io`. */
   readonly group: string;
-  /** `tokenreviews` or `subjectaccessreviews`. */
+  /** `tokenreviews`, `subjectaccessreviews`, … */
   readonly resource: string;
   readonly version: ApiVersionName;
 }
 
+export interface CallerDeps {
+  readonly authenticator: RequestAuthenticator;
+  readonly authorizer: Authorizer;
+  readonly logger: Logger;
+}
+
 /**
- * `--authorize-callers`: a caller of a review endpoint must authenticate (client
- * certificate, front-proxy headers, or a bearer token tokenwarden itself validates) and
- * be allowed `create` on the review resource, as kube-apiserver requires of
- * `system:auth-delegator`; otherwise the endpoint is an open oracle for stolen tokens.
- * Failures are HTTP 401/403 with kube's `Status` texts, never a failed handshake.
+ * `--authorize-callers`: a caller must authenticate (client certificate, front-proxy
+ * headers, or a bearer token tokenwarden itself validates) and be allowed what
+ * `attributesOf` asks, as kube-apiserver's authentication and authorization filters do.
+ * Failures are HTTP 401/403 with kube's `Status` texts, never a failed handshake. The
+ * caller's name is kept on the context for the access log.
  */
-export function authorizeCallers(
-  target: ReviewResource,
-  deps: {
-    readonly authenticator: RequestAuthenticator;
-    readonly authorizer: Authorizer;
-    readonly logger: Logger;
-  },
+function authorizeCaller(
+  target: string,
+  attributesOf: (user: UserInfo, c: Context) => Attributes,
+  deps: CallerDeps,
 ): MiddlewareHandler {
-  const qualified = `${target.resource}.${target.group}`;
   return async function authorizeCaller(c: Context, next) {
     const result = await deps.authenticator.authenticateRequest(authnRequestFrom(c));
     if (result.outcome !== 'authenticated') {
       deps.logger.info(
-        { route: qualified, reason: result.outcome === 'error' ? result.error.code : 'no-credential' },
+        {
+          reqId: c.get('requestId'),
+          target,
+          decision: 'denied',
+          reason: result.outcome === 'error' ? result.error.code : 'no-credential',
+          code: 401,
+        },
         'caller not authenticated',
       );
       return respond(c, unauthorized());
     }
     const { user } = result;
-    const attributes = {
+    c.set('caller', user.username);
+    const attributes = attributesOf(user, c);
+    const decision = await reviewAccess(deps.authorizer, attributes);
+    if (decision.decision !== 'allow') {
+      deps.logger.info(
+        {
+          reqId: c.get('requestId'),
+          target,
+          caller: user.username,
+          decision: 'denied',
+          reason: decision.error === undefined ? 'caller-forbidden' : 'evaluation-error',
+          code: 403,
+        },
+        'caller not allowed',
+      );
+      return respond(c, forbidden(attributes, decision.reason));
+    }
+    await next();
+  };
+}
+
+/**
+ * A review endpoint: the caller needs `create` on the review resource, as kube-apiserver
+ * requires of `system:auth-delegator`; otherwise the endpoint is an open oracle for stolen
+ * tokens.
+ */
+export function authorizeCallers(target: ReviewResource, deps: CallerDeps): MiddlewareHandler {
+  return authorizeCaller(
+    `${target.resource}.${target.group}`,
+    (user, c) => ({
       ...resourceAttributes(user, {
         verb: 'create',
         namespace: '',
@@ -54,12 +92,16 @@ export function authorizeCallers(
         name: '',
       }),
       path: c.req.path,
-    };
-    const decision = await reviewAccess(deps.authorizer, attributes);
-    if (decision.decision !== 'allow') {
-      deps.logger.info({ route: qualified, caller: user.username }, 'caller not allowed');
-      return respond(c, forbidden(attributes, decision.reason));
-    }
-    await next();
-  };
+    }),
+    deps,
+  );
+}
+
+/**
+ * A non-resource URL such as `/metrics`: the caller needs `verb` on the path, as kube's
+ * components authorize their own `/metrics` (a ClusterRole with `nonResourceURLs: ["/metrics"]`
+ * and `verbs: ["get"]`).
+ */
+export function authorizeNonResourceCallers(verb: string, path: string, deps: CallerDeps): MiddlewareHandler {
+  return authorizeCaller(path, (user) => nonResourceAttributes(user, verb, path), deps);
 }

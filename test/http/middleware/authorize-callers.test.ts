@@ -27,10 +27,26 @@ roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reviewe
 subjects:
   - { kind: User, name: kube-apiserver }
   - { kind: ServiceAccount, name: reviewer, namespace: vault }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: metrics-reader }
+rules:
+  - nonResourceURLs: [/metrics]
+    verbs: [get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: prometheus }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: metrics-reader }
+subjects:
+  - { kind: ServiceAccount, name: prometheus, namespace: monitoring }
 `;
 
 interface Reply {
   status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
   json: Record<string, unknown>;
 }
 
@@ -71,7 +87,7 @@ describe('--authorize-callers (the review endpoints are no open oracle)', () => 
   const call = (
     path: string,
     body: unknown,
-    { cert, token }: { cert?: IssuedCert; token?: string } = {},
+    { cert, token, method = 'POST' }: { cert?: IssuedCert; token?: string; method?: string } = {},
   ): Promise<Reply> =>
     new Promise((resolve, reject) => {
       const req = request(
@@ -79,7 +95,7 @@ describe('--authorize-callers (the review endpoints are no open oracle)', () => 
           host: '127.0.0.1',
           port,
           path,
-          method: 'POST',
+          method,
           ca: servingCa.cert,
           servername: 'localhost',
           ...(cert ? { cert: cert.cert, key: cert.key } : {}),
@@ -92,12 +108,19 @@ describe('--authorize-callers (the review endpoints are no open oracle)', () => 
           let text = '';
           res.setEncoding('utf8').on('data', (d: string) => (text += d));
           res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }),
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              text,
+              json: res.headers['content-type']?.startsWith('application/json')
+                ? (JSON.parse(text) as Record<string, unknown>)
+                : {},
+            }),
           );
         },
       );
       req.on('error', reject);
-      req.end(JSON.stringify(body));
+      req.end(body === undefined ? undefined : JSON.stringify(body));
     });
 
   const tokenReview = (cred: { cert?: IssuedCert; token?: string }) =>
@@ -222,5 +245,42 @@ describe('--authorize-callers (the review endpoints are no open oracle)', () => 
   it('refuses a valid bearer token of a service account that is not bound, and an invalid one', async () => {
     expect((await tokenReview({ token: serviceAccountToken('ns1', 'app') })).status).toBe(403);
     expect((await tokenReview({ token: 'not-a-token' })).status).toBe(401);
+  });
+
+  describe('/metrics (get on the non-resource URL, as kube components guard it)', () => {
+    const metrics = (cred: { cert?: IssuedCert; token?: string }) =>
+      call('/metrics', undefined, { ...cred, method: 'GET' });
+
+    it('answers an anonymous scrape 401 with a Status and no metrics', async () => {
+      const res = await metrics({});
+      expect(res.status).toBe(401);
+      expect(res.json).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+      expect(res.text).not.toContain('tokenwarden_');
+    });
+
+    it('answers a verified caller without get on /metrics 403 in kube-apiserver words', async () => {
+      const res = await metrics({ cert: trusted });
+      expect(res.status).toBe(403);
+      expect(res.json).toMatchObject({
+        kind: 'Status',
+        reason: 'Forbidden',
+        message: 'forbidden: User "kube-apiserver" cannot get path "/metrics"',
+      });
+      expect(res.text).not.toContain('tokenwarden_');
+    });
+
+    it('serves the metrics to a service account bound to get /metrics', async () => {
+      const res = await metrics({ token: serviceAccountToken('monitoring', 'prometheus') });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(res.text).toMatch(/^tokenwarden_build_info\{version="[^"]+",node_version="v[^"]+"\} 1$/m);
+      expect(res.text).toMatch(/^tokenwarden_http_requests_total\{path="\/metrics",code="401"\} [1-9]/m);
+    });
+
+    it('leaves the probes open: a kubelet has no credential', async () => {
+      for (const path of ['/healthz', '/livez', '/readyz']) {
+        expect((await call(path, undefined, { method: 'GET' })).status, path).toBe(200);
+      }
+    });
   });
 });

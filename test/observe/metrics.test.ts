@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { Metrics } from '../../src/observe/metrics.js';
+
+/** Every family a server with every kind of source exposes, with its type. */
+async function families(): Promise<Map<string, string>> {
+  const metrics = new Metrics({
+    cacheStats: () => ({ hits: 3, misses: 1, size: 1, negativeSize: 0 }),
+    keySources: () => [
+      {
+        name: 'service-account-keys-0',
+        keyCount: 1,
+        loads: 1,
+        loadFailures: 1,
+        ready: true,
+        lastSuccess: Date.now(),
+        failuresByReason: { timeout: 1 },
+      },
+    ],
+    policy: () => ({ reloads: 1, failures: 1, ruleCount: 2, bindingCount: 1 }),
+    authenticationConfig: () => ({
+      successes: 1,
+      failures: 1,
+      lastSuccess: Date.now(),
+      lastFailure: Date.now(),
+    }),
+  });
+  metrics.request('/apis/authentication.k8s.io/v1/tokenreviews', 200, 0.001);
+  metrics.decision('tokenreview', 'authenticated', 'ok');
+  const text = await metrics.registry.metrics();
+  return new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+describe('metric names (Prometheus conventions)', () => {
+  it('names every counter …_total and nothing else so', async () => {
+    const all = await families();
+    expect(all.size).toBeGreaterThan(30);
+    for (const [name, type] of all) {
+      expect(name, name).toMatch(/^tokenwarden_[a-z0-9_]+$/);
+      expect(name.endsWith('_total'), `${name} is a ${type}`).toBe(type === 'counter');
+    }
+  });
+
+  it('measures every duration histogram in seconds', async () => {
+    const histograms = [...(await families())].filter(([, type]) => type === 'histogram');
+    expect(histograms.map(([name]) => name)).toContain('tokenwarden_http_request_duration_seconds');
+    for (const [name] of histograms) expect(name).toMatch(/_seconds$/);
+  });
+
+  it('says what is running in a build_info gauge', async () => {
+    expect((await families()).get('tokenwarden_build_info')).toBe('gauge');
+  });
+});
