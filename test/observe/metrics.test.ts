@@ -16,7 +16,16 @@ async function families(): Promise<Map<string, string>> {
         failuresByReason: { timeout: 1 },
       },
     ],
-    policy: () => ({ reloads: 1, failures: 1, ruleCount: 2, bindingCount: 1 }),
+    policy: () => ({
+      ready: true,
+      lastError: 'bad edit',
+      lastErrorAt: new Date(),
+      lastSuccess: new Date(),
+      reloads: 1,
+      failures: 1,
+      ruleCount: 2,
+      bindingCount: 1,
+    }),
     authenticationConfig: () => ({
       successes: 1,
       failures: 1,
