@@ -164,7 +164,7 @@ function readConfigFile(path: string, specs: readonly OptionSpec[]): Map<string,
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw invalid(`${path}: ${(err as NodeJS.ErrnoException).code ?? 'unreadable'}`);
+    throw invalid(`--config: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }
   const lineCounter = new LineCounter();
   const parsed = parseDocument(text, { ...GO_YAML_OPTIONS, lineCounter });

@@ -171,3 +171,15 @@ describe('loadConfig --workers', () => {
     expect(() => loadConfig('serve', ['--config', path])).toThrow(`${path}: workers: must be auto`);
   });
 });
+
+describe('loadConfig --config', () => {
+  it('refuses a --config that cannot be read, naming the flag and the path', () => {
+    expect(() => loadConfig('serve', ['--config', files.dir])).toThrow(
+      `--config: cannot read ${files.dir} (EISDIR)`,
+    );
+    const missing = `${files.dir}/absent.yaml`;
+    expect(() => loadConfig('serve', ['--config', missing])).toThrow(
+      `--config: cannot read ${missing} (ENOENT)`,
+    );
+  });
+});
