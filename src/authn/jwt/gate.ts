@@ -27,6 +27,8 @@ const SUPPORTED_ALGORITHMS: ReadonlySet<string> = new Set<string>(ALGORITHMS);
  */
 const REFUSED_HEADER_MEMBERS = ['b64', 'zip', 'enc', 'jwk', 'jku', 'x5u', 'x5c'] as const;
 
+const NUMERIC_DATES = ['exp', 'nbf', 'iat'] as const;
+
 /** go-jose's texts for claims its decoder cannot read; kube reports them after the signature. */
 const NUMERIC_DATE_ERROR = 'go-jose/go-jose/jwt: expected number value to unmarshal NumericDate';
 const AUDIENCE_ERROR = 'go-jose/go-jose/jwt: expected string or array value to unmarshal to Audience';
@@ -228,7 +230,7 @@ function claimsProblem(
   // go-jose v4 refuses a repeated member with this very text: kube's answer, not a policy.
   if (policy?.startsWith('json: duplicate key')) return new TokenwardenError('ERR_TOKEN_MALFORMED', policy);
   if (policy !== undefined) return malformed(`claims: ${policy}`);
-  for (const name of ['exp', 'nbf', 'iat']) {
+  for (const name of NUMERIC_DATES) {
     if (!Object.hasOwn(claims, name)) continue;
     const v = claims[name];
     if (typeof v !== 'number') return new TokenwardenError('ERR_TOKEN_CLAIMS', NUMERIC_DATE_ERROR);

@@ -51,22 +51,23 @@ function countMemberNames(text: string): number {
  * Counts object keys, checking depth and string well-formedness. Recursion stops at
  * `maxDepth`, so however deep the parsed tree is, the stack stays shallow.
  */
-function inspect(value: unknown, depth: number, maxDepth: number): number | string {
-  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? 'lone surrogate in string' : 0;
+function inspect(value: unknown, depth: number, maxDepth: number, escapes: boolean): number | string {
+  if (typeof value === 'string')
+    return escapes && LONE_SURROGATE.test(value) ? 'lone surrogate in string' : 0;
   if (typeof value !== 'object' || value === null) return 0;
   if (depth > maxDepth) return 'JSON nested too deeply';
   let keys = 0;
   if (Array.isArray(value)) {
     for (const item of value) {
-      const r = inspect(item, depth + 1, maxDepth);
+      const r = inspect(item, depth + 1, maxDepth, escapes);
       if (typeof r === 'string') return r;
       keys += r;
     }
     return keys;
   }
   for (const key in value) {
-    if (LONE_SURROGATE.test(key)) return 'lone surrogate in member name';
-    const r = inspect((value as Record<string, unknown>)[key], depth + 1, maxDepth);
+    if (escapes && LONE_SURROGATE.test(key)) return 'lone surrogate in member name';
+    const r = inspect((value as Record<string, unknown>)[key], depth + 1, maxDepth, escapes);
     if (typeof r === 'string') return r;
     keys += r + 1;
   }
@@ -75,11 +76,14 @@ function inspect(value: unknown, depth: number, maxDepth: number): number | stri
 
 /**
  * Why an already parsed JSON text fails the strict rules, or undefined when it passes.
- * `value` must be `JSON.parse(text)`.
+ * `value` must be `JSON.parse(text)`, and `text` decoded from bytes (UTF-8 decoding never
+ * yields a lone surrogate, so only an escape can put one in a string).
  */
 export function strictProblem(text: string, value: unknown, maxDepth: number): string | undefined {
   if (!isObject(value)) return 'not a JSON object';
-  const keys = inspect(value, 1, maxDepth);
+  // A lone surrogate can only come from a \u escape: text decoded from bytes (valid UTF-8 or
+  // not) never holds one. Without any escape, the strings need no look at all.
+  const keys = inspect(value, 1, maxDepth, text.includes('\\u'));
   if (typeof keys === 'string') return keys;
   if (keys !== countMemberNames(text)) return 'duplicate member name';
   return undefined;

@@ -18,6 +18,7 @@ import {
 export const LEEWAY_MS = 60_000;
 
 type Claims = Readonly<Record<string, unknown>>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** NumericDate as go-jose decodes it: any JSON number, truncated to whole seconds. */
 function numericDateMs(claims: Claims, name: string): number | undefined {
@@ -127,17 +128,23 @@ export function boundServiceAccount(claims: Claims): ServiceAccountInfo | Tokenw
   const jti = own(claims, 'jti');
   if (jti !== undefined && typeof jti !== 'string') return claimsError('jti must be a string');
 
-  return {
-    namespace,
-    name: sa.name,
-    uid: sa.uid,
-    ...(pod && pod.name !== '' && pod.uid !== '' ? { podName: pod.name, podUid: pod.uid } : {}),
-    ...(node && node.name !== ''
-      ? { nodeName: node.name, ...(node.uid !== '' ? { nodeUid: node.uid } : {}) }
-      : {}),
-    ...(typeof jti === 'string' && jti !== '' ? { credentialId: `JTI=${jti}` } : {}),
-    boundRefs: { ...(pod ? { pod } : {}), ...(secret ? { secret } : {}), ...(node ? { node } : {}) },
-  };
+  // Built field by field: spreading conditional literals made a throwaway object per field per token.
+  const info: Mutable<ServiceAccountInfo> = { namespace, name: sa.name, uid: sa.uid };
+  if (pod && pod.name !== '' && pod.uid !== '') {
+    info.podName = pod.name;
+    info.podUid = pod.uid;
+  }
+  if (node && node.name !== '') {
+    info.nodeName = node.name;
+    if (node.uid !== '') info.nodeUid = node.uid;
+  }
+  if (typeof jti === 'string' && jti !== '') info.credentialId = `JTI=${jti}`;
+  const refs: { pod?: ObjectRef; secret?: ObjectRef; node?: ObjectRef } = {};
+  if (pod) refs.pod = pod;
+  if (secret) refs.secret = secret;
+  if (node) refs.node = node;
+  info.boundRefs = refs;
+  return info;
 }
 
 /**
@@ -195,19 +202,26 @@ export function legacyServiceAccount(claims: Claims): ServiceAccountInfo | Token
 /** Kube's `ServiceAccountInfo.UserInfo()`; `system:authenticated` is the group adder's job. */
 export function serviceAccountUser(info: ServiceAccountInfo): UserInfo {
   const extra: Record<string, string[]> = {};
+  let extras = false;
   if (info.podName !== undefined && info.podUid !== undefined) {
     extra[EXTRA_POD_NAME] = [info.podName];
     extra[EXTRA_POD_UID] = [info.podUid];
+    extras = true;
   }
   if (info.nodeName !== undefined) {
     extra[EXTRA_NODE_NAME] = [info.nodeName];
     if (info.nodeUid !== undefined) extra[EXTRA_NODE_UID] = [info.nodeUid];
+    extras = true;
   }
-  if (info.credentialId !== undefined) extra[EXTRA_CREDENTIAL_ID] = [info.credentialId];
-  return {
+  if (info.credentialId !== undefined) {
+    extra[EXTRA_CREDENTIAL_ID] = [info.credentialId];
+    extras = true;
+  }
+  const user: Mutable<UserInfo> = {
     username: serviceAccountUsername(info.namespace, info.name),
     uid: info.uid,
     groups: serviceAccountGroups(info.namespace),
-    ...(Object.keys(extra).length > 0 ? { extra } : {}),
   };
+  if (extras) user.extra = extra;
+  return user;
 }

@@ -1,0 +1,110 @@
+// Where an uncached RS256 verification's time and garbage go, in process (bench only):
+//   node bench/verify-parts.mjs [--ops 20000]
+// Times each part of ServiceAccountAuthenticator.authenticateToken over a bounded loop
+// (CPU µs per token, this process's CPU time) and counts the heap bytes each leaves per
+// token (young generation made large enough that no collection runs while counting).
+// TOKENWARDEN_DIST=/path/to/dist measures another build; compare builds in alternation.
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, generateKeyPairSync, verify } from 'node:crypto';
+import { importDist } from './lib/dist.mjs';
+
+// Bytes are counted in a child with a young generation large enough that no collection
+// runs while counting; CPU is timed here, on the default heap, as a server runs.
+const counting = process.argv.includes('--count-bytes');
+const child = counting
+  ? undefined
+  : execFileSync(
+      process.execPath,
+      [
+        '--expose-gc',
+        '--min-semi-space-size=64',
+        '--max-semi-space-size=64',
+        ...process.argv.slice(1),
+        '--count-bytes',
+      ],
+      { encoding: 'utf8' },
+    );
+
+const { gateToken } = await importDist('authn/jwt/gate.js');
+const { verifyToken } = await importDist('authn/jwt/verify.js');
+const { ServiceAccountAuthenticator } = await importDist('authn/serviceaccount/authenticator.js');
+const { StaticKeySource } = await importDist('keys/static.js');
+const { toVerificationKey } = await importDist('keys/parse.js');
+const { kubeKeyId } = await importDist('keys/kid.js');
+const { signJwt } = await importDist('dev/sign.js');
+const { systemClock } = await importDist('clock.js');
+
+const i = process.argv.indexOf('--ops');
+const OPS = i > 0 ? Number(process.argv[i + 1]) : 20_000;
+const issuer = 'https://kubernetes.default.svc.cluster.local';
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const kid = kubeKeyId(publicKey);
+const now = Math.floor(Date.now() / 1000);
+const tokens = Array.from({ length: 1000 }, (_, n) =>
+  signJwt(
+    { alg: 'RS256', kid },
+    {
+      aud: [issuer],
+      exp: now + 3600,
+      iat: now,
+      nbf: now,
+      iss: issuer,
+      jti: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      sub: 'system:serviceaccount:team-1:app',
+      'kubernetes.io': {
+        namespace: 'team-1',
+        serviceaccount: { name: 'app', uid: '5c67e9c7-0b12-44ae-a97e-f2ee4cd061b0' },
+        pod: { name: `app-${n}`, uid: '1b3d5f7a-0000-4111-8222-333344445555' },
+      },
+    },
+    createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' })),
+  ),
+);
+const isOurs = (iss) => iss === issuer;
+const source = new StaticKeySource('bench', [toVerificationKey(publicKey, 'bench')]);
+const sa = new ServiceAccountAuthenticator({
+  issuers: new Map([[issuer, source]]),
+  legacy: 'reject',
+  implicitAudiences: [issuer],
+  clock: systemClock,
+});
+const gated = tokens.map((t) => gateToken(t, isOurs).token);
+const data = gated.map((g) => Buffer.from(g.signingInput, 'latin1'));
+if ((await sa.authenticateToken(tokens[0], [issuer])).outcome !== 'authenticated')
+  throw new Error('a valid token was refused');
+
+const parts = {
+  'crypto.verify (bare)': (n) => verify('sha256', data[n], publicKey, gated[n].signature),
+  gateToken: (n) => gateToken(tokens[n], isOurs),
+  verifyToken: (n) => verifyToken(source, gated[n]),
+  'claims → user': (n) => sa.validateVerified(tokens[n], gated[n], false, [issuer]),
+  authenticateToken: (n) => sa.authenticateToken(tokens[n], [issuer]),
+};
+
+async function measure(run) {
+  const ops = counting ? 4000 : OPS;
+  for (let n = 0; n < 2000; n++) await run(n % 1000);
+  if (counting) globalThis.gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const cpu0 = process.cpuUsage();
+  for (let n = 0; n < ops; n++) await run(n % 1000);
+  const cpu = process.cpuUsage(cpu0);
+  const heap1 = process.memoryUsage().heapUsed;
+  return counting ? (heap1 - heap0) / ops : (cpu.user + cpu.system) / ops;
+}
+
+// The loop's own `await` costs a little of both; it is measured and shown, not subtracted.
+const rows = { 'loop (await only)': await measure(async (n) => n) };
+for (const [name, run] of Object.entries(parts)) rows[name] = await measure(run);
+if (counting) {
+  console.log(JSON.stringify(rows));
+} else {
+  const bytes = JSON.parse(child);
+  const bare = rows['crypto.verify (bare)'];
+  console.log('part                    CPU µs/token  heap B/token');
+  for (const [name, us] of Object.entries(rows))
+    console.log(
+      `${name.padEnd(22)} ${us.toFixed(2).padStart(9)} ${String(Math.round(bytes[name])).padStart(13)}` +
+        (name === 'authenticateToken' ? `  (${((100 * bare) / us).toFixed(0)} % of bare)` : ''),
+    );
+}
