@@ -7,11 +7,11 @@
 //   taskset -c 1 node bench/handler.bench.mjs [--seconds 3] [--rounds 5]
 // TOKENWARDEN_DIST=/path/dist measures another build; BENCH_ALT_DIST='label=/path/dist'
 // measures a second build in the same process run, rounds interleaved.
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
+import { generateKeyPairSync } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { distDir } from './lib/dist.mjs';
+import { build, incoming } from './lib/handler-app.mjs';
 import { getRequestListener } from '@hono/node-server';
 
 // Installs @hono/node-server's lightweight Request and Response, as the served app has them.
@@ -20,94 +20,6 @@ getRequestListener(() => new Response(null));
 const { values } = parseArgs({
   options: { seconds: { type: 'string', default: '2' }, rounds: { type: 'string', default: '5' } },
 });
-const ISSUER = 'https://kubernetes.default.svc.cluster.local';
-
-async function build(dir) {
-  const load = (rel) => import(pathToFileURL(resolve(dir, rel)).href);
-  const { ServiceAccountAuthenticator } = await load('authn/serviceaccount/authenticator.js');
-  const { withAuthenticatedGroup } = await load('authn/group-adder.js');
-  const { cachedAuthenticator } = await load('authn/cached.js');
-  const { StaticKeySource } = await load('keys/static.js');
-  const { toVerificationKey } = await load('keys/parse.js');
-  const { kubeKeyId } = await load('keys/kid.js');
-  const { systemClock } = await load('clock.js');
-  const { createApp } = await load('http/app.js');
-  const { Metrics } = await load('observe/metrics.js');
-  const { createLogger } = await load('observe/log.js');
-  const { signJwt } = await load('dev/sign.js');
-  const pino = (await import('pino')).default;
-  return {
-    make(privatePem, publicPem) {
-      const pub = createPublicKey(publicPem);
-      const authenticator = cachedAuthenticator(
-        withAuthenticatedGroup(
-          new ServiceAccountAuthenticator({
-            issuers: new Map([[ISSUER, new StaticKeySource('bench', [toVerificationKey(pub, 'bench')])]]),
-            legacy: 'reject',
-            implicitAudiences: [ISSUER],
-            clock: systemClock,
-          }),
-        ),
-        { ttlMs: 600_000, negativeTtlMs: 10_000, max: 10_000, clock: systemClock },
-      );
-      const app = createApp({
-        authenticator,
-        apiAudiences: [ISSUER],
-        metrics: new Metrics({ cacheStats: () => authenticator.stats() }),
-        logger: createLogger('info', pino.destination({ dest: '/dev/null', sync: false })),
-        readiness: () => [],
-        maxRequestBytes: 1 << 20,
-      });
-      const kid = kubeKeyId(pub);
-      const key = createPrivateKey(privatePem);
-      const exp = Math.floor(Date.now() / 1000) + 3600;
-      const tokens = Array.from({ length: 1000 }, (_, i) =>
-        signJwt(
-          { alg: 'RS256', kid },
-          {
-            aud: [ISSUER],
-            exp,
-            iat: exp - 3600,
-            nbf: exp - 3600,
-            iss: ISSUER,
-            jti: randomUUID(),
-            sub: `system:serviceaccount:team-${i % 97}:sa-${i}`,
-            'kubernetes.io': {
-              namespace: `team-${i % 97}`,
-              serviceaccount: { name: `sa-${i}`, uid: randomUUID() },
-              pod: { name: `pod-${i}`, uid: randomUUID() },
-            },
-          },
-          key,
-        ),
-      );
-      return { app, tokens };
-    },
-  };
-}
-
-/** The parts of IncomingMessage the app reads: headers, and the body as data then end. */
-function incoming(body) {
-  let onData;
-  return {
-    headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
-    on(event, fn) {
-      if (event === 'data') onData = fn;
-      return this;
-    },
-    once(event, fn) {
-      if (event === 'end') {
-        onData(body);
-        fn();
-      }
-      return this;
-    },
-    off() {
-      return this;
-    },
-    pause() {},
-  };
-}
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' });

@@ -11,6 +11,7 @@ import { compose, type Components } from './compose.js';
 import type { AuthenticationOptions, AuthorizationOptions } from './options.js';
 import { buildSidecarGate, type SidecarGate, type SidecarOptions } from './sidecar.js';
 import type { WorkerLink } from '../cluster/worker.js';
+import { warmUp } from './warm-up.js';
 
 export interface ListenOptions {
   readonly host: string;
@@ -38,6 +39,8 @@ export interface ServiceOptions {
   readonly onListening?: (server: RunningServer, logger: Logger) => void;
   /** `--check-endpoint`: serve `/check` (ext-authz for Envoy, nginx, Traefik) beside the reviews. */
   readonly check?: SidecarOptions;
+  /** Reviews sent through a throwaway copy of the request path before the listener opens (warm-up.ts). */
+  readonly warmUpRequests?: number;
   /** Set in a worker of `serve --workers N`: /metrics and /readyz then speak for every worker. */
   readonly worker?: WorkerLink;
 }
@@ -92,6 +95,22 @@ export async function runService(options: ServiceOptions): Promise<number> {
   if (tls === undefined) {
     tls = await ephemeralTls();
     logger.warn('no --tls-cert-file given: serving a throwaway self-signed certificate');
+  }
+  if (options.warmUpRequests) {
+    try {
+      const report = await warmUp({
+        requests: options.warmUpRequests,
+        tls,
+        keySources: authentication.keySources,
+        maxRequestBytes: listen.maxRequestBytes,
+        logLevel: logger.level,
+        clock: systemClock,
+      });
+      logger.info(report, 'warmed up');
+    } catch (err) {
+      // A cold start is slower, not wrong: serve anyway.
+      logger.warn({ errName: err instanceof Error ? err.name : typeof err }, 'warm-up failed; serving cold');
+    }
   }
   let sidecar: SidecarGate | undefined;
   try {

@@ -42,6 +42,11 @@ export interface ServerOptions {
   readonly tls: TlsFiles | TlsMaterial;
   readonly tlsPolicy?: TlsPolicy;
   readonly logger: Logger;
+  /**
+   * Listen in this process alone, even in a cluster worker (a worker's listen is otherwise
+   * the primary's shared listener, which would also hand it real connections).
+   */
+  readonly exclusive?: boolean;
 }
 
 export interface RunningServer {
@@ -221,7 +226,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       reject(listenError(err, options.host, options.port));
     };
     server.once('error', onError);
-    server.listen(options.port, options.host, () => {
+    server.listen({ port: options.port, host: options.host, exclusive: options.exclusive ?? false }, () => {
       server.off('error', onError);
       resolve();
     });

@@ -14,6 +14,8 @@ export interface ReloadStats {
 }
 
 export interface MetricsSources {
+  /** Node's process and event-loop metrics (default on); off for a registry nobody scrapes. */
+  readonly processMetrics?: boolean;
   readonly cacheStats?: () => CacheStats;
   readonly keySources?: () => readonly KeySourceHealth[];
   readonly policy?: () => PolicyHealth;
@@ -50,11 +52,13 @@ export class Metrics {
   private readonly decisionChildren = new Map<string, Map<string, Map<string, { inc(): void }>>>();
 
   constructor(sources: MetricsSources = {}) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'tokenwarden_' });
-    // prom-client also exposes these sums as gauges named `_total`, the counter suffix, which
-    // invites rate() on a gauge; the per-type gauges without the suffix carry the same counts.
-    for (const kind of ['resources', 'handles', 'requests'])
-      this.registry.removeSingleMetric(`tokenwarden_nodejs_active_${kind}_total`);
+    if (sources.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry, prefix: 'tokenwarden_' });
+      // prom-client also exposes these sums as gauges named `_total`, the counter suffix, which
+      // invites rate() on a gauge; the per-type gauges without the suffix carry the same counts.
+      for (const kind of ['resources', 'handles', 'requests'])
+        this.registry.removeSingleMetric(`tokenwarden_nodejs_active_${kind}_total`);
+    }
     this.requests = new Counter({
       name: 'tokenwarden_http_requests_total',
       help: 'HTTP requests by route and status code.',

@@ -61,6 +61,10 @@ describe('tokenwarden serve', () => {
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as { msg?: string; decision?: string });
+      // The warm-up ran its reviews before the listener opened, through a copy of the path that logs nothing.
+      const messages = lines.map((l) => l.msg);
+      expect(messages.indexOf('warmed up')).toBeLessThan(messages.indexOf('tokenwarden is serving'));
+      expect(lines.find((l) => l.msg === 'warmed up')).toMatchObject({ requests: 1000, authenticated: 1000 });
       expect(lines.filter((l) => l.msg === 'tokenreview').map((l) => l.decision)).toEqual(['authenticated']);
       expect(lines.at(-1)?.msg).toBe('stopped');
       expect(leakedSecrets(result.stdout + result.stderr, token)).toEqual([]);

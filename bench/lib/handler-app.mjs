@@ -1,0 +1,96 @@
+// The app behind the in-process benches (handler.bench.mjs, warm-up.bench.mjs): the real
+// chain (service-account authenticator, group adder, cache), default access log to
+// /dev/null and metrics; requests handed over as @hono/node-server hands them.
+import { createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+
+export const ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
+export async function build(dir) {
+  const load = (rel) => import(pathToFileURL(resolve(dir, rel)).href);
+  const { ServiceAccountAuthenticator } = await load('authn/serviceaccount/authenticator.js');
+  const { withAuthenticatedGroup } = await load('authn/group-adder.js');
+  const { cachedAuthenticator } = await load('authn/cached.js');
+  const { StaticKeySource } = await load('keys/static.js');
+  const { toVerificationKey } = await load('keys/parse.js');
+  const { kubeKeyId } = await load('keys/kid.js');
+  const { systemClock } = await load('clock.js');
+  const { createApp } = await load('http/app.js');
+  const { Metrics } = await load('observe/metrics.js');
+  const { createLogger } = await load('observe/log.js');
+  const { signJwt } = await load('dev/sign.js');
+  const pino = (await import('pino')).default;
+  return {
+    make(privatePem, publicPem) {
+      const pub = createPublicKey(publicPem);
+      const keySource = new StaticKeySource('bench', [toVerificationKey(pub, 'bench')]);
+      const authenticator = cachedAuthenticator(
+        withAuthenticatedGroup(
+          new ServiceAccountAuthenticator({
+            issuers: new Map([[ISSUER, keySource]]),
+            legacy: 'reject',
+            implicitAudiences: [ISSUER],
+            clock: systemClock,
+          }),
+        ),
+        { ttlMs: 600_000, negativeTtlMs: 10_000, max: 10_000, clock: systemClock },
+      );
+      const app = createApp({
+        authenticator,
+        apiAudiences: [ISSUER],
+        metrics: new Metrics({ cacheStats: () => authenticator.stats() }),
+        logger: createLogger('info', pino.destination({ dest: '/dev/null', sync: false })),
+        readiness: () => [],
+        maxRequestBytes: 1 << 20,
+      });
+      const kid = kubeKeyId(pub);
+      const key = createPrivateKey(privatePem);
+      const exp = Math.floor(Date.now() / 1000) + 3600;
+      const tokens = Array.from({ length: 1000 }, (_, i) =>
+        signJwt(
+          { alg: 'RS256', kid },
+          {
+            aud: [ISSUER],
+            exp,
+            iat: exp - 3600,
+            nbf: exp - 3600,
+            iss: ISSUER,
+            jti: randomUUID(),
+            sub: `system:serviceaccount:team-${i % 97}:sa-${i}`,
+            'kubernetes.io': {
+              namespace: `team-${i % 97}`,
+              serviceaccount: { name: `sa-${i}`, uid: randomUUID() },
+              pod: { name: `pod-${i}`, uid: randomUUID() },
+            },
+          },
+          key,
+        ),
+      );
+      return { app, tokens, keySource };
+    },
+  };
+}
+
+/** The parts of IncomingMessage the app reads: headers, and the body as data then end. */
+export function incoming(body) {
+  let onData;
+  return {
+    headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
+    on(event, fn) {
+      if (event === 'data') onData = fn;
+      return this;
+    },
+    once(event, fn) {
+      if (event === 'end') {
+        onData(body);
+        fn();
+      }
+      return this;
+    },
+    off() {
+      return this;
+    },
+    pause() {},
+  };
+}
