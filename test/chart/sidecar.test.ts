@@ -1,10 +1,6 @@
 // charts/tokenwarden-sidecar used as its documentation says: an application chart depending on it, adding
 // `tokenwarden proxy` and its volumes to the application's pod. Rendered, checked, and the rendered container
 // started in front of a real upstream.
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optionsFor } from '../../src/config/schema.js';
 import { createCertificateAuthority, issueCertificate, type IssuedCert } from '../../src/dev/certs.js';
@@ -16,44 +12,7 @@ import { call } from './call.js';
 import { helm, podSpec, render, renderError, type K8sObject, HELM_BUILD_TIMEOUT_MS } from './helm.js';
 import { recordingUpstream, type RecordingUpstream } from '../helpers/proxy.js';
 import { startRenderedPod, type StartedPod } from './pod.js';
-
-const LIBRARY = fileURLToPath(new URL('../../charts/tokenwarden-sidecar', import.meta.url));
-
-const APP_DEPLOYMENT = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: app
-  namespace: {{ .Release.Namespace }}
-spec:
-  selector:
-    matchLabels: {app: app}
-  template:
-    metadata:
-      labels: {app: app}
-    spec:
-      serviceAccountName: app
-      initContainers:
-        {{- include "tokenwarden.sidecar.container" .Values.tokenwarden | nindent 8 }}
-      containers:
-        - name: app
-          image: registry.example/app:1.0.0
-          args: [--listen=127.0.0.1:8080]
-      volumes:
-        {{- include "tokenwarden.sidecar.volumes" .Values.tokenwarden | nindent 8 }}
-`;
-
-/** An application chart in a temp dir with the library in its charts/, as `helm dependency build` leaves it. */
-function appChart(): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'tokenwarden-app-chart-'));
-  writeFileSync(
-    join(dir, 'Chart.yaml'),
-    'apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - name: tokenwarden-sidecar\n    version: 0.1.0\n',
-  );
-  mkdirSync(join(dir, 'templates'));
-  writeFileSync(join(dir, 'templates', 'deployment.yaml'), APP_DEPLOYMENT);
-  cpSync(LIBRARY, join(dir, 'charts', 'tokenwarden-sidecar'), { recursive: true });
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
+import { appChart } from './app-chart.js';
 
 const PROXY_FLAGS = new Set(optionsFor('proxy').map((o) => o.name));
 const SERVICE_NAME = 'app.default.svc';

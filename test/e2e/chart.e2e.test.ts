@@ -12,6 +12,7 @@ import {
   render,
   type K8sObject,
 } from '../chart/helm.js';
+import { appChart } from '../chart/app-chart.js';
 import { VALUES_SETS } from '../chart/values-sets.js';
 import { startCluster, type Cluster } from './harness/cluster.js';
 
@@ -129,6 +130,30 @@ describe('the rendered chart on a real kube-apiserver', () => {
     };
     expect(secret.data['tls.crt']).toBe(b64(leaf.cert));
     expect(generated.notes).toContain(`certificate-authority-data: ${b64(ca.cert)}`);
+  });
+
+  it('accepts an application Deployment with the proxy sidecar of charts/tokenwarden-sidecar (server-side dry run)', async () => {
+    const chart = appChart();
+    try {
+      const { text, objects } = await render(
+        {
+          tokenwarden: {
+            image: 'registry.example/tokenwarden:0.1.0',
+            tlsSecret: 'app-tokenwarden-tls',
+            upstream: 'http://127.0.0.1:8080',
+            audiences: ['app'],
+            ignorePaths: ['/healthz'],
+            allowNamespaces: ['payments'],
+          },
+        },
+        [],
+        chart.dir,
+      );
+      const out = await kubectlOk(['apply', '--dry-run=server', '--validate=strict', '-f', '-'], text);
+      expect(out.match(/\(server dry run\)/g)?.length).toBe(objects.length);
+    } finally {
+      chart.remove();
+    }
   });
 
   it('refuses a manifest the apiserver would not store (the check can fail)', async () => {
