@@ -21,6 +21,7 @@ describe('the tokenwarden proxy sidecar in an application chart', () => {
   let chart: { dir: string; remove(): void };
   let objects: readonly K8sObject[];
   let port: number;
+  let endpointsPort: number;
   let clusterCa: IssuedCert;
   let appCa: IssuedCert;
   let jwks: JwksServer;
@@ -29,13 +30,19 @@ describe('the tokenwarden proxy sidecar in an application chart', () => {
 
   const tokenFor = (aud: string[]): string =>
     mintToken({ claims: boundClaims({ aud }, Math.floor(Date.now() / 1000)) });
-  const get = (path: string, bearer?: string): ReturnType<typeof call> =>
-    call({ port, ca: appCa.cert, servername: SERVICE_NAME, path, ...(bearer ? { caller: { bearer } } : {}) });
+  const get = (path: string, bearer?: string, on = port): ReturnType<typeof call> =>
+    call({
+      port: on,
+      ca: appCa.cert,
+      servername: SERVICE_NAME,
+      path,
+      ...(bearer ? { caller: { bearer } } : {}),
+    });
 
   beforeAll(async () => {
     helm();
     chart = appChart();
-    [port] = (await freePorts(1)) as [number];
+    [port, endpointsPort] = (await freePorts(2)) as [number, number];
     ({ ca: clusterCa, jwks } = await startClusterKeys());
     upstream = await recordingUpstream();
     objects = (
@@ -46,6 +53,7 @@ describe('the tokenwarden proxy sidecar in an application chart', () => {
             tlsSecret: 'app-tokenwarden-tls',
             upstream: upstream.url,
             port,
+            endpointsPort,
             audiences: ['app'],
             ignorePaths: ['/healthz'],
             allowNamespaces: ['ns1'],
@@ -75,7 +83,13 @@ describe('the tokenwarden proxy sidecar in an application chart', () => {
     expect(sidecar.args).toEqual(
       expect.arrayContaining([`--upstream=${upstream.url}`, '--audience=app', '--ignore-path=/healthz']),
     );
-    expect(sidecar.ports).toEqual([{ name: 'https', containerPort: port, protocol: 'TCP' }]);
+    expect(sidecar.ports).toEqual([
+      { name: 'https', containerPort: port, protocol: 'TCP' },
+      { name: 'proxy-endpoints', containerPort: endpointsPort, protocol: 'TCP' },
+    ]);
+    for (const probe of [sidecar.startupProbe, sidecar.livenessProbe, sidecar.readinessProbe])
+      expect(probe!.httpGet).toMatchObject({ port: 'proxy-endpoints', scheme: 'HTTPS' });
+    expect(sidecar.startupProbe!.httpGet!.path).toBe('/readyz');
     expect(sidecar.securityContext).toMatchObject({
       runAsNonRoot: true,
       readOnlyRootFilesystem: true,
@@ -98,16 +112,19 @@ describe('the tokenwarden proxy sidecar in an application chart', () => {
       configMaps: { 'kube-root-ca.crt': { 'ca.crt': clusterCa.cert } },
       serviceAccountToken: 'the-apps-projected-token',
     });
-    const token = tokenFor(['app']);
-    // Bounded wait for the listener and the first key fetch; no timing is asserted.
-    let answer: Awaited<ReturnType<typeof call>> | undefined;
-    for (let i = 0; i < 200 && answer?.status !== 200; i++) {
+    // As the kubelet does before it starts the app: the startup probe, polled (bounded; no timing asserted).
+    const startup = pod.container.startupProbe!.httpGet!.path;
+    let probed: Awaited<ReturnType<typeof call>> | undefined;
+    for (let i = 0; i < 200 && probed?.status !== 200; i++) {
       if (pod.child.exitCode !== null) throw new Error(`tokenwarden exited:\n${pod.output()}`);
       if (i > 0) await new Promise((r) => setTimeout(r, 100));
-      answer = await get('/api/orders?id=7', token).catch(() => undefined);
+      probed = await get(startup, undefined, endpointsPort).catch(() => undefined);
     }
-    expect(answer?.status, pod.output()).toBe(200);
-    expect(answer!.body).toEqual({ text: 'upstream ok' });
+    expect(probed?.status, pod.output()).toBe(200);
+    expect(upstream.received).toEqual([]);
+    const answer = await get('/api/orders?id=7', tokenFor(['app']));
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ text: 'upstream ok' });
     const seen = upstream.received.at(-1)!;
     expect(seen.url).toBe('/api/orders?id=7');
     expect(upstream.headerLines(seen, 'x-remote-user')).toEqual(['system:serviceaccount:ns1:app']);
@@ -122,6 +139,16 @@ describe('the tokenwarden proxy sidecar in an application chart', () => {
       (await get('/api/orders', tokenFor(['https://kubernetes.default.svc.cluster.local']))).status,
     ).toBe(401);
     expect(upstream.received.length).toBe(before);
+  });
+
+  it('counts its decisions on its own /metrics, off the app port', async () => {
+    const metrics = await get('/metrics', undefined, endpointsPort);
+    expect(String(metrics.body.text)).toMatch(
+      /^tokenwarden_proxy_requests_total\{outcome="forwarded"\} [1-9]/m,
+    );
+    expect(String(metrics.body.text)).toMatch(
+      /^tokenwarden_proxy_requests_total\{outcome="unauthenticated"\} [1-9]/m,
+    );
   });
 
   it('lets the ignored probe path through without a token', async () => {

@@ -24,16 +24,20 @@ dependency of the application's chart, then in its Deployment:
 
 The container listens on the pod's port 8443 (HTTPS, container port named "https": point the app's Service and
 probes at it), checks the caller's service-account token (or client certificate) and passes authenticated
-requests to `upstream` with X-Remote-User / X-Remote-Group / X-Remote-Extra-* headers (docs/proxy.md). It runs as
-a native sidecar (an init container with restartPolicy Always, Kubernetes 1.29 and later): it starts before the
-application and stops after it. Keys come from the cluster's JWKS endpoint, fetched with the pod's projected
-service-account token and the cluster CA (kube-root-ca.crt), mounted by tokenwarden.sidecar.volumes.
+requests to `upstream` with X-Remote-User / X-Remote-Group / X-Remote-Extra-* headers (docs/proxy.md). Its own
+/livez, /readyz and /metrics are on a second port, 8444 ("proxy-endpoints", `--proxy-endpoints-port`), so no path
+of the app is shadowed; its probes use them. It runs as a native sidecar (an init container with restartPolicy
+Always, Kubernetes 1.29 and later): it starts before the application, which the kubelet starts only once the
+proxy's startup probe (/readyz: keys loaded) passes, and it stops after the application. Keys come from the
+cluster's JWKS endpoint, fetched with the pod's projected service-account token and the cluster CA
+(kube-root-ca.crt), mounted by tokenwarden.sidecar.volumes.
 
 Parameters (a dict):
   image                 the tokenwarden image, with a version tag or digest (required; `latest` is refused)
   tlsSecret             the kubernetes.io/tls Secret the proxy serves (required; used by the volumes template)
   upstream              where authenticated requests go: http://127.0.0.1:PORT, https://... or unix:///PATH (required)
   port                  the proxy's container port (8443)
+  endpointsPort         the port of its own /livez, /readyz and /metrics (8444)
   audiences             audiences a token must hold one of (`--audience`; default: the issuer, as kube-apiserver's)
   ignorePaths           paths passed without a token (`--ignore-path`: exact, or a prefix ending in *)
   allowServiceAccounts  only these NAMESPACE:NAME service accounts pass (`--allow-service-account`)
@@ -53,6 +57,7 @@ Parameters (a dict):
 {{- $issuer := .issuer | default "https://kubernetes.default.svc.cluster.local" }}
 {{- $jwksUri := .jwksUri | default "https://kubernetes.default.svc/openid/v1/jwks" }}
 {{- $port := .port | default 8443 | int }}
+{{- $endpointsPort := .endpointsPort | default 8444 | int }}
 - name: tokenwarden
   image: {{ $image | quote }}
   restartPolicy: Always
@@ -60,6 +65,7 @@ Parameters (a dict):
     - proxy
     - {{ printf "--upstream=%s" $upstream | quote }}
     - --secure-port={{ $port }}
+    - --proxy-endpoints-port={{ $endpointsPort }}
     - --tls-cert-file=/etc/tokenwarden/tls/tls.crt
     - --tls-private-key-file=/etc/tokenwarden/tls/tls.key
     - {{ printf "--service-account-issuer=%s" $issuer | quote }}
@@ -88,6 +94,33 @@ Parameters (a dict):
     - name: https
       containerPort: {{ $port }}
       protocol: TCP
+    - name: proxy-endpoints
+      containerPort: {{ $endpointsPort }}
+      protocol: TCP
+  startupProbe:
+    httpGet:
+      path: /readyz
+      port: proxy-endpoints
+      scheme: HTTPS
+    periodSeconds: 2
+    timeoutSeconds: 2
+    failureThreshold: 60
+  livenessProbe:
+    httpGet:
+      path: /livez
+      port: proxy-endpoints
+      scheme: HTTPS
+    periodSeconds: 10
+    timeoutSeconds: 2
+    failureThreshold: 3
+  readinessProbe:
+    httpGet:
+      path: /readyz
+      port: proxy-endpoints
+      scheme: HTTPS
+    periodSeconds: 5
+    timeoutSeconds: 2
+    failureThreshold: 2
   securityContext:
     runAsNonRoot: true
     runAsUser: 65532
