@@ -339,8 +339,27 @@ describe('the chart with other values', () => {
     expect(only(objects, 'Deployment').spec).not.toHaveProperty('replicas');
     expect(only(objects, 'HorizontalPodAutoscaler').spec).toMatchObject({ minReplicas: 2, maxReplicas: 6 });
     expect(only(objects, 'ServiceMonitor').spec).toMatchObject({
-      endpoints: [{ port: 'https', scheme: 'https', path: '/metrics' }],
+      endpoints: [
+        {
+          port: 'https',
+          scheme: 'https',
+          path: '/metrics',
+          bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+        },
+      ],
     });
+    const callers = parseAllDocuments(
+      (only(objects, 'ConfigMap', 'tw-tokenwarden-policy') as K8sObject & { data: Record<string, string> })
+        .data['callers.yaml']!,
+    ).map(
+      (d) => d.toJS() as { kind: string; metadata: { name: string }; rules?: unknown; subjects?: unknown },
+    );
+    const reader = callers.filter((o) => o.metadata.name === 'tokenwarden:metrics-reader');
+    expect(reader.map((o) => o.kind)).toEqual(['ClusterRole', 'ClusterRoleBinding']);
+    expect(reader[0]!.rules).toEqual([{ nonResourceURLs: ['/metrics'], verbs: ['get'] }]);
+    expect(reader[1]!.subjects).toEqual([
+      { kind: 'ServiceAccount', namespace: 'monitoring', name: 'prometheus-k8s' },
+    ]);
     const rule = only(objects, 'PrometheusRule') as K8sObject & {
       spec: { groups: { rules: { alert: string }[] }[] };
     };
@@ -442,6 +461,11 @@ describe('values the chart refuses', () => {
         authorizeCallers: { serviceAccounts: [{ namespace: 'vault', name: 'vault' }] },
       },
       /serviceAccountTokens\.issuers needs their issuer/,
+    ],
+    [
+      'a ServiceMonitor nobody may scrape for',
+      { metrics: { serviceMonitor: { enabled: true } } },
+      /metrics\.scrapers/,
     ],
     ['workers: auto without a CPU limit to count', { workers: 'auto' }, /set resources\.limits\.cpu/],
     ['no workers', { workers: 0 }, /workers/],

@@ -185,6 +185,7 @@ describe('an existing TLS Secret, key files from a ConfigMap, inline RBAC polici
       },
       authorization: { policies: POLICIES },
       authorizeCallers: { users: [], serviceAccounts: [{ namespace: 'vault', name: 'vault' }] },
+      metrics: { scrapers: { serviceAccounts: [{ namespace: 'monitoring', name: 'prometheus' }] } },
     });
     pod = startRenderedPod(objects, {
       secrets: {
@@ -242,6 +243,16 @@ describe('an existing TLS Secret, key files from a ConfigMap, inline RBAC polici
     }
     expect(served).toBe(renewedSerial);
     expect(pod.child.exitCode).toBeNull();
+  });
+
+  it('serves /metrics to the scraper it names and to no other caller', async () => {
+    const prometheus = { bearer: serviceAccountToken('monitoring', 'prometheus') };
+    const scraped = await call(pod.port, servingCa.cert, '/metrics', prometheus);
+    expect(scraped.status).toBe(200);
+    expect(String(scraped.body.text)).toContain('tokenwarden_build_info');
+    expect((await call(pod.port, servingCa.cert, '/metrics', {})).status).toBe(401);
+    const vault = { bearer: serviceAccountToken('vault', 'vault') };
+    expect((await call(pod.port, servingCa.cert, '/metrics', vault)).status).toBe(403);
   });
 
   it('reviews tokens with the key file and refuses callers it was not told about', async () => {

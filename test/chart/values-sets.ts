@@ -67,6 +67,7 @@ export const VALUES_SETS: Readonly<Record<string, object>> = {
     },
     autoscaling: { enabled: true },
     metrics: {
+      scrapers: { serviceAccounts: [{ namespace: 'monitoring', name: 'prometheus-k8s' }] },
       serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
       prometheusRule: { enabled: true },
       grafanaDashboard: { enabled: true },

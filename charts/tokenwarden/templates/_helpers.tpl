@@ -131,6 +131,44 @@ subjects:
     namespace: {{ .namespace | quote }}
     name: {{ .name | quote }}
 {{- end }}
+{{- with .Values.metrics.scrapers }}
+{{- if or .users .groups .serviceAccounts }}
+---
+# Scrapers of /metrics: `get` on that non-resource URL, as kube components ask of theirs.
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: tokenwarden:metrics-reader
+rules:
+  - nonResourceURLs: ["/metrics"]
+    verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: tokenwarden:metrics-reader
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: tokenwarden:metrics-reader
+subjects:
+{{- range .users }}
+  - apiGroup: rbac.authorization.k8s.io
+    kind: User
+    name: {{ . | quote }}
+{{- end }}
+{{- range .groups }}
+  - apiGroup: rbac.authorization.k8s.io
+    kind: Group
+    name: {{ . | quote }}
+{{- end }}
+{{- range .serviceAccounts }}
+  - kind: ServiceAccount
+    namespace: {{ .namespace | quote }}
+    name: {{ .name | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{- define "tokenwarden.policyConfigMapName" -}}
