@@ -12,6 +12,7 @@ import type { HealthCheck } from '../http/ops.js';
 import type { KeySource, KeySourceHealth } from '../keys/key-source.js';
 import type { ReloadStats } from '../observe/metrics.js';
 import { watchClusterObjects, type ClusterObjectCaches } from '../live/cluster-objects.js';
+import type { WatchCacheHealth } from '../live/watch-cache.js';
 import { loadClusterConfig } from '../live/cluster-config.js';
 import { clusterObjectsCheck, keySourceCheck } from './health.js';
 import { buildIdentitySources } from './identity.js';
@@ -42,6 +43,8 @@ export interface Authentication {
    */
   readonly requestAuthenticator: RequestAuthenticator;
   readonly readiness: () => HealthCheck[];
+  /** Live mode's watches of service accounts, secrets, pods and nodes; absent offline. */
+  readonly clusterWatches?: () => ReadonlyMap<string, WatchCacheHealth>;
   /** Resolves once every remote key source has loaded (or the time is up); true when all have. */
   whenReady(timeoutMs: number): Promise<boolean>;
   /**
@@ -140,6 +143,7 @@ export function buildAuthentication(
     },
     ...(jwt ? { authenticationConfigReloads: jwt.stats } : {}),
     keySourceHealth,
+    ...(cluster ? { clusterWatches: () => cluster.health() } : {}),
     readiness: () => [
       ...keySourceHealth().map((h) => keySourceCheck(h.name, h, deps.clock.now())),
       ...(cluster && options.live

@@ -7,6 +7,13 @@ import { createFilePolicySource } from '../authz/rbac/file-source.js';
 import type { PolicyHealth } from '../authz/rbac/policy-source.js';
 import { RbacAuthorizer } from '../authz/rbac/rbac.js';
 import { builtinAuthorizers, createAuthorizerUnion } from '../authz/union.js';
+import type { PolicySource } from '../authz/rbac/policy-source.js';
+import type { Clock } from '../clock.js';
+import type { HealthCheck } from '../http/ops.js';
+import { loadClusterConfig } from '../live/cluster-config.js';
+import { watchClusterPolicy } from '../live/cluster-policy.js';
+import type { WatchCacheHealth } from '../live/watch-cache.js';
+import { watchesCheck } from './health.js';
 import type { AuthorizationOptions } from './options.js';
 
 export interface Authorization {
@@ -20,14 +27,25 @@ export interface Authorization {
     /** Calls `listener` after each reload attempt that read changed files; returns the unsubscribe. */
     readonly onReload?: (listener: () => void) => () => void;
   };
+  /** Live mode's watches of the cluster's RBAC, beside the policy's own readiness line. */
+  readonly readiness?: (nowMs: number) => HealthCheck[];
+  readonly clusterWatches?: () => ReadonlyMap<string, WatchCacheHealth>;
   close(): void;
 }
 
+/** A policy source fed by watches of the cluster (live mode), with what its readiness needs. */
+export interface WatchedSource {
+  readonly source: PolicySource;
+  readonly watches: {
+    health(): ReadonlyMap<string, WatchCacheHealth>;
+    readonly stalenessBoundMs: number;
+  };
+}
+
 /** Authorization options with nothing left to read: what the synchronous composition takes. */
-export type LoadedAuthorizationOptions = Exclude<
-  AuthorizationOptions,
-  { readonly policyFiles: readonly string[] }
->;
+export type LoadedAuthorizationOptions =
+  | Exclude<AuthorizationOptions, { readonly policyFiles: readonly string[] } | { readonly cluster: unknown }>
+  | WatchedSource;
 
 /**
  * Reads policy files into a watched PolicySource (the only part of composing that waits on
@@ -36,14 +54,32 @@ export type LoadedAuthorizationOptions = Exclude<
  */
 export async function loadAuthorizationOptions(
   options: AuthorizationOptions | undefined,
-  deps: { readonly logger?: Logger },
+  deps: { readonly logger?: Logger; readonly clock: Clock },
 ): Promise<LoadedAuthorizationOptions | undefined> {
-  if (options === undefined || !('policyFiles' in options)) return options;
-  return {
-    source: await createFilePolicySource(options.policyFiles, {
-      logger: deps.logger ?? pino({ enabled: false }),
-    }),
-  };
+  if (options === undefined || !('policyFiles' in options || 'cluster' in options)) return options;
+  const logger = deps.logger ?? pino({ enabled: false });
+  const files = options.policyFiles
+    ? await createFilePolicySource(options.policyFiles, { logger })
+    : undefined;
+  if (!('cluster' in options)) return { source: files! };
+  // Live mode: the cluster's RBAC, with the files (if any) served beside it.
+  const live = options.cluster;
+  try {
+    const cluster = watchClusterPolicy(loadClusterConfig(live.kubeconfigFile), {
+      now: () => deps.clock.now(),
+      ...(live.backoff ? { backoff: live.backoff } : {}),
+      logger,
+      ...(files ? { files } : {}),
+    });
+    void cluster.start();
+    return {
+      source: cluster,
+      watches: { health: () => cluster.watchHealth(), stalenessBoundMs: live.stalenessBoundMs },
+    };
+  } catch (err) {
+    files?.close();
+    throw err;
+  }
 }
 
 /** The one place the authorizer chain is built, for `serve`, `dev`, `can-i`, `who-can` and the library. */
@@ -61,6 +97,7 @@ export function buildAuthorization(options: LoadedAuthorizationOptions | undefin
     };
   }
   const { source } = options;
+  const watches = 'watches' in options ? options.watches : undefined;
   return {
     authorizer: createAuthorizerUnion(builtinAuthorizers(source.authorizer, privileged)),
     policy: {
@@ -68,6 +105,14 @@ export function buildAuthorization(options: LoadedAuthorizationOptions | undefin
       health: () => source.health(),
       onReload: (listener) => source.onReload(listener),
     },
+    ...(watches
+      ? {
+          clusterWatches: () => watches.health(),
+          readiness: (nowMs: number) => [
+            watchesCheck('cluster-rbac', watches.health(), nowMs, watches.stalenessBoundMs),
+          ],
+        }
+      : {}),
     close: () => source.close(),
   };
 }

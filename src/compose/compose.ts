@@ -84,13 +84,27 @@ export function composeLoaded(options: LoadedComponentOptions): Components {
             }
           : {}),
         ...(health ? { policy: health } : {}),
+        ...(authentication?.clusterWatches || authorization.clusterWatches
+          ? {
+              liveWatches: () =>
+                new Map([
+                  ...(authentication?.clusterWatches?.() ?? []),
+                  ...(authorization.clusterWatches?.() ?? []),
+                ]),
+              now: () => options.clock.now(),
+            }
+          : {}),
         ...(authentication?.authenticationConfigReloads
           ? { authenticationConfig: authentication.authenticationConfigReloads }
           : {}),
       });
       return metrics;
     },
-    readiness: () => [...(authentication?.readiness() ?? []), ...(health ? [policyCheck(health())] : [])],
+    readiness: () => [
+      ...(authentication?.readiness() ?? []),
+      ...(health ? [policyCheck(health())] : []),
+      ...(authorization.readiness?.(options.clock.now()) ?? []),
+    ],
     whenReady: (timeoutMs) => authentication?.whenReady(timeoutMs) ?? Promise.resolve(true),
     close() {
       authentication?.close();

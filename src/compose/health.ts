@@ -45,7 +45,16 @@ export function clusterObjectsCheck(
   nowMs: number,
   stalenessBoundMs: number,
 ): HealthCheck {
-  const name = 'cluster-objects';
+  return watchesCheck('cluster-objects', caches, nowMs, stalenessBoundMs);
+}
+
+/** The readiness line of a set of watches (`cluster-objects`, `cluster-rbac`), by the rule above. */
+export function watchesCheck(
+  name: string,
+  caches: ReadonlyMap<string, WatchCacheHealth>,
+  nowMs: number,
+  stalenessBoundMs: number,
+): HealthCheck {
   const unsynced = [...caches].filter(([, h]) => !h.synced).map(([k]) => k);
   if (unsynced.length > 0) return { name, ok: false, note: `not listed yet: ${unsynced.join(' ')}` };
   const broken = [...caches.values()].map((h) => h.brokenSinceMs).filter((t) => t !== undefined);

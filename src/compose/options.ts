@@ -89,7 +89,9 @@ export interface LiveOptions {
 export type AuthorizationOptions =
   | { readonly policyFiles: readonly string[] }
   | { readonly policy: CompiledPolicy }
-  | { readonly source: PolicySource };
+  | { readonly source: PolicySource }
+  /** Live mode: the cluster's watched RBAC, merged with `policyFiles` when given (a binding in either grants). */
+  | { readonly cluster: LiveOptions; readonly policyFiles?: readonly string[] };
 
 export interface ComponentOptions {
   /** Absent for commands that only authorize (`can-i`, `who-can`). */

@@ -73,9 +73,14 @@ export function authenticationOptions(
   };
 }
 
-/** `--rbac-policy-file`s → the authorization options; none, no RBAC. */
+/**
+ * `--rbac-policy-file`s → the authorization options; none, no RBAC. In live mode the
+ * cluster's RBAC is the policy, with the files (if any) beside it.
+ */
 export function authorizationOptions(config: ResolvedConfig): AuthorizationOptions | undefined {
-  return config.rbacPolicyFiles.length > 0 ? { policyFiles: config.rbacPolicyFiles } : undefined;
+  const files = config.rbacPolicyFiles;
+  if (config.live) return { cluster: config.live, ...(files.length > 0 ? { policyFiles: files } : {}) };
+  return files.length > 0 ? { policyFiles: files } : undefined;
 }
 
 /** Where and how `serve` and `dev` listen. */
@@ -138,7 +143,8 @@ export function sidecarOptions(config: ResolvedConfig): SidecarOptions {
     ignorePaths: p.ignorePaths,
     allow,
     ...(rbacProxy ? { rbacProxy } : {}),
-    authorizeRequests: rbacProxy !== undefined || config.rbacPolicyFiles.length > 0,
+    authorizeRequests:
+      rbacProxy !== undefined || config.rbacPolicyFiles.length > 0 || config.live !== undefined,
     decisionCacheSize: config.cacheSize,
   };
 }

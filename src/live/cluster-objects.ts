@@ -14,15 +14,10 @@ import {
   type LiveObject,
   type LiveSecret,
 } from '../authn/serviceaccount/bound-objects.js';
-import { WatchCache, type WatchCacheHealth, type WatchCacheOptions } from './watch-cache.js';
+import { WatchCache, type WatchCacheHealth, type WatchCacheOptions, type WatchSet } from './watch-cache.js';
 
-export interface ClusterObjectCaches extends ClusterObjects {
-  /** Starts every cache; resolves when each has listed once or failed its first attempt. */
-  start(): Promise<void>;
-  /** Resolves when every cache has listed once, however many attempts that takes. */
-  readonly listed: Promise<void>;
+export interface ClusterObjectCaches extends ClusterObjects, WatchSet {
   health(): ReadonlyMap<string, WatchCacheHealth>;
-  close(): void;
 }
 
 function live(obj: KubernetesObject): LiveObject {

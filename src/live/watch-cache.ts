@@ -9,6 +9,15 @@ export interface WatchCacheHealth {
   readonly restarts: number;
 }
 
+/** Several watch caches started, awaited and stopped together. */
+export interface WatchSet {
+  /** Starts every cache; resolves when each has listed once or failed its first attempt. */
+  start(): Promise<void>;
+  /** Resolves when every cache has listed once, however many attempts that takes. */
+  readonly listed: Promise<void>;
+  close(): void;
+}
+
 export interface WatchCacheOptions {
   readonly now: () => number;
   /** Backoff after a failed list or a broken watch: doubles from `minMs` up to `maxMs`. */

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CacheStats } from '../authn/cached.js';
 import type { PolicyHealth } from '../authz/rbac/policy-source.js';
 import type { KeySourceHealth } from '../keys/key-source.js';
+import type { WatchCacheHealth } from '../live/watch-cache.js';
 import { VERSION } from '../version.js';
 
 /** Automatic reloads of a configuration file since start, as kube's `…_config_controller_automatic_reload*` count them. */
@@ -20,6 +21,9 @@ export interface MetricsSources {
   readonly keySources?: () => readonly KeySourceHealth[];
   readonly policy?: () => PolicyHealth;
   readonly authenticationConfig?: () => ReloadStats;
+  /** Live mode's watches by resource (`pods`, `ClusterRole`…), read at scrape time. */
+  readonly liveWatches?: () => ReadonlyMap<string, WatchCacheHealth>;
+  readonly now?: () => number;
 }
 
 /** A counter whose value is a running total kept elsewhere, read at scrape time. */
@@ -86,7 +90,28 @@ export class Metrics {
       registers: [this.registry],
       aggregator: 'first',
     }).set({ version: VERSION, node_version: process.version }, 1);
-    const { cacheStats, keySources, policy, authenticationConfig } = sources;
+    const { cacheStats, keySources, policy, authenticationConfig, liveWatches } = sources;
+    if (liveWatches) {
+      const now = sources.now ?? Date.now;
+      new Gauge({
+        name: 'tokenwarden_live_watch_staleness_seconds',
+        help: 'Live mode: how old the state served from each watch may be. 0 while its watch is open; since the break while it is broken (the last known state is served); +Inf before its first list.',
+        labelNames: ['resource'],
+        registers: [this.registry],
+        aggregator: 'max',
+        collect(this: Gauge<'resource'>) {
+          this.reset();
+          for (const [resource, h] of liveWatches()) {
+            const age = !h.synced
+              ? Number.POSITIVE_INFINITY
+              : h.brokenSinceMs === undefined
+                ? 0
+                : Math.max(0, now() - h.brokenSinceMs) / 1000;
+            this.set({ resource }, age);
+          }
+        },
+      });
+    }
     if (authenticationConfig) {
       // kube's names and status label, under this registry's prefix; kube's apiserver_id_hash
       // label tells apiservers apart, which a scrape of one tokenwarden already does.

@@ -23,8 +23,11 @@ import {
   Ledger,
   normalizeSubjectAccessReview,
   summaryLine,
+  type Mode,
+  type NormalSubjectAccessReview,
 } from './harness/compare.js';
 import { manifestStream, namespace } from './harness/manifests.js';
+import type { JsonResponse } from './harness/https.js';
 import { waitFor } from './harness/net.js';
 import { clusterTls, startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
 
@@ -32,6 +35,8 @@ const VERBOSE = process.env.TOKENWARDEN_E2E_VERBOSE === '1';
 
 let cluster: Cluster;
 let tokenwarden: Tokenwarden | undefined;
+/** Live mode: no policy file, the cluster's RBAC watched through `--kubeconfig`. */
+let liveTokenwarden: Tokenwarden | undefined;
 const ledger = new Ledger();
 let policyItems: PolicyItem[] = [];
 
@@ -84,45 +89,63 @@ function reasonNamesPolicyBinding(reason: string): boolean {
   );
 }
 
-async function compareSars(cases: readonly SarCase[]): Promise<string[]> {
-  if (tokenwarden === undefined) throw new Error('tokenwarden did not start');
+async function compareSars(
+  cases: readonly SarCase[],
+  modes: readonly Mode[] = ['offline', 'live'],
+): Promise<string[]> {
   const failures: string[] = [];
   for (const c of cases) {
     const body = { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: c.spec };
     const kube = normalizeSubjectAccessReview(
       await cluster.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', body),
     );
-    const ours = normalizeSubjectAccessReview(await tokenwarden.subjectAccessReview(body));
-    const diffs = diffSubjectAccessReviews(kube, ours);
-    let counted: 'match' | 'reason-order' | 'unexplained' = diffs.length === 0 ? 'match' : 'unexplained';
-    let problem = 'answers differ';
-    if (isReasonOrder(kube, ours, diffs)) {
-      if (!kube.allowed || reasonNamesPolicyBinding(kube.reason)) counted = 'reason-order';
-      else problem = 'kube names a grant that the exported policy does not hold';
+    for (const mode of modes) {
+      failures.push(...(await compareOne(c, body, kube, mode)));
     }
-    const ok = counted !== 'unexplained';
-    const explanation =
-      counted === 'reason-order'
-        ? kube.allowed
-          ? 'two bindings grant; kube names the first its informer lists'
-          : 'several bindings fail to resolve; kube lists their errors in informer order'
-        : problem;
-    if (VERBOSE) {
-      const evaluation =
-        kube.evaluationError === undefined ? '' : ` evaluationError ${JSON.stringify(kube.evaluationError)}`;
-      console.log(
-        `${diffs.length === 0 ? '=' : '≠'} ${c.name}: kube ${kube.answer} allowed=${kube.allowed} ${JSON.stringify(kube.reason)}${evaluation}`,
-      );
-    }
-    ledger.record({
-      kind: 'sars',
-      name: c.name,
-      counted,
-      ok,
-      detail: `${explanation}: ${formatDifferences(diffs)}`,
-    });
-    if (!ok) failures.push(`${c.name}: ${problem}\n    ${formatDifferences(diffs)}`);
   }
+  return failures;
+}
+
+async function compareOne(
+  c: SarCase,
+  body: unknown,
+  kube: NormalSubjectAccessReview,
+  mode: Mode,
+): Promise<string[]> {
+  const failures: string[] = [];
+  const tw = mode === 'live' ? liveTokenwarden : tokenwarden;
+  if (tw === undefined) throw new Error(`tokenwarden (${mode}) did not start`);
+  const ours = normalizeSubjectAccessReview(await tw.subjectAccessReview(body));
+  const diffs = diffSubjectAccessReviews(kube, ours);
+  let counted: 'match' | 'reason-order' | 'unexplained' = diffs.length === 0 ? 'match' : 'unexplained';
+  let problem = 'answers differ';
+  if (isReasonOrder(kube, ours, diffs)) {
+    if (!kube.allowed || reasonNamesPolicyBinding(kube.reason)) counted = 'reason-order';
+    else problem = 'kube names a grant that the exported policy does not hold';
+  }
+  const ok = counted !== 'unexplained';
+  const explanation =
+    counted === 'reason-order'
+      ? kube.allowed
+        ? 'two bindings grant; kube names the first its informer lists'
+        : 'several bindings fail to resolve; kube lists their errors in informer order'
+      : problem;
+  if (VERBOSE) {
+    const evaluation =
+      kube.evaluationError === undefined ? '' : ` evaluationError ${JSON.stringify(kube.evaluationError)}`;
+    console.log(
+      `${diffs.length === 0 ? '=' : '≠'} ${c.name}: kube ${kube.answer} allowed=${kube.allowed} ${JSON.stringify(kube.reason)}${evaluation}`,
+    );
+  }
+  ledger.record({
+    kind: 'sars',
+    mode,
+    name: mode === 'live' ? `${c.name} [live]` : c.name,
+    counted,
+    ok,
+    detail: `${explanation}: ${formatDifferences(diffs)}`,
+  });
+  if (!ok) failures.push(`${c.name} [${mode}]: ${problem}\n    ${formatDifferences(diffs)}`);
   return failures;
 }
 
@@ -178,18 +201,25 @@ beforeAll(async () => {
   const policyFile = join(cluster.workDir, 'rbac-policy.yaml');
   await writeFile(policyFile, exported);
 
+  const tls = await clusterTls(cluster);
+  const identity = [
+    '--service-account-issuer',
+    cluster.issuer,
+    '--service-account-key-file',
+    cluster.pki.serviceAccountRsa.publicKeyFile,
+  ];
+  // Live mode reads the cluster's RBAC itself: no exported file. Ready once every RBAC kind has listed.
+  liveTokenwarden = await startTokenwarden({
+    name: 'rbac-live',
+    workDir: cluster.workDir,
+    ...tls,
+    args: [...identity, '--kubeconfig', cluster.kubeconfigPath],
+  });
   tokenwarden = await startTokenwarden({
     name: 'rbac',
     workDir: cluster.workDir,
-    ...(await clusterTls(cluster)),
-    args: [
-      '--service-account-issuer',
-      cluster.issuer,
-      '--service-account-key-file',
-      cluster.pki.serviceAccountRsa.publicKeyFile,
-      '--rbac-policy-file',
-      policyFile,
-    ],
+    ...tls,
+    args: [...identity, '--rbac-policy-file', policyFile],
   });
 });
 
@@ -197,9 +227,10 @@ afterAll(async () => {
   ledger.flush(inject('ledgerDir'), 'subjectaccessreview-diff');
   console.log(
     `SubjectAccessReview differences (kube-apiserver v1.37.2 vs tokenwarden):\n${ledger.report('sars') || '  none'}\n` +
-      `${policyItems.length} RBAC objects exported; ${summaryLine(ledger.counts('tokens'), ledger.counts('sars'))}`,
+      `${policyItems.length} RBAC objects exported; ${summaryLine(ledger.counts('tokens'), ledger.counts('sars'))}\n` +
+      summaryLine(ledger.counts('tokens', 'live'), ledger.counts('sars', 'live'), 'live'),
   );
-  await Promise.allSettled([tokenwarden?.stop()]);
+  await Promise.allSettled([tokenwarden?.stop(), liveTokenwarden?.stop()]);
   await cluster?.stop();
 });
 
@@ -228,6 +259,91 @@ describe("SubjectAccessReview: kube-apiserver's RBAC and tokenwarden on the expo
 
   it('selectors and invalid reviews', async () => {
     expectNoFailures(await compareSars(selectorAndValidationCases()));
+  });
+
+  it('live mode follows RBAC objects added, changed and removed while serving, within seconds', async () => {
+    const NS = 'team-a';
+    const spec = (verb: string) => ({
+      user: 'zed',
+      groups: ['system:authenticated'],
+      resourceAttributes: { namespace: NS, verb, resource: 'configmaps' },
+    });
+    const role = (verbs: string[]) =>
+      manifestStream([
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: 'zed-configmaps', namespace: NS },
+          rules: [{ apiGroups: [''], resources: ['configmaps'], verbs }],
+        },
+      ]);
+    const binding = manifestStream([
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'zed-configmaps', namespace: NS },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'zed-configmaps' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'zed' }],
+      },
+    ]);
+    const live = liveTokenwarden!;
+    const allowedBy = async (ask: (body: unknown) => Promise<JsonResponse>, verb: string) =>
+      normalizeSubjectAccessReview(
+        await ask({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: spec(verb) }),
+      ).allowed;
+    const kubeAsk = (body: unknown) =>
+      cluster.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', body);
+    const followed: string[] = [];
+    // Each step: change the cluster, wait (bounded) until kube and live tokenwarden both give the new answer, then
+    // compare the whole answers. The bound is the assertion; the time taken is printed.
+    const step = async (name: string, change: () => Promise<unknown>, want: Record<string, boolean>) => {
+      const started = Date.now();
+      await change();
+      for (const [who, ask] of [
+        ['kube-apiserver', kubeAsk],
+        ['live tokenwarden', (b: unknown) => live.subjectAccessReview(b)],
+      ] as const) {
+        await waitFor(
+          `${who} to answer as the RBAC objects now say (${name})`,
+          async () => {
+            for (const [verb, allowed] of Object.entries(want)) {
+              if ((await allowedBy(ask, verb)) !== allowed) return undefined;
+            }
+            return true;
+          },
+          { timeoutMs: 30_000, intervalMs: 100 },
+        );
+        followed.push(`${name}: ${who} after ${Date.now() - started} ms`);
+      }
+      const cases = Object.keys(want).map((verb) => ({
+        name: `while serving, ${name}: ${verb}`,
+        spec: spec(verb),
+      }));
+      expectNoFailures(await compareSars(cases, ['live']));
+    };
+
+    await step('nothing granted yet', async () => {}, { list: false, get: false });
+    await step(
+      'Role and RoleBinding added',
+      () => kubectlOk(['apply', '-f', '-'], `${role(['list'])}---\n${binding}`),
+      {
+        list: true,
+        get: false,
+      },
+    );
+    await step('Role changed to get only', () => kubectlOk(['apply', '-f', '-'], role(['get'])), {
+      list: false,
+      get: true,
+    });
+    await step(
+      'RoleBinding removed',
+      () => kubectlOk(['delete', 'rolebinding', 'zed-configmaps', '-n', NS]),
+      {
+        list: false,
+        get: false,
+      },
+    );
+    console.log(`live mode followed the RBAC changes:\n  ${followed.join('\n  ')}`);
   });
 
   it('compared at least 300 SubjectAccessReviews', () => {

@@ -15,6 +15,8 @@ export interface FakeObject {
     resourceVersion?: string;
   };
   readonly data?: Record<string, string>;
+  /** Any other fields: an RBAC object's rules, roleRef, subjects, aggregationRule. */
+  readonly [field: string]: unknown;
 }
 
 interface Resource {
@@ -26,7 +28,8 @@ interface Resource {
 
 /**
  * A loopback HTTPS server speaking the part of the Kubernetes list/watch API that
- * client-node's ListWatch uses (`GET /api/v1/<resource>`, `?watch=true` streams of
+ * client-node's ListWatch uses (`GET /api/v1/<resource>` and
+ * `/apis/rbac.authorization.k8s.io/v1/<resource>`, `?watch=true` streams of
  * watch events, `410 Gone` as an ERROR event), so live mode runs its real client against it.
  */
 export interface FakeApiserver {
@@ -63,7 +66,7 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
 
   const server: Server = createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
-    const m = /^\/api\/v1\/([a-z]+)$/.exec(url.pathname);
+    const m = /^\/(?:api\/v1|apis\/rbac\.authorization\.k8s\.io\/v1)\/([a-z]+)$/.exec(url.pathname);
     if (req.headers.authorization !== 'Bearer fake-apiserver-token' || !m) {
       res.writeHead(m ? 401 : 404).end();
       return;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { WatchCacheHealth } from '../../src/live/watch-cache.js';
 import { Metrics } from '../../src/observe/metrics.js';
 
 /** Every family a server with every kind of source exposes, with its type. */
@@ -57,5 +58,37 @@ describe('metric names (Prometheus conventions)', () => {
 
   it('says what is running in a build_info gauge', async () => {
     expect((await families()).get('tokenwarden_build_info')).toBe('gauge');
+  });
+});
+
+const watch = (over: Partial<WatchCacheHealth>): WatchCacheHealth => ({
+  synced: true,
+  brokenSinceMs: undefined,
+  lastError: undefined,
+  restarts: 0,
+  ...over,
+});
+
+describe('Metrics: live mode', () => {
+  it('reports each watch’s staleness: 0 while open, the age of the last known state while broken, +Inf before its first list', async () => {
+    const NOW = 1_000_000;
+    const metrics = new Metrics({
+      liveWatches: () =>
+        new Map([
+          ['pods', watch({})],
+          ['secrets', watch({ brokenSinceMs: NOW - 42_500 })],
+          ['clusterroles', watch({ synced: false })],
+        ]),
+      now: () => NOW,
+    });
+    const text = await metrics.registry.getSingleMetricAsString('tokenwarden_live_watch_staleness_seconds');
+    expect(text).toContain('# TYPE tokenwarden_live_watch_staleness_seconds gauge');
+    expect(text).toContain('tokenwarden_live_watch_staleness_seconds{resource="pods"} 0');
+    expect(text).toContain('tokenwarden_live_watch_staleness_seconds{resource="secrets"} 42.5');
+    expect(text).toContain('tokenwarden_live_watch_staleness_seconds{resource="clusterroles"} +Inf');
+  });
+
+  it('has no live-mode metric offline', async () => {
+    expect(await new Metrics().registry.metrics()).not.toContain('tokenwarden_live_watch');
   });
 });

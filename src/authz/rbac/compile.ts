@@ -59,75 +59,69 @@ export interface CompiledPolicy {
 }
 
 export function compilePolicy(policy: Policy): CompiledPolicy {
-  const compiledRoles = new Map<string, readonly CompiledRule[]>();
-  const clusterRoles = new Map<string, readonly CompiledRule[]>();
-  let ruleCount = 0;
-  for (const role of policy.roles) {
-    compiledRoles.set(roleKey(role.namespace, role.name), role.rules.map(compileRule));
-    ruleCount += role.rules.length;
-  }
-  for (const role of policy.clusterRoles) {
-    clusterRoles.set(role.name, role.rules.map(compileRule));
-    ruleCount += role.rules.length;
-  }
+  return compilePolicies([policy]);
+}
 
-  const resolve = (
-    ref: RoleRef,
-    bindingNamespace: string,
-  ): { rules: readonly CompiledRule[]; error: string | undefined } => {
-    switch (ref.kind) {
-      case 'Role': {
-        // A ClusterRoleBinding looks the Role up in namespace "", where none can exist.
-        const rules =
-          bindingNamespace === '' ? undefined : compiledRoles.get(roleKey(bindingNamespace, ref.name));
-        return rules
-          ? { rules, error: undefined }
-          : { rules: [], error: `role.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
-      }
-      case 'ClusterRole': {
-        const rules = clusterRoles.get(ref.name);
-        return rules
-          ? { rules, error: undefined }
-          : { rules: [], error: `clusterrole.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
-      }
-      default:
-        return { rules: [], error: `unsupported role reference kind: ${goQuote(ref.kind)}` };
+/**
+ * Several policies served as one (live mode's cluster RBAC beside policy files): a binding in
+ * any of them grants, and each binding's roleRef resolves against the roles of its own
+ * policy, so a file never redefines a cluster role or the reverse. The walk takes every
+ * ClusterRoleBinding of every policy, in the order given, before any RoleBinding.
+ */
+export function compilePolicies(policies: readonly Policy[]): CompiledPolicy {
+  let ruleCount = 0;
+  const resolvers = policies.map((policy) => {
+    const roles = new Map<string, readonly CompiledRule[]>();
+    const clusterRoles = new Map<string, readonly CompiledRule[]>();
+    for (const role of policy.roles) {
+      roles.set(roleKey(role.namespace, role.name), role.rules.map(compileRule));
+      ruleCount += role.rules.length;
     }
-  };
+    for (const role of policy.clusterRoles) {
+      clusterRoles.set(role.name, role.rules.map(compileRule));
+      ruleCount += role.rules.length;
+    }
+    return (ref: RoleRef, bindingNamespace: string) =>
+      resolveRoleRef(ref, bindingNamespace, roles, clusterRoles);
+  });
 
   const bindings: CompiledBinding[] = [];
   const cluster = new IndexBuilder();
-  for (const b of policy.clusterRoleBindings) {
-    const binding: CompiledBinding = {
-      ordinal: bindings.length,
-      kind: 'ClusterRoleBinding',
-      name: b.name,
-      namespace: '',
-      roleRef: b.roleRef,
-      subjects: b.subjects,
-      ...resolve(b.roleRef, ''),
-      reasons: [],
-    };
-    bindings.push(binding);
-    cluster.add(binding, '');
-  }
+  policies.forEach((policy, i) => {
+    for (const b of policy.clusterRoleBindings) {
+      const binding: CompiledBinding = {
+        ordinal: bindings.length,
+        kind: 'ClusterRoleBinding',
+        name: b.name,
+        namespace: '',
+        roleRef: b.roleRef,
+        subjects: b.subjects,
+        ...resolvers[i]!(b.roleRef, ''),
+        reasons: [],
+      };
+      bindings.push(binding);
+      cluster.add(binding, '');
+    }
+  });
   const namespaces = new Map<string, IndexBuilder>();
-  for (const b of policy.roleBindings) {
-    const binding: CompiledBinding = {
-      ordinal: bindings.length,
-      kind: 'RoleBinding',
-      name: b.name,
-      namespace: b.namespace,
-      roleRef: b.roleRef,
-      subjects: b.subjects,
-      ...resolve(b.roleRef, b.namespace),
-      reasons: [],
-    };
-    bindings.push(binding);
-    let builder = namespaces.get(b.namespace);
-    if (!builder) namespaces.set(b.namespace, (builder = new IndexBuilder()));
-    builder.add(binding, b.namespace);
-  }
+  policies.forEach((policy, i) => {
+    for (const b of policy.roleBindings) {
+      const binding: CompiledBinding = {
+        ordinal: bindings.length,
+        kind: 'RoleBinding',
+        name: b.name,
+        namespace: b.namespace,
+        roleRef: b.roleRef,
+        subjects: b.subjects,
+        ...resolvers[i]!(b.roleRef, b.namespace),
+        reasons: [],
+      };
+      bindings.push(binding);
+      let builder = namespaces.get(b.namespace);
+      if (!builder) namespaces.set(b.namespace, (builder = new IndexBuilder()));
+      builder.add(binding, b.namespace);
+    }
+  });
 
   return {
     clusterBindings: cluster.build(),
@@ -136,6 +130,31 @@ export function compilePolicy(policy: Policy): CompiledPolicy {
     ruleCount,
     bindingCount: bindings.length,
   };
+}
+
+function resolveRoleRef(
+  ref: RoleRef,
+  bindingNamespace: string,
+  roles: ReadonlyMap<string, readonly CompiledRule[]>,
+  clusterRoles: ReadonlyMap<string, readonly CompiledRule[]>,
+): { rules: readonly CompiledRule[]; error: string | undefined } {
+  switch (ref.kind) {
+    case 'Role': {
+      // A ClusterRoleBinding looks the Role up in namespace "", where none can exist.
+      const rules = bindingNamespace === '' ? undefined : roles.get(roleKey(bindingNamespace, ref.name));
+      return rules
+        ? { rules, error: undefined }
+        : { rules: [], error: `role.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
+    }
+    case 'ClusterRole': {
+      const rules = clusterRoles.get(ref.name);
+      return rules
+        ? { rules, error: undefined }
+        : { rules: [], error: `clusterrole.rbac.authorization.k8s.io ${goQuote(ref.name)} not found` };
+    }
+    default:
+      return { rules: [], error: `unsupported role reference kind: ${goQuote(ref.kind)}` };
+  }
 }
 
 function roleKey(namespace: string, name: string): string {

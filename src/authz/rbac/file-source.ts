@@ -10,6 +10,8 @@ import { RbacAuthorizer } from './rbac.js';
 export interface FilePolicySource extends PolicySource {
   /** Re-reads the files now (what the watcher calls); resolves when that attempt is over. */
   reload(): Promise<void>;
+  /** The policy being served, before compilation (live mode compiles it together with the cluster's). */
+  policy(): Policy;
 }
 
 export interface PolicySourceOptions {
@@ -20,6 +22,7 @@ export interface PolicySourceOptions {
 }
 
 interface Serving {
+  readonly policy: Policy;
   readonly compiled: CompiledPolicy;
   readonly authorizer: RbacAuthorizer;
 }
@@ -46,7 +49,7 @@ export async function createFilePolicySource(
     'RBAC policy loaded',
   );
 
-  let current: Serving = { compiled: serving.compiled, authorizer: serving.authorizer };
+  let current: Serving = serving;
   let lastSuccess = now();
   let lastError: string | undefined;
   let lastErrorAt: Date | undefined;
@@ -86,7 +89,7 @@ export async function createFilePolicySource(
       return;
     }
     lastTexts = texts;
-    current = { compiled: serving.compiled, authorizer: serving.authorizer };
+    current = serving;
     lastSuccess = now();
     lastError = undefined;
     lastErrorAt = undefined;
@@ -153,6 +156,7 @@ export async function createFilePolicySource(
       },
     },
     current: () => current.compiled,
+    policy: () => current.policy,
     health: () => ({
       ready: true,
       lastError,

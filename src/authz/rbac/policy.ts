@@ -46,6 +46,28 @@ export function parsePolicy(inputs: readonly PolicyInput[]): Policy {
   return builder.finish();
 }
 
+/**
+ * RBAC objects as the API serves them (live mode's watched Roles, ClusterRoles and their
+ * bindings), each read with the same defaulting and validation as a file's. The apiserver
+ * has already validated them, so an object this reader refuses is skipped with a note rather
+ * than failing the whole policy: one odd object must not freeze every other change.
+ */
+export function policyFromObjects(
+  objects: readonly { readonly kind: string; readonly object: unknown }[],
+  sourceName: string,
+): Policy {
+  const builder = new PolicyBuilder();
+  objects.forEach(({ kind, object }, i) => {
+    builder.addObject(
+      { apiVersion: RBAC_API_VERSION, kind, ...(isObject(object) ? object : {}) },
+      { file: sourceName, document: i + 1 },
+      undefined,
+      0,
+    );
+  });
+  return builder.finish({ skipInvalid: true });
+}
+
 /** Reads the files (in order) and parses them; an unreadable file is a policy error naming it. */
 export async function loadPolicyFiles(paths: readonly string[]): Promise<Policy> {
   return parsePolicy(await readPolicyFiles(paths));
@@ -116,12 +138,7 @@ class PolicyBuilder {
     }
   }
 
-  private addObject(
-    value: unknown,
-    where: ObjectSource,
-    defaultKind: string | undefined,
-    depth: number,
-  ): void {
+  addObject(value: unknown, where: ObjectSource, defaultKind: string | undefined, depth: number): void {
     if (!isObject(value)) {
       this.problems.push(`${describeSource(where)}: not an object`);
       return;
@@ -236,8 +253,10 @@ class PolicyBuilder {
     return true;
   }
 
-  finish(): Policy {
-    if (this.problems.length > 0) {
+  finish(options: { readonly skipInvalid?: boolean } = {}): Policy {
+    if (options.skipInvalid) {
+      for (const problem of this.problems) this.notes.push(`skipped: ${problem}`);
+    } else if (this.problems.length > 0) {
       const shown = this.problems.slice(0, 50);
       const more = this.problems.length - shown.length;
       const text = shown.join('\n') + (more > 0 ? `\n... and ${more} more` : '');
