@@ -61,8 +61,11 @@ async function main(argv: readonly string[]): Promise<number> {
       console.error(`tokenwarden ${name}: ${err.message}`);
       return 2;
     }
+    // One line even for a bug: a stack trace is no message for an operator, and the code and
+    // text are enough to find the failing call.
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
     console.error(
-      `tokenwarden ${name}: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      `tokenwarden ${name}: unexpected error: ${err instanceof Error ? err.message : String(err)}${code ? ` (${code})` : ''}`,
     );
     return 1;
   }

@@ -66,10 +66,20 @@ export interface RunningServer {
 
 function readTls(files: TlsFiles): TlsMaterial {
   return {
-    cert: readFileSync(files.certFile, 'utf8'),
-    key: readFileSync(files.keyFile, 'utf8'),
-    ...(files.clientCaFile ? { ca: readFileSync(files.clientCaFile, 'utf8') } : {}),
+    cert: readPem(files.certFile, '--tls-cert-file'),
+    key: readPem(files.keyFile, '--tls-private-key-file'),
+    ...(files.clientCaFile ? { ca: readPem(files.clientCaFile, 'client CA file') } : {}),
   };
+}
+
+/** A file the listener needs; unreadable (missing, a directory, no permission), ERR_SERVING_CERT naming it. */
+function readPem(path: string, name: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new TokenwardenError('ERR_SERVING_CERT', `${name}: cannot read ${path} (${code})`, { cause: err });
+  }
 }
 
 /** kube-apiserver's default: TLS 1.2 and up. */
@@ -129,7 +139,7 @@ function checkPair(m: TlsMaterial, files?: TlsFiles): void {
 }
 
 /** A listen failure an operator can act on, naming the address and the flags that set it. */
-function listenError(err: unknown, host: string, port: number): Error {
+export function listenError(err: unknown, host: string, port: number): Error {
   const code = (err as NodeJS.ErrnoException).code;
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   const why =
@@ -139,7 +149,9 @@ function listenError(err: unknown, host: string, port: number): Error {
         ? 'permission denied'
         : code === 'EADDRNOTAVAIL'
           ? 'address not available on this host'
-          : undefined;
+          : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+            ? 'no such host'
+            : undefined;
   if (why === undefined) return err as Error;
   return new TokenwardenError(
     'ERR_LISTEN',

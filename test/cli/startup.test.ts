@@ -91,4 +91,36 @@ describe('start-up failures an operator can cause', () => {
       '--secure-port',
     );
   });
+
+  it('serve: a certificate or key path that is a directory', async () => {
+    await expectOneLineFailure(
+      serve('--tls-cert-file', dir, '--tls-private-key-file', dir),
+      '--tls-cert-file',
+      `cannot read ${dir} (EISDIR)`,
+    );
+  });
+
+  it.each([
+    ['serve', () => serve()],
+    ['dev', () => ['dev']],
+    [
+      'proxy',
+      () => [
+        'proxy',
+        '--upstream',
+        'http://127.0.0.1:9',
+        '--service-account-issuer',
+        ISSUER,
+        '--service-account-key-file',
+        keyFile,
+      ],
+    ],
+  ])('%s: a --bind-address that names no host', async (_name, base) => {
+    await expectOneLineFailure(
+      [...base(), '--bind-address', 'no-such-host.invalid', '--secure-port', '0'],
+      'no-such-host.invalid',
+      'no such host',
+      '--bind-address',
+    );
+  });
 });

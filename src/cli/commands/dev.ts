@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ephemeralTls, runService } from '../../compose/run.js';
+import { listenError } from '../../http/server.js';
 import { loadConfig } from '../../config/load.js';
 import { authenticationOptions, authorizationOptions, listenOptions } from '../../config/options.js';
 import { helpText } from '../../config/schema.js';
@@ -10,10 +11,11 @@ import { createDevIssuer } from '../../dev/issuer.js';
 import { createLogger } from '../../observe/log.js';
 import type { Command } from '../usage.js';
 
+/** A port free on `host` now; a host that cannot be listened on fails as the listener would. */
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
-    s.once('error', reject);
+    s.once('error', (err) => reject(listenError(err, host, 0)));
     s.listen(0, host, () => {
       const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
