@@ -1,15 +1,19 @@
-import { OPTIONS } from './schema.js';
+import { OPTIONS, type OptionSpec } from './schema.js';
+
+function defaultCell(o: OptionSpec): string {
+  return (
+    (o.default === undefined ? '' : `\`${String(o.default)}\``) +
+    Object.entries(o.defaultFor ?? {})
+      .map(([command, value]) => ` (${command}: \`${String(value)}\`)`)
+      .join('')
+  );
+}
 
 /** docs/configuration.md, generated from the option table so the docs cannot drift (a test compares them). */
 export function configurationReference(): string {
   const rows = OPTIONS.map((o) => {
     const type = o.values ? o.values.join(' \\| ') : o.type + (o.repeatable ? ', repeatable' : '');
-    const def =
-      (o.default === undefined ? '' : `\`${String(o.default)}\``) +
-      Object.entries(o.defaultFor ?? {})
-        .map(([command, value]) => ` (${command}: \`${String(value)}\`)`)
-        .join('');
-    return `| \`--${o.name}\` | ${type} | ${def} | ${o.commands.join(', ')} | ${o.help} |`;
+    return `| \`--${o.name}\` | ${type} | ${defaultCell(o)} | ${o.commands.join(', ')} | ${o.help} |`;
   });
   return [
     '# Configuration reference',
@@ -61,4 +65,32 @@ export function configurationReference(): string {
     '```',
     '',
   ].join('\n');
+}
+
+const README_BEGIN =
+  '<!-- flags: generated from src/config/schema.ts by `npm run docs`; a test checks it -->';
+const README_END = '<!-- end of flags -->';
+
+/** The README's flag table: every flag, the commands that take it and its default. */
+export function readmeFlagTable(): string {
+  return [
+    README_BEGIN,
+    '',
+    '| flag | commands | default |',
+    '|---|---|---|',
+    ...OPTIONS.map((o) => {
+      const name = o.deprecatedAliasOf === undefined ? `\`--${o.name}\`` : `\`--${o.name}\` (deprecated)`;
+      return `| ${name} | ${o.commands.join(', ')} | ${defaultCell(o)} |`;
+    }),
+    '',
+    README_END,
+  ].join('\n');
+}
+
+/** `readme` with its flag table replaced by the generated one; throws if the markers are missing. */
+export function withReadmeFlagTable(readme: string): string {
+  const begin = readme.indexOf(README_BEGIN);
+  const end = readme.indexOf(README_END);
+  if (begin < 0 || end < begin) throw new Error('README.md: the flag table markers are missing');
+  return readme.slice(0, begin) + readmeFlagTable() + readme.slice(end + README_END.length);
 }

@@ -21,6 +21,20 @@ import { resolveResource } from '../resource-names.js';
 import { rulesTable } from '../rules-table.js';
 import { UsageError, type Command } from '../usage.js';
 
+/** can-i's flags besides --help (-h). */
+export const CAN_I_OPTIONS = {
+  namespace: { type: 'string', short: 'n' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  as: { type: 'string' },
+  'as-group': { type: 'string', multiple: true },
+  policy: { type: 'string', multiple: true },
+  subresource: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  list: { type: 'boolean' },
+  'no-headers': { type: 'boolean' },
+  output: { type: 'string', short: 'o' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
 /** kubectl's known verbs (cani.go): another verb is asked about, with a warning. */
 const RESOURCE_VERBS = new Set([
   'get',
@@ -48,18 +62,7 @@ const NON_RESOURCE_VERBS = new Set(['get', 'put', 'post', 'head', 'options', 'de
  * and checks are kubectl's; `--list` prints what kubectl prints from a SelfSubjectRulesReview.
  */
 export const canI: Command = async (argv) => {
-  const { values, positionals } = parseCommandArgs(argv, {
-    namespace: { type: 'string', short: 'n' },
-    'all-namespaces': { type: 'boolean', short: 'A' },
-    as: { type: 'string' },
-    'as-group': { type: 'string', multiple: true },
-    policy: { type: 'string', multiple: true },
-    subresource: { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-    list: { type: 'boolean' },
-    'no-headers': { type: 'boolean' },
-    output: { type: 'string', short: 'o' },
-  });
+  const { values, positionals } = parseCommandArgs(argv, CAN_I_OPTIONS);
   if (values.help === true) {
     console.log(CAN_I_HELP);
     return 0;

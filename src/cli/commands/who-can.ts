@@ -1,3 +1,4 @@
+import type { ParseArgsConfig } from 'node:util';
 import { systemClock } from '../../clock.js';
 import { compose } from '../../compose/compose.js';
 import { whoCan as findGrants, type Grant } from '../../authz/rbac/who-can.js';
@@ -12,6 +13,15 @@ import {
   TARGET_OPTIONS_HELP,
 } from './can-i.js';
 
+/** who-can's flags besides --help (-h). */
+export const WHO_CAN_OPTIONS = {
+  namespace: { type: 'string', short: 'n' },
+  'all-namespaces': { type: 'boolean', short: 'A' },
+  policy: { type: 'string', multiple: true },
+  subresource: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
 /**
  * `tokenwarden who-can VERB RESOURCE [NAME] [-n NS | -A] --policy FILE...`: every subject the
  * policy's bindings grant the request to, with the binding and role, as a table or with -o as
@@ -19,13 +29,7 @@ import {
  * non-resource URL is granted by ClusterRoleBindings only, whatever the namespace.
  */
 export const whoCan: Command = async (argv) => {
-  const { values, positionals } = parseCommandArgs(argv, {
-    namespace: { type: 'string', short: 'n' },
-    'all-namespaces': { type: 'boolean', short: 'A' },
-    policy: { type: 'string', multiple: true },
-    subresource: { type: 'string' },
-    output: { type: 'string', short: 'o' },
-  });
+  const { values, positionals } = parseCommandArgs(argv, WHO_CAN_OPTIONS);
   if (values.help === true) {
     console.log(WHO_CAN_HELP);
     return 0;
