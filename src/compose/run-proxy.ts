@@ -115,6 +115,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
         host: options.listen.host,
         port: options.endpointsPort,
         tls,
+        ...(options.listen.tlsPolicy ? { tlsPolicy: options.listen.tlsPolicy } : {}),
         logger,
       });
     } catch (err) {

@@ -192,6 +192,33 @@ describe('serve flags', () => {
     },
   );
 
+  it("applies --tls-min-version to the proxy's second listener (--proxy-endpoints-port) too", async () => {
+    const child = spawnCli([
+      'proxy',
+      '--secure-port',
+      '0',
+      '--proxy-endpoints-port',
+      '0',
+      '--bind-address',
+      '127.0.0.1',
+      ...commandFlags('proxy'),
+      ...startable('proxy'),
+      '--tls-min-version',
+      'VersionTLS13',
+    ]);
+    const exited = finished(child);
+    try {
+      const serving = await logLine(child, 'tokenwarden proxy is serving');
+      const endpointsPort = serving.endpointsPort as number;
+      expect(endpointsPort).toBeGreaterThan(0);
+      expect(await handshake(endpointsPort, { maxVersion: 'TLSv1.3' })).toBe('TLSv1.3');
+      expect(await handshake(endpointsPort, { maxVersion: 'TLSv1.2' })).not.toMatch(/^TLS/);
+    } finally {
+      child.kill('SIGTERM');
+      expect((await exited).code).toBe(0);
+    }
+  });
+
   it.each(['serve', 'dev', 'proxy'])(
     '%s offers only the --tls-cipher-suites named, by their kube names',
     async (command) => {
