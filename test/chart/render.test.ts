@@ -284,13 +284,18 @@ describe('the chart with other values', () => {
     );
   });
 
-  it('runs live mode in-cluster, with list and watch on exactly the objects tokens are bound to, bound to its own ServiceAccount', () => {
+  it('runs live mode in-cluster, with list and watch on exactly the objects tokens are bound to and RBAC, bound to its own ServiceAccount', () => {
     const objects = objectsOf('live mode');
     const role = only(objects, 'ClusterRole') as K8sObject & { rules: Rule[] };
     expect(role.rules).toEqual([
       {
         apiGroups: [''],
         resources: ['serviceaccounts', 'secrets', 'pods', 'nodes'],
+        verbs: ['list', 'watch'],
+      },
+      {
+        apiGroups: ['rbac.authorization.k8s.io'],
+        resources: ['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings'],
         verbs: ['list', 'watch'],
       },
     ]);
