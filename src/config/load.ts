@@ -1,4 +1,5 @@
 import { opensslCiphers, tlsMinVersion, type TlsPolicy } from '../http/tls-policy.js';
+import cluster from 'node:cluster';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LineCounter, parseDocument, type YAMLError } from 'yaml';
@@ -203,9 +204,12 @@ function checkIssuers(issuers: readonly string[], origin: string): void {
 
 const warnedDeprecated = new Set<string>();
 
-/** Once per process and name: a deprecated flag still works and says what replaces it. */
+/**
+ * Once per server and name: a deprecated flag still works and says what replaces it. A
+ * `--workers` worker reads the same argv the primary already warned about.
+ */
 function warnDeprecated(name: string, replacement: string): void {
-  if (warnedDeprecated.has(name)) return;
+  if (warnedDeprecated.has(name) || cluster.isWorker) return;
   warnedDeprecated.add(name);
   process.stderr.write(`tokenwarden: warning: --${name} is deprecated, use --${replacement}\n`);
 }

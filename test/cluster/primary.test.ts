@@ -181,6 +181,16 @@ describe('serve --workers 2 (node:cluster on one listener)', () => {
     expect(await s.exited).toMatchObject({ code: 0 });
   }, 120_000);
 
+  it('warns once about a deprecated flag, not once more per worker', async () => {
+    const policyFile = writeFile(tempDir(), 'policy.yaml', podReaderPolicy(USER));
+    const s = await twoWorkers(['--authorization-policy-file', policyFile]);
+    s.child.kill('SIGTERM');
+    const result = await s.exited;
+    expect(result.stderr.split('\n').filter((l) => l.includes('deprecated'))).toEqual([
+      'tokenwarden: warning: --authorization-policy-file is deprecated, use --rbac-policy-file',
+    ]);
+  }, 120_000);
+
   it("exits with the workers' code 2, naming the file, when they cannot start", async () => {
     const dir = tempDir();
     const keyFile = writeFile(dir, 'sa.pub', 'not a key\n');
