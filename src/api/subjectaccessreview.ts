@@ -22,12 +22,26 @@ import {
  * Decoding never throws: whatever the body holds, it gives a review or the answer refusing it.
  */
 
-const KIND = 'SubjectAccessReview';
+/** The three reviews that answer "may this user do that": who is asked about differs. */
+export type AccessReviewKind = 'SubjectAccessReview' | 'LocalSubjectAccessReview' | 'SelfSubjectAccessReview';
+
+/** What the request itself says beside its body. */
+export interface AccessReviewRequest {
+  readonly kind: AccessReviewKind;
+  readonly version: ApiVersionName;
+  /** LocalSubjectAccessReview: the namespace in the path. */
+  readonly namespace?: string;
+  /** SelfSubjectAccessReview: the caller, when it is known. */
+  readonly caller?: UserInfo;
+}
 
 /** A decoded, valid review: what to ask the authorizer, and what to echo. */
 export interface SubjectAccessReviewInput {
+  readonly kind: AccessReviewKind;
   readonly attributes: Attributes;
   readonly spec: Spec;
+  /** The object's namespace: the path's for a LocalSubjectAccessReview, else empty. */
+  readonly namespace: string;
 }
 
 export type SubjectAccessReviewDecoded =
@@ -38,20 +52,49 @@ export function decodeSubjectAccessReview(
   body: unknown,
   pathVersion: ApiVersionName,
 ): SubjectAccessReviewDecoded {
+  return decodeAccessReview(body, { kind: 'SubjectAccessReview', version: pathVersion });
+}
+
+/**
+ * Any of the three, in the order kube-apiserver refuses them: the body's shape (400), the
+ * object's namespace against the path's (400, the create handler's
+ * `EnsureObjectNamespaceMatchesRequestNamespace`; a cluster-scoped review's is dropped),
+ * validation (422, `pkg/apis/authorization/validation`), and for a SelfSubjectAccessReview
+ * a caller to ask about (400, `selfsubjectaccessreview/rest.go`).
+ */
+export function decodeAccessReview(body: unknown, request: AccessReviewRequest): SubjectAccessReviewDecoded {
+  const { kind, version } = request;
   let decoded: DecodedReview;
   try {
-    decoded = decodeReview(body, pathVersion);
+    decoded = decodeReview(body, kind, version);
   } catch (err) {
     const message =
       err instanceof DecodeError
         ? err.message
-        : `${KIND} in version "${pathVersion}" cannot be handled as a ${KIND}`;
+        : `${kind} in version "${version}" cannot be handled as a ${kind}`;
     return { ok: false, answer: badRequest(message) };
   }
-  const { spec } = decoded;
-  const invalid = validateSpec(spec);
+  const { spec, metadata } = decoded;
+  let namespace = '';
+  if (kind === 'LocalSubjectAccessReview') {
+    const path = request.namespace ?? '';
+    if (metadata.namespace !== '' && metadata.namespace !== path) {
+      return {
+        ok: false,
+        answer: badRequest(
+          'the namespace of the provided object does not match the namespace sent on the request',
+        ),
+      };
+    }
+    namespace = path;
+  }
+  const invalid = validate(kind, spec, { ...metadata, namespace });
   if (invalid.length > 0) return { ok: false, answer: failure(invalidStatus(invalid)) };
-  return { ok: true, input: { spec, attributes: toAttributes(spec) } };
+  if (kind === 'SelfSubjectAccessReview') {
+    if (!request.caller) return { ok: false, answer: badRequest('no user present on request') };
+    return { ok: true, input: { kind, spec, namespace, attributes: toAttributes(spec, request.caller) } };
+  }
+  return { ok: true, input: { kind, spec, namespace, attributes: toAttributes(spec, specUser(spec)) } };
 }
 
 /** The review's answer in the path's apiVersion: the spec echoed, the decision as `status`. */
@@ -69,10 +112,10 @@ export function encodeSubjectAccessReview(
   if (result.reason !== '') status.reason = result.reason;
   if (evaluationErrors.length > 0) status.evaluationError = evaluationErrors.join('; ');
   return {
-    kind: KIND,
+    kind: input.kind,
     apiVersion: `${AUTHZ_GROUP}/${pathVersion}`,
-    metadata: {},
-    spec: encodeSpec(input.spec, pathVersion),
+    metadata: input.namespace === '' ? {} : { namespace: input.namespace },
+    spec: encodeSpec(input.kind, input.spec, pathVersion),
     status,
   };
 }
@@ -131,13 +174,29 @@ export interface Spec {
   readonly uid: string;
 }
 
+/** The ObjectMeta fields a review may carry, as far as validation looks at them. */
+interface Metadata {
+  readonly namespace: string;
+  /** The other fields with a value, in ObjectMeta's field order, rendered as Go's json.Marshal writes them. */
+  readonly others: readonly (readonly [string, string])[];
+}
+
 interface DecodedReview {
   readonly spec: Spec;
+  readonly metadata: Metadata;
 }
 
 class DecodeError extends Error {}
 
-function decodeReview(body: unknown, pathVersion: ApiVersionName): DecodedReview {
+/** The kinds kube's scheme registers in authorization.k8s.io, v1 and v1beta1 alike. */
+const GROUP_KINDS: ReadonlySet<string> = new Set([
+  'SubjectAccessReview',
+  'LocalSubjectAccessReview',
+  'SelfSubjectAccessReview',
+  'SelfSubjectRulesReview',
+]);
+
+function decodeReview(body: unknown, kind: AccessReviewKind, pathVersion: ApiVersionName): DecodedReview {
   if (!isObject(body)) throw new DecodeError('the request body must be a JSON object');
   const expectedApiVersion = `${AUTHZ_GROUP}/${pathVersion}`;
   // A missing apiVersion or kind is taken from the path, as kube-apiserver's decoder defaults
@@ -153,63 +212,156 @@ function decodeReview(body: unknown, pathVersion: ApiVersionName): DecodedReview
       `the API version in the data does not match the expected API version (${expectedApiVersion})`,
     );
   }
-  const kind = own(body, 'kind');
-  if (kind !== undefined && kind !== null && kind !== '' && kind !== KIND) {
-    throw new DecodeError(`the kind in the data does not match the expected kind (${KIND})`);
+  const bodyKind = own(body, 'kind');
+  if (bodyKind !== undefined && bodyKind !== null && bodyKind !== '' && bodyKind !== kind) {
+    // Another kind of this group decodes, then fails to convert; any other kind is refused as foreign.
+    if (typeof bodyKind === 'string' && GROUP_KINDS.has(bodyKind)) {
+      throw new DecodeError(
+        `${bodyKind} in version "${pathVersion}" cannot be handled as a ${kind}: converting (${pathVersion}.${bodyKind}) to (authorization.${kind}): unknown conversion`,
+      );
+    }
+    throw new DecodeError(`the kind in the data does not match the expected kind (${kind})`);
   }
+  const d = new Decoder(kind, pathVersion);
   const rawSpec = own(body, 'spec');
-  if (rawSpec !== undefined && rawSpec !== null && !isObject(rawSpec))
-    throw fieldTypeError(pathVersion, 'spec');
+  if (rawSpec !== undefined && rawSpec !== null && !isObject(rawSpec)) throw d.typeError('spec');
   const spec = isObject(rawSpec) ? rawSpec : {};
-  const d = new Decoder(pathVersion);
+  const rawMetadata = own(body, 'metadata');
+  if (rawMetadata !== undefined && rawMetadata !== null && !isObject(rawMetadata))
+    throw d.typeError('metadata');
+  const metadata = d.metadata(isObject(rawMetadata) ? rawMetadata : {});
+  const attributes = {
+    resourceAttributes: d.optionalObject(spec, 'resourceAttributes', 'spec.resourceAttributes', (o, p) =>
+      d.resourceAttributes(o, p),
+    ),
+    nonResourceAttributes: d.optionalObject(
+      spec,
+      'nonResourceAttributes',
+      'spec.nonResourceAttributes',
+      (o, p) => ({
+        path: d.string(o, 'path', `${p}.path`),
+        verb: d.string(o, 'verb', `${p}.verb`),
+      }),
+    ),
+  };
+  // A SelfSubjectAccessReviewSpec has no subject fields: the decoder drops them as unknown.
+  if (kind === 'SelfSubjectAccessReview') {
+    return { spec: { ...attributes, user: '', groups: [], extra: new Map(), uid: '' }, metadata };
+  }
   // v1beta1 calls the groups field `group`; each version ignores the other's name, as kube's
   // decoder ignores unknown fields.
   const groupsField = pathVersion === 'v1' ? 'groups' : 'group';
   return {
     spec: {
-      resourceAttributes: d.optionalObject(spec, 'resourceAttributes', 'spec.resourceAttributes', (o, p) =>
-        d.resourceAttributes(o, p),
-      ),
-      nonResourceAttributes: d.optionalObject(
-        spec,
-        'nonResourceAttributes',
-        'spec.nonResourceAttributes',
-        (o, p) => ({
-          path: d.string(o, 'path', `${p}.path`),
-          verb: d.string(o, 'verb', `${p}.verb`),
-        }),
-      ),
+      ...attributes,
       user: d.string(spec, 'user', 'spec.user'),
       groups: d.stringList(spec, groupsField, `spec.${groupsField}`),
       extra: d.extra(spec),
       uid: d.string(spec, 'uid', 'spec.uid'),
     },
+    metadata,
   };
 }
 
-function fieldTypeError(version: string, path: string): DecodeError {
-  // Names the field but never echoes the value or a parser message.
-  return new DecodeError(
-    `${KIND} in version "${version}" cannot be handled as a ${KIND}: ${path}: wrong type`,
+/**
+ * ObjectMeta's JSON fields in Go's order, with how json.Marshal writes a set one; `managedFields`
+ * is left out because validation clears it before comparing.
+ */
+const OBJECT_META_FIELDS: readonly (readonly [string, 'string' | 'integer' | 'map' | 'list' | 'any'])[] = [
+  ['name', 'string'],
+  ['generateName', 'string'],
+  ['namespace', 'string'],
+  ['selfLink', 'string'],
+  ['uid', 'string'],
+  ['resourceVersion', 'string'],
+  ['generation', 'integer'],
+  ['creationTimestamp', 'any'],
+  ['deletionTimestamp', 'any'],
+  ['deletionGracePeriodSeconds', 'integer'],
+  ['labels', 'map'],
+  ['annotations', 'map'],
+  ['ownerReferences', 'any'],
+  ['finalizers', 'list'],
+];
+
+/** Go's json.Marshal escapes these where JSON.stringify does not. */
+const GO_JSON_ESCAPES = /[<>&\u2028\u2029]/g;
+const goJson = (value: unknown): string =>
+  JSON.stringify(value).replace(
+    GO_JSON_ESCAPES,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
-}
 
 class Decoder {
-  constructor(private readonly version: string) {}
+  constructor(
+    private readonly kind: AccessReviewKind,
+    private readonly version: string,
+  ) {}
+
+  /** Names the field but never echoes the value or a parser message. */
+  typeError(path: string): DecodeError {
+    return new DecodeError(
+      `${this.kind} in version "${this.version}" cannot be handled as a ${this.kind}: ${path}: wrong type`,
+    );
+  }
+
+  metadata(o: JsonObject): Metadata {
+    const others: [string, string][] = [];
+    for (const [key, type] of OBJECT_META_FIELDS) {
+      const path = `metadata.${key}`;
+      let rendered: string | undefined;
+      switch (type) {
+        case 'string': {
+          const v = this.string(o, key, path);
+          if (key === 'namespace') continue;
+          if (v !== '') rendered = goJson(v);
+          break;
+        }
+        case 'integer': {
+          const v = own(o, key);
+          if (v === undefined || v === null) break;
+          if (typeof v !== 'number' || !Number.isInteger(v)) throw this.typeError(path);
+          if (v !== 0) rendered = String(v);
+          break;
+        }
+        case 'map': {
+          const v = own(o, key);
+          if (v === undefined || v === null) break;
+          if (!isObject(v)) throw this.typeError(path);
+          const keys = Object.keys(v).sort();
+          for (const k of keys) if (typeof v[k] !== 'string') throw this.typeError(path);
+          if (keys.length > 0) rendered = `{${keys.map((k) => `${goJson(k)}:${goJson(v[k])}`).join(',')}}`;
+          break;
+        }
+        case 'list': {
+          const v = this.stringList(o, key, path);
+          if (v.length > 0) rendered = goJson(v);
+          break;
+        }
+        case 'any': {
+          const v = own(o, key);
+          if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) rendered = goJson(v);
+          break;
+        }
+      }
+      if (rendered !== undefined) others.push([key, rendered]);
+    }
+    return { namespace: this.string(o, 'namespace', 'metadata.namespace'), others };
+  }
 
   string(obj: JsonObject, key: string, path: string): string {
     const v = own(obj, key);
     if (v === undefined || v === null) return '';
-    if (typeof v !== 'string') throw fieldTypeError(this.version, path);
+    if (typeof v !== 'string') throw this.typeError(path);
     return v;
   }
 
   stringList(obj: JsonObject, key: string, path: string): string[] {
     const v = own(obj, key);
     if (v === undefined || v === null) return [];
-    if (!Array.isArray(v)) throw fieldTypeError(this.version, path);
+    if (!Array.isArray(v)) throw this.typeError(path);
     return v.map((item, i) => {
-      if (typeof item !== 'string') throw fieldTypeError(this.version, `${path}[${i}]`);
+      if (typeof item !== 'string') throw this.typeError(`${path}[${i}]`);
       return item;
     });
   }
@@ -222,7 +374,7 @@ class Decoder {
   ): T | undefined {
     const v = own(obj, key);
     if (v === undefined || v === null) return undefined;
-    if (!isObject(v)) throw fieldTypeError(this.version, path);
+    if (!isObject(v)) throw this.typeError(path);
     return read(v, path);
   }
 
@@ -230,7 +382,7 @@ class Decoder {
     const out = new Map<string, string[]>();
     const v = own(spec, 'extra');
     if (v === undefined || v === null) return out;
-    if (!isObject(v)) throw fieldTypeError(this.version, 'spec.extra');
+    if (!isObject(v)) throw this.typeError('spec.extra');
     for (const key of Object.keys(v)) out.set(key, this.stringList(v, key, 'spec.extra'));
     return out;
   }
@@ -255,11 +407,10 @@ class Decoder {
 
   selector(o: JsonObject, p: string): SelectorAttributes {
     const raw = own(o, 'requirements');
-    if (raw !== undefined && raw !== null && !Array.isArray(raw))
-      throw fieldTypeError(this.version, `${p}.requirements`);
+    if (raw !== undefined && raw !== null && !Array.isArray(raw)) throw this.typeError(`${p}.requirements`);
     const requirements = (Array.isArray(raw) ? raw : []).map((r, i) => {
       const rp = `${p}.requirements[${i}]`;
-      if (!isObject(r)) throw fieldTypeError(this.version, rp);
+      if (!isObject(r)) throw this.typeError(rp);
       return {
         key: this.string(r, 'key', `${rp}.key`),
         operator: this.string(r, 'operator', `${rp}.operator`),
@@ -272,16 +423,63 @@ class Decoder {
 
 // ---- validation: kube's ValidateSubjectAccessReviewSpec, texts included; failures are a 422 ----
 
-function validateSpec(spec: Spec): FieldError[] {
+/**
+ * `ValidateSubjectAccessReview`, `ValidateLocalSubjectAccessReview` and
+ * `ValidateSelfSubjectAccessReview`: the spec, then the metadata, which must be empty but for
+ * a LocalSubjectAccessReview's namespace, which its resource attributes must repeat.
+ */
+function validate(kind: AccessReviewKind, spec: Spec, metadata: Metadata): FieldError[] {
+  const errs = validateSpec(spec, kind !== 'SelfSubjectAccessReview');
+  if (kind === 'LocalSubjectAccessReview') {
+    if (metadata.others.length > 0)
+      invalidValue(errs, 'metadata', renderMetadata(metadata), 'must be empty except for namespace');
+    const ra = spec.resourceAttributes;
+    if (ra && ra.namespace !== metadata.namespace)
+      errs.invalid('spec.resourceAttributes.namespace', ra.namespace, 'must match metadata.namespace');
+    const nra = spec.nonResourceAttributes;
+    if (nra)
+      invalidValue(
+        errs,
+        'spec.nonResourceAttributes',
+        nonResourceValue(nra),
+        'disallowed on this kind of request',
+      );
+  } else if (metadata.others.length > 0) {
+    invalidValue(errs, 'metadata', renderMetadata(metadata), 'must be empty');
+  }
+  return errs.errors;
+}
+
+/** An `Invalid value` whose value Go prints as JSON (a struct), not as a quoted string. */
+function invalidValue(errs: FieldErrorList, field: string, json: string, detail: string): void {
+  errs.errors.push({ field, type: 'FieldValueInvalid', body: `Invalid value: ${json}: ${detail}` });
+}
+
+/** The ObjectMeta as json.Marshal writes it: set fields only, in the struct's order. */
+function renderMetadata(metadata: Metadata): string {
+  const set = new Map(metadata.others);
+  if (metadata.namespace !== '') set.set('namespace', goJson(metadata.namespace));
+  const fields = OBJECT_META_FIELDS.filter(([key]) => set.has(key)).map(
+    ([key]) => `"${key}":${set.get(key)}`,
+  );
+  return `{${fields.join(',')}}`;
+}
+
+/** The internal NonResourceAttributes struct has no JSON tags: its field names print capitalised. */
+function nonResourceValue(n: NonResourceAttributes): string {
+  return goJson({ Path: n.path, Verb: n.verb });
+}
+
+function validateSpec(spec: Spec, subjectRequired: boolean): FieldErrorList {
   const errs = new FieldErrorList();
   if (spec.resourceAttributes && spec.nonResourceAttributes) {
-    const n = spec.nonResourceAttributes;
     // kube 1.37 prints the value as JSON of the Go struct, field names capitalised.
-    errs.errors.push({
-      field: 'spec',
-      type: 'FieldValueInvalid',
-      body: `Invalid value: ${JSON.stringify({ Path: n.path ?? '', Verb: n.verb ?? '' })}: exactly one of nonResourceAttributes or resourceAttributes must be specified`,
-    });
+    invalidValue(
+      errs,
+      'spec',
+      nonResourceValue(spec.nonResourceAttributes),
+      'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+    );
   }
   if (!spec.resourceAttributes && !spec.nonResourceAttributes) {
     errs.invalid(
@@ -290,7 +488,7 @@ function validateSpec(spec: Spec): FieldError[] {
       'exactly one of nonResourceAttributes or resourceAttributes must be specified',
     );
   }
-  if (spec.user === '' && spec.groups.length === 0)
+  if (subjectRequired && spec.user === '' && spec.groups.length === 0)
     errs.invalid('spec.user', spec.user, 'at least one of user or group must be specified');
   const ra = spec.resourceAttributes;
   if (ra) {
@@ -305,7 +503,7 @@ function validateSpec(spec: Spec): FieldError[] {
       }),
     );
   }
-  return errs.errors;
+  return errs;
 }
 
 function validateSelector(
@@ -341,17 +539,21 @@ function validateOperatorValues(req: SelectorRequirement, path: string, errs: Fi
   }
 }
 
-// ---- attributes: the spec's user is taken literally; nothing is added ----
+// ---- attributes: the spec's user (or the caller) taken literally; nothing is added ----
 
-function toAttributes(spec: Spec): Attributes {
+/** The user a SubjectAccessReview or LocalSubjectAccessReview asks about, taken literally. */
+function specUser(spec: Spec): UserInfo {
   const extra: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
   for (const [key, values] of spec.extra) extra[key] = values;
-  const user: UserInfo = {
+  return {
     username: spec.user,
     groups: spec.groups,
     ...(spec.uid !== '' ? { uid: spec.uid } : {}),
     ...(spec.extra.size > 0 ? { extra } : {}),
   };
+}
+
+function toAttributes(spec: Spec, user: UserInfo): Attributes {
   const ra = spec.resourceAttributes;
   if (ra) {
     return resourceAttributes(user, {
@@ -477,7 +679,7 @@ function splitTerms(raw: string, parens: boolean): string[] {
 
 // ---- the echo: the spec as kube re-encodes it (known fields only, empty ones omitted) ----
 
-function encodeSpec(spec: Spec, version: ApiVersionName): Record<string, unknown> {
+function encodeSpec(kind: AccessReviewKind, spec: Spec, version: ApiVersionName): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const ra = spec.resourceAttributes;
   if (ra) {
@@ -496,6 +698,7 @@ function encodeSpec(spec: Spec, version: ApiVersionName): Record<string, unknown
     if (nra.verb !== '') n.verb = nra.verb;
     out.nonResourceAttributes = n;
   }
+  if (kind === 'SelfSubjectAccessReview') return out;
   if (spec.user !== '') out.user = spec.user;
   if (spec.groups.length > 0) out[version === 'v1' ? 'groups' : 'group'] = [...spec.groups];
   if (spec.extra.size > 0) {

@@ -54,8 +54,9 @@ export interface SubjectAccessReviewStatus {
   evaluationError?: string;
 }
 
+/** A SubjectAccessReview, LocalSubjectAccessReview or SelfSubjectAccessReview answered. */
 export interface SubjectAccessReviewResponse {
-  kind: 'SubjectAccessReview';
+  kind: 'SubjectAccessReview' | 'LocalSubjectAccessReview' | 'SelfSubjectAccessReview';
   apiVersion: string;
   metadata: ObjectMeta;
   spec: Record<string, unknown>;

@@ -82,6 +82,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
     apiAudiences: authentication.apiAudiences,
     authorizer: authorization.authorizer,
     ...(listen.authorizeCallers ? { callerAuthenticator: authentication.requestAuthenticator } : {}),
+    requestAuthenticator: authentication.requestAuthenticator,
     metrics: components.metrics,
     logger,
     maxRequestBytes: listen.maxRequestBytes,

@@ -25,6 +25,8 @@ export interface AppComponents {
    * and `/metrics` needs `get` on that non-resource URL.
    */
   readonly callerAuthenticator?: RequestAuthenticator;
+  /** Who a caller is when callers are not authorized: a SelfSubjectAccessReview asks about its caller. */
+  readonly requestAuthenticator?: RequestAuthenticator;
   readonly readiness: Readiness;
   /** /metrics text from elsewhere than `metrics` alone (`serve --workers`: summed across workers). */
   readonly scrape?: () => Promise<string>;
@@ -54,6 +56,7 @@ export function createApp(components: AppComponents): Hono {
     tokens: { authenticator: components.authenticator, apiAudiences: components.apiAudiences },
     ...(components.authorizer ? { authorizer: components.authorizer } : {}),
     ...(components.callerAuthenticator ? { callerAuthenticator: components.callerAuthenticator } : {}),
+    ...(components.requestAuthenticator ? { requestAuthenticator: components.requestAuthenticator } : {}),
     metrics,
     logger,
     maxRequestBytes: components.maxRequestBytes,

@@ -6,20 +6,28 @@ import {
   methodNotAllowed,
   ok,
   tooLarge,
+  unauthorized,
   unsupportedMediaType,
   type HttpAnswer,
 } from '../api/outcomes.js';
-import { decodeSubjectAccessReview, encodeSubjectAccessReview } from '../api/subjectaccessreview.js';
+import {
+  decodeAccessReview,
+  encodeSubjectAccessReview,
+  type AccessReviewKind,
+} from '../api/subjectaccessreview.js';
 import { decodeTokenReview } from '../api/tokenreview.js';
 import type { ApiVersionName } from '../api/types.js';
 import type { RequestAuthenticator } from '../authn/authenticator.js';
-import type { Authorizer } from '../authz/authorizer.js';
+import type { Authorizer, AuthzResult } from '../authz/authorizer.js';
 import type { Metrics } from '../observe/metrics.js';
 import { reviewAccess } from '../review/access.js';
 import { reviewToken, type TokenReviewer } from '../review/token.js';
+import type { UserInfo } from '../user.js';
 import { readBody, requestHeader } from './body.js';
 import { nestedDeeperThan } from './json-depth.js';
 import { authorizeCallers, type ReviewResource } from './middleware/authorize-callers.js';
+import { callerOf } from './middleware/request-identity.js';
+import { authnRequestFrom } from './request-identity.js';
 import { respond } from './respond.js';
 import { ReviewBytes } from './review-bytes.js';
 
@@ -29,6 +37,11 @@ export interface ReviewRoutes {
   readonly authorizer?: Authorizer;
   /** With `--authorize-callers`: who the caller is; each review then needs `create` on its resource. */
   readonly callerAuthenticator?: RequestAuthenticator;
+  /**
+   * Who the caller is when callers are not authorized: a SelfSubjectAccessReview asks about
+   * its caller (client certificate, front proxy, bearer token).
+   */
+  readonly requestAuthenticator?: RequestAuthenticator;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly maxRequestBytes: number;
@@ -68,9 +81,21 @@ async function readJson(
   }
 }
 
+/** The access log's reason code of an authorizer's answer. */
+function accessReason(result: AuthzResult): string {
+  return result.error !== undefined ? 'evaluation-error' : result.decision;
+}
+
+const REVIEW_RESOURCE: Readonly<Record<AccessReviewKind, string>> = {
+  SubjectAccessReview: 'subjectaccessreviews',
+  LocalSubjectAccessReview: 'localsubjectaccessreviews',
+  SelfSubjectAccessReview: 'selfsubjectaccessreviews',
+};
+
 /**
  * The review endpoints: decode, decide through the use cases, encode. Routes match on the
- * path alone (kube's webhook clients append `?timeout=30s`).
+ * path alone (kube's webhook clients append `?timeout=30s`). Every review writes one access
+ * line: request id, caller, decision, reason code, subject and duration, never the token.
  */
 export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
   const { tokens, authorizer, metrics, logger } = routes;
@@ -85,10 +110,28 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
     target: ReviewResource,
     handler: (version: ApiVersionName) => (c: Context) => Promise<Response>,
   ): void => {
-    const path = `/apis/${target.group}/${target.version}/${target.resource}`;
+    const namespaces = target.namespaced ? 'namespaces/:namespace/' : '';
+    const path = `/apis/${target.group}/${target.version}/${namespaces}${target.resource}`;
     for (const mw of gate(target)) app.use(path, mw);
     app.post(path, handler(target.version));
     app.all(path, (c) => respond(c, methodNotAllowed(c.req.method, target.resource)));
+  };
+
+  /** A refusal before any decision (400, 413, 415, 422), on the review's access line. */
+  const refused = (c: Context, log: Logger, msg: string, answer: HttpAnswer, started: number) => {
+    const reason = (answer.body as { reason?: string }).reason;
+    log.info(
+      {
+        reqId: c.get('requestId'),
+        caller: callerOf(c),
+        decision: 'invalid',
+        reason,
+        code: answer.status,
+        ms: performance.now() - started,
+      },
+      msg,
+    );
+    return respond(c, answer);
   };
 
   const reviewBytes = new ReviewBytes();
@@ -98,46 +141,105 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
     const log = logger.child({ route });
     return async (c: Context) => {
       const started = performance.now();
-      const reqId = c.get('requestId');
       const read = await readJson(c, routes.maxRequestBytes, logger);
-      if (!read.ok) return respond(c, read.answer);
+      if (!read.ok) return refused(c, log, 'tokenreview', read.answer, started);
       const decoded = decodeTokenReview(read.body, version);
-      if (!decoded.ok) {
-        log.info({ reqId, code: 400 }, decoded.status.message);
-        return respond(c, failure(decoded.status));
-      }
+      if (!decoded.ok) return refused(c, log, 'tokenreview', failure(decoded.status), started);
       const { input } = decoded;
       const { result, audiences } = await reviewToken(tokens, input);
       const body = reviewBytes.get(input.apiVersion, result, audiences);
       const ms = performance.now() - started;
+      const reqId = c.get('requestId');
       if (result.outcome === 'authenticated') {
         metrics.decision('tokenreview', 'authenticated', 'ok');
-        log.info({ reqId, decision: 'authenticated', user: result.user.username, ms }, 'tokenreview');
+        log.info(
+          {
+            reqId,
+            caller: callerOf(c),
+            decision: 'authenticated',
+            reason: 'ok',
+            user: result.user.username,
+            ms,
+          },
+          'tokenreview',
+        );
       } else {
         const reason = result.outcome === 'error' ? result.error.code : 'no-opinion';
         metrics.decision('tokenreview', 'rejected', reason);
-        log.info({ reqId, decision: 'rejected', reason, ms }, 'tokenreview');
+        log.info({ reqId, caller: callerOf(c), decision: 'rejected', reason, ms }, 'tokenreview');
       }
       // A fresh headers object each time: hono keeps the one it is given with the response.
       return c.body(body, 200, { 'content-type': 'application/json' });
     };
   };
 
-  const subjectAccessReview = (decide: Authorizer) => (version: ApiVersionName) => async (c: Context) => {
-    const reqId = c.get('requestId');
-    const read = await readJson(c, routes.maxRequestBytes, logger);
-    if (!read.ok) return respond(c, read.answer);
-    const decoded = decodeSubjectAccessReview(read.body, version);
-    if (!decoded.ok) return respond(c, decoded.answer);
-    const result = await reviewAccess(decide, decoded.input.attributes);
-    const outcome =
-      result.decision === 'allow' ? 'allowed' : result.decision === 'deny' ? 'denied' : 'no-opinion';
-    metrics.decision('subjectaccessreview', outcome, outcome);
-    logger.info(
-      { reqId, route: `subjectaccessreviews/${version}`, decision: outcome },
-      'subjectaccessreview',
-    );
-    return respond(c, ok(encodeSubjectAccessReview(decoded.input, result, version)));
+  /**
+   * The caller a SelfSubjectAccessReview asks about: the one `--authorize-callers` already
+   * authenticated, else whoever the request's credentials name; a credential that does not
+   * authenticate is a 401, as kube-apiserver's authentication filter answers it.
+   */
+  const selfCaller = async (c: Context): Promise<UserInfo | undefined | 'unauthorized'> => {
+    const known = c.get('callerUser');
+    if (known) return known;
+    if (!routes.requestAuthenticator) return undefined;
+    const result = await routes.requestAuthenticator.authenticateRequest(authnRequestFrom(c));
+    if (result.outcome === 'authenticated') {
+      c.set('callerUser', result.user);
+      return result.user;
+    }
+    return result.outcome === 'error' ? 'unauthorized' : undefined;
+  };
+
+  const accessReview = (kind: AccessReviewKind, decide: Authorizer) => (version: ApiVersionName) => {
+    const review = kind.toLowerCase() as Lowercase<AccessReviewKind>;
+    const log = logger.child({ route: `${REVIEW_RESOURCE[kind]}/${version}` });
+    return async (c: Context) => {
+      const started = performance.now();
+      let caller: UserInfo | undefined;
+      if (kind === 'SelfSubjectAccessReview') {
+        const who = await selfCaller(c);
+        if (who === 'unauthorized') return refused(c, log, review, unauthorized(), started);
+        caller = who;
+      }
+      const read = await readJson(c, routes.maxRequestBytes, logger);
+      if (!read.ok) return refused(c, log, review, read.answer, started);
+      const decoded = decodeAccessReview(read.body, {
+        kind,
+        version,
+        ...(kind === 'LocalSubjectAccessReview' ? { namespace: c.req.param('namespace') } : {}),
+        ...(caller ? { caller } : {}),
+      });
+      if (!decoded.ok) return refused(c, log, review, decoded.answer, started);
+      const { attributes } = decoded.input;
+      const result = await reviewAccess(decide, attributes);
+      const decision = result.decision === 'allow' ? 'allowed' : 'denied';
+      const reason = accessReason(result);
+      metrics.decision(review, decision, reason);
+      log.info(
+        {
+          reqId: c.get('requestId'),
+          caller: callerOf(c),
+          decision,
+          reason,
+          user: attributes.user.username,
+          groups: attributes.user.groups.length,
+          verb: attributes.verb,
+          ...(attributes.resourceRequest
+            ? {
+                namespace: attributes.namespace,
+                apiGroup: attributes.apiGroup,
+                resource: attributes.resource,
+                subresource: attributes.subresource,
+                name: attributes.name,
+              }
+            : { path: attributes.path }),
+          ...(result.reason === '' ? {} : { authzReason: result.reason }),
+          ms: performance.now() - started,
+        },
+        review,
+      );
+      return respond(c, ok(encodeSubjectAccessReview(decoded.input, result, version)));
+    };
   };
 
   for (const version of ['v1', 'v1beta1'] as const) {
@@ -145,10 +247,25 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
   }
   if (authorizer) {
     for (const version of ['v1', 'v1beta1'] as const) {
-      register(
-        { group: 'authorization.k8s.io', resource: 'subjectaccessreviews', version },
-        subjectAccessReview(authorizer),
-      );
+      for (const kind of [
+        'SubjectAccessReview',
+        'LocalSubjectAccessReview',
+        'SelfSubjectAccessReview',
+      ] as const) {
+        // kube-apiserver serves authorization.k8s.io/v1beta1 no more (since 1.22); tokenwarden keeps its
+        // SubjectAccessReview for webhook clients configured with --authorization-webhook-version=v1beta1,
+        // and serves the two reviews only clients send as kube does: v1 alone.
+        if (version === 'v1beta1' && kind !== 'SubjectAccessReview') continue;
+        register(
+          {
+            group: 'authorization.k8s.io',
+            resource: REVIEW_RESOURCE[kind],
+            version,
+            ...(kind === 'LocalSubjectAccessReview' ? { namespaced: true } : {}),
+          },
+          accessReview(kind, authorizer),
+        );
+      }
     }
   }
 }

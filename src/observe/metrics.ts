@@ -292,7 +292,11 @@ export class Metrics {
     route.latency.observe(seconds);
   }
 
-  decision(review: 'tokenreview' | 'subjectaccessreview', outcome: string, reason: string): void {
+  decision(
+    review: 'tokenreview' | 'subjectaccessreview' | 'localsubjectaccessreview' | 'selfsubjectaccessreview',
+    outcome: string,
+    reason: string,
+  ): void {
     let byOutcome = this.decisionChildren.get(review);
     if (!byOutcome) this.decisionChildren.set(review, (byOutcome = new Map()));
     let byReason = byOutcome.get(outcome);

@@ -326,10 +326,10 @@ describe('SubjectAccessReview API', async () => {
     expect(JSON.stringify(echoed)).toBe('{"__proto__":["x"]}');
   });
 
-  it('ignores the incoming status and metadata', async () => {
+  it('ignores the incoming status and a namespace, and refuses other metadata as kube 1.37 does', async () => {
     const res = await reviewSubjectAccess(
       {
-        metadata: { name: 'n' },
+        metadata: { namespace: 'ns', creationTimestamp: null, labels: {} },
         status: { allowed: true, denied: true },
         spec: { ...janePods, user: 'nobody' },
       },
@@ -337,6 +337,11 @@ describe('SubjectAccessReview API', async () => {
       authorizer,
     );
     expect(res.body).toMatchObject({ metadata: {}, status: { allowed: false } });
+    const named = await reviewSubjectAccess({ metadata: { name: 'n' }, spec: janePods }, 'v1', authorizer);
+    expect(named.status).toBe(422);
+    expect(named.body).toMatchObject({
+      message: '.authorization.k8s.io "" is invalid: metadata: Invalid value: {"name":"n"}: must be empty',
+    });
   });
 
   it('reports a deny with denied:true and an authorizer error as evaluationError', async () => {

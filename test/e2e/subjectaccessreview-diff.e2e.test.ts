@@ -9,16 +9,21 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse } from 'yaml';
 
 import {
+  localCases,
   matrixCases,
   RBAC_OBJECTS,
   SAR_NAMESPACES,
+  SELF_CALLERS,
   selectorAndValidationCases,
+  selfCases,
+  type ReviewPostCase,
   type SarCase,
 } from './cases/sar-cases.js';
 import { startCluster, type Cluster } from './harness/cluster.js';
 import {
   diffSubjectAccessReviews,
   formatDifferences,
+  isManagedFields,
   isReasonOrder,
   Ledger,
   normalizeSubjectAccessReview,
@@ -27,8 +32,9 @@ import {
   type NormalSubjectAccessReview,
 } from './harness/compare.js';
 import { manifestStream, namespace } from './harness/manifests.js';
-import type { JsonResponse } from './harness/https.js';
+import { requestJson, type ClientTls, type JsonResponse } from './harness/https.js';
 import { waitFor } from './harness/net.js';
+import { issueClientCertificate } from './harness/pki.js';
 import { clusterTls, startTokenwarden, type Tokenwarden } from './harness/tokenwarden.js';
 
 const VERBOSE = process.env.TOKENWARDEN_E2E_VERBOSE === '1';
@@ -100,36 +106,53 @@ async function compareSars(
       await cluster.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', body),
     );
     for (const mode of modes) {
-      failures.push(...(await compareOne(c, body, kube, mode)));
+      failures.push(...(await compareOne(c, (tw) => tw.subjectAccessReview(body), kube, mode)));
     }
   }
   return failures;
 }
 
+/** LocalSubjectAccessReviews and SelfSubjectAccessReviews: the same POST, as `tls`'s caller, to both servers. */
+async function comparePosts(cases: readonly ReviewPostCase[], tls: ClientTls, label = ''): Promise<string[]> {
+  const failures: string[] = [];
+  for (const c of cases) {
+    const kube = normalizeSubjectAccessReview(await requestJson(cluster.server, tls, 'POST', c.path, c.body));
+    const named = { name: label === '' ? c.name : `${label}: ${c.name}` };
+    failures.push(
+      ...(await compareOne(named, (tw) => requestJson(tw.url, tls, 'POST', c.path, c.body), kube, 'offline')),
+    );
+  }
+  return failures;
+}
+
 async function compareOne(
-  c: SarCase,
-  body: unknown,
+  c: { readonly name: string },
+  ask: (tw: Tokenwarden) => Promise<JsonResponse>,
   kube: NormalSubjectAccessReview,
   mode: Mode,
 ): Promise<string[]> {
   const failures: string[] = [];
   const tw = mode === 'live' ? liveTokenwarden : tokenwarden;
   if (tw === undefined) throw new Error(`tokenwarden (${mode}) did not start`);
-  const ours = normalizeSubjectAccessReview(await tw.subjectAccessReview(body));
+  const ours = normalizeSubjectAccessReview(await ask(tw));
   const diffs = diffSubjectAccessReviews(kube, ours);
-  let counted: 'match' | 'reason-order' | 'unexplained' = diffs.length === 0 ? 'match' : 'unexplained';
+  let counted: 'match' | 'reason-order' | 'managed-fields' | 'unexplained' =
+    diffs.length === 0 ? 'match' : 'unexplained';
   let problem = 'answers differ';
   if (isReasonOrder(kube, ours, diffs)) {
     if (!kube.allowed || reasonNamesPolicyBinding(kube.reason)) counted = 'reason-order';
     else problem = 'kube names a grant that the exported policy does not hold';
   }
+  if (isManagedFields(kube, ours, diffs)) counted = 'managed-fields';
   const ok = counted !== 'unexplained';
   const explanation =
-    counted === 'reason-order'
-      ? kube.allowed
-        ? 'two bindings grant; kube names the first its informer lists'
-        : 'several bindings fail to resolve; kube lists their errors in informer order'
-      : problem;
+    counted === 'managed-fields'
+      ? "kube's 422 prints the managedFields its field manager added to the invalid metadata"
+      : counted === 'reason-order'
+        ? kube.allowed
+          ? 'two bindings grant; kube names the first its informer lists'
+          : 'several bindings fail to resolve; kube lists their errors in informer order'
+        : problem;
   if (VERBOSE) {
     const evaluation =
       kube.evaluationError === undefined ? '' : ` evaluationError ${JSON.stringify(kube.evaluationError)}`;
@@ -219,7 +242,8 @@ beforeAll(async () => {
     name: 'rbac',
     workDir: cluster.workDir,
     ...tls,
-    args: [...identity, '--rbac-policy-file', policyFile],
+    // SelfSubjectAccessReview: the caller is the client certificate, as kube-apiserver authenticates it.
+    args: [...identity, '--rbac-policy-file', policyFile, '--client-ca-file', cluster.pki.caFile],
   });
 });
 
@@ -232,6 +256,12 @@ afterAll(async () => {
   );
   await Promise.allSettled([tokenwarden?.stop(), liveTokenwarden?.stop()]);
   await cluster?.stop();
+});
+
+const adminTls = (): ClientTls => ({
+  caFile: cluster.pki.caFile,
+  certFile: cluster.pki.adminCertFile,
+  keyFile: cluster.pki.adminKeyFile,
 });
 
 function expectNoFailures(failures: readonly string[]): void {
@@ -344,6 +374,28 @@ describe("SubjectAccessReview: kube-apiserver's RBAC and tokenwarden on the expo
       },
     );
     console.log(`live mode followed the RBAC changes:\n  ${followed.join('\n  ')}`);
+  });
+
+  it('LocalSubjectAccessReview: the namespace from the path, checked against the body', async () => {
+    expectNoFailures(await comparePosts(localCases(), adminTls()));
+  });
+
+  it('SelfSubjectAccessReview: each caller asks about itself, identified by its client certificate', async () => {
+    const failures: string[] = [];
+    for (const caller of SELF_CALLERS) {
+      const issued = await issueClientCertificate(
+        cluster.workDir,
+        `self-${caller.commonName}`,
+        {
+          commonName: caller.commonName,
+          ...(caller.organization === undefined ? {} : { organization: caller.organization }),
+        },
+        { caFile: cluster.pki.caFile, caKeyFile: cluster.pki.caKeyFile },
+      );
+      const tls = { caFile: cluster.pki.caFile, certFile: issued.cert, keyFile: issued.key };
+      failures.push(...(await comparePosts(selfCases(), tls, caller.label)));
+    }
+    expectNoFailures(failures);
   });
 
   it('compared at least 300 SubjectAccessReviews', () => {

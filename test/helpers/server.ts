@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { systemClock, type Clock } from '../../src/clock.js';
 import type { Authentication } from '../../src/compose/authentication.js';
 import { compose } from '../../src/compose/compose.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config/load.js';
-import { authenticationOptions } from '../../src/config/options.js';
+import { authenticationOptions, authorizationOptions } from '../../src/config/options.js';
 import { createApp } from '../../src/http/app.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import type { KeySource } from '../../src/keys/key-source.js';
@@ -73,8 +74,8 @@ export function tokenReview(token: string, audiences?: readonly string[]): Recor
 
 /**
  * The real service on 127.0.0.1, port 0, over HTTPS: flags parsed by loadConfig, the
- * parts by compose, createApp and startServer wired as `serve` wires them, with
- * logs captured in memory.
+ * parts by compose (policy files and `--authorize-callers` included), createApp and
+ * startServer wired as `serve` wires them, with logs captured in memory.
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { dir, remove } = suiteDir();
@@ -83,8 +84,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // Every level is captured, so the no-token-in-logs checks see debug lines too.
   const logs = captureLogs('trace');
   const authentication = authenticationOptions(config);
+  const authorization = authorizationOptions(config);
   const sa = authentication.serviceAccounts;
   const components = await compose({
+    ...(authorization ? { authorization } : {}),
     authentication: options.issuerKeys
       ? {
           ...authentication,
@@ -100,6 +103,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const app = createApp({
     authenticator: chain.authenticator,
     apiAudiences: config.apiAudiences,
+    ...(authorization ? { authorizer: components.authorization.authorizer } : {}),
+    requestAuthenticator: chain.requestAuthenticator,
+    ...(config.authorizeCallers ? { callerAuthenticator: chain.requestAuthenticator } : {}),
     metrics,
     logger: logs.logger,
     maxRequestBytes: config.maxRequestBytes,
@@ -110,7 +116,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     app,
     host: config.bindAddress,
     port: config.securePort,
-    tls: { cert: tls.cert, key: tls.key },
+    // With --client-ca-file the server asks for a client certificate, as `serve` does.
+    tls: {
+      cert: tls.cert,
+      key: tls.key,
+      ...(config.clientCaFile ? { ca: readFileSync(config.clientCaFile, 'utf8') } : {}),
+    },
     logger: logs.logger,
   });
   const request = (req: Omit<HttpsRequest, 'port' | 'ca'>) =>

@@ -9,6 +9,7 @@ import { reviewAccess } from '../../review/access.js';
 import type { UserInfo } from '../../user.js';
 import { respond } from '../respond.js';
 import { authnRequestFrom } from '../request-identity.js';
+import { callerOf } from './request-identity.js';
 
 export interface ReviewResource {
   /** `authentication.k8s.io` or `authorization.k8s.io`. */
@@ -16,6 +17,8 @@ export interface ReviewResource {
   /** `tokenreviews`, `subjectaccessreviews`, … */
   readonly resource: string;
   readonly version: ApiVersionName;
+  /** Served under `namespaces/:namespace/` (a LocalSubjectAccessReview): `create` is asked in that namespace. */
+  readonly namespaced?: boolean;
 }
 
 export interface CallerDeps {
@@ -43,6 +46,7 @@ function authorizeCaller(
         {
           reqId: c.get('requestId'),
           target,
+          caller: callerOf(c),
           decision: 'denied',
           reason: result.outcome === 'error' ? result.error.code : 'no-credential',
           code: 401,
@@ -52,7 +56,7 @@ function authorizeCaller(
       return respond(c, unauthorized());
     }
     const { user } = result;
-    c.set('caller', user.username);
+    c.set('callerUser', user);
     const attributes = attributesOf(user, c);
     const decision = await reviewAccess(deps.authorizer, attributes);
     if (decision.decision !== 'allow') {
@@ -84,7 +88,7 @@ export function authorizeCallers(target: ReviewResource, deps: CallerDeps): Midd
     (user, c) => ({
       ...resourceAttributes(user, {
         verb: 'create',
-        namespace: '',
+        namespace: target.namespaced ? (c.req.param('namespace') ?? '') : '',
         apiGroup: target.group,
         apiVersion: target.version,
         resource: target.resource,

@@ -2,14 +2,15 @@ import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { UserInfo } from '../../user.js';
 import { REQUEST_ID_HEADER, requestIdOf } from '../request-id.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
     /** The request id: the client's valid `X-Request-Id`, or one made here; echoed in the response. */
     requestId: string;
-    /** The authenticated caller (`--authorize-callers`), for the access log. */
-    caller: string;
+    /** The authenticated caller (`--authorize-callers`, or a SelfSubjectAccessReview's). */
+    callerUser: UserInfo;
   }
 }
 
@@ -52,18 +53,13 @@ function certificateName(socket: Socket): string | undefined {
   return name ?? undefined;
 }
 
-/** The peer's address, for the access log. */
-export function peerOf(c: Context): string | undefined {
-  return (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress;
-}
-
 /**
  * Who called, for the access log: the caller `--authorize-callers` authenticated, else the
  * common name of a client certificate the handshake verified, else the peer address.
  */
 export function callerOf(c: Context): string | undefined {
-  const authenticated = c.get('caller');
-  if (authenticated !== undefined) return authenticated;
+  const authenticated = c.get('callerUser');
+  if (authenticated !== undefined) return authenticated.username;
   const socket = (c.env as NodeBindings | undefined)?.incoming?.socket;
   if (!socket) return undefined;
   return certificateName(socket) ?? socket.remoteAddress;

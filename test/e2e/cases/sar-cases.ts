@@ -450,3 +450,215 @@ export function selectorAndValidationCases(): SarCase[] {
   );
   return cases;
 }
+
+/** A LocalSubjectAccessReview or SelfSubjectAccessReview asked of both servers: the path and the whole body. */
+export interface ReviewPostCase {
+  readonly name: string;
+  readonly path: string;
+  readonly body: Record<string, unknown>;
+}
+
+const AUTHZ = 'authorization.k8s.io';
+const localPath = (namespace: string, version = 'v1'): string =>
+  `/apis/${AUTHZ}/${version}/namespaces/${namespace}/localsubjectaccessreviews`;
+const localBody = (spec: Record<string, unknown>, extra: Record<string, unknown> = {}, version = 'v1') => ({
+  apiVersion: `${AUTHZ}/${version}`,
+  kind: 'LocalSubjectAccessReview',
+  ...extra,
+  spec,
+});
+
+/**
+ * LocalSubjectAccessReview: namespaced requests of the matrix, asked in the request's namespace, and the ways a body
+ * and its path disagree (kube's create handler and pkg/registry/authorization/localsubjectaccessreview/rest.go).
+ */
+export function localCases(): ReviewPostCase[] {
+  const who = IDENTITIES.filter((i) =>
+    [
+      'alice (team-a-devs)',
+      'bob',
+      'build-bot with SA groups',
+      'olga (ops-admins)',
+      'a system:masters member',
+      'groups only (app-readers)',
+    ].includes(i.label),
+  );
+  const cases: ReviewPostCase[] = [];
+  for (const identity of who) {
+    for (const request of REQUESTS) {
+      if (!('resource' in request) || request.resource.namespace === undefined) continue;
+      cases.push({
+        name: `local: ${identity.label}: ${request.label}`,
+        path: localPath(request.resource.namespace),
+        body: localBody(specFor(identity, request)),
+      });
+    }
+  }
+  const listPods = { namespace: 'team-b', verb: 'list', resource: 'pods' };
+  const bob = { user: 'bob', groups: ['system:authenticated'] };
+  cases.push(
+    {
+      name: 'local v1beta1: alice lists pods in team-a (groups as `group`)',
+      path: localPath('team-a', 'v1beta1'),
+      body: localBody(
+        {
+          user: 'alice',
+          group: ['team-a-devs'],
+          resourceAttributes: { namespace: 'team-a', verb: 'list', resource: 'pods' },
+        },
+        {},
+        'v1beta1',
+      ),
+    },
+    {
+      name: 'local: metadata.namespace equal to the path',
+      path: localPath('team-b'),
+      body: localBody({ ...bob, resourceAttributes: listPods }, { metadata: { namespace: 'team-b' } }),
+    },
+    {
+      name: 'local: a namespace that does not exist',
+      path: localPath('nowhere'),
+      body: localBody({ ...bob, resourceAttributes: { ...listPods, namespace: 'nowhere' } }),
+    },
+    {
+      name: 'local invalid: spec namespace differs from the path',
+      path: localPath('team-a'),
+      body: localBody({ ...bob, resourceAttributes: listPods }),
+    },
+    {
+      name: 'local invalid: spec without a namespace',
+      path: localPath('team-b'),
+      body: localBody({ ...bob, resourceAttributes: { verb: 'list', resource: 'pods' } }),
+    },
+    {
+      name: 'local invalid: metadata.namespace differs from the path',
+      path: localPath('team-b'),
+      body: localBody({ ...bob, resourceAttributes: listPods }, { metadata: { namespace: 'team-a' } }),
+    },
+    {
+      name: 'local invalid: metadata with a name and labels',
+      path: localPath('team-b'),
+      body: localBody(
+        { ...bob, resourceAttributes: listPods },
+        { metadata: { name: 'check', labels: { b: '2', a: '1' } } },
+      ),
+    },
+    {
+      name: 'local invalid: non-resource attributes',
+      path: localPath('team-b'),
+      body: localBody({ ...bob, nonResourceAttributes: { path: '/healthz', verb: 'get' } }),
+    },
+    {
+      name: 'local invalid: both kinds of attributes',
+      path: localPath('team-b'),
+      body: localBody({
+        ...bob,
+        resourceAttributes: listPods,
+        nonResourceAttributes: { path: '/healthz', verb: 'get' },
+      }),
+    },
+    {
+      name: 'local invalid: neither user nor groups, and a namespace mismatch',
+      path: localPath('team-a'),
+      body: localBody({ resourceAttributes: listPods }),
+    },
+    {
+      name: 'local invalid: no attributes',
+      path: localPath('team-b'),
+      body: localBody(bob),
+    },
+    {
+      name: 'local: the kind of another review',
+      path: localPath('team-b'),
+      body: { ...localBody({ ...bob, resourceAttributes: listPods }), kind: 'SubjectAccessReview' },
+    },
+  );
+  return cases;
+}
+
+/** Who asks a SelfSubjectAccessReview: a client certificate of the cluster's CA (CN = user, O = group). */
+export interface SelfCaller {
+  readonly label: string;
+  readonly commonName: string;
+  readonly organization?: string;
+}
+
+export const SELF_CALLERS: readonly SelfCaller[] = [
+  { label: 'alice (team-a-devs)', commonName: 'alice', organization: 'team-a-devs' },
+  { label: 'bob', commonName: 'bob' },
+  { label: 'olga (ops-admins)', commonName: 'olga', organization: 'ops-admins' },
+  { label: 'admin (system:masters)', commonName: 'admin', organization: 'system:masters' },
+];
+
+const selfBody = (spec: Record<string, unknown>, extra: Record<string, unknown> = {}, version = 'v1') => ({
+  apiVersion: `${AUTHZ}/${version}`,
+  kind: 'SelfSubjectAccessReview',
+  ...extra,
+  spec,
+});
+
+/** SelfSubjectAccessReview: every request of the matrix as the caller itself, and the invalid bodies. */
+export function selfCases(): ReviewPostCase[] {
+  const path = (version = 'v1') => `/apis/${AUTHZ}/${version}/selfsubjectaccessreviews`;
+  const cases: ReviewPostCase[] = REQUESTS.map((request) => ({
+    name: `self: ${request.label}`,
+    path: path(),
+    body: selfBody(
+      'resource' in request
+        ? { resourceAttributes: { ...request.resource } }
+        : { nonResourceAttributes: { ...request.nonResource } },
+    ),
+  }));
+  const listPods = { namespace: 'team-b', verb: 'list', resource: 'pods' };
+  cases.push(
+    {
+      name: 'self v1beta1: list pods in team-a',
+      path: path('v1beta1'),
+      body: selfBody(
+        { resourceAttributes: { namespace: 'team-a', verb: 'list', resource: 'pods' } },
+        {},
+        'v1beta1',
+      ),
+    },
+    {
+      name: 'self: a user and groups in the spec are not part of a SelfSubjectAccessReview',
+      path: path(),
+      body: selfBody({ user: 'root', groups: ['system:masters'], resourceAttributes: listPods }),
+    },
+    {
+      name: 'self: metadata.namespace on a cluster-scoped review is dropped',
+      path: path(),
+      body: selfBody({ resourceAttributes: listPods }, { metadata: { namespace: 'team-b' } }),
+    },
+    {
+      name: 'self: labelSelector that does not parse',
+      path: path(),
+      body: selfBody({ resourceAttributes: { ...listPods, labelSelector: { rawSelector: 'app in (' } } }),
+    },
+    { name: 'self invalid: no attributes', path: path(), body: selfBody({}) },
+    {
+      name: 'self invalid: both kinds of attributes',
+      path: path(),
+      body: selfBody({
+        resourceAttributes: listPods,
+        nonResourceAttributes: { path: '/healthz', verb: 'get' },
+      }),
+    },
+    {
+      name: 'self invalid: metadata with a name',
+      path: path(),
+      body: selfBody({ resourceAttributes: listPods }, { metadata: { name: 'me', generateName: 'x-' } }),
+    },
+    {
+      name: 'self invalid: rawSelector beside requirements',
+      path: path(),
+      body: selfBody({
+        resourceAttributes: {
+          ...listPods,
+          labelSelector: { rawSelector: 'app=web', requirements: [{ key: 'app', operator: 'Exists' }] },
+        },
+      }),
+    },
+  );
+  return cases;
+}
