@@ -11,7 +11,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { distDir } from './lib/dist.mjs';
-import { build, incoming } from './lib/handler-app.mjs';
+import { build, incoming, outgoing } from './lib/handler-app.mjs';
 import { getRequestListener } from '@hono/node-server';
 
 // Installs @hono/node-server's lightweight Request and Response, as the served app has them.
@@ -43,7 +43,7 @@ for (const [label, dir] of builds) {
     method: 'POST',
   });
   const review = async (i) => {
-    const res = await app.fetch(request, { incoming: incoming(bodies[i % bodies.length]) });
+    const res = await app.fetch(request, { incoming: incoming(bodies[i % bodies.length]), outgoing });
     return res;
   };
   for (let i = 0; i < bodies.length; i++) {

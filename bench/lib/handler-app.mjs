@@ -72,10 +72,17 @@ export async function build(dir) {
   };
 }
 
-/** The parts of IncomingMessage the app reads: headers, and the body as data then end. */
+/** The kept-alive connection every request arrives on (the access line's caller is its address). */
+const socket = { remoteAddress: '127.0.0.1' };
+
+/** The part of ServerResponse the app writes before @hono/node-server does: the request id header. */
+export const outgoing = { setHeader() {} };
+
+/** The parts of IncomingMessage the app reads: headers, socket, and the body as data then end. */
 export function incoming(body) {
   let onData;
   return {
+    socket,
     headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
     on(event, fn) {
       if (event === 'data') onData = fn;

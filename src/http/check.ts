@@ -4,7 +4,7 @@ import type { GateRequest, GateResult } from '../proxy/gate.js';
 import { badRequest, denied, identityNotSendable, internalError } from '../api/outcomes.js';
 import { plainResponse, writePlain, type PlainResponse } from './gate-response.js';
 import { identityHeaderLines } from './identity-headers.js';
-import { gateRequestOf } from './proxy.js';
+import { gateRequestOf, withRequestId } from './proxy.js';
 
 /** Where the ext-authz endpoint listens; Envoy's `path_prefix` is set to this. */
 export const CHECK_PATH = '/check';
@@ -91,9 +91,10 @@ export function handleCheck(
   res: ServerResponse,
   gate: (request: GateRequest) => Promise<GateResult>,
 ): void {
-  checkRequest(gateRequestOf(req), gate).then(
-    (response) => writePlain(res, response),
-    () => writePlain(res, plainResponse(internalError())),
+  const request = gateRequestOf(req);
+  checkRequest(request, gate).then(
+    (response) => writePlain(res, withRequestId(response, request.requestId)),
+    () => writePlain(res, withRequestId(plainResponse(internalError()), request.requestId)),
   );
 }
 

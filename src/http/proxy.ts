@@ -15,6 +15,7 @@ import { badGateway, denied, identityNotSendable, internalError } from '../api/o
 import { plainResponse, rawHeadersOf, writePlain, type PlainResponse } from './gate-response.js';
 import { identityHeaderLines, isIdentityHeader } from './identity-headers.js';
 import { presentedChain } from './request-identity.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 
 /** Where the proxy sends requests: an http(s) origin, or a unix socket (`unix:///run/app.sock`). */
 export interface UpstreamTarget {
@@ -126,6 +127,7 @@ function upstreamRequestHeaders(
   identity: readonly [string, string][],
   passAuthorization: boolean,
   upgrade: string | undefined,
+  requestId: string,
 ): string[] {
   const raw = req.rawHeaders;
   const listed = connectionListed(raw);
@@ -137,6 +139,7 @@ function upstreamRequestHeaders(
     if (HOP_BY_HOP.has(lower) || isIdentityHeader(lower)) continue;
     if (listed.has(lower) && lower !== 'transfer-encoding') continue;
     if (lower === 'authorization' && !passAuthorization) continue;
+    if (lower === REQUEST_ID_HEADER) continue;
     if (lower === 'x-forwarded-for') {
       forwardedFor.push(raw[i + 1]!);
       continue;
@@ -145,32 +148,56 @@ function upstreamRequestHeaders(
   }
   const client = req.socket.remoteAddress;
   if (client) out.push('X-Forwarded-For', [...forwardedFor, client].join(', '));
+  // The id the access line carries, so that the upstream's logs can be joined with ours.
+  out.push('X-Request-Id', requestId);
   if (upgrade !== undefined) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);
   for (const [name, value] of identity) out.push(name, value);
   return out;
 }
 
-/** Response headers without hop-by-hop fields; node frames the body itself. */
-function downstreamResponseHeaders(raw: readonly string[]): string[] {
+/**
+ * Response headers without hop-by-hop fields (node frames the body itself), with the
+ * request id unless the upstream answered with its own.
+ */
+function downstreamResponseHeaders(raw: readonly string[], requestId: string): string[] {
   const listed = connectionListed(raw);
   const out: string[] = [];
+  let hasId = false;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
     if (HOP_BY_HOP.has(lower) || lower === 'transfer-encoding' || listed.has(lower)) continue;
+    if (lower === REQUEST_ID_HEADER) hasId = true;
     out.push(raw[i]!, raw[i + 1]!);
   }
+  if (!hasId) out.push('X-Request-Id', requestId);
   return out;
 }
 
-/** The gate's view of a node request: every header line apart, and the presented certificate chain. */
-export function gateRequestOf(req: IncomingMessage): GateRequest {
+/**
+ * The gate's view of a node request: every header line apart, the presented certificate
+ * chain, and for the access line the request id (the client's `X-Request-Id` when it is
+ * safe, else a new one) and the peer's address.
+ */
+export function gateRequestOf(req: IncomingMessage): GateRequest & { readonly requestId: string } {
   const chain = presentedChain(req.socket as TLSSocket);
+  const peer = req.socket.remoteAddress;
   return {
     method: req.method ?? 'GET',
     target: req.url ?? '',
     headers: req.headersDistinct,
+    requestId: requestIdOf(req.headers[REQUEST_ID_HEADER]),
+    ...(peer ? { peer } : {}),
     ...(chain ? { peerCertificates: chain } : {}),
   };
+}
+
+/**
+ * The request id on a response of the proxy's own. Never through `res.setHeader`: node
+ * then merges the raw header list by name, and repeated lines (`X-Remote-Group`,
+ * `Set-Cookie`) would collapse into one.
+ */
+export function withRequestId(response: PlainResponse, requestId: string): PlainResponse {
+  return { ...response, headers: [...response.headers, [REQUEST_ID_HEADER, requestId]] };
 }
 
 /** A response written straight onto a socket that has left HTTP parsing (an upgrade request). */
@@ -251,11 +278,13 @@ export function createProxy(options: ProxyOptions): Proxy {
   return {
     handleRequest(req, res) {
       const arrived = performance.now();
-      options.gate(gateRequestOf(req)).then(
+      const request = gateRequestOf(req);
+      const { requestId } = request;
+      options.gate(request).then(
         (result) => {
           if (result.outcome === 'deny') {
             observer.outcome(result.denial.kind);
-            const response = plainResponse(denied(result.denial));
+            const response = withRequestId(plainResponse(denied(result.denial)), requestId);
             // The body was not read: the connection cannot carry another request.
             const unread =
               (req.headers['content-length'] ?? '0') !== '0' ||
@@ -268,9 +297,12 @@ export function createProxy(options: ProxyOptions): Proxy {
           const identity = identityOf(result.user);
           if (identity === undefined) {
             observer.outcome('error');
-            return writePlain(res, UNSENDABLE);
+            return writePlain(res, withRequestId(UNSENDABLE, requestId));
           }
-          const upstreamReq = open(req, upstreamRequestHeaders(req, identity, passAuthorization, undefined));
+          const upstreamReq = open(
+            req,
+            upstreamRequestHeaders(req, identity, passAuthorization, undefined, requestId),
+          );
           observer.dispatched((performance.now() - arrived) / 1000);
           let answered = false;
           upstreamReq.on('response', (upstreamRes) => {
@@ -279,7 +311,7 @@ export function createProxy(options: ProxyOptions): Proxy {
             res.writeHead(
               upstreamRes.statusCode ?? 502,
               upstreamRes.statusMessage,
-              downstreamResponseHeaders(upstreamRes.rawHeaders),
+              downstreamResponseHeaders(upstreamRes.rawHeaders, requestId),
             );
             // An event stream's headers go at once (its first event may be minutes away); any other
             // response's go with its first chunk: one packet instead of two, which Nagle and delayed
@@ -289,10 +321,10 @@ export function createProxy(options: ProxyOptions): Proxy {
             splice(upstreamRes, res);
           });
           upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-            logger.warn({ code: err.code, method: req.method }, 'upstream request failed');
+            logger.warn({ reqId: requestId, code: err.code, method: req.method }, 'upstream request failed');
             observer.upstreamError(err.code);
             if (!answered) observer.outcome('upstream-unreachable');
-            writePlain(res, UPSTREAM_DOWN);
+            writePlain(res, withRequestId(UPSTREAM_DOWN, requestId));
           });
           res.on('close', () => {
             if (!res.writableFinished) upstreamReq.destroy();
@@ -302,7 +334,7 @@ export function createProxy(options: ProxyOptions): Proxy {
         (err: unknown) => {
           logger.error({ errName: err instanceof Error ? err.name : typeof err }, 'proxy gate failed');
           observer.outcome('error');
-          writePlain(res, INTERNAL);
+          writePlain(res, withRequestId(INTERNAL, requestId));
         },
       );
     },
@@ -310,7 +342,9 @@ export function createProxy(options: ProxyOptions): Proxy {
     handleUpgrade(req, socket, head) {
       const arrived = performance.now();
       socket.on('error', () => undefined);
-      options.gate(gateRequestOf(req)).then(
+      const request = gateRequestOf(req);
+      const { requestId } = request;
+      options.gate(request).then(
         (result) => {
           if (result.outcome === 'deny') {
             observer.outcome(result.denial.kind);
@@ -323,7 +357,7 @@ export function createProxy(options: ProxyOptions): Proxy {
           }
           const upstreamReq = open(
             req,
-            upstreamRequestHeaders(req, identity, passAuthorization, req.headers.upgrade ?? ''),
+            upstreamRequestHeaders(req, identity, passAuthorization, req.headers.upgrade ?? '', requestId),
           );
           observer.dispatched((performance.now() - arrived) / 1000);
           let answered = false;
@@ -349,14 +383,14 @@ export function createProxy(options: ProxyOptions): Proxy {
             answered = true;
             observer.outcome('forwarded');
             const lines = [`HTTP/1.1 ${upstreamRes.statusCode ?? 502} ${upstreamRes.statusMessage ?? ''}`];
-            const raw = downstreamResponseHeaders(upstreamRes.rawHeaders);
+            const raw = downstreamResponseHeaders(upstreamRes.rawHeaders, requestId);
             for (let i = 0; i < raw.length; i += 2)
               if (raw[i]!.toLowerCase() !== 'content-length') lines.push(`${raw[i]}: ${raw[i + 1]}`);
             socket.write(Buffer.from(lines.join('\r\n') + '\r\nconnection: close\r\n\r\n', 'latin1'));
             splice(upstreamRes, socket);
           });
           upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-            logger.warn({ code: err.code }, 'upstream upgrade failed');
+            logger.warn({ reqId: requestId, code: err.code }, 'upstream upgrade failed');
             observer.upstreamError(err.code);
             if (!answered) observer.outcome('upstream-unreachable');
             if (socket.writable) sendRaw(socket, UPSTREAM_DOWN);

@@ -11,6 +11,9 @@ export interface GateRequest extends AuthnRequest {
   readonly method: string;
   /** The origin-form request target: path and query, as sent. */
   readonly target: string;
+  /** For the access line: the request id (echoed to the client) and the peer's address. */
+  readonly requestId?: string;
+  readonly peer?: string;
 }
 
 /** Why a request does not pass; `api/outcomes.ts` `denied()` turns it into status, headers and body. */
@@ -53,50 +56,109 @@ function forbidden(user: UserInfo, a: Attributes): string {
  * 400 for a rewrite with no value, 500 for an authorizer error). Nothing here writes to the
  * network; identity headers are the caller's job.
  */
+/** What the access line says beyond the decision: who, asking what, and a stable reason code. */
+interface AccessFacts {
+  readonly reason: string;
+  readonly user?: UserInfo;
+  /** The user the caller impersonated from. */
+  readonly impersonator?: string;
+  readonly attributes?: Attributes;
+}
+
+/**
+ * The sidecar's decision for one request, shared by the proxy and `/check`, in the order
+ * kube-apiserver applies its filters: a canonical path (400), ignore paths, authentication
+ * (401), impersonation (400/403), the allow-lists (403), per-request authorization (403,
+ * 400 for a rewrite with no value, 500 for an authorizer error). Nothing here writes to the
+ * network; identity headers are the caller's job. Every decision writes one access line.
+ */
 export function createGate(options: GateOptions): (request: GateRequest) => Promise<GateResult> {
   const { logger } = options;
   return async function gate(request) {
+    const started = performance.now();
     const target = parseRequestTarget(request.target);
+    const path = target?.path;
+    const decided = (result: GateResult, facts: AccessFacts): GateResult => {
+      const a = facts.attributes;
+      logger.info(
+        {
+          reqId: request.requestId,
+          caller: request.peer,
+          method: request.method,
+          path,
+          decision: result.outcome === 'pass' ? 'allowed' : 'denied',
+          reason: facts.reason,
+          ...(result.outcome === 'deny' ? { denial: result.denial.kind } : {}),
+          ...(facts.user ? { user: facts.user.username, groups: facts.user.groups.length } : {}),
+          ...(facts.impersonator ? { impersonator: facts.impersonator } : {}),
+          ...(a
+            ? a.resourceRequest
+              ? {
+                  verb: a.verb,
+                  namespace: a.namespace,
+                  apiGroup: a.apiGroup,
+                  resource: a.resource,
+                  subresource: a.subresource,
+                  name: a.name,
+                }
+              : { verb: a.verb, nonResourcePath: a.path }
+            : {}),
+          ms: performance.now() - started,
+        },
+        'request',
+      );
+      return result;
+    };
+
     if (!target) {
-      logger.info({ method: request.method, reason: 'non-canonical-path' }, 'request refused');
-      return deny({ kind: 'bad-request', message: 'the request path is not canonical' });
+      return decided(deny({ kind: 'bad-request', message: 'the request path is not canonical' }), {
+        reason: 'non-canonical-path',
+      });
     }
-    if (options.ignore?.(target.path)) return { outcome: 'pass' };
+    if (options.ignore?.(target.path)) return decided({ outcome: 'pass' }, { reason: 'ignored-path' });
 
     const authn = await options.authenticator.authenticateRequest(request);
     if (authn.outcome !== 'authenticated') {
       const tokenGiven = Object.hasOwn(request.headers, 'authorization');
-      logger.info(
-        { path: target.path, reason: authn.outcome === 'error' ? authn.error.code : 'no-credential' },
-        'request not authenticated',
-      );
-      return deny({ kind: 'unauthenticated', tokenGiven });
+      return decided(deny({ kind: 'unauthenticated', tokenGiven }), {
+        reason: authn.outcome === 'error' ? authn.error.code : 'no-credential',
+      });
     }
     let user = authn.user;
+    let impersonator: string | undefined;
 
     const impersonation = await impersonate(request.headers, user, options.authorizer);
     switch (impersonation.outcome) {
       case 'bad-request':
-        return deny({ kind: 'bad-request', message: impersonation.message });
+        return decided(deny({ kind: 'bad-request', message: impersonation.message }), {
+          reason: 'impersonation-invalid',
+          user,
+        });
       case 'forbidden':
-        logger.info({ path: target.path, user: user.username }, 'impersonation refused');
-        return deny({ kind: 'forbidden', message: impersonation.message });
+        return decided(deny({ kind: 'forbidden', message: impersonation.message }), {
+          reason: 'impersonation-forbidden',
+          user,
+        });
       case 'impersonated':
-        logger.info({ user: user.username, as: impersonation.user.username }, 'impersonating');
+        impersonator = user.username;
         user = impersonation.user;
         break;
       case 'none':
         break;
     }
+    const who = impersonator === undefined ? { user } : { user, impersonator };
 
     if (options.allow && !options.allow(user)) {
-      logger.info({ path: target.path, user: user.username }, 'user not in the allow-lists');
-      return deny({
-        kind: 'forbidden',
-        message: `Forbidden (user=${user.username}): not an allowed service account, namespace or group`,
-      });
+      return decided(
+        deny({
+          kind: 'forbidden',
+          message: `Forbidden (user=${user.username}): not an allowed service account, namespace or group`,
+        }),
+        { reason: 'not-in-allow-lists', ...who },
+      );
     }
 
+    let last: Attributes | undefined;
     if (options.attributes) {
       const all = options.attributes(user, {
         method: request.method,
@@ -105,31 +167,37 @@ export function createGate(options: GateOptions): (request: GateRequest) => Prom
         headers: request.headers,
       });
       if (all.length === 0) {
-        return deny({
-          kind: 'bad-request',
-          message: 'Bad Request. The request or configuration is malformed.',
-        });
+        return decided(
+          deny({ kind: 'bad-request', message: 'Bad Request. The request or configuration is malformed.' }),
+          { reason: 'no-attributes', ...who },
+        );
       }
       for (const attributes of all) {
+        last = attributes;
         const result = await options.authorizer.authorize(attributes);
         if (result.error !== undefined && result.decision !== 'allow') {
-          logger.error({ user: user.username, verb: attributes.verb }, 'authorization error');
-          return deny({ kind: 'error', message: 'authorization error' });
+          logger.error(
+            { reqId: request.requestId, user: user.username, verb: attributes.verb },
+            'authorization error',
+          );
+          return decided(deny({ kind: 'error', message: 'authorization error' }), {
+            reason: 'evaluation-error',
+            ...who,
+            attributes,
+          });
         }
         if (result.decision !== 'allow') {
-          logger.info(
-            {
-              user: user.username,
-              verb: attributes.verb,
-              resource: attributes.resource,
-              path: attributes.path,
-            },
-            'request forbidden',
-          );
-          return deny({ kind: 'forbidden', message: forbidden(user, attributes) });
+          return decided(deny({ kind: 'forbidden', message: forbidden(user, attributes) }), {
+            reason: 'forbidden',
+            ...who,
+            attributes,
+          });
         }
       }
     }
-    return { outcome: 'pass', user };
+    return decided(
+      { outcome: 'pass', user },
+      { reason: last ? 'allow' : 'authenticated', ...who, ...(last ? { attributes: last } : {}) },
+    );
   };
 }

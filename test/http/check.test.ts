@@ -87,6 +87,33 @@ describe('/check on the proxy listener', () => {
     expect(res.body).toBe('');
   });
 
+  it("writes one access line for the original request, under the check's request id, which it echoes", async () => {
+    const res = await setup.proxy.request({
+      path: '/check',
+      headers: [
+        'Authorization',
+        `Bearer ${token()}`,
+        'X-Original-URI',
+        '/orders/7',
+        'X-Original-Method',
+        'DELETE',
+        'X-Request-Id',
+        'nginx-req-9',
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers['x-request-id']).toBe('nginx-req-9');
+    expect(setup.proxy.logs.lines.filter((l) => l.reqId === 'nginx-req-9')).toEqual([
+      expect.objectContaining({
+        msg: 'request',
+        method: 'DELETE',
+        path: '/orders/7',
+        decision: 'allowed',
+        user: 'system:serviceaccount:ns1:app',
+      }),
+    ]);
+  });
+
   it('answers an nginx auth_request subrequest (a GET with X-Original-URI/Method)', async () => {
     const res = await setup.proxy.request({
       path: '/check',

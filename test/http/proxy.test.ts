@@ -162,6 +162,40 @@ describe('tokenwarden proxy', () => {
     expect(setup.upstream.headerLines(setup.upstream.received.at(-1)!, 'authorization')).toEqual([]);
   });
 
+  it('writes one access line per decision with the request id it echoes and passes upstream', async () => {
+    const allowed = await setup.proxy.request({
+      path: '/data?x=1',
+      headers: [...bearer(token()), 'X-Request-Id', 'trace-42'],
+    });
+    expect(allowed.headers['x-request-id']).toBe('trace-42');
+    expect(setup.upstream.headerLines(setup.upstream.received.at(-1)!, 'x-request-id')).toEqual(['trace-42']);
+    const refused = await setup.proxy.request({ path: '/data', headers: ['X-Request-Id', 'has spaces'] });
+    expect(refused.status).toBe(401);
+    const generated = refused.headers['x-request-id'];
+    expect(generated).toMatch(/^[A-Za-z0-9_-]{8}-[0-9a-z]+$/);
+    const lines = setup.proxy.logs.lines.filter((l) => l.msg === 'request');
+    expect(lines.filter((l) => l.reqId === 'trace-42')).toEqual([
+      expect.objectContaining({
+        caller: '127.0.0.1',
+        method: 'GET',
+        path: '/data',
+        decision: 'allowed',
+        reason: 'authenticated',
+        user: 'system:serviceaccount:ns1:app',
+        groups: 3,
+        ms: expect.any(Number),
+      }),
+    ]);
+    expect(lines.filter((l) => l.reqId === generated)).toEqual([
+      expect.objectContaining({
+        decision: 'denied',
+        reason: 'no-credential',
+        denial: 'unauthenticated',
+        path: '/data',
+      }),
+    ]);
+  });
+
   it('never writes a token to its logs', async () => {
     const text = setup.proxy.logs.text();
     expect(sent.length).toBeGreaterThan(3);
