@@ -44,22 +44,7 @@ describe('tokenwarden can-i', () => {
     );
   });
 
-  it('understands resource.group/subresource, --subresource and NAME', async () => {
-    expect(
-      (
-        await run(canI, [
-          'update',
-          'deployments.apps/scale',
-          '-n',
-          'x',
-          '--as',
-          'u',
-          '--as-group',
-          'scalers',
-          ...P,
-        ])
-      ).code,
-    ).toBe(0);
+  it('reads RESOURCE/NAME as kubectl does, the subresource from --subresource, and NAME as a third argument', async () => {
     expect(
       (
         await run(canI, [
@@ -75,6 +60,13 @@ describe('tokenwarden can-i', () => {
         ])
       ).code,
     ).toBe(0);
+    // kubectl's reading: the deployment named "scale", not the scale subresource.
+    expect(
+      (await run(canI, ['update', 'deployments.apps/scale', '--as', 'u', '--as-group', 'scalers', ...P]))
+        .code,
+    ).toBe(1);
+    expect((await run(canI, ['update', 'configmaps/my-configmap', '--as', 'frank', ...P])).code).toBe(0);
+    expect((await run(canI, ['update', 'configmaps/other', '--as', 'frank', ...P])).code).toBe(1);
     expect((await run(canI, ['update', 'configmaps', 'my-configmap', '--as', 'frank', ...P])).code).toBe(0);
     expect((await run(canI, ['update', 'configmaps', 'other', '--as', 'frank', ...P])).code).toBe(1);
   });
@@ -195,23 +187,30 @@ describe('can-i helpers', () => {
       subresource: '',
       name: '',
     });
-    expect(parseResourceArg('pods/log', 'p', undefined)).toMatchObject({
+    expect(parseResourceArg('pods/log', '', undefined)).toMatchObject({
       resource: 'pods',
       apiGroup: '',
+      subresource: '',
+      name: 'log',
+    });
+    expect(parseResourceArg('pods', 'p', 'log')).toMatchObject({
+      resource: 'pods',
       subresource: 'log',
       name: 'p',
     });
-    expect(parseResourceArg('deployments.apps/scale', '', undefined)).toMatchObject({
+    expect(parseResourceArg('deployments.apps/web', '', 'scale')).toMatchObject({
       resource: 'deployments',
       apiGroup: 'apps',
       subresource: 'scale',
-      name: '',
+      name: 'web',
     });
+    // strings.SplitN(arg, "/", 2): everything after the first slash is the name.
+    expect(parseResourceArg('pods//', '', undefined)).toMatchObject({ resource: 'pods', name: '/' });
     expect(parseResourceArg('certificatesigningrequests.certificates.k8s.io', '', 'approval')).toMatchObject({
       apiGroup: 'certificates.k8s.io',
       subresource: 'approval',
     });
-    expect(() => parseResourceArg('pods/log', '', 'exec')).toThrow(UsageError);
+    expect(() => parseResourceArg('pods/web', 'other', undefined)).toThrow(UsageError);
   });
 
   it('builds the impersonated user as kube-apiserver does', () => {

@@ -199,7 +199,7 @@ export const TARGET_OPTIONS_HELP = `  --policy <path> ...
   -A, --all-namespaces
       Ask about all namespaces.
   --subresource <string>
-      The subresource (same as RESOURCE/SUBRESOURCE).
+      The subresource, such as log for pods or scale for deployments.apps.
   -h, --help
       Show this help.`;
 
@@ -208,8 +208,8 @@ const CAN_I_HELP = `Usage: tokenwarden can-i VERB RESOURCE [NAME] --policy FILE 
 
 Answers kubectl auth can-i offline: yes (exit 0) or no (exit 1), by the authorizers serve uses.
 RESOURCE is a built-in resource by kubectl's names (pods, pod, po, Pod, deployments.apps, deploy),
-with /SUBRESOURCE (pods/log, deployments.apps/scale), or a non-resource URL (/healthz).
-Unlike kubectl, RESOURCE/X names the subresource X and NAME is the third argument.
+then /NAME as kubectl reads it (pods/web), or a non-resource URL (/healthz). NAME may also be
+the third argument; a subresource is named by --subresource (pods --subresource log).
 
 Options:
   --as <string>
@@ -241,8 +241,10 @@ export interface ResourceTarget {
 }
 
 /**
- * The RESOURCE argument: a non-resource URL starting with `/`, or a resource as kubectl resolves
- * it (short names, singular, kind, RESOURCE.GROUP, RESOURCE.VERSION.GROUP), then `/SUBRESOURCE`.
+ * The RESOURCE argument as kubectl reads it: a non-resource URL starting with `/`, or a resource
+ * as kubectl resolves it (short names, singular, kind, RESOURCE.GROUP, RESOURCE.VERSION.GROUP),
+ * then `/NAME` (cani.go's `strings.SplitN(arg, "/", 2)`). The subresource comes only from
+ * `--subresource`; NAME may also be a third argument.
  */
 export function parseResourceArg(
   arg: string,
@@ -257,23 +259,17 @@ export function parseResourceArg(
   }
   const slash = arg.indexOf('/');
   const resourcePart = slash < 0 ? arg : arg.slice(0, slash);
-  let subresource = slash < 0 ? '' : arg.slice(slash + 1);
-  if (subresourceFlag !== undefined) {
-    if (subresource !== '' && subresource !== subresourceFlag) {
-      throw new UsageError(
-        `--subresource ${JSON.stringify(subresourceFlag)} conflicts with RESOURCE ${JSON.stringify(arg)}`,
-      );
-    }
-    subresource = subresourceFlag;
-  }
-  if (slash >= 0 && subresource === '')
-    throw new UsageError(`RESOURCE ${JSON.stringify(arg)} has an empty subresource`);
+  const nameInArg = slash < 0 ? '' : arg.slice(slash + 1);
+  if (nameInArg !== '' && name !== '')
+    throw new UsageError(
+      `NAME ${JSON.stringify(name)} given twice: RESOURCE ${JSON.stringify(arg)} already names it`,
+    );
   const resolved = resolveResource(resourcePart);
   return {
     resource: resolved.resource,
     apiGroup: resolved.apiGroup,
-    subresource,
-    name,
+    subresource: subresourceFlag ?? '',
+    name: nameInArg !== '' ? nameInArg : name,
     ...(resolved.builtin ? { builtin: resolved.builtin } : {}),
     warnings: resolved.warnings,
   };

@@ -106,7 +106,8 @@ const WHO_CAN_HELP = `Usage: tokenwarden who-can VERB RESOURCE [NAME] [-n NS | -
 
 Lists every subject the policy files allow VERB on RESOURCE, with the binding and role that grant it.
 RESOURCE is a built-in resource by kubectl's names (pods, pod, po, Pod, deployments.apps, deploy),
-with /SUBRESOURCE (pods/log, deployments.apps/scale), or a non-resource URL (/healthz).
+then /NAME as kubectl reads it (pods/web), or a non-resource URL (/healthz); --subresource names a
+subresource (pods --subresource log).
 A RoleBinding shows as RoleBinding/NAMESPACE/NAME.
 
 Options:
