@@ -86,40 +86,37 @@ export function compilePolicies(policies: readonly Policy[]): CompiledPolicy {
   });
 
   const bindings: CompiledBinding[] = [];
+  /** A binding of policy i, numbered in the order kube's informers list them. */
+  const compileBinding = (
+    i: number,
+    kind: CompiledBinding['kind'],
+    b: { name: string; roleRef: RoleRef; subjects: CompiledBinding['subjects'] },
+    namespace: string,
+  ): CompiledBinding => {
+    const binding: CompiledBinding = {
+      ordinal: bindings.length,
+      kind,
+      name: b.name,
+      namespace,
+      roleRef: b.roleRef,
+      subjects: b.subjects,
+      ...resolvers[i]!(b.roleRef, namespace),
+      reasons: [],
+    };
+    bindings.push(binding);
+    return binding;
+  };
   const cluster = new IndexBuilder();
   policies.forEach((policy, i) => {
-    for (const b of policy.clusterRoleBindings) {
-      const binding: CompiledBinding = {
-        ordinal: bindings.length,
-        kind: 'ClusterRoleBinding',
-        name: b.name,
-        namespace: '',
-        roleRef: b.roleRef,
-        subjects: b.subjects,
-        ...resolvers[i]!(b.roleRef, ''),
-        reasons: [],
-      };
-      bindings.push(binding);
-      cluster.add(binding, '');
-    }
+    for (const b of policy.clusterRoleBindings)
+      cluster.add(compileBinding(i, 'ClusterRoleBinding', b, ''), '');
   });
   const namespaces = new Map<string, IndexBuilder>();
   policies.forEach((policy, i) => {
     for (const b of policy.roleBindings) {
-      const binding: CompiledBinding = {
-        ordinal: bindings.length,
-        kind: 'RoleBinding',
-        name: b.name,
-        namespace: b.namespace,
-        roleRef: b.roleRef,
-        subjects: b.subjects,
-        ...resolvers[i]!(b.roleRef, b.namespace),
-        reasons: [],
-      };
-      bindings.push(binding);
       let builder = namespaces.get(b.namespace);
       if (!builder) namespaces.set(b.namespace, (builder = new IndexBuilder()));
-      builder.add(binding, b.namespace);
+      builder.add(compileBinding(i, 'RoleBinding', b, b.namespace), b.namespace);
     }
   });
 
