@@ -160,6 +160,7 @@ export async function runProxyService(options: ProxyServiceOptions): Promise<num
   await new Promise((r) => setTimeout(r, listen.shutdownDelayMs));
   await running.close(listen.shutdownTimeoutMs);
   logger.info('stopped');
-  logger.flush();
+  // The destination writes asynchronously: the exit that follows must not cut off the last lines.
+  await new Promise<void>((flushed) => logger.flush(() => flushed()));
   return 0;
 }
