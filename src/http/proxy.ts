@@ -13,7 +13,8 @@ import type { Denial, GateRequest, GateResult } from '../proxy/gate.js';
 import type { UserInfo } from '../user.js';
 import { badGateway, denied, identityNotSendable, internalError } from '../api/outcomes.js';
 import { plainResponse, rawHeadersOf, writePlain, type PlainResponse } from './gate-response.js';
-import { identityHeaderLines, isIdentityHeader } from './identity-headers.js';
+import { isIdentityHeader } from './identity-headers.js';
+import { identityLineCache, type FlatIdentity } from '../proxy/identity-lines.js';
 import { presentedChain } from './request-identity.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 
@@ -124,53 +125,67 @@ function connectionListed(raw: readonly string[]): Set<string> {
  */
 function upstreamRequestHeaders(
   req: IncomingMessage,
-  identity: readonly [string, string][],
+  identity: readonly string[],
   passAuthorization: boolean,
   upgrade: string | undefined,
   requestId: string,
 ): string[] {
   const raw = req.rawHeaders;
-  const listed = connectionListed(raw);
+  // Most requests carry no `Connection` line: no second pass over the headers for them.
+  const listed = req.headersDistinct.connection === undefined ? undefined : connectionListed(raw);
   const out: string[] = [];
-  const forwardedFor: string[] = [];
+  let forwardedFor = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || isIdentityHeader(lower)) continue;
-    if (listed.has(lower) && lower !== 'transfer-encoding') continue;
+    if (listed?.has(lower) && lower !== 'transfer-encoding') continue;
     if (lower === 'authorization' && !passAuthorization) continue;
     if (lower === REQUEST_ID_HEADER) continue;
     if (lower === 'x-forwarded-for') {
-      forwardedFor.push(raw[i + 1]!);
+      forwardedFor += `${raw[i + 1]!}, `;
       continue;
     }
     out.push(name, raw[i + 1]!);
   }
   const client = req.socket.remoteAddress;
-  if (client) out.push('X-Forwarded-For', [...forwardedFor, client].join(', '));
+  if (client) out.push('X-Forwarded-For', forwardedFor + client);
   // The id the access line carries, so that the upstream's logs can be joined with ours.
   out.push('X-Request-Id', requestId);
   if (upgrade !== undefined) out.push('Connection', 'Upgrade', 'Upgrade', upgrade);
-  for (const [name, value] of identity) out.push(name, value);
+  for (let i = 0; i < identity.length; i++) out.push(identity[i]!);
   return out;
 }
+
+/** Response header lines to send on, and whether they open an event stream. */
+interface DownstreamHeaders {
+  readonly lines: string[];
+  /** The first `Content-Type` line (the one node's `headers` keeps) is `text/event-stream`. */
+  readonly eventStream: boolean;
+}
+
+const EVENT_STREAM = /^text\/event-stream/i;
 
 /**
  * Response headers without hop-by-hop fields (node frames the body itself), with the
  * request id unless the upstream answered with its own.
  */
-function downstreamResponseHeaders(raw: readonly string[], requestId: string): string[] {
-  const listed = connectionListed(raw);
-  const out: string[] = [];
+function downstreamResponseHeaders(raw: readonly string[], requestId: string): DownstreamHeaders {
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length && listed === undefined; i += 2)
+    if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') listed = connectionListed(raw);
+  const lines: string[] = [];
   let hasId = false;
+  let contentType: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const lower = raw[i]!.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || lower === 'transfer-encoding' || listed.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || lower === 'transfer-encoding' || listed?.has(lower)) continue;
     if (lower === REQUEST_ID_HEADER) hasId = true;
-    out.push(raw[i]!, raw[i + 1]!);
+    else if (lower === 'content-type') contentType ??= raw[i + 1]!;
+    lines.push(raw[i]!, raw[i + 1]!);
   }
-  if (!hasId) out.push('X-Request-Id', requestId);
-  return out;
+  if (!hasId) lines.push('X-Request-Id', requestId);
+  return { lines, eventStream: contentType !== undefined && EVENT_STREAM.test(contentType) };
 }
 
 /**
@@ -179,15 +194,20 @@ function downstreamResponseHeaders(raw: readonly string[], requestId: string): s
  * safe, else a new one) and the peer's address.
  */
 export function gateRequestOf(req: IncomingMessage): GateRequest & { readonly requestId: string } {
-  const chain = presentedChain(req.socket as TLSSocket);
-  const peer = req.socket.remoteAddress;
+  const socket = req.socket as TLSSocket;
+  const headers = req.headersDistinct;
+  // Repeated lines are no id (node's `headers` would join them with a comma, which is refused too).
+  const ids = headers[REQUEST_ID_HEADER];
   return {
     method: req.method ?? 'GET',
     target: req.url ?? '',
-    headers: req.headersDistinct,
-    requestId: requestIdOf(req.headers[REQUEST_ID_HEADER]),
-    ...(peer ? { peer } : {}),
-    ...(chain ? { peerCertificates: chain } : {}),
+    headers,
+    requestId: requestIdOf(ids?.length === 1 ? ids[0] : undefined),
+    peer: socket.remoteAddress,
+    // Walked only when asked: only the client-certificate authenticator reads it.
+    get peerCertificates() {
+      return presentedChain(socket);
+    },
   };
 }
 
@@ -259,9 +279,11 @@ export function createProxy(options: ProxyOptions): Proxy {
   const passAuthorization = options.passAuthorization ?? false;
   const observer = options.observer ?? NO_OBSERVER;
 
-  const identityOf = (user: UserInfo | undefined): [string, string][] | undefined =>
-    user === undefined ? [] : identityHeaderLines(user);
+  const identityLines = identityLineCache();
+  const identityOf = (user: UserInfo | undefined): FlatIdentity =>
+    user === undefined ? [] : identityLines(user);
 
+  const { socketPath, host, port } = upstream;
   const open = (req: IncomingMessage, headers: string[]) =>
     requestFn({
       agent,
@@ -270,9 +292,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       // node accepts the rawHeaders form: every line kept, in order, with its case.
       headers: headers as unknown as Record<string, string>,
       setHost: false,
-      ...(upstream.socketPath
-        ? { socketPath: upstream.socketPath }
-        : { host: upstream.host, port: upstream.port }),
+      ...(socketPath === undefined ? { host, port } : { socketPath }),
     });
 
   return {
@@ -295,7 +315,7 @@ export function createProxy(options: ProxyOptions): Proxy {
             );
           }
           const identity = identityOf(result.user);
-          if (identity === undefined) {
+          if (identity === null) {
             observer.outcome('error');
             return writePlain(res, withRequestId(UNSENDABLE, requestId));
           }
@@ -308,16 +328,12 @@ export function createProxy(options: ProxyOptions): Proxy {
           upstreamReq.on('response', (upstreamRes) => {
             answered = true;
             observer.outcome('forwarded');
-            res.writeHead(
-              upstreamRes.statusCode ?? 502,
-              upstreamRes.statusMessage,
-              downstreamResponseHeaders(upstreamRes.rawHeaders, requestId),
-            );
+            const headers = downstreamResponseHeaders(upstreamRes.rawHeaders, requestId);
+            res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers.lines);
             // An event stream's headers go at once (its first event may be minutes away); any other
             // response's go with its first chunk: one packet instead of two, which Nagle and delayed
             // ACKs would otherwise hold back by milliseconds.
-            if (/^text\/event-stream/i.test(String(upstreamRes.headers['content-type'] ?? '')))
-              res.flushHeaders();
+            if (headers.eventStream) res.flushHeaders();
             splice(upstreamRes, res);
           });
           upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
@@ -329,7 +345,9 @@ export function createProxy(options: ProxyOptions): Proxy {
           res.on('close', () => {
             if (!res.writableFinished) upstreamReq.destroy();
           });
-          splice(req, upstreamReq);
+          // A request without a body (a GET, as most are) has been read whole by now: no stream to splice.
+          if (req.complete && req.readableLength === 0) upstreamReq.end();
+          else splice(req, upstreamReq);
         },
         (err: unknown) => {
           logger.error({ errName: err instanceof Error ? err.name : typeof err }, 'proxy gate failed');
@@ -351,7 +369,7 @@ export function createProxy(options: ProxyOptions): Proxy {
             return sendRaw(socket, plainResponse(denied(result.denial)));
           }
           const identity = identityOf(result.user);
-          if (identity === undefined) {
+          if (identity === null) {
             observer.outcome('error');
             return sendRaw(socket, UNSENDABLE);
           }
@@ -383,7 +401,7 @@ export function createProxy(options: ProxyOptions): Proxy {
             answered = true;
             observer.outcome('forwarded');
             const lines = [`HTTP/1.1 ${upstreamRes.statusCode ?? 502} ${upstreamRes.statusMessage ?? ''}`];
-            const raw = downstreamResponseHeaders(upstreamRes.rawHeaders, requestId);
+            const raw = downstreamResponseHeaders(upstreamRes.rawHeaders, requestId).lines;
             for (let i = 0; i < raw.length; i += 2)
               if (raw[i]!.toLowerCase() !== 'content-length') lines.push(`${raw[i]}: ${raw[i + 1]}`);
             socket.write(Buffer.from(lines.join('\r\n') + '\r\nconnection: close\r\n\r\n', 'latin1'));

@@ -49,13 +49,6 @@ function forbidden(user: UserInfo, a: Attributes): string {
   return `Forbidden (user=${user.username}, verb=${a.verb}, resource=${a.resource}, subresource=${a.subresource})`;
 }
 
-/**
- * The sidecar's decision for one request, shared by the proxy and `/check`, in the order
- * kube-apiserver applies its filters: a canonical path (400), ignore paths, authentication
- * (401), impersonation (400/403), the allow-lists (403), per-request authorization (403,
- * 400 for a rewrite with no value, 500 for an authorizer error). Nothing here writes to the
- * network; identity headers are the caller's job.
- */
 /** What the access line says beyond the decision: who, asking what, and a stable reason code. */
 interface AccessFacts {
   readonly reason: string;
@@ -65,12 +58,53 @@ interface AccessFacts {
   readonly attributes?: Attributes;
 }
 
+/** The access line of one decision: who, asking what, decided how, in how many milliseconds. */
+function writeAccessLine(
+  logger: Logger,
+  request: GateRequest,
+  path: string | undefined,
+  result: GateResult,
+  facts: AccessFacts,
+  ms: number,
+): void {
+  const a = facts.attributes;
+  logger.info(
+    {
+      reqId: request.requestId,
+      caller: request.peer,
+      method: request.method,
+      path,
+      decision: result.outcome === 'pass' ? 'allowed' : 'denied',
+      reason: facts.reason,
+      ...(result.outcome === 'deny' ? { denial: result.denial.kind } : {}),
+      ...(facts.user ? { user: facts.user.username, groups: facts.user.groups.length } : {}),
+      ...(facts.impersonator ? { impersonator: facts.impersonator } : {}),
+      ...(a
+        ? a.resourceRequest
+          ? {
+              verb: a.verb,
+              namespace: a.namespace,
+              apiGroup: a.apiGroup,
+              resource: a.resource,
+              subresource: a.subresource,
+              name: a.name,
+            }
+          : { verb: a.verb, nonResourcePath: a.path }
+        : {}),
+      ms,
+    },
+    'request',
+  );
+}
+
 /**
  * The sidecar's decision for one request, shared by the proxy and `/check`, in the order
  * kube-apiserver applies its filters: a canonical path (400), ignore paths, authentication
  * (401), impersonation (400/403), the allow-lists (403), per-request authorization (403,
  * 400 for a rewrite with no value, 500 for an authorizer error). Nothing here writes to the
- * network; identity headers are the caller's job. Every decision writes one access line.
+ * network; identity headers are the caller's job. Every decision writes one access line,
+ * once the caller has acted on it (`setImmediate`): by then the proxy has sent the request
+ * upstream, so the line is formatted while the upstream works instead of before it starts.
  */
 export function createGate(options: GateOptions): (request: GateRequest) => Promise<GateResult> {
   const { logger } = options;
@@ -79,34 +113,7 @@ export function createGate(options: GateOptions): (request: GateRequest) => Prom
     const target = parseRequestTarget(request.target);
     const path = target?.path;
     const decided = (result: GateResult, facts: AccessFacts): GateResult => {
-      const a = facts.attributes;
-      logger.info(
-        {
-          reqId: request.requestId,
-          caller: request.peer,
-          method: request.method,
-          path,
-          decision: result.outcome === 'pass' ? 'allowed' : 'denied',
-          reason: facts.reason,
-          ...(result.outcome === 'deny' ? { denial: result.denial.kind } : {}),
-          ...(facts.user ? { user: facts.user.username, groups: facts.user.groups.length } : {}),
-          ...(facts.impersonator ? { impersonator: facts.impersonator } : {}),
-          ...(a
-            ? a.resourceRequest
-              ? {
-                  verb: a.verb,
-                  namespace: a.namespace,
-                  apiGroup: a.apiGroup,
-                  resource: a.resource,
-                  subresource: a.subresource,
-                  name: a.name,
-                }
-              : { verb: a.verb, nonResourcePath: a.path }
-            : {}),
-          ms: performance.now() - started,
-        },
-        'request',
-      );
+      setImmediate(writeAccessLine, logger, request, path, result, facts, performance.now() - started);
       return result;
     };
 

@@ -9,6 +9,8 @@ export interface RequestTarget {
 /** Escapes that would let a path mean something other than what it says once an upstream decodes it. */
 const HIDDEN_SEPARATOR = /%(?:2f|5c|2e|00)/i;
 const VALID_ESCAPES = /^(?:[^%]|%[0-9a-fA-F]{2})*$/;
+/** A `.` or `..` segment, or an empty one before the last (`//`); a trailing `/` is an empty last segment. */
+const NON_CANONICAL_SEGMENT = /\/\/|\/\.\.?(?:\/|$)/;
 
 /**
  * The path and query of an origin-form request target, or undefined for a target the proxy
@@ -23,16 +25,12 @@ export function parseRequestTarget(target: string): RequestTarget | undefined {
   const q = target.indexOf('?');
   const rawPath = q < 0 ? target : target.slice(0, q);
   const rawQuery = q < 0 ? '' : target.slice(q + 1);
-  if (!rawPath.startsWith('/') || rawPath.includes('\\') || HIDDEN_SEPARATOR.test(rawPath)) return undefined;
-  if (!VALID_ESCAPES.test(rawPath)) return undefined;
-  const path = percentDecode(rawPath, false);
-  const segments = path.split('/').slice(1);
-  for (let i = 0; i < segments.length; i++) {
-    const s = segments[i]!;
-    if (s === '.' || s === '..') return undefined;
-    if (s === '' && i < segments.length - 1) return undefined;
-  }
-  return { path, rawQuery };
+  if (!rawPath.startsWith('/') || rawPath.includes('\\')) return undefined;
+  // Most paths hold no escape at all: nothing to check or decode in them.
+  const escaped = rawPath.includes('%');
+  if (escaped && (HIDDEN_SEPARATOR.test(rawPath) || !VALID_ESCAPES.test(rawPath))) return undefined;
+  const path = escaped ? percentDecode(rawPath, false) : rawPath;
+  return NON_CANONICAL_SEGMENT.test(path) ? undefined : { path, rawQuery };
 }
 
 /**

@@ -85,6 +85,21 @@ describe('tokenwarden proxy', () => {
     expect(setup.upstream.received.at(-1)!.url).toBe(path);
   });
 
+  it('forwards a small body that arrived with its headers, and an empty one, whole', async () => {
+    for (const body of ['{"items":[1,2,3]}', '']) {
+      const res = await setup.proxy.request({
+        method: 'POST',
+        path: '/items',
+        headers: bearer(token()),
+        body,
+      });
+      expect(res.status).toBe(200);
+      const got = setup.upstream.received.at(-1)!;
+      expect([got.method, got.body.toString()]).toEqual(['POST', body]);
+      expect(setup.upstream.headerLines(got, 'content-length')).toEqual([String(body.length)]);
+    }
+  });
+
   it('answers 401 with a Bearer challenge and a JSON Status when no token comes, without asking the upstream', async () => {
     const before = setup.upstream.received.length;
     const res = await setup.proxy.request({ path: '/metrics' });
