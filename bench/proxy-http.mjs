@@ -1,17 +1,24 @@
 // The sidecar proxy's cost (bench only): one upstream process answering a small GET over
 // HTTPS (direct) and plain HTTP (behind the proxy), and `tokenwarden proxy` in front of it
 // pinned to CPU 1; wrk pinned to CPU 0 with one valid token in every request, so after the
-// first request every answer is a cached token. Measures, in the same run, direct and
-// proxied: requests/s at 50 connections, and p50/p99 at 1 connection (no queueing), whose
-// difference is the latency the proxy adds. Prints one line of JSON after `PROXYJSON `.
-//   node bench/proxy-http.mjs [--seconds 8]
+// first request every answer is a cached token. Every path is measured with the same wrk
+// script, connections and upstream: direct, through tokenwarden, and through the proxy
+// ceiling (bench/ceilings/proxy-ceiling.mjs: a bare node proxy, the floor of any node
+// sidecar), in interleaved rounds (medians reported): requests/s at 50 connections, and
+// p50/p99 at 1 connection (no queueing), whose difference from direct in the same round is
+// the latency a proxy adds; and each proxy's CPU µs per request at both, from /proc (far
+// less disturbed by other processes than latency). BENCH_ALT_DIST='label=/path/to/dist,…'
+// adds other builds of tokenwarden to the same rounds. Prints one line of JSON after
+// `PROXYJSON `.
+//   node bench/proxy-http.mjs [--seconds 8] [--rounds 3]
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distFile, importDist } from './lib/dist.mjs';
+import { fileURLToPath } from 'node:url';
+import { distDir, importDist } from './lib/dist.mjs';
 import { freePort, sleep, SERVER_CPU } from './lib/servers.mjs';
 import { LOAD_CPU } from './lib/wrk.mjs';
 
@@ -20,6 +27,16 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const seconds = Number(arg('seconds', '8'));
+const rounds = Number(arg('rounds', '3'));
+const alts = (process.env.BENCH_ALT_DIST ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((spec, i) => {
+    const eq = spec.indexOf('=');
+    return eq > 0
+      ? { label: spec.slice(0, eq), dist: spec.slice(eq + 1) }
+      : { label: `alt ${i + 1}`, dist: spec };
+  });
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 const { createCertificateAuthority, issueCertificate } = await importDist('dev/certs.js');
@@ -109,6 +126,7 @@ function wrk(port, script, connections, secs) {
   if (!line) throw new Error(`wrk failed: ${run.stderr}${run.stdout}`);
   const r = JSON.parse(line.slice(5));
   if (r.bad > 0) throw new Error(`${r.bad} answers were not 200`);
+  if (r.ok === 0) throw new Error(`no answer at all from port ${port}: ${run.stdout}`);
   return { rps: r.ok / r.seconds, p50: r.p50, p99: r.p99 };
 }
 
@@ -160,7 +178,7 @@ try {
     upstream: f('upstream.mjs', upstreamSource),
     script: f('proxy.lua', lua(token)),
   };
-  const [httpPort, httpsPort, proxyPort] = [await freePort(), await freePort(), await freePort()];
+  const [httpPort, httpsPort] = [await freePort(), await freePort()];
   const log = openSync('/dev/null', 'w');
   children.push(
     spawn(
@@ -180,71 +198,132 @@ try {
       },
     ),
   );
-  children.push(
-    spawn(
-      'taskset',
-      [
-        '-c',
-        SERVER_CPU,
-        process.execPath,
-        distFile('cli/main.js'),
-        'proxy',
-        '--upstream',
-        `http://127.0.0.1:${httpPort}`,
-        '--service-account-issuer',
-        ISSUER,
-        '--service-account-key-file',
-        files.sa,
-        '--tls-cert-file',
-        files.cert,
-        '--tls-private-key-file',
-        files.key,
-        '--secure-port',
-        String(proxyPort),
-        '--bind-address',
-        '127.0.0.1',
-      ],
-      { stdio: ['ignore', log, 'inherit'] },
-    ),
-  );
-  // Correct before timed: the proxy passes the token's user and refuses no token with 401.
-  await waitFor(async () => {
-    const direct = await get(httpsPort, ca.cert);
-    const ok = await get(proxyPort, ca.cert, token);
-    const refused = await get(proxyPort, ca.cert);
-    if (
-      direct.status !== 200 ||
-      ok.status !== 200 ||
-      ok.user !== 'system:serviceaccount:bench:client' ||
-      refused.status !== 401
-    )
-      throw new Error(`unexpected answers: ${JSON.stringify({ direct, ok, refused })}`);
-  });
-  // Warm-up, then direct and proxied interleaved so that both see the same machine.
+  const pinned = (args) => {
+    const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...args], {
+      stdio: ['ignore', log, 'inherit'],
+    });
+    children.push(child);
+    return child;
+  };
+  const tokenwardenProxy = async (label, dist) => {
+    const port = await freePort();
+    const child = pinned([
+      join(dist, 'cli/main.js'),
+      'proxy',
+      '--upstream',
+      `http://127.0.0.1:${httpPort}`,
+      '--service-account-issuer',
+      ISSUER,
+      '--service-account-key-file',
+      files.sa,
+      '--tls-cert-file',
+      files.cert,
+      '--tls-private-key-file',
+      files.key,
+      '--secure-port',
+      String(port),
+      '--bind-address',
+      '127.0.0.1',
+    ]);
+    return { label, port, pid: child.pid, refuses: true };
+  };
+  const ceilingPort = await freePort();
+  const ceilingChild = pinned([
+    fileURLToPath(new URL('./ceilings/proxy-ceiling.mjs', import.meta.url)),
+    '--port',
+    String(ceilingPort),
+    '--upstream-port',
+    String(httpPort),
+    '--cert',
+    files.cert,
+    '--key',
+    files.key,
+  ]);
+  const proxies = [
+    await tokenwardenProxy('tokenwarden', distDir),
+    { label: 'ceiling', port: ceilingPort, pid: ceilingChild.pid, refuses: false },
+    ...(await Promise.all(alts.map((a) => tokenwardenProxy(`tokenwarden (${a.label})`, a.dist)))),
+  ];
+  // Correct before timed: each proxy passes the token's user, and tokenwarden refuses no token with 401.
+  for (const p of proxies) {
+    await waitFor(async () => {
+      const direct = await get(httpsPort, ca.cert);
+      const ok = await get(p.port, ca.cert, token);
+      const refused = p.refuses ? await get(p.port, ca.cert) : { status: 401 };
+      if (
+        direct.status !== 200 ||
+        ok.status !== 200 ||
+        ok.user !== 'system:serviceaccount:bench:client' ||
+        refused.status !== 401
+      )
+        throw new Error(`${p.label}: unexpected answers: ${JSON.stringify({ direct, ok, refused })}`);
+    });
+  }
+  // Warm-up, then rounds in which every path runs once at each load, in an order that
+  // alternates from round to round, so that all see the same machine.
   wrk(httpsPort, files.script, 50, 2);
-  wrk(proxyPort, files.script, 50, 2);
-  const proxyPid = children[1].pid;
-  const direct = {
-    throughput: wrk(httpsPort, files.script, 50, seconds),
-    latency: wrk(httpsPort, files.script, 1, seconds),
+  for (const p of proxies) wrk(p.port, files.script, 50, 2);
+  const samples = new Map([['direct', []], ...proxies.map((p) => [p.label, []])]);
+  const measured = (p, connections) => {
+    if (!p) return { ...wrk(httpsPort, files.script, connections, seconds), cpuUs: 0, waitUs: 0 };
+    const before = procTimes(p.pid);
+    const r = wrk(p.port, files.script, connections, seconds);
+    const after = procTimes(p.pid);
+    const requests = r.rps * seconds;
+    return {
+      ...r,
+      cpuUs: (after.cpuUs - before.cpuUs) / requests,
+      waitUs: (after.waitUs - before.waitUs) / requests,
+    };
   };
-  const throughput = wrk(proxyPort, files.script, 50, seconds);
-  const before = procTimes(proxyPid);
-  const latency = wrk(proxyPort, files.script, 1, seconds);
-  const after = procTimes(proxyPid);
-  const requests = latency.rps * seconds;
+  for (let round = 0; round < rounds; round++) {
+    const order = [undefined, ...proxies];
+    if (round % 2 === 1) order.reverse();
+    for (const p of order)
+      samples.get(p ? p.label : 'direct').push({ throughput: measured(p, 50), latency: measured(p, 1) });
+    process.stderr.write(`proxy bench: round ${round + 1} of ${rounds} done\n`);
+  }
+  const median = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const direct = samples.get('direct');
+  /** Medians over the rounds; "added" is each round's difference from direct in the same round. */
+  const summary = (label) => {
+    const s = samples.get(label);
+    const m = (f) => median(s.map(f));
+    return {
+      throughput: {
+        rps: m((x) => x.throughput.rps),
+        p50: m((x) => x.throughput.p50),
+        p99: m((x) => x.throughput.p99),
+      },
+      latency: { rps: m((x) => x.latency.rps), p50: m((x) => x.latency.p50), p99: m((x) => x.latency.p99) },
+      // The proxy's own work per request at 1 and at 50 connections, and its wait for a CPU at 1.
+      cpuUsPerRequest: m((x) => x.latency.cpuUs),
+      cpuUsPerRequestAt50: m((x) => x.throughput.cpuUs),
+      runQueueWaitUsPerRequest: m((x) => x.latency.waitUs),
+      addedP50ms: median(s.map((x, i) => x.latency.p50 - direct[i].latency.p50)),
+      addedP99ms: median(s.map((x, i) => x.latency.p99 - direct[i].latency.p99)),
+    };
+  };
+  const proxied = summary('tokenwarden');
   const result = {
-    direct,
-    proxied: {
-      throughput,
-      latency,
-      // Per request of the 1-connection run: the proxy's own work, and its wait for a CPU.
-      cpuUsPerRequest: (after.cpuUs - before.cpuUs) / requests,
-      runQueueWaitUsPerRequest: (after.waitUs - before.waitUs) / requests,
+    rounds,
+    direct: {
+      throughput: { rps: median(direct.map((x) => x.throughput.rps)) },
+      latency: {
+        p50: median(direct.map((x) => x.latency.p50)),
+        p99: median(direct.map((x) => x.latency.p99)),
+      },
     },
+    proxied,
+    addedP50ms: proxied.addedP50ms,
+    addedP99ms: proxied.addedP99ms,
+    ceiling: summary('ceiling'),
+    alts: proxies.slice(2).map((p) => ({ label: p.label, ...summary(p.label) })),
   };
-  result.addedP50ms = result.proxied.latency.p50 - result.direct.latency.p50;
-  result.addedP99ms = result.proxied.latency.p99 - result.direct.latency.p99;
   console.log(`PROXYJSON ${JSON.stringify(result)}`);
 } finally {
   for (const c of children) c.kill('SIGTERM');
