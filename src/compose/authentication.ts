@@ -14,6 +14,7 @@ import type { ReloadStats } from '../observe/metrics.js';
 import { watchClusterObjects, type ClusterObjectCaches } from '../live/cluster-objects.js';
 import type { WatchCacheHealth } from '../live/watch-cache.js';
 import { loadClusterConfig } from '../live/cluster-config.js';
+import type { ClusterKeySource } from '../live/cluster-keys.js';
 import { clusterObjectsCheck, keySourceCheck } from './health.js';
 import { buildIdentitySources } from './identity.js';
 import { buildServiceAccountKeys } from './key-sources.js';
@@ -68,26 +69,29 @@ export function buildAuthentication(
   deps: { readonly clock: Clock; readonly logger?: Logger; readonly watch: boolean },
 ): Authentication {
   const sa = options.serviceAccounts;
-  const keys = buildServiceAccountKeys(sa, deps);
+  const kc = options.live ? loadClusterConfig(options.live.kubeconfigFile) : undefined;
+  const keys = buildServiceAccountKeys(sa, { ...deps, ...(kc ? { cluster: kc } : {}) });
+  const apiAudiences = implicitAudiences(options.apiAudiences, keys.cluster);
   // Watch events evict the cached answers that relied on the changed object; the cache is made below.
   let evict: (key: string) => void = () => {};
-  const cluster: ClusterObjectCaches | undefined = options.live
-    ? watchClusterObjects(loadClusterConfig(options.live.kubeconfigFile), {
-        now: () => deps.clock.now(),
-        ...(options.live.backoff ? { backoff: options.live.backoff } : {}),
-        onChange: (key) => evict(key),
-      })
-    : undefined;
+  const cluster: ClusterObjectCaches | undefined =
+    kc && options.live
+      ? watchClusterObjects(kc, {
+          now: () => deps.clock.now(),
+          ...(options.live.backoff ? { backoff: options.live.backoff } : {}),
+          onChange: (key) => evict(key),
+        })
+      : undefined;
   void cluster?.start();
   const serviceAccounts = new ServiceAccountAuthenticator({
     issuers: keys.issuers,
     ...(keys.fileKeys ? { legacyKeys: keys.fileKeys } : {}),
     legacy: sa.legacyTokens ?? 'reject',
-    implicitAudiences: options.apiAudiences,
+    implicitAudiences: apiAudiences,
     clock: deps.clock,
     ...(cluster ? { objects: cluster } : {}),
   });
-  const identity = buildIdentitySources(options, deps);
+  const identity = buildIdentitySources({ ...options, apiAudiences }, deps);
   let jwt: ReloadableJwt | undefined;
   try {
     jwt =
@@ -96,7 +100,7 @@ export function buildAuthentication(
         : loadAuthenticationConfig(options.authenticationConfigFile, {
             ...deps,
             serviceAccountIssuers: sa.issuers,
-            apiAudiences: options.apiAudiences,
+            apiAudiences,
             allowLoopback: sa.keys.allowLoopback ?? false,
           });
   } catch (err) {
@@ -124,19 +128,20 @@ export function buildAuthentication(
   const unsubscribe = [...sources, ...(jwt ? [jwt] : []), identity].map((s) =>
     s.onChange(() => authenticator.clear()),
   );
+  if (keys.cluster) unsubscribe.push(keys.cluster.onIssuerChange(() => authenticator.clear()));
   const keySourceHealth = (): KeySourceHealth[] => [
     ...sources.map((s, i) => ({ ...s.health(), name: `service-account-keys-${i}` })),
     ...jwtSources().map((s, i) => ({ ...s.health(), name: `jwt-issuer-keys-${i}` })),
   ];
   const requestAuthenticator = requestAuthenticatorChain([
     ...identity.requestAuthenticators,
-    bearerRequestAuthenticator(authenticator, options.apiAudiences),
+    bearerRequestAuthenticator(authenticator, apiAudiences),
   ]);
 
   return {
     authenticator,
     uncached,
-    apiAudiences: options.apiAudiences,
+    apiAudiences,
     requestAuthenticator,
     get keySources() {
       return [...sources, ...jwtSources()];
@@ -170,6 +175,28 @@ export function buildAuthentication(
       cluster?.close();
     },
   };
+}
+
+/**
+ * kube's `--api-audiences` default is every service-account issuer; when no issuer and no
+ * audience was configured and the issuer is the apiserver's, found at run time, the
+ * implicit audiences are that issuer once found. The array is the one every reader holds
+ * (reviews, the request chain, audience-agnostic authenticators), so it is filled in place.
+ */
+function implicitAudiences(
+  configured: readonly string[],
+  cluster: ClusterKeySource | undefined,
+): readonly string[] {
+  if (!cluster || configured.length > 0) return configured;
+  const audiences: string[] = [];
+  const follow = (): void => {
+    const issuer = cluster.issuer();
+    if (issuer !== undefined && audiences[0] !== issuer) audiences.splice(0, audiences.length, issuer);
+  };
+  // Registered before the cache's own listener, so answers after the clear see the new audiences.
+  cluster.onChange(follow);
+  cluster.onIssuerChange(follow);
+  return audiences;
 }
 
 async function whenListed(cluster: ClusterObjectCaches, timeoutMs: number): Promise<boolean> {

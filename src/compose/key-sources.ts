@@ -1,3 +1,4 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { createDiscoveryKeySource } from '../keys/discovery.js';
@@ -5,17 +6,33 @@ import { FileKeySource } from '../keys/file.js';
 import { createJwksKeySource, type RemoteKeySource } from '../keys/jwks.js';
 import type { KeySource } from '../keys/key-source.js';
 import { MergedKeySource } from '../keys/merged.js';
+import { ClusterKeySource } from '../live/cluster-keys.js';
 import type { ServiceAccountOptions } from './options.js';
+
+/** Which issuers are accepted, each with its keys; read per token, since the cluster's issuer is found at run time. */
+export type IssuerKeys = Pick<ReadonlyMap<string, KeySource>, 'get' | 'has'>;
 
 export interface ServiceAccountKeys {
   /** Each issuer → the keys that verify its tokens, and nothing else (an issuer never borrows another's key). */
-  readonly issuers: ReadonlyMap<string, KeySource>;
+  readonly issuers: IssuerKeys;
   /** The key files, which also verify legacy secret-based tokens. */
   readonly fileKeys?: KeySource;
   /** Every source made or given here, for change notices, readiness and close. */
   readonly sources: readonly KeySource[];
   /** The remote ones among them, which load in the background. */
   readonly remote: readonly RemoteKeySource[];
+  /** Live mode without a key source of its own: the apiserver's issuer and keys. */
+  readonly cluster?: ClusterKeySource;
+}
+
+/** Whether any service-account key source was given; live mode without one reads the cluster's. */
+export function hasServiceAccountKeys(keys: ServiceAccountOptions['keys']): boolean {
+  return (
+    (keys.keyFiles?.length ?? 0) > 0 ||
+    (keys.jwksUrls?.length ?? 0) > 0 ||
+    (keys.discovery?.length ?? 0) > 0 ||
+    (keys.issuerKeys?.size ?? 0) > 0
+  );
 }
 
 /**
@@ -24,10 +41,20 @@ export interface ServiceAccountKeys {
  * issuer; discovery gives its issuer its own source; an issuer with keys given in
  * `issuerKeys` uses those alone. A token of issuer A is verified only with A's keys. Key
  * files load synchronously here, so a bad file fails the start.
+ *
+ * Live mode (`cluster`) with no key source given: the keys come from the apiserver
+ * (`/.well-known/openid-configuration`, `/openid/v1/jwks`). With issuers configured they
+ * serve those issuers, and the apiserver's must be among them; with none, the apiserver's
+ * issuer is the one accepted. Any key source given wins: nothing is read from the apiserver.
  */
 export function buildServiceAccountKeys(
   options: ServiceAccountOptions,
-  deps: { readonly clock: Clock; readonly logger?: Logger; readonly watch: boolean },
+  deps: {
+    readonly clock: Clock;
+    readonly logger?: Logger;
+    readonly watch: boolean;
+    readonly cluster?: KubeConfig;
+  },
 ): ServiceAccountKeys {
   const { keys } = options;
   const log = deps.logger ? { logger: deps.logger } : {};
@@ -63,6 +90,14 @@ export function buildServiceAccountKeys(
     remote.push(source);
     add(d.issuer, source);
   }
+  const cluster =
+    deps.cluster && !hasServiceAccountKeys(keys)
+      ? new ClusterKeySource(deps.cluster, { issuers: options.issuers, ...common })
+      : undefined;
+  if (cluster) {
+    remote.push(cluster);
+    shared.push(cluster);
+  }
   sources.push(...remote);
 
   const issuers = new Map<string, KeySource>(keys.issuerKeys ?? []);
@@ -72,5 +107,27 @@ export function buildServiceAccountKeys(
     if (members.length === 1) issuers.set(iss, members[0]!);
     else if (members.length > 1) issuers.set(iss, new MergedKeySource(`issuer:${iss}`, members));
   }
-  return { issuers, ...(fileKeys ? { fileKeys } : {}), sources, remote };
+  return {
+    issuers: cluster && options.issuers.length === 0 ? discoveredIssuer(cluster) : issuers,
+    ...(fileKeys ? { fileKeys } : {}),
+    sources,
+    remote,
+    ...(cluster ? { cluster } : {}),
+  };
+}
+
+/**
+ * The apiserver's issuer alone. Before its discovery document has been read every issuer
+ * is claimed, so that a token the cluster issued meets "keys not yet available" (a
+ * transient error, never cached) rather than an answer that no authenticator knew it.
+ */
+function discoveredIssuer(cluster: ClusterKeySource): IssuerKeys {
+  const claims = (iss: string): boolean => {
+    const found = cluster.issuer();
+    return found === undefined || found === iss;
+  };
+  return {
+    has: claims,
+    get: (iss) => (claims(iss) ? cluster : undefined),
+  };
 }

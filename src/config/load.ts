@@ -423,6 +423,8 @@ export function requireTokenSettings(config: ResolvedConfig, authorizationOnly =
     config.serviceAccountKeyFiles.length > 0 ||
     config.serviceAccountJwksUris.length > 0 ||
     config.serviceAccountIssuerDiscovery;
+  // Live mode without a key source of its own takes the apiserver's issuer and keys.
+  if (config.live && !saKeys) return;
   const otherSources = config.authenticationConfigFile !== undefined || config.tokenAuthFile !== undefined;
   if (authorizationOnly && !saKeys && !otherSources && config.serviceAccountIssuers.length === 0) return;
   // Service-account settings are required unless another identity source stands alone.

@@ -200,7 +200,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   {
     name: 'kubeconfig',
     type: 'path',
-    help: "Live mode: watch this cluster (current context) and check that the service account, secret, pod or node a token is bound to still exists with the same uid, as kube-apiserver does; the cluster's RBAC becomes the policy, beside any --rbac-policy-file (docs/live-mode.md).",
+    help: "Live mode: watch this cluster (current context) and check that the service account, secret, pod or node a token is bound to still exists with the same uid, as kube-apiserver does; the cluster's RBAC becomes the policy, beside any --rbac-policy-file; without a service-account key source, the apiserver's own issuer and keys are used (docs/live-mode.md).",
     commands: SERVE,
   },
   {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import { hostOf } from './address-policy.js';
 import { pinHost, systemLookup, type HostLookup } from './pinned-lookup.js';
 
@@ -49,13 +49,24 @@ export interface FetchOptions {
   readonly allowLoopback?: boolean;
   /** Resolves the host once per fetch (default `dns.lookup`); the connection is pinned to its answer. */
   readonly lookup?: HostLookup;
+  /**
+   * A client's credentials, resolved per fetch (a kubeconfig's user: client certificate,
+   * bearer or exec token, CA, server name); instead of `ca` and `bearerTokenFile`.
+   */
+  readonly client?: () => Promise<ClientCredentials>;
   readonly signal?: AbortSignal;
 }
+
+/** TLS settings and an Authorization header that a fetch presents, as a Kubernetes client would. */
+export type ClientCredentials = Pick<
+  HttpsRequestOptions,
+  'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'
+> & { readonly authorization?: string };
 
 /** The fetch settings a key source holds and passes to each of its requests. */
 export type SourceFetchOptions = Pick<
   FetchOptions,
-  'ca' | 'bearerTokenFile' | 'allowInsecureHttp' | 'allowLoopback' | 'lookup'
+  'ca' | 'bearerTokenFile' | 'allowInsecureHttp' | 'allowLoopback' | 'lookup' | 'client'
 >;
 
 /** Only those settings, so a source's other options (timing, logger) never reach a request. */
@@ -66,6 +77,7 @@ export function sourceFetchOptions(o: SourceFetchOptions): SourceFetchOptions {
     allowInsecureHttp: o.allowInsecureHttp,
     allowLoopback: o.allowLoopback,
     lookup: o.lookup,
+    client: o.client,
   };
 }
 
@@ -209,15 +221,17 @@ export function fetchDocument(url: string, options: FetchOptions): Promise<Fetch
       allowLoopback: options.allowLoopback === true,
       lookup: options.lookup ?? systemLookup,
     };
-    pinHost(hostOf(parsed), pinOptions)
-      .then((target) => {
+    Promise.all([pinHost(hostOf(parsed), pinOptions), options.client?.()])
+      .then(([target, client]) => {
         if (settled) return; // the deadline passed while the name resolved
         if (!target.ok) {
           return finish(new FetchError(target.refused ? 'refused-address' : 'network', target.message));
         }
+        const { authorization: clientAuthorization, ...clientTls } = client ?? {};
+        if (clientAuthorization !== undefined) headers.authorization = clientAuthorization;
         req = (isHttps ? httpsRequest : httpRequest)(
           parsed,
-          { ...requestOptions, lookup: target.lookup },
+          { ...requestOptions, ...(isHttps ? clientTls : {}), lookup: target.lookup },
           onResponse,
         );
         req.on('error', (err: NodeJS.ErrnoException) =>
@@ -225,6 +239,8 @@ export function fetchDocument(url: string, options: FetchOptions): Promise<Fetch
         );
         req.end();
       })
-      .catch(() => finish(new FetchError('network', 'the request could not be made')));
+      .catch((err: unknown) =>
+        finish(err instanceof FetchError ? err : new FetchError('network', 'the request could not be made')),
+      );
   });
 }

@@ -1,7 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
 import { connect, type ConnectionOptions } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { jwksBody } from '../keys/jwks-server.js';
+import { startFakeApiserver } from '../helpers/fake-apiserver.js';
+import { boundClaims, ISSUER, mintToken, POD_UID, SA_UID } from '../helpers/tokens.js';
 import { finished, logLine, requireBuiltBin, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { suiteDir, writeFile } from '../helpers/files.js';
 import { rsaKey } from '../helpers/keys.js';
@@ -139,6 +142,7 @@ function post(port: number, path: string, body: unknown): Promise<{ status: numb
 }
 
 const SAR_PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
+const TOKEN_REVIEW_PATH = '/apis/authentication.k8s.io/v1/tokenreviews';
 const sar = (user: string) => ({
   apiVersion: 'authorization.k8s.io/v1',
   kind: 'SubjectAccessReview',
@@ -170,6 +174,32 @@ describe('serve flags', () => {
       expect(warnings).toEqual([
         'tokenwarden: warning: --authorization-policy-file is deprecated, use --rbac-policy-file',
       ]);
+    }
+  });
+
+  it("serves TokenReviews with --kubeconfig alone: the apiserver's issuer, its keys and its objects", async () => {
+    const apiserver = await startFakeApiserver(dir);
+    apiserver.serveIssuer(ISSUER, jwksBody([saKey]));
+    apiserver.put('serviceaccounts', { metadata: { name: 'app', namespace: 'ns1', uid: SA_UID } });
+    apiserver.put('pods', { metadata: { name: 'app-7d9', namespace: 'ns1', uid: POD_UID } });
+    const s = await startServe('--kubeconfig', apiserver.kubeconfig);
+    try {
+      const token = mintToken({ key: saKey, claims: boundClaims({}, Math.floor(Date.now() / 1000)) });
+      const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } };
+      await vi.waitFor(
+        async () =>
+          expect((await post(s.port, TOKEN_REVIEW_PATH, review)).json).toMatchObject({
+            status: {
+              authenticated: true,
+              user: { username: 'system:serviceaccount:ns1:app' },
+              audiences: [ISSUER],
+            },
+          }),
+        { timeout: 20_000, interval: 200 },
+      );
+    } finally {
+      expect((await s.stop()).code).toBe(0);
+      await apiserver.close();
     }
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { buildAuthentication } from '../../src/compose/authentication.js';
 import { authenticationOptions } from '../../src/config/options.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig, requireTokenSettings } from '../../src/config/load.js';
 import { FileKeySource } from '../../src/keys/file.js';
 import { replaceFile, tempDir, writeFile } from '../helpers/files.js';
 import { rsaKey, type TestKey } from '../helpers/keys.js';
@@ -17,7 +17,7 @@ import {
   POD_UID,
   SA_UID,
 } from '../helpers/tokens.js';
-import { startJwksServer } from '../keys/jwks-server.js';
+import { jwksBody, startJwksServer } from '../keys/jwks-server.js';
 
 /** The chain `serve` would build from these flags, with a key file holding `keys`. */
 function chainFor(flags: string[], keys: TestKey[] = [rsaKey()]) {
@@ -212,5 +212,102 @@ describe('buildAuthentication in live mode (--kubeconfig)', () => {
     await vi.waitFor(async () =>
       expect(await outcome(chain, token)).toMatchObject({ outcome: 'authenticated' }),
     );
+  });
+});
+
+describe("buildAuthentication in live mode without a key source (the apiserver's issuer and keys)", () => {
+  async function discovering(flags: string[] = [], before: (s: FakeApiserver) => void = () => {}) {
+    const server = await startFakeApiserver(tempDir());
+    server.put('serviceaccounts', { metadata: { name: 'app', namespace: 'ns1', uid: SA_UID } });
+    server.put('pods', { metadata: { name: 'app-7d9', namespace: 'ns1', uid: POD_UID } });
+    before(server);
+    const config = loadConfig('serve', ['--kubeconfig', server.kubeconfig, ...flags]);
+    requireTokenSettings(config);
+    const chain = buildAuthentication(authenticationOptions(config), {
+      clock: manualClock(NOW_MS),
+      watch: false,
+    });
+    onTestFinished(async () => {
+      chain.close();
+      await server.close();
+    });
+    return { server, chain };
+  }
+  const keysCheck = (chain: Awaited<ReturnType<typeof discovering>>['chain']) =>
+    chain.readiness().find((c) => c.name.startsWith('service-account-keys'));
+
+  it('takes the issuer from the discovery document and the keys from /openid/v1/jwks on the apiserver, with the kubeconfig credentials', async () => {
+    const { server, chain } = await discovering([], (s) => s.serveIssuer(ISSUER, jwksBody([rsaKey()])));
+    expect(await chain.whenReady(10_000)).toBe(true);
+    // kube's default: the implicit audiences are the issuer.
+    expect(chain.apiAudiences).toEqual([ISSUER]);
+    expect(await outcome(chain, mintToken())).toMatchObject({
+      outcome: 'authenticated',
+      audiences: [ISSUER],
+    });
+    expect(await outcome(chain, mintToken({ claims: boundClaims({ aud: ['vault'] }) }))).toBe(
+      `token audiences ["vault"] is invalid for the target audiences ["${ISSUER}"]`,
+    );
+    // The document's jwks_uri names the issuer's own host; the keys came from the apiserver.
+    expect(server.hits.get('/openid/v1/jwks')).toBeGreaterThan(0);
+    const other = mintToken({ claims: boundClaims({ iss: OTHER_ISSUER, aud: [OTHER_ISSUER] }) });
+    expect(await outcome(chain, other)).toEqual({ outcome: 'no-opinion' });
+    expect(keysCheck(chain)).toMatchObject({ ok: true });
+  });
+
+  it('is not ready, and answers a transient error, never a success, until the first keys arrive', async () => {
+    const { server, chain } = await discovering([], (s) => s.unreachable(true));
+    expect(keysCheck(chain)).toMatchObject({ ok: false });
+    const first = await chain.authenticator.authenticateToken(mintToken(), []);
+    expect(first).toMatchObject({
+      outcome: 'error',
+      error: { code: 'ERR_KEYS_UNAVAILABLE', transient: true },
+    });
+    server.serveIssuer(ISSUER, jwksBody([rsaKey()]));
+    server.unreachable(false);
+    await chain.loadOnce();
+    await vi.waitFor(() => expect(keysCheck(chain)).toMatchObject({ ok: true }));
+    expect(await chain.whenReady(10_000)).toBe(true);
+    expect(await outcome(chain, mintToken())).toMatchObject({ outcome: 'authenticated' });
+  });
+
+  it('refetches the keys for an unknown kid, so a key the cluster rotated in verifies', async () => {
+    const { server, chain } = await discovering([], (s) => s.serveIssuer(ISSUER, jwksBody([rsaKey('a')])));
+    expect(await chain.whenReady(10_000)).toBe(true);
+    server.serveIssuer(ISSUER, jwksBody([rsaKey('a'), rsaKey('b')]));
+    expect(await outcome(chain, mintToken({ key: rsaKey('b') }))).toMatchObject({
+      outcome: 'authenticated',
+    });
+  });
+
+  it('with --service-account-issuer given, serves those issuers with the apiserver keys, and only if the apiserver names one of them', async () => {
+    const named = await discovering(
+      ['--service-account-issuer', OTHER_ISSUER, '--service-account-issuer', ISSUER],
+      (s) => s.serveIssuer(ISSUER, jwksBody([rsaKey()])),
+    );
+    expect(await named.chain.whenReady(10_000)).toBe(true);
+    expect(named.chain.apiAudiences).toEqual([OTHER_ISSUER, ISSUER]);
+    expect(await outcome(named.chain, mintToken())).toMatchObject({ outcome: 'authenticated' });
+
+    const other = await discovering(['--service-account-issuer', OTHER_ISSUER], (s) =>
+      s.serveIssuer(ISSUER, jwksBody([rsaKey()])),
+    );
+    expect(await other.chain.loadOnce()).toBe(false);
+    expect(keysCheck(other.chain)).toMatchObject({ ok: false, note: 'keys not loaded (invalid-document)' });
+    expect(await outcome(other.chain, mintToken({ claims: boundClaims({ iss: OTHER_ISSUER }) }))).toBe(
+      'keys for issuer not yet available',
+    );
+  });
+
+  it('reads nothing from the apiserver when a key source is given: explicit configuration wins', async () => {
+    const keyFile = writeFile(tempDir(), 'sa.pub', rsaKey().publicPem);
+    const { server, chain } = await discovering(
+      ['--service-account-issuer', ISSUER, '--service-account-key-file', keyFile],
+      (s) => s.serveIssuer(ISSUER, jwksBody([rsaKey('other')])),
+    );
+    expect(await chain.whenReady(10_000)).toBe(true);
+    expect(await outcome(chain, mintToken())).toMatchObject({ outcome: 'authenticated' });
+    expect(server.hits.get('/.well-known/openid-configuration')).toBeUndefined();
+    expect(server.hits.get('/openid/v1/jwks')).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createCertificateAuthority, issueCertificate } from '../../src/dev/certs.js';
@@ -42,6 +42,17 @@ export interface FakeApiserver {
   expireWatches(resource: string): void;
   /** Answers lists and watches of `resource` with HTTP 500 until called with false. */
   fail(resource: string, failing: boolean): void;
+  /**
+   * Serves kube-apiserver's service-account issuer discovery: `/.well-known/openid-configuration`
+   * naming `issuer` (its jwks_uri on the issuer's own host, as kube writes it) and `/openid/v1/jwks`.
+   */
+  serveIssuer(issuer: string, jwks: string): void;
+  /** Requests received per path. */
+  readonly hits: Map<string, number>;
+  /** While on, every connection is cut as it opens: the apiserver is unreachable. */
+  unreachable(on: boolean): void;
+  /** Holds every answer for this long before it is written (0: at once). */
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -51,6 +62,10 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
   const resources = new Map<string, Resource>();
   const failing = new Set<string>();
   const lists = new Map<string, number>();
+  const hits = new Map<string, number>();
+  let oidc: { readonly issuer: string; readonly jwks: string } | undefined;
+  let cutting = false;
+  let delayMs = 0;
   let rv = 1;
   const resource = (name: string): Resource => {
     let r = resources.get(name);
@@ -64,8 +79,28 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
     for (const w of r.watchers) w.write(line);
   };
 
-  const server: Server = createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
+  const answer = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
+    hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
+    if (oidc && req.headers.authorization === 'Bearer fake-apiserver-token') {
+      const json = { 'content-type': 'application/json' };
+      if (url.pathname === '/.well-known/openid-configuration') {
+        res.writeHead(200, json).end(
+          JSON.stringify({
+            issuer: oidc.issuer,
+            jwks_uri: `${oidc.issuer}/openid/v1/jwks`,
+            response_types_supported: ['id_token'],
+            subject_types_supported: ['public'],
+            id_token_signing_alg_values_supported: ['RS256'],
+          }),
+        );
+        return;
+      }
+      if (url.pathname === '/openid/v1/jwks') {
+        res.writeHead(200, { 'content-type': 'application/jwk-set+json' }).end(oidc.jwks);
+        return;
+      }
+    }
     const m = /^\/(?:api\/v1|apis\/rbac\.authorization\.k8s\.io\/v1)\/([a-z]+)$/.exec(url.pathname);
     if (req.headers.authorization !== 'Bearer fake-apiserver-token' || !m) {
       res.writeHead(m ? 401 : 404).end();
@@ -95,10 +130,16 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
         items: [...r.objects.values()],
       }),
     );
+  };
+  const server: Server = createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
+    if (delayMs === 0) return answer(req, res);
+    const timer = setTimeout(() => answer(req, res), delayMs);
+    res.on('close', () => clearTimeout(timer));
   });
   // Every socket, TLS handshakes included: close() must not wait for a client's keep-alive pool.
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
+    if (cutting) return s.destroy();
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -128,6 +169,17 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
   return {
     kubeconfig,
     lists,
+    hits,
+    serveIssuer(issuer, jwks) {
+      oidc = { issuer, jwks };
+    },
+    unreachable(on) {
+      cutting = on;
+      if (on) for (const s of sockets) s.destroy();
+    },
+    delay(ms) {
+      delayMs = ms;
+    },
     put(name, obj) {
       const r = resource(name);
       const k = keyOf(obj.metadata.namespace, obj.metadata.name);

@@ -33,15 +33,15 @@ export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
 export type LegacyTokenPolicy = 'reject' | 'accept';
 
 export interface ServiceAccountAuthenticatorOptions {
-  /** Accepted `iss` values of bound tokens, each with the source of its keys. */
-  readonly issuers: ReadonlyMap<string, KeySource>;
+  /** Accepted `iss` values of bound tokens, each with the source of its keys; asked per token. */
+  readonly issuers: Pick<ReadonlyMap<string, KeySource>, 'get' | 'has'>;
   /**
    * Keys that verify legacy tokens (kube uses the same key files for both). Legacy
    * tokens are claimed either way, so that `reject` answers with a reason.
    */
   readonly legacyKeys?: KeySource;
   readonly legacy: LegacyTokenPolicy;
-  /** `--api-audiences`, defaulting to every issuer (kube's implicit audiences). */
+  /** `--api-audiences`, defaulting to every issuer (kube's implicit audiences); read per token. */
   readonly implicitAudiences: readonly string[];
   readonly clock: Clock;
   /**
