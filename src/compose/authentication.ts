@@ -85,7 +85,7 @@ export function buildAuthentication(
   void cluster?.start();
   const serviceAccounts = new ServiceAccountAuthenticator({
     issuers: keys.issuers,
-    ...(keys.fileKeys ? { legacyKeys: keys.fileKeys } : {}),
+    ...(keys.legacyKeys ? { legacyKeys: keys.legacyKeys } : {}),
     legacy: sa.legacyTokens ?? 'reject',
     implicitAudiences: apiAudiences,
     clock: deps.clock,

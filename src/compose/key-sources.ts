@@ -15,8 +15,11 @@ export type IssuerKeys = Pick<ReadonlyMap<string, KeySource>, 'get' | 'has'>;
 export interface ServiceAccountKeys {
   /** Each issuer → the keys that verify its tokens, and nothing else (an issuer never borrows another's key). */
   readonly issuers: IssuerKeys;
-  /** The key files, which also verify legacy secret-based tokens. */
-  readonly fileKeys?: KeySource;
+  /**
+   * What verifies legacy secret-based tokens: the key files (kube signs those with the same
+   * key), or without them the cluster's keys, which the apiserver's JWKS serves from its own key files.
+   */
+  readonly legacyKeys?: KeySource;
   /** Every source made or given here, for change notices, readiness and close. */
   readonly sources: readonly KeySource[];
   /** The remote ones among them, which load in the background. */
@@ -109,7 +112,7 @@ export function buildServiceAccountKeys(
   }
   return {
     issuers: cluster && options.issuers.length === 0 ? discoveredIssuer(cluster) : issuers,
-    ...(fileKeys ? { fileKeys } : {}),
+    ...(fileKeys || cluster ? { legacyKeys: fileKeys ?? cluster } : {}),
     sources,
     remote,
     ...(cluster ? { cluster } : {}),

@@ -3,7 +3,11 @@ import { ListWatch, Watch, type KubernetesObject, type ListPromise } from '@kube
 export interface WatchCacheHealth {
   /** True once the first list has been stored; it stays true while a relist runs (last known state). */
   readonly synced: boolean;
-  /** Since when the list or watch has been failing (ms since the epoch); undefined while it works. */
+  /**
+   * Since when the cache has not been following the apiserver (ms since the epoch): its
+   * watch ended, failed or is still waiting for an answer, so the state it serves is that
+   * old; undefined while a watch is open.
+   */
   readonly brokenSinceMs: number | undefined;
   readonly lastError: string | undefined;
   readonly restarts: number;
@@ -29,7 +33,10 @@ export interface WatchCacheOptions {
 /**
  * One resource kept in memory by list-then-watch (client-node's ListWatch, which relists
  * on 410 Gone). Any other failure stops ListWatch; this restarts it after a bounded,
- * doubling backoff, keeping the last known objects meanwhile.
+ * doubling backoff, keeping the last known objects meanwhile. The state ages from the
+ * moment the watch ends until the next one is open, not only while requests fail: a slow
+ * apiserver that leaves a relist or a watch unanswered must show on the staleness gauge
+ * and, past the bound, on /readyz, since nothing else says the answers are getting old.
  */
 export class WatchCache<T extends KubernetesObject> {
   private readonly lw: ListWatch<T>;
@@ -54,14 +61,33 @@ export class WatchCache<T extends KubernetesObject> {
     this.delayMs = backoff.minMs;
     const listed: ListPromise<T> = async () => {
       const result = await list();
-      this.contact();
+      // Fresh as of this list; following again only once the watch that comes next is open.
+      this.lastError = undefined;
+      this.brokenSinceMs = this.options.now();
       // ListWatch stores the items once this promise resolves; by the next macrotask they are in.
       setImmediate(() => {
         if (this.synced()) this.markSynced();
       });
       return result;
     };
-    this.lw = new ListWatch<T>(path, watch, listed, false);
+    // ListWatch calls only `watch.watch`; this one also tells when a watch opened (its
+    // promise resolved without the stream having ended: a refused watch calls `done` first).
+    const tracked: Pick<Watch, 'watch'> = {
+      watch: async (watchPath, query, callback, done) => {
+        let ended = false;
+        const controller = await watch.watch(watchPath, query, callback, (err: unknown) => {
+          ended = true;
+          done(err);
+        });
+        if (!ended) this.contact();
+        return controller;
+      },
+    };
+    this.lw = new ListWatch<T>(path, tracked as Watch, listed, false);
+    // Each connect begins a relist or a new watch: from here the state is no longer followed.
+    this.lw.on('connect', () => {
+      if (this.synced()) this.brokenSinceMs ??= this.options.now();
+    });
     const changed = (obj: T): void => {
       this.contact();
       this.delayMs = backoff.minMs;
@@ -84,9 +110,7 @@ export class WatchCache<T extends KubernetesObject> {
   /** Resolves once the first list is stored and the watch is open, or the attempt failed. */
   async start(): Promise<void> {
     if (this.closed) return;
-    const before = this.restarts;
     await this.lw.start();
-    if (this.restarts === before) this.contact();
   }
 
   private contact(): void {

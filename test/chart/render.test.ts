@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMap, parseAllDocuments, parseDocument, type YAMLMap } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { hasServiceAccountKeys } from '../../src/compose/key-sources.js';
+import { loadConfig, requireTokenSettings } from '../../src/config/load.js';
+import { authenticationOptions } from '../../src/config/options.js';
 import { optionsFor } from '../../src/config/schema.js';
 import {
   CHART,
@@ -323,8 +326,31 @@ describe('the chart with other values', () => {
         ...(s.downwardAPI?.items ?? []).map((i) => i.path),
       ]),
     ).toEqual(['token', 'ca.crt', 'namespace']);
-    for (const set of sets.filter((s) => s !== 'live mode'))
+    for (const set of sets.filter((s) => !s.startsWith('live mode')))
       expect(podSpec(objectsOf(set)).containers[0]!.args, set).not.toContain('--in-cluster-config');
+  });
+
+  it("with live mode and no issuer, renders a serve that takes the cluster's issuer and keys from kube-apiserver", () => {
+    const args = podSpec(objectsOf('live mode, issuer discovered')).containers[0]!.args!;
+    const names = flags(args).map((f) => f.name);
+    expect(names).toContain('in-cluster-config');
+    for (const keyFlag of [
+      'service-account-issuer',
+      'service-account-key-file',
+      'service-account-jwks-uri',
+      'service-account-issuer-discovery',
+      'api-audiences',
+    ])
+      expect(names).not.toContain(keyFlag);
+    // The rendered command line as serve reads it: accepted, live, with no key source of its own, which is
+    // what makes compose read the issuer and keys from the apiserver (test/compose/authentication.test.ts).
+    const config = loadConfig('serve', args.slice(1));
+    expect(() => requireTokenSettings(config, config.rbacPolicyFiles.length > 0)).not.toThrow();
+    const authentication = authenticationOptions(config);
+    expect(authentication.live).toBeDefined();
+    expect(hasServiceAccountKeys(authentication.serviceAccounts.keys)).toBe(false);
+    expect(authentication.serviceAccounts.issuers).toEqual([]);
+    expect(authentication.apiAudiences).toEqual([]);
   });
 
   it('prints only the authorization webhook kubeconfig for an authorization-only install, with the policy mounted', async () => {

@@ -25,6 +25,7 @@ export const VALUES_SETS: Readonly<Record<string, object>> = {
   },
   'existing Secret': { tls: { mode: 'secret', secretName: 'tokenwarden-serving' } },
   'live mode': { live: { enabled: true } },
+  'live mode, issuer discovered': { live: { enabled: true }, serviceAccountTokens: { issuers: [] } },
   'authorization-only': {
     authentication: { webhook: false },
     serviceAccountTokens: { issuers: [] },

@@ -51,8 +51,13 @@ export interface FakeApiserver {
   readonly hits: Map<string, number>;
   /** While on, every connection is cut as it opens: the apiserver is unreachable. */
   unreachable(on: boolean): void;
-  /** Holds every answer for this long before it is written (0: at once). */
-  delay(ms: number): void;
+  /**
+   * A slow apiserver: every request from now on waits, unanswered, until the returned
+   * function is called (watches already streaming keep streaming).
+   */
+  hold(): () => void;
+  /** Requests waiting on hold(). */
+  heldRequests(): number;
   close(): Promise<void>;
 }
 
@@ -65,7 +70,7 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
   const hits = new Map<string, number>();
   let oidc: { readonly issuer: string; readonly jwks: string } | undefined;
   let cutting = false;
-  let delayMs = 0;
+  let held: Array<() => void> | undefined;
   let rv = 1;
   const resource = (name: string): Resource => {
     let r = resources.get(name);
@@ -132,9 +137,8 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
     );
   };
   const server: Server = createServer({ key: leaf.key, cert: leaf.cert }, (req, res) => {
-    if (delayMs === 0) return answer(req, res);
-    const timer = setTimeout(() => answer(req, res), delayMs);
-    res.on('close', () => clearTimeout(timer));
+    if (held) held.push(() => answer(req, res));
+    else answer(req, res);
   });
   // Every socket, TLS handshakes included: close() must not wait for a client's keep-alive pool.
   const sockets = new Set<Socket>();
@@ -177,8 +181,13 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
       cutting = on;
       if (on) for (const s of sockets) s.destroy();
     },
-    delay(ms) {
-      delayMs = ms;
+    heldRequests: () => held?.length ?? 0,
+    hold() {
+      const waiting: Array<() => void> = (held = []);
+      return () => {
+        if (held === waiting) held = undefined;
+        for (const go of waiting) go();
+      };
     },
     put(name, obj) {
       const r = resource(name);

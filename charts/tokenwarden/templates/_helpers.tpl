@@ -233,7 +233,7 @@ subjects:
 {{- $args = append $args "--token-auth-file=/etc/tokenwarden/token-auth/tokens.csv" }}
 {{- end }}
 {{- if $v.authorizeCallers.enabled }}
-{{- if and $v.authorizeCallers.serviceAccounts (not $v.serviceAccountTokens.issuers) }}
+{{- if and $v.authorizeCallers.serviceAccounts (not $v.serviceAccountTokens.issuers) (not $v.live.enabled) }}
 {{- fail "authorizeCallers.serviceAccounts call with service-account tokens: serviceAccountTokens.issuers needs their issuer" }}
 {{- end }}
 {{- $args = append $args "--authorize-callers" }}
