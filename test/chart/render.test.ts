@@ -344,7 +344,11 @@ describe('the chart with other values', () => {
       expect(names).not.toContain(keyFlag);
     // The rendered command line as serve reads it: accepted, live, with no key source of its own, which is
     // what makes compose read the issuer and keys from the apiserver (test/compose/authentication.test.ts).
-    const config = loadConfig('serve', args.slice(1));
+    // Files of the pod (its serving certificate) are left out: loadConfig checks that they can be read.
+    const config = loadConfig(
+      'serve',
+      args.slice(1).filter((a, i) => SERVE_FLAGS.get(flags(args)[i]!.name)!.type !== 'path'),
+    );
     expect(() => requireTokenSettings(config, config.rbacPolicyFiles.length > 0)).not.toThrow();
     const authentication = authenticationOptions(config);
     expect(authentication.live).toBeDefined();

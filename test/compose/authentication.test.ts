@@ -170,10 +170,14 @@ describe('buildAuthentication in live mode (--kubeconfig)', () => {
     expect(await outcome(chain, mintToken())).toBe('cluster state not yet available');
     server.fail('pods', false);
     expect(await chain.whenReady(10_000)).toBe(true);
-    expect(chain.readiness().find((c) => c.name === 'cluster-objects')).toEqual({
-      name: 'cluster-objects',
-      ok: true,
-    });
+    expect(chain.readiness().find((c) => c.name === 'cluster-objects')).toMatchObject({ ok: true });
+    // Without a note once every watch is open after its list.
+    await vi.waitFor(() =>
+      expect(chain.readiness().find((c) => c.name === 'cluster-objects')).toEqual({
+        name: 'cluster-objects',
+        ok: true,
+      }),
+    );
   });
 
   it('accepts a pod-bound token while its pod lives, and refuses it once a watch event says the pod is gone', async () => {
