@@ -56,3 +56,96 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     `total ${s.totalMs.toFixed(0)} ms\n-- by place --\n${s.places.join('\n')}\n-- by function (self) --\n${s.functions.join('\n')}`,
   );
 }
+
+/**
+ * Where a cached answer's CPU goes, part by part: each sample is charged to the first frame,
+ * from the leaf up, whose code belongs to a part (V8 natives, events and microtask plumbing
+ * are charged to whoever called them). Only samples inside [fromUs, toUs] (the profile's
+ * monotonic clock, CLOCK_MONOTONIC on Linux, as process.hrtime) count: the timed load alone,
+ * without start-up and warm-up.
+ */
+const PARTS = [
+  ['GC', (name) => name === '(garbage collector)'],
+  ['idle', (name) => name === '(idle)'],
+  ['HMAC cache key', (_n, url) => url === 'node:internal/crypto/hash'],
+  ['cache lookup', (_n, url) => /node_modules\/lru-cache\/|\/authn\/cached\.js$/.test(url)],
+  [
+    'access log (pino, redact, write)',
+    (_n, url) =>
+      /node_modules\/(pino|@pinojs|sonic-boom|fast-redact|quick-format|atomic-sleep|on-exit)/.test(url),
+  ],
+  ['metrics (prom-client)', (_n, url) => /node_modules\/prom-client\/|\/observe\/metrics\.js$/.test(url)],
+  ['JSON depth scan', (_n, url) => /\/http\/json-depth\.js$/.test(url)],
+  [
+    'decode (TokenReview, bearer)',
+    (_n, url) => /\/api\/tokenreview\.js$|\/authn\/(bearer|audiences)\.js$/.test(url),
+  ],
+  ['encode (cached bytes)', (_n, url) => /\/http\/review-bytes\.js$/.test(url)],
+  ['request id, caller', (_n, url) => /\/http\/(middleware\/request-identity|request-id)\.js$/.test(url)],
+  [
+    'review route (reviews.js, use case)',
+    (_n, url) => /\/http\/reviews\.js$|\/review\/token\.js$|\/http\/respond\.js$/.test(url),
+  ],
+  [
+    'body read',
+    (_n, url) => /\/http\/body\.js$|node:internal\/streams\/readable|node:_http_incoming/.test(url),
+  ],
+  ['app middleware (app.js)', (_n, url) => /\/http\/app\.js$|\/ceilings\//.test(url)],
+  ['hono (router, context)', (_n, url) => /node_modules\/hono\//.test(url)],
+  ['@hono/node-server (Request, Response)', (_n, url) => /node_modules\/@hono\/node-server\//.test(url)],
+  [
+    'response write (http, TLS, socket)',
+    (_n, url) =>
+      /node:_http_outgoing|node:_http_server|node:internal\/stream_base_commons|node:net|node:_tls|node:internal\/streams\/writable/.test(
+        url,
+      ),
+  ],
+  ['HTTP parse (node)', (_n, url) => /node:_http_common/.test(url)],
+  ['URL', (_n, url) => /node:internal\/url/.test(url)],
+];
+const TRANSPARENT = (url) =>
+  !url || /^node:(events|internal\/process\/task_queues|internal\/timers|timers)$/.test(url);
+
+export function parts(file, fromUs = -Infinity, toUs = Infinity) {
+  const p = JSON.parse(readFileSync(file, 'utf8'));
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const partOf = new Map();
+  const classify = (id) => {
+    if (partOf.has(id)) return partOf.get(id);
+    const n = byId.get(id);
+    const { functionName: name, url } = n.callFrame;
+    let part;
+    for (const [label, test] of PARTS) {
+      if (test(name, url)) {
+        part = label;
+        break;
+      }
+    }
+    if (!part) {
+      const up = parent.get(id);
+      const root = up === undefined || byId.get(up).callFrame.functionName === '(root)';
+      part =
+        TRANSPARENT(url) && !root
+          ? classify(up)
+          : root
+            ? 'other (native, no JS caller)'
+            : `other: ${where(url)}`;
+    }
+    partOf.set(id, part);
+    return part;
+  };
+  const totals = new Map();
+  let t = p.startTime;
+  let counted = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    t += p.timeDeltas[i] ?? 0;
+    if (t < fromUs || t > toUs) continue;
+    const us = p.timeDeltas[i + 1] ?? 0;
+    const part = classify(p.samples[i]);
+    totals.set(part, (totals.get(part) ?? 0) + us);
+    counted += us;
+  }
+  return { totals, counted };
+}

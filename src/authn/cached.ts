@@ -1,8 +1,8 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import { TokenwardenError } from '../errors.js';
 import { failure, type AuthnResult, type AuthnSuccess, type TokenAuthenticator } from './authenticator.js';
+import { cacheKeyFunction, lengthPrefixed } from './cache-key.js';
 
 /**
  * A flat (sequential) copy of a string: no cons or sliced string keeps its parts alive.
@@ -11,18 +11,6 @@ import { failure, type AuthnResult, type AuthnSuccess, type TokenAuthenticator }
 function flat(s: string): string {
   const copy = Buffer.from(s, 'utf8').toString('utf8');
   return copy === s ? copy : s;
-}
-
-/**
- * One unambiguous string for a list of strings: each part prefixed with its byte length in
- * UTF-16LE, the encoding that is hashed (and, as JS strings are UTF-16, the exact units a
- * Map key compares). UTF-8 would not do: it turns every lone surrogate into U+FFFD, so
- * two distinct parts of one length would hash alike.
- */
-function lengthPrefixed(parts: readonly string[]): string {
-  let out = '';
-  for (const p of parts) out += `${p.length * 2}:${p}`;
-  return out;
 }
 
 export interface CacheOptions {
@@ -64,7 +52,6 @@ export function cachedAuthenticator(
   inner: TokenAuthenticator,
   options: CacheOptions,
 ): CachedTokenAuthenticator {
-  const secret = randomBytes(32);
   const perf = { now: () => options.clock.now() };
   // ttlResolution 0: lru-cache otherwise memoises "now" for a millisecond, which an injected clock must not see.
   const positive = new LRUCache<string, AuthnResult>({
@@ -95,11 +82,7 @@ export function cachedAuthenticator(
   let hits = 0;
   let misses = 0;
 
-  // One update() call: each crosses into C++, and a key is made on every review.
-  const keyOf = (token: string, audiences: readonly string[]): string =>
-    createHmac('sha256', secret)
-      .update(lengthPrefixed([token, ...audiences]), 'utf16le')
-      .digest('base64');
+  const keyOf = cacheKeyFunction();
 
   // Cached successes share their group and audience lists (one frozen copy per distinct
   // list) and hold flat strings rather than the cons strings template literals build:

@@ -15,6 +15,26 @@ export const REDACT_PATHS = [
   '*.token',
 ];
 
+/**
+ * Lines are gathered up to this many bytes before one asynchronous write, and written at
+ * least every LOG_FLUSH_MS: a write per line handed every access line to libuv's thread
+ * pool, whose thread and wake-ups share the server's core (docs/benchmarks.md). Flushed and
+ * awaited on SIGTERM, so the last lines are never lost on a stop.
+ */
+const LOG_BATCH_BYTES = 3072;
+const LOG_FLUSH_MS = 250;
+
+/** stdout, asynchronous and batched; `maxWrite` caps one write (default 16 KiB). */
+function stdout(maxWrite?: number): DestinationStream {
+  return pino.destination({
+    dest: 1,
+    sync: false,
+    minLength: LOG_BATCH_BYTES,
+    periodicFlush: LOG_FLUSH_MS,
+    ...(maxWrite === undefined ? {} : { maxWrite }),
+  });
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     {
@@ -23,7 +43,7 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
       redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     },
     // Asynchronous writes keep logging off the request's critical path; flushed at exit.
-    destination ?? pino.destination({ dest: 1, sync: false }),
+    destination ?? stdout(),
   );
 }
 
@@ -33,5 +53,5 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
  * capping each write there keeps every worker's lines whole on the container's log pipe.
  */
 export function sharedStdout(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false, maxWrite: 4096 });
+  return stdout(4096);
 }

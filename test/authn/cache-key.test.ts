@@ -1,0 +1,59 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { cacheKeyFunction, lengthPrefixed } from '../../src/authn/cache-key.js';
+
+const key = Buffer.from(randomBytes(64).map((b) => b & 0x7f));
+
+describe('cacheKeyFunction', () => {
+  it('is HMAC-SHA-256 under its key of the length-prefixed token and audiences, in UTF-8', () => {
+    const keyOf = cacheKeyFunction(key);
+    for (const [token, audiences] of [
+      ['eyJhbGciOiJSUzI1NiJ9.e30.c2ln', []],
+      ['t', ['https://kubernetes.default.svc', 'vault']],
+      ['tøken ✓ 𝄞', ['aüd']],
+    ] as [string, string[]][]) {
+      const expected = createHmac('sha256', key)
+        .update(`8${lengthPrefixed([token, ...audiences])}`, 'utf8')
+        .digest('base64');
+      expect(keyOf(token, audiences)).toBe(expected);
+    }
+  });
+
+  it('hashes a string with a lone surrogate in UTF-16LE, marked apart from UTF-8', () => {
+    const keyOf = cacheKeyFunction(key);
+    const expected = createHmac('sha256', key)
+      .update('U', 'latin1')
+      .update(lengthPrefixed(['t\uD800', 'a']), 'utf16le')
+      .digest('base64');
+    expect(keyOf('t\uD800', ['a'])).toBe(expected);
+  });
+
+  it('gives distinct (token, audiences) pairs distinct keys, whatever their encoding', () => {
+    const keyOf = cacheKeyFunction();
+    const pairs: [string, string[]][] = [
+      ['t', []],
+      ['t', ['']],
+      ['t', ['', '']],
+      ['t2:a', []],
+      ['t', ['a']],
+      ['\uD800', []],
+      ['\uDC00', []],
+      ['\uFFFD', []],
+      ['\u00D8\u0000', []],
+      ['t', ['a\uD800|1:b']],
+      ['t', ['a\uFFFD', 'b']],
+    ];
+    const keys = pairs.map(([t, a]) => keyOf(t, a));
+    expect(new Set(keys).size).toBe(pairs.length);
+    // The same pair again, the same key; another process's (another secret's) key differs.
+    expect(pairs.map(([t, a]) => keyOf(t, a))).toEqual(keys);
+    expect(cacheKeyFunction()('t', [])).not.toBe(keyOf('t', []));
+  });
+
+  it('refuses a key whose K ⊕ ipad would not be ASCII', () => {
+    const bad = Buffer.alloc(64, 0x41);
+    bad[10] = 0x80;
+    expect(() => cacheKeyFunction(bad)).toThrow(TypeError);
+    expect(() => cacheKeyFunction(Buffer.alloc(32))).toThrow(TypeError);
+  });
+});
