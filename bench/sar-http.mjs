@@ -1,15 +1,19 @@
 // SubjectAccessReview over HTTPS (bench only): `tokenwarden serve` with a policy of
 // 10,000 RoleBindings, pinned to CPU 1, and wrk pinned to CPU 0 (50 connections,
 // keep-alive) asking one allowed and one not-allowed review in turn. Counts only
-// answers with the expected `allowed`, and prints requests per second and latency.
-//   node bench/sar-http.mjs [--seconds 8] [--bindings 10000]
+// answers with the expected `allowed`, and prints requests per second, latency and the
+// server's CPU µs per answer (/proc; far less disturbed by other processes than the rate).
+// --profile runs the server under `node --cpu-prof` and prints where its time went.
+//   node bench/sar-http.mjs [--seconds 8] [--bindings 10000] [--profile]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importDist, distFile } from './lib/dist.mjs';
-import { freePort, sleep, SERVER_CPU } from './lib/servers.mjs';
+import { summarize } from './lib/cpuprofile.mjs';
+import { freePort, processCpuSeconds, sleep, SERVER_CPU } from './lib/servers.mjs';
+import { sarBody, sarPolicy } from './lib/sar.mjs';
 import { LOAD_CPU } from './lib/wrk.mjs';
 
 const arg = (name, dflt) => {
@@ -18,44 +22,14 @@ const arg = (name, dflt) => {
 };
 const seconds = Number(arg('seconds', '8'));
 const bindings = Number(arg('bindings', '10000'));
+const profile = process.argv.includes('--profile');
 const PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 
 const { createCertificateAuthority, issueCertificate } = await importDist('dev/certs.js');
 const dir = mkdtempSync(join(tmpdir(), 'tokenwarden-sar-bench-'));
 
-/** A policy like a busy cluster's: every service account of 100 namespaces bound to a Role. */
-function policy(n) {
-  const docs = [];
-  for (let ns = 0; ns < 100; ns++) {
-    docs.push(`apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: { name: reader, namespace: ns${ns} }
-rules:
-  - { apiGroups: [""], resources: [pods, configmaps], verbs: [get, list, watch] }`);
-  }
-  for (let i = 0; i < n; i++) {
-    const ns = i % 100;
-    docs.push(`apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: rb-${i}, namespace: ns${ns} }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader }
-subjects: [{ kind: ServiceAccount, name: sa-${i}, namespace: ns${ns} }]`);
-  }
-  return docs.join('\n---\n');
-}
-
-const sar = (user, verb) =>
-  JSON.stringify({
-    apiVersion: 'authorization.k8s.io/v1',
-    kind: 'SubjectAccessReview',
-    spec: {
-      user,
-      groups: ['system:serviceaccounts', 'system:authenticated'],
-      resourceAttributes: { namespace: 'ns42', verb, resource: 'pods', version: 'v1' },
-    },
-  });
-const allowed = sar('system:serviceaccount:ns42:sa-4242', 'get');
-const refused = sar('system:serviceaccount:ns42:sa-4242', 'delete');
+const allowed = sarBody('system:serviceaccount:ns42:sa-4242', 'get');
+const refused = sarBody('system:serviceaccount:ns42:sa-4242', 'delete');
 
 function post(port, ca, body) {
   return new Promise((resolve, reject) => {
@@ -121,16 +95,19 @@ try {
   };
   writeFileSync(files.cert, leaf.cert + ca.cert);
   writeFileSync(files.key, leaf.key);
-  writeFileSync(files.policy, policy(bindings));
+  writeFileSync(files.policy, sarPolicy(bindings));
   writeFileSync(files.script, lua);
   const port = await freePort();
   const log = openSync('/dev/null', 'w');
+  const profDir = join(dir, 'prof');
+  if (profile) mkdirSync(profDir);
   server = spawn(
     'taskset',
     [
       '-c',
       SERVER_CPU,
       process.execPath,
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
       distFile('cli/main.js'),
       'serve',
       '--tls-cert-file',
@@ -165,6 +142,8 @@ try {
   spawnSync('taskset', ['-c', LOAD_CPU, 'wrk', '-t1', '-c50', '-d2s', '-s', files.script, url], {
     encoding: 'utf8',
   });
+  const cpu0 = processCpuSeconds(server.pid);
+  const loadStartUs = Number(process.hrtime.bigint() / 1000n);
   const run = spawnSync(
     'taskset',
     ['-c', LOAD_CPU, 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', '-s', files.script, url],
@@ -173,13 +152,26 @@ try {
       timeout: (seconds + 30) * 1000,
     },
   );
+  const cpu = processCpuSeconds(server.pid) - cpu0;
   const line = run.stdout.split('\n').find((l) => l.startsWith('JSON '));
   if (!line) throw new Error(`wrk failed: ${run.stderr}${run.stdout}`);
   const r = JSON.parse(line.slice(5));
   console.log(
     `SubjectAccessReview over HTTPS, ${bindings} RoleBindings: ${((r.yes + r.no) / r.seconds).toFixed(0)} answers/s ` +
-      `(${r.yes} allowed, ${r.no} not, ${r.bad} errors), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms at 50 connections`,
+      `(${r.yes} allowed, ${r.no} not, ${r.bad} errors), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms at 50 connections, ` +
+      `${((cpu * 1e6) / (r.yes + r.no)).toFixed(1)} µs of server CPU per answer`,
   );
+  if (profile) {
+    await new Promise((resolve) => {
+      server.once('exit', resolve);
+      server.kill('SIGTERM');
+    });
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    const s = summarize(join(profDir, file), 40, loadStartUs);
+    console.log(
+      `-- self time by place --\n${s.places.join('\n')}\n\n-- self time by function --\n${s.functions.join('\n')}`,
+    );
+  }
   if (r.bad > 0) process.exitCode = 1;
 } finally {
   server?.kill('SIGTERM');

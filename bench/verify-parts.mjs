@@ -4,26 +4,9 @@
 // (CPU µs per token, this process's CPU time) and counts the heap bytes each leaves per
 // token (young generation made large enough that no collection runs while counting).
 // TOKENWARDEN_DIST=/path/to/dist measures another build; compare builds in alternation.
-import { execFileSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, verify } from 'node:crypto';
 import { importDist } from './lib/dist.mjs';
-
-// Bytes are counted in a child with a young generation large enough that no collection
-// runs while counting; CPU is timed here, on the default heap, as a server runs.
-const counting = process.argv.includes('--count-bytes');
-const child = counting
-  ? undefined
-  : execFileSync(
-      process.execPath,
-      [
-        '--expose-gc',
-        '--min-semi-space-size=64',
-        '--max-semi-space-size=64',
-        ...process.argv.slice(1),
-        '--count-bytes',
-      ],
-      { encoding: 'utf8' },
-    );
+import { measureParts } from './lib/parts.mjs';
 
 const { gateToken } = await importDist('authn/jwt/gate.js');
 const { verifyToken } = await importDist('authn/jwt/verify.js');
@@ -81,30 +64,11 @@ const parts = {
   authenticateToken: (n) => sa.authenticateToken(tokens[n], [issuer]),
 };
 
-async function measure(run) {
-  const ops = counting ? 4000 : OPS;
-  for (let n = 0; n < 2000; n++) await run(n % 1000);
-  if (counting) globalThis.gc();
-  const heap0 = process.memoryUsage().heapUsed;
-  const cpu0 = process.cpuUsage();
-  for (let n = 0; n < ops; n++) await run(n % 1000);
-  const cpu = process.cpuUsage(cpu0);
-  const heap1 = process.memoryUsage().heapUsed;
-  return counting ? (heap1 - heap0) / ops : (cpu.user + cpu.system) / ops;
-}
-
-// The loop's own `await` costs a little of both; it is measured and shown, not subtracted.
-const rows = { 'loop (await only)': await measure(async (n) => n) };
-for (const [name, run] of Object.entries(parts)) rows[name] = await measure(run);
-if (counting) {
-  console.log(JSON.stringify(rows));
-} else {
-  const bytes = JSON.parse(child);
-  const bare = rows['crypto.verify (bare)'];
-  console.log('part                    CPU µs/token  heap B/token');
-  for (const [name, us] of Object.entries(rows))
-    console.log(
-      `${name.padEnd(22)} ${us.toFixed(2).padStart(9)} ${String(Math.round(bytes[name])).padStart(13)}` +
-        (name === 'authenticateToken' ? `  (${((100 * bare) / us).toFixed(0)} % of bare)` : ''),
-    );
-}
+const rows = await measureParts(parts, { ops: OPS, countingOps: 4000, warmUp: 2000, pool: 1000 });
+const bare = rows.find((r) => r.name === 'crypto.verify (bare)').us;
+console.log('part                    CPU µs/token  heap B/token');
+for (const { name, us, bytes } of rows)
+  console.log(
+    `${name.padEnd(22)} ${us.toFixed(2).padStart(9)} ${String(Math.round(bytes)).padStart(13)}` +
+      (name === 'authenticateToken' ? `  (${((100 * bare) / us).toFixed(0)} % of bare)` : ''),
+  );

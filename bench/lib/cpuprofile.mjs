@@ -14,15 +14,23 @@ function where(url) {
   return url;
 }
 
-export function summarize(file, top = 25) {
+/**
+ * `sinceUs` (the monotonic clock in µs, as `process.hrtime.bigint() / 1000n` reads it in any
+ * process on the machine: V8 stamps samples with the same clock) leaves out the samples
+ * taken before it, e.g. a server's start-up and warm-up.
+ */
+export function summarize(file, top = 25, sinceUs = 0) {
   const p = JSON.parse(readFileSync(file, 'utf8'));
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map();
   const dt = p.timeDeltas;
   let total = 0;
+  let at = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
     const n = byId.get(p.samples[i]);
     const us = dt[i] ?? 0;
+    at += us;
+    if (at < sinceUs) continue;
     total += us;
     self.set(n.id, (self.get(n.id) ?? 0) + us);
   }

@@ -1,7 +1,8 @@
 // The app behind the in-process benches (handler.bench.mjs, warm-up.bench.mjs): the real
 // chain (service-account authenticator, group adder, cache), default access log to
 // /dev/null and metrics; requests handed over as @hono/node-server hands them.
-import { createPrivateKey, createPublicKey, randomUUID } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
@@ -22,7 +23,9 @@ export async function build(dir) {
   const { signJwt } = await load('dev/sign.js');
   const pino = (await import('pino')).default;
   return {
-    make(privatePem, publicPem) {
+    load,
+    /** `options` adds to createApp's (e.g. an authorizer, to serve SubjectAccessReviews). */
+    make(privatePem, publicPem, options = {}) {
       const pub = createPublicKey(publicPem);
       const keySource = new StaticKeySource('bench', [toVerificationKey(pub, 'bench')]);
       const authenticator = cachedAuthenticator(
@@ -43,6 +46,7 @@ export async function build(dir) {
         logger: createLogger('info', pino.destination({ dest: '/dev/null', sync: false })),
         readiness: () => [],
         maxRequestBytes: 1 << 20,
+        ...options,
       });
       const kid = kubeKeyId(pub);
       const key = createPrivateKey(privatePem);
@@ -99,5 +103,55 @@ export function incoming(body) {
       return this;
     },
     pause() {},
+  };
+}
+
+/**
+ * CPU µs per answer of each subject ({ label, review(i) }), 50 requests in flight as the HTTP
+ * bench's connections, in interleaved rounds (order reversed every other round); each label's
+ * per-round figures, for a median.
+ */
+export async function cpuPerAnswer(subjects, { seconds, rounds }) {
+  const results = new Map(subjects.map((s) => [s.label, []]));
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? subjects : [...subjects].reverse();
+    for (const s of order) {
+      const cpu0 = process.cpuUsage();
+      const end = performance.now() + seconds * 1000;
+      let n = 0;
+      while (performance.now() < end) {
+        const batch = [];
+        for (let j = 0; j < 50; j++) batch.push(s.review(n + j));
+        await Promise.all(batch);
+        n += 50;
+      }
+      const cpu = process.cpuUsage(cpu0);
+      results.get(s.label).push((cpu.user + cpu.system) / n);
+    }
+  }
+  return results;
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * What the handler benches share: `--seconds` and `--rounds`, a signing key pair, and the
+ * builds to compare (this one, plus BENCH_ALT_DIST='label=/path/dist,…').
+ */
+export function handlerBenchSetup(distDir) {
+  const { values } = parseArgs({
+    options: { seconds: { type: 'string', default: '2' }, rounds: { type: 'string', default: '5' } },
+  });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const builds = [['tokenwarden', distDir]];
+  for (const spec of (process.env.BENCH_ALT_DIST ?? '').split(',').filter(Boolean)) {
+    const [label, dir] = spec.split('=');
+    builds.push([label, resolve(dir)]);
+  }
+  return {
+    values,
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }),
+    builds,
   };
 }

@@ -222,40 +222,40 @@ function decodeReview(body: unknown, kind: AccessReviewKind, pathVersion: ApiVer
     }
     throw new DecodeError(`the kind in the data does not match the expected kind (${kind})`);
   }
+  // Every field path below is a constant, built into a message only when a type is wrong: a
+  // review decodes without allocating a string it does not keep (perf.md: allocation per request).
   const d = new Decoder(kind, pathVersion);
-  const rawSpec = own(body, 'spec');
-  if (rawSpec !== undefined && rawSpec !== null && !isObject(rawSpec)) throw d.typeError('spec');
-  const spec = isObject(rawSpec) ? rawSpec : {};
-  const rawMetadata = own(body, 'metadata');
-  if (rawMetadata !== undefined && rawMetadata !== null && !isObject(rawMetadata))
-    throw d.typeError('metadata');
-  const metadata = d.metadata(isObject(rawMetadata) ? rawMetadata : {});
-  const attributes = {
-    resourceAttributes: d.optionalObject(spec, 'resourceAttributes', 'spec.resourceAttributes', (o, p) =>
-      d.resourceAttributes(o, p),
-    ),
-    nonResourceAttributes: d.optionalObject(
-      spec,
-      'nonResourceAttributes',
-      'spec.nonResourceAttributes',
-      (o, p) => ({
-        path: d.string(o, 'path', `${p}.path`),
-        verb: d.string(o, 'verb', `${p}.verb`),
-      }),
-    ),
+  const spec = d.optionalObject(body, 'spec', 'spec') ?? EMPTY_OBJECT;
+  const rawMetadata = d.optionalObject(body, 'metadata', 'metadata');
+  const metadata = rawMetadata ? d.metadata(rawMetadata) : EMPTY_METADATA;
+  const ra = d.optionalObject(spec, 'resourceAttributes', 'spec.resourceAttributes');
+  const resourceAttributes = ra && d.resourceAttributes(ra);
+  const nra = d.optionalObject(spec, 'nonResourceAttributes', 'spec.nonResourceAttributes');
+  const nonResourceAttributes = nra && {
+    path: d.string(nra, 'path', 'spec.nonResourceAttributes.path'),
+    verb: d.string(nra, 'verb', 'spec.nonResourceAttributes.verb'),
   };
   // A SelfSubjectAccessReviewSpec has no subject fields: the decoder drops them as unknown.
   if (kind === 'SelfSubjectAccessReview') {
-    return { spec: { ...attributes, user: '', groups: [], extra: new Map(), uid: '' }, metadata };
+    return {
+      spec: { resourceAttributes, nonResourceAttributes, user: '', groups: [], extra: NO_EXTRA, uid: '' },
+      metadata,
+    };
   }
+  // The first wrong type is the one reported: fields are read in the order of kube's struct.
+  const user = d.string(spec, 'user', 'spec.user');
   // v1beta1 calls the groups field `group`; each version ignores the other's name, as kube's
   // decoder ignores unknown fields.
-  const groupsField = pathVersion === 'v1' ? 'groups' : 'group';
+  const groups =
+    pathVersion === 'v1'
+      ? d.stringList(spec, 'groups', 'spec.groups')
+      : d.stringList(spec, 'group', 'spec.group');
   return {
     spec: {
-      ...attributes,
-      user: d.string(spec, 'user', 'spec.user'),
-      groups: d.stringList(spec, groupsField, `spec.${groupsField}`),
+      resourceAttributes,
+      nonResourceAttributes,
+      user,
+      groups,
       extra: d.extra(spec),
       uid: d.string(spec, 'uid', 'spec.uid'),
     },
@@ -263,26 +263,37 @@ function decodeReview(body: unknown, kind: AccessReviewKind, pathVersion: ApiVer
   };
 }
 
+const EMPTY_OBJECT: JsonObject = Object.freeze({});
+const EMPTY_METADATA: Metadata = Object.freeze({ namespace: '', others: Object.freeze([]) });
+/** Shared by every review without `extra`: nothing writes to a decoded spec. */
+const NO_EXTRA: ReadonlyMap<string, readonly string[]> = new Map();
+
 /**
  * ObjectMeta's JSON fields in Go's order, with how json.Marshal writes a set one; `managedFields`
  * is left out because validation clears it before comparing.
  */
-const OBJECT_META_FIELDS: readonly (readonly [string, 'string' | 'integer' | 'map' | 'list' | 'any'])[] = [
-  ['name', 'string'],
-  ['generateName', 'string'],
-  ['namespace', 'string'],
-  ['selfLink', 'string'],
-  ['uid', 'string'],
-  ['resourceVersion', 'string'],
-  ['generation', 'integer'],
-  ['creationTimestamp', 'any'],
-  ['deletionTimestamp', 'any'],
-  ['deletionGracePeriodSeconds', 'integer'],
-  ['labels', 'map'],
-  ['annotations', 'map'],
-  ['ownerReferences', 'any'],
-  ['finalizers', 'list'],
-];
+const OBJECT_META_FIELDS: readonly (readonly [
+  key: string,
+  type: 'string' | 'integer' | 'map' | 'list' | 'any',
+  path: string,
+])[] = (
+  [
+    ['name', 'string'],
+    ['generateName', 'string'],
+    ['namespace', 'string'],
+    ['selfLink', 'string'],
+    ['uid', 'string'],
+    ['resourceVersion', 'string'],
+    ['generation', 'integer'],
+    ['creationTimestamp', 'any'],
+    ['deletionTimestamp', 'any'],
+    ['deletionGracePeriodSeconds', 'integer'],
+    ['labels', 'map'],
+    ['annotations', 'map'],
+    ['ownerReferences', 'any'],
+    ['finalizers', 'list'],
+  ] as const
+).map(([key, type]) => [key, type, `metadata.${key}`] as const);
 
 /** Go's json.Marshal escapes these where JSON.stringify does not. */
 const GO_JSON_ESCAPES = /[<>&\u2028\u2029]/g;
@@ -306,9 +317,8 @@ class Decoder {
   }
 
   metadata(o: JsonObject): Metadata {
-    const others: [string, string][] = [];
-    for (const [key, type] of OBJECT_META_FIELDS) {
-      const path = `metadata.${key}`;
+    let others: [string, string][] | undefined;
+    for (const [key, type, path] of OBJECT_META_FIELDS) {
       let rendered: string | undefined;
       switch (type) {
         case 'string': {
@@ -344,9 +354,9 @@ class Decoder {
           break;
         }
       }
-      if (rendered !== undefined) others.push([key, rendered]);
+      if (rendered !== undefined) (others ??= []).push([key, rendered]);
     }
-    return { namespace: this.string(o, 'namespace', 'metadata.namespace'), others };
+    return { namespace: this.string(o, 'namespace', 'metadata.namespace'), others: others ?? [] };
   }
 
   string(obj: JsonObject, key: string, path: string): string {
@@ -360,49 +370,49 @@ class Decoder {
     const v = own(obj, key);
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v)) throw this.typeError(path);
-    return v.map((item, i) => {
+    const list = new Array<string>(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const item: unknown = v[i];
       if (typeof item !== 'string') throw this.typeError(`${path}[${i}]`);
-      return item;
-    });
+      list[i] = item;
+    }
+    return list;
   }
 
-  optionalObject<T>(
-    obj: JsonObject,
-    key: string,
-    path: string,
-    read: (o: JsonObject, path: string) => T,
-  ): T | undefined {
+  /** An object member that may be absent or null; any other non-object is a wrong type. */
+  optionalObject(obj: JsonObject, key: string, path: string): JsonObject | undefined {
     const v = own(obj, key);
     if (v === undefined || v === null) return undefined;
     if (!isObject(v)) throw this.typeError(path);
-    return read(v, path);
+    return v;
   }
 
-  extra(spec: JsonObject): Map<string, string[]> {
+  extra(spec: JsonObject): ReadonlyMap<string, readonly string[]> {
+    const v = this.optionalObject(spec, 'extra', 'spec.extra');
+    if (!v) return NO_EXTRA;
     const out = new Map<string, string[]>();
-    const v = own(spec, 'extra');
-    if (v === undefined || v === null) return out;
-    if (!isObject(v)) throw this.typeError('spec.extra');
     for (const key of Object.keys(v)) out.set(key, this.stringList(v, key, 'spec.extra'));
     return out;
   }
 
-  resourceAttributes(o: JsonObject, p: string): ResourceAttributes {
+  resourceAttributes(o: JsonObject): ResourceAttributes {
+    // Literal members are evaluated in order, so the first wrong type reported is kube's.
     return {
-      namespace: this.string(o, 'namespace', `${p}.namespace`),
-      verb: this.string(o, 'verb', `${p}.verb`),
-      group: this.string(o, 'group', `${p}.group`),
-      version: this.string(o, 'version', `${p}.version`),
-      resource: this.string(o, 'resource', `${p}.resource`),
-      subresource: this.string(o, 'subresource', `${p}.subresource`),
-      name: this.string(o, 'name', `${p}.name`),
-      fieldSelector: this.optionalObject(o, 'fieldSelector', `${p}.fieldSelector`, (s, sp) =>
-        this.selector(s, sp),
-      ),
-      labelSelector: this.optionalObject(o, 'labelSelector', `${p}.labelSelector`, (s, sp) =>
-        this.selector(s, sp),
-      ),
+      namespace: this.string(o, 'namespace', 'spec.resourceAttributes.namespace'),
+      verb: this.string(o, 'verb', 'spec.resourceAttributes.verb'),
+      group: this.string(o, 'group', 'spec.resourceAttributes.group'),
+      version: this.string(o, 'version', 'spec.resourceAttributes.version'),
+      resource: this.string(o, 'resource', 'spec.resourceAttributes.resource'),
+      subresource: this.string(o, 'subresource', 'spec.resourceAttributes.subresource'),
+      name: this.string(o, 'name', 'spec.resourceAttributes.name'),
+      fieldSelector: this.selectorAt(o, 'fieldSelector', 'spec.resourceAttributes.fieldSelector'),
+      labelSelector: this.selectorAt(o, 'labelSelector', 'spec.resourceAttributes.labelSelector'),
     };
+  }
+
+  selectorAt(o: JsonObject, key: string, path: string): SelectorAttributes | undefined {
+    const selector = this.optionalObject(o, key, path);
+    return selector && this.selector(selector, path);
   }
 
   selector(o: JsonObject, p: string): SelectorAttributes {
@@ -543,14 +553,14 @@ function validateOperatorValues(req: SelectorRequirement, path: string, errs: Fi
 
 /** The user a SubjectAccessReview or LocalSubjectAccessReview asks about, taken literally. */
 function specUser(spec: Spec): UserInfo {
-  const extra: Record<string, readonly string[]> = Object.create(null) as Record<string, readonly string[]>;
-  for (const [key, values] of spec.extra) extra[key] = values;
-  return {
-    username: spec.user,
-    groups: spec.groups,
-    ...(spec.uid !== '' ? { uid: spec.uid } : {}),
-    ...(spec.extra.size > 0 ? { extra } : {}),
-  };
+  const user: { -readonly [K in keyof UserInfo]: UserInfo[K] } = { username: spec.user, groups: spec.groups };
+  if (spec.uid !== '') user.uid = spec.uid;
+  if (spec.extra.size > 0) {
+    const extra = Object.create(null) as Record<string, readonly string[]>;
+    for (const [key, values] of spec.extra) extra[key] = values;
+    user.extra = extra;
+  }
+  return user;
 }
 
 function toAttributes(spec: Spec, user: UserInfo): Attributes {

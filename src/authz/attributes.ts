@@ -8,7 +8,19 @@ export type ResourceRequest = Pick<
 
 /** A resource request's Attributes (kube's `ResourceAttributesFrom`), every other field empty. */
 export function resourceAttributes(user: UserInfo, request: ResourceRequest): Attributes {
-  return { user, resourceRequest: true, path: '', ...request };
+  // Field by field: a spread of `request` costs a slow generic copy on every review.
+  return {
+    user,
+    verb: request.verb,
+    resourceRequest: true,
+    namespace: request.namespace,
+    apiGroup: request.apiGroup,
+    apiVersion: request.apiVersion,
+    resource: request.resource,
+    subresource: request.subresource,
+    name: request.name,
+    path: '',
+  };
 }
 
 /** A non-resource request's Attributes (kube's `NonResourceAttributesFrom`): only user, verb and path. */
