@@ -234,6 +234,22 @@ describe('gateToken', () => {
       for (const bad of ['YR', 'YQ=', 'YQ==', 'Y', '', 'Y Q', 'Y+', 'Y/', 'YW\n'])
         expect(decodeBase64url(bad)).toBeUndefined();
     });
+
+    it('refuses any character outside the base64url alphabet, wherever it stands and whatever the length', () => {
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      // Every position of every length class; ASCII, Latin-1, one whose low byte is a base64url
+      // letter (U+0141), a lone surrogate and a pair.
+      const strangers = [...Array.from({ length: 0x180 }, (_, c) => String.fromCharCode(c)), '\ud800', '😀'];
+      for (const base of ['QUJD', 'QUJDRA', 'QUJDREU', 'QUJDREVG']) {
+        for (let at = 0; at <= base.length; at++) {
+          for (const c of strangers) {
+            if (alphabet.includes(c)) continue;
+            const spelled = base.slice(0, at) + c + base.slice(at);
+            expect(decodeBase64url(spelled), JSON.stringify(spelled)).toBeUndefined();
+          }
+        }
+      }
+    });
   });
 
   describe('JSON objects', () => {
