@@ -124,9 +124,22 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 function goIssuer(claims: Readonly<Record<string, unknown>>): string | undefined {
   let iss: unknown;
   for (const name in claims) {
-    if (name.length === 3 && name.toLowerCase() === 'iss') iss = claims[name];
+    if (isIssName(name)) iss = claims[name];
   }
   return typeof iss === 'string' ? iss : undefined;
+}
+
+/**
+ * `name.toLowerCase() === 'iss'` without a new string per member: only `i`/`I` and `s`/`S`
+ * lower-case to those letters in one code unit, and `| 0x20` maps exactly those pairs there.
+ */
+function isIssName(name: string): boolean {
+  return (
+    name.length === 3 &&
+    (name.charCodeAt(0) | 0x20) === 0x69 &&
+    (name.charCodeAt(1) | 0x20) === 0x73 &&
+    (name.charCodeAt(2) | 0x20) === 0x73
+  );
 }
 
 /**
@@ -242,14 +255,15 @@ function claimsProblem(
       return malformed(`claims: ${name} is out of range`);
   }
   const aud = own(claims, 'aud');
-  if (
-    aud !== undefined &&
-    typeof aud !== 'string' &&
-    !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
-  ) {
+  if (aud !== undefined && typeof aud !== 'string' && !isStringArray(aud))
     return new TokenwardenError('ERR_TOKEN_CLAIMS', AUDIENCE_ERROR);
-  }
   return undefined;
+}
+
+function isStringArray(v: unknown): boolean {
+  if (!Array.isArray(v)) return false;
+  for (const item of v as unknown[]) if (typeof item !== 'string') return false;
+  return true;
 }
 
 export interface UntrustedPayload {
