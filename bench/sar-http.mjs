@@ -125,7 +125,8 @@ try {
     ],
     { stdio: ['ignore', log, 'inherit'] },
   );
-  const deadline = Date.now() + 30_000;
+  // serve warms up before it listens: on a loaded machine that alone can take tens of seconds.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     try {
       const a = await post(port, ca.cert, allowed);

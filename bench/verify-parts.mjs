@@ -4,9 +4,10 @@
 // (CPU µs per token, this process's CPU time) and counts the heap bytes each leaves per
 // token (young generation made large enough that no collection runs while counting).
 // TOKENWARDEN_DIST=/path/to/dist measures another build; compare builds in alternation.
-import { createPrivateKey, generateKeyPairSync, verify } from 'node:crypto';
+import { verify } from 'node:crypto';
 import { importDist } from './lib/dist.mjs';
 import { measureParts } from './lib/parts.mjs';
+import { saTokens } from './lib/sa-tokens.mjs';
 
 const { decodeBase64url, gateToken, payloadPolicyProblem } = await importDist('authn/jwt/gate.js');
 const { withAuthenticatedGroup } = await importDist('authn/group-adder.js');
@@ -15,36 +16,11 @@ const { verifyToken } = await importDist('authn/jwt/verify.js');
 const { ServiceAccountAuthenticator } = await importDist('authn/serviceaccount/authenticator.js');
 const { StaticKeySource } = await importDist('keys/static.js');
 const { toVerificationKey } = await importDist('keys/parse.js');
-const { kubeKeyId } = await importDist('keys/kid.js');
-const { signJwt } = await importDist('dev/sign.js');
 const { systemClock } = await importDist('clock.js');
 
 const i = process.argv.indexOf('--ops');
 const OPS = i > 0 ? Number(process.argv[i + 1]) : 20_000;
-const issuer = 'https://kubernetes.default.svc.cluster.local';
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const kid = kubeKeyId(publicKey);
-const now = Math.floor(Date.now() / 1000);
-const tokens = Array.from({ length: 1000 }, (_, n) =>
-  signJwt(
-    { alg: 'RS256', kid },
-    {
-      aud: [issuer],
-      exp: now + 3600,
-      iat: now,
-      nbf: now,
-      iss: issuer,
-      jti: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-      sub: 'system:serviceaccount:team-1:app',
-      'kubernetes.io': {
-        namespace: 'team-1',
-        serviceaccount: { name: 'app', uid: '5c67e9c7-0b12-44ae-a97e-f2ee4cd061b0' },
-        pod: { name: `app-${n}`, uid: '1b3d5f7a-0000-4111-8222-333344445555' },
-      },
-    },
-    createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' })),
-  ),
-);
+const { tokens, publicKey, issuer } = await saTokens(importDist);
 const isOurs = (iss) => iss === issuer;
 const source = new StaticKeySource('bench', [toVerificationKey(publicKey, 'bench')]);
 const sa = new ServiceAccountAuthenticator({
