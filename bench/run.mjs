@@ -281,18 +281,21 @@ function report(r) {
 
   if (r.proxy) {
     const p = r.proxy;
+    const row = (label, x) =>
+      `| ${label} | ${f0(x.throughput.rps)} | ${f2(x.latency.p50)} | ${f2(x.latency.p99)} | ${f2(x.addedP50ms)} | ${f2(x.addedP99ms)} | ${f0(x.cpuUsPerRequest)} | ${f0(x.cpuUsPerRequestAt50)} |`;
     L.push(
       `### Sidecar proxy: a cached token, against the upstream directly`,
       '',
-      'Upstream and wrk on CPU 0, `tokenwarden proxy` on CPU 1; direct = the same upstream serving HTTPS itself. Throughput at 50 connections; latency at 1 connection (no queueing).',
+      `Upstream and wrk on CPU 0, each proxy on CPU 1; direct = the same upstream serving HTTPS itself; proxy ceiling = a bare node proxy with no checks (bench/ceilings/proxy-ceiling.mjs), the floor of any node sidecar. Throughput at 50 connections; latency at 1 connection (no queueing), "added" against direct in the same round; medians of ${p.rounds ?? 1} interleaved round(s). CPU = the proxy's CPU µs per request at 1 and at 50 connections.`,
       '',
-      '| path | requests/s | p50 ms | p99 ms |',
-      '| --- | ---: | ---: | ---: |',
-      `| direct (HTTPS upstream) | ${f0(p.direct.throughput.rps)} | ${f2(p.direct.latency.p50)} | ${f2(p.direct.latency.p99)} |`,
-      `| through tokenwarden proxy | ${f0(p.proxied.throughput.rps)} | ${f2(p.proxied.latency.p50)} | ${f2(p.proxied.latency.p99)} |`,
-      `| added by the proxy | | ${f2(p.addedP50ms)} | ${f2(p.addedP99ms)} |`,
+      '| path | requests/s | p50 ms | p99 ms | added p50 ms | added p99 ms | CPU µs/req @1 | CPU µs/req @50 |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| direct (HTTPS upstream) | ${f0(p.direct.throughput.rps)} | ${f2(p.direct.latency.p50)} | ${f2(p.direct.latency.p99)} | | | | |`,
+      row('through tokenwarden proxy', p.proxied),
+      ...(p.ceiling ? [row('through the proxy ceiling', p.ceiling)] : []),
+      ...(p.alts ?? []).map((a) => row(a.label, a)),
       '',
-      `Per request at 1 connection, the proxy's CPU time ${f0(p.proxied.cpuUsPerRequest)} µs and its wait for a CPU (run queue, /proc schedstat) ${f0(p.proxied.runQueueWaitUsPerRequest)} µs: when the wait is the larger, the added latency is the machine's load on the pinned CPU, not the proxy's work.`,
+      `At 1 connection the tokenwarden proxy waited ${f0(p.proxied.runQueueWaitUsPerRequest)} µs per request for a CPU (run queue, /proc schedstat): when that is comparable to its CPU time, the added latency is the machine's load on the pinned CPU, not the proxy's work.`,
       '',
     );
     targets.push(['proxy adds < 0.3 ms at p50 (cached token)', `${f2(p.addedP50ms)} ms`, p.addedP50ms < 0.3]);

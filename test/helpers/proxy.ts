@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -87,6 +88,8 @@ export function rawHttps(options: {
   path: string;
   headers?: readonly string[];
   body?: string | Buffer;
+  /** A client certificate (PEM) and its key to present. */
+  clientCert?: { readonly cert: string; readonly key: string };
 }): Promise<RawResponse> {
   // With headers given as a list node adds no Host of its own, and HTTP/1.1 needs one.
   const headers = ['Host', `127.0.0.1:${options.port}`, ...(options.headers ?? [])];
@@ -101,6 +104,7 @@ export function rawHttps(options: {
         path: options.path,
         headers: headers as unknown as Record<string, string>,
         agent: false,
+        ...options.clientCert,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -132,6 +136,7 @@ export interface TestProxy {
     path: string;
     headers?: readonly string[];
     body?: string | Buffer;
+    clientCert?: { readonly cert: string; readonly key: string };
   }): Promise<RawResponse>;
   close(): Promise<void>;
 }
@@ -152,9 +157,18 @@ export async function startTestProxy(options: {
   const logs = captureLogs('trace');
   const tls = await sharedTls();
   const service = proxyServiceOptions(config);
+  // The shared serving pair stands in for serving files; --client-ca-file still makes the listener ask for certificates.
+  const { clientCaFile } = config;
   const running = await startProxyService({
     ...service,
-    listen: { ...service.listen, tls: { cert: tls.cert, key: tls.key } },
+    listen: {
+      ...service.listen,
+      tls: {
+        cert: tls.cert,
+        key: tls.key,
+        ...(clientCaFile === undefined ? {} : { ca: readFileSync(clientCaFile, 'utf8') }),
+      },
+    },
     logger: logs.logger,
   });
   const port = running.server.port;

@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { leakedSecrets } from '../helpers/logs.js';
 import { liveToken as token, recordingUpstream, startTestProxy, useProxy } from '../helpers/proxy.js';
 import { POD_UID, SA_UID, NODE_UID, JTI } from '../helpers/tokens.js';
+import { clientLeaf, rootCa, type PkiCert } from '../helpers/pki.js';
+import { certificatePem } from '../../src/x509/build.js';
 
 const now = () => Math.floor(Date.now() / 1000);
 
@@ -263,6 +265,43 @@ describe('tokenwarden proxy with --pass-authorization and allow-lists', () => {
       message:
         'Forbidden (user=system:serviceaccount:ns1:other): not an allowed service account, namespace or group',
     });
+    expect(setup.upstream.received.length).toBe(before);
+  });
+});
+
+const CLIENT_CA = rootCa('proxy-client-ca');
+const presented = (leaf: PkiCert) => ({
+  cert: certificatePem(leaf.der),
+  key: leaf.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+});
+
+describe('tokenwarden proxy with --client-ca-file', () => {
+  const setup = useProxy({
+    files: { 'client-ca.pem': certificatePem(CLIENT_CA.der) },
+    flags: ['--client-ca-file', '$DIR/client-ca.pem'],
+  });
+
+  it('forwards the identity of a client certificate the client CA signed, and refuses one it did not sign', async () => {
+    const alice = clientLeaf(CLIENT_CA, {
+      subject: [
+        ['O', 'dev'],
+        ['CN', 'alice'],
+      ],
+    });
+    const res = await setup.proxy.request({ path: '/x', clientCert: presented(alice) });
+    expect(res.status).toBe(200);
+    const got = setup.upstream.received.at(-1)!;
+    expect(setup.upstream.headerLines(got, 'x-remote-user')).toEqual(['alice']);
+    expect(setup.upstream.headerLines(got, 'x-remote-group')).toEqual(['dev', 'system:authenticated']);
+
+    const before = setup.upstream.received.length;
+    const mallory = clientLeaf(rootCa('another-ca'), {
+      subject: [
+        ['O', 'system:masters'],
+        ['CN', 'mallory'],
+      ],
+    });
+    expect((await setup.proxy.request({ path: '/x', clientCert: presented(mallory) })).status).toBe(401);
     expect(setup.upstream.received.length).toBe(before);
   });
 });
