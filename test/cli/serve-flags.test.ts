@@ -8,7 +8,7 @@ import { boundClaims, ISSUER, mintToken, POD_UID, SA_UID } from '../helpers/toke
 import { finished, logLine, requireBuiltBin, runCli, spawnCli, type CliResult } from '../helpers/cli.js';
 import { suiteDir, writeFile } from '../helpers/files.js';
 import { rsaKey } from '../helpers/keys.js';
-import { servingTls, type ServingTls } from '../helpers/tls.js';
+import { servingTls, tlsFlags, type ServingTls } from '../helpers/tls.js';
 
 /** Grants get on pods in default to alice, through a RoleBinding. */
 const POLICY = `apiVersion: rbac.authorization.k8s.io/v1
@@ -46,14 +46,7 @@ interface Running {
 
 /** The certificate flags of each command (dev serves a throwaway certificate). */
 function commandFlags(command: string): string[] {
-  const files = [
-    '--tls-cert-file',
-    writeFile(dir, 'tls.crt', tls.cert),
-    '--tls-private-key-file',
-    writeFile(dir, 'tls.key', tls.key),
-  ];
-  if (command === 'dev') return [];
-  return files;
+  return command === 'dev' ? [] : tlsFlags(dir, tls);
 }
 
 /** The least each command needs to start besides its listener (serve: a policy alone). */

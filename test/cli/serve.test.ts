@@ -5,8 +5,8 @@ import { tempDir, writeFile } from '../helpers/files.js';
 import { heldRequest } from '../helpers/http.js';
 import { rsaKey } from '../helpers/keys.js';
 import { leakedSecrets } from '../helpers/logs.js';
-import { reviewPath, tokenReview } from '../helpers/server.js';
-import { servingTls, type ServingTls } from '../helpers/tls.js';
+import { loopbackFlags, reviewPath, tokenReview } from '../helpers/server.js';
+import { servingTls, tlsFlags, type ServingTls } from '../helpers/tls.js';
 import { boundClaims, ISSUER, mintToken } from '../helpers/tokens.js';
 
 let tls: ServingTls;
@@ -19,18 +19,8 @@ function startServe(): { child: ChildProcess; exited: Promise<CliResult> } {
   const dir = tempDir();
   const child = spawnCli([
     'serve',
-    '--secure-port',
-    '0',
-    '--bind-address',
-    '127.0.0.1',
-    '--service-account-issuer',
-    ISSUER,
-    '--service-account-key-file',
-    writeFile(dir, 'sa.pub', rsaKey().publicPem),
-    '--tls-cert-file',
-    writeFile(dir, 'tls.crt', tls.cert),
-    '--tls-private-key-file',
-    writeFile(dir, 'tls.key', tls.key),
+    ...loopbackFlags(writeFile(dir, 'sa.pub', rsaKey().publicPem)),
+    ...tlsFlags(dir, tls),
   ]);
   return { child, exited: finished(child) };
 }

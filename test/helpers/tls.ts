@@ -1,4 +1,5 @@
 import { createCertificateAuthority, issueCertificate, type IssuedCert } from '../../src/dev/certs.js';
+import { writeFile } from './files.js';
 
 export interface ServingTls {
   /** PEM of the CA clients trust. */
@@ -26,4 +27,14 @@ let shared: Promise<ServingTls> | undefined;
 export function sharedTls(): Promise<ServingTls> {
   shared ??= servingTls();
   return shared;
+}
+
+/** The serving pair written into `dir`, as the flags that make a spawned listener use it. */
+export function tlsFlags(dir: string, tls: Pick<ServingTls, 'cert' | 'key'>): string[] {
+  return [
+    '--tls-cert-file',
+    writeFile(dir, 'tls.crt', tls.cert),
+    '--tls-private-key-file',
+    writeFile(dir, 'tls.key', tls.key),
+  ];
 }

@@ -1,22 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logLine, spawnCli } from '../helpers/cli.js';
 import { suiteDir, writeFile } from '../helpers/files.js';
 import { rsaKey } from '../helpers/keys.js';
-import { sharedTls } from '../helpers/tls.js';
-import { boundClaims, ISSUER, mintToken } from '../helpers/tokens.js';
+import { loopbackFlags } from '../helpers/server.js';
+import { sharedTls, tlsFlags } from '../helpers/tls.js';
+import { boundClaims, mintToken } from '../helpers/tokens.js';
 
 const MB = 1024 * 1024;
 const TOTAL = 100 * MB;
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
-const bin = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** 100 MB produced on demand, 64 KiB at a time: nothing holds the whole body. */
 function hundredMegabytes(): Readable {
@@ -61,37 +60,14 @@ describe('tokenwarden proxy memory while streaming', () => {
     ca = tls.ca;
     const { dir, remove } = suiteDir('tokenwarden-proxy-mem-');
     removeDir = remove;
-    child = spawn(
-      process.execPath,
-      [
-        bin,
-        'proxy',
-        '--service-account-issuer',
-        ISSUER,
-        '--service-account-key-file',
-        writeFile(dir, 'sa.pub', rsaKey().publicPem),
-        '--tls-cert-file',
-        writeFile(dir, 'tls.crt', tls.cert),
-        '--tls-private-key-file',
-        writeFile(dir, 'tls.key', tls.key),
-        '--secure-port',
-        '0',
-        '--bind-address',
-        '127.0.0.1',
-        '--upstream',
-        `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(dir) },
-    );
-    port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => {
-        out += c.toString();
-        const m = /"port":(\d+)[^\n]*tokenwarden proxy is serving/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      child.once('exit', (code) => reject(new Error(`proxy exited with ${code}: ${out}`)));
-    });
+    child = spawnCli([
+      'proxy',
+      ...loopbackFlags(writeFile(dir, 'sa.pub', rsaKey().publicPem)),
+      ...tlsFlags(dir, tls),
+      '--upstream',
+      `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`,
+    ]);
+    port = (await logLine(child, 'tokenwarden proxy is serving')).port as number;
   }, 60_000);
   afterAll(async () => {
     child?.kill('SIGTERM');

@@ -3,7 +3,7 @@ import { beforeAll, onTestFinished } from 'vitest';
 import { finished, logLine, requireBuiltBin, spawnCli, type CliResult } from '../../helpers/cli.js';
 import { tempDir, writeFile } from '../../helpers/files.js';
 import { httpsRequest, type HttpsResponse } from '../../helpers/http.js';
-import { servingTls, type ServingTls } from '../../helpers/tls.js';
+import { servingTls, tlsFlags, type ServingTls } from '../../helpers/tls.js';
 import { ISSUER } from '../../helpers/tokens.js';
 
 /** `node dist/cli/main.js serve …` on 127.0.0.1, port 0, as a child process the test owns. */
@@ -23,16 +23,6 @@ export interface ServeProcess {
   next(msg: string): Promise<Record<string, unknown>>;
   /** SIGKILL if still running; safe to call twice. */
   kill(): void;
-}
-
-/** The serving pair written into `dir`, as the flags that make `serve` use it. */
-export function tlsFlags(dir: string, tls: ServingTls): string[] {
-  return [
-    '--tls-cert-file',
-    writeFile(dir, 'tls.crt', tls.cert),
-    '--tls-private-key-file',
-    writeFile(dir, 'tls.key', tls.key),
-  ];
 }
 
 export function parseMetrics(text: string): Map<string, number> {
