@@ -22,21 +22,29 @@ export interface AuthnSuccess {
    * of them evicts the cached answer.
    */
   readonly dependsOn?: readonly string[];
+  readonly ttlMs?: number;
 }
 
+/**
+ * Every outcome may carry `ttlMs`: the longest a cache may keep it when that is shorter than
+ * the cache's own TTL, 0 for never. The cluster's answers to delegated tokens carry kube's
+ * delegated-authentication TTLs this way; local answers carry none.
+ */
 export interface AuthnNoOpinion {
   readonly outcome: 'no-opinion';
+  readonly ttlMs?: number;
 }
 
 export interface AuthnFailure {
   readonly outcome: 'error';
   readonly error: TokenwardenError;
+  readonly ttlMs?: number;
 }
 
 export const NO_OPINION: AuthnNoOpinion = Object.freeze({ outcome: 'no-opinion' });
 
-export function failure(error: TokenwardenError): AuthnFailure {
-  return { outcome: 'error', error };
+export function failure(error: TokenwardenError, ttlMs?: number): AuthnFailure {
+  return ttlMs === undefined ? { outcome: 'error', error } : { outcome: 'error', error, ttlMs };
 }
 
 /**

@@ -117,7 +117,7 @@ export function cachedAuthenticator(
 
   const store = (key: string, result: AuthnResult): void => {
     if (result.outcome === 'authenticated') {
-      let ttl = options.ttlMs;
+      let ttl = Math.min(options.ttlMs, result.ttlMs ?? Infinity);
       if (result.expiresAt !== undefined) ttl = Math.min(ttl, result.expiresAt * 1000 - options.clock.now());
       if (ttl <= 0) return;
       positive.set(key, compact(result), { ttl });
@@ -132,7 +132,8 @@ export function cachedAuthenticator(
       return;
     }
     if (result.outcome === 'error' && result.error.transient) return;
-    if (options.negativeTtlMs > 0) negative.set(key, result, { ttl: options.negativeTtlMs });
+    const ttl = Math.min(options.negativeTtlMs, result.ttlMs ?? Infinity);
+    if (ttl > 0) negative.set(key, result, { ttl });
   };
 
   const lookup = async (key: string, token: string, audiences: readonly string[]): Promise<AuthnResult> => {

@@ -15,6 +15,9 @@ import { watchClusterObjects, type ClusterObjectCaches } from '../live/cluster-o
 import type { WatchCacheHealth } from '../live/watch-cache.js';
 import { loadClusterConfig } from '../live/cluster-config.js';
 import type { ClusterKeySource } from '../live/cluster-keys.js';
+import { clusterTokenAuthenticator } from '../live/cluster-authenticator.js';
+import { clusterReviews } from '../live/cluster-reviews.js';
+import { delegateUnclaimed } from '../authn/delegating.js';
 import { clusterObjectsCheck, keySourceCheck } from './health.js';
 import { buildIdentitySources } from './identity.js';
 import { buildServiceAccountKeys } from './key-sources.js';
@@ -110,12 +113,21 @@ export function buildAuthentication(
   }
   const { sources } = keys;
   const jwtSources = (): readonly KeySource[] => jwt?.remote() ?? [];
+  const local = unionAuthenticator([
+    ...(identity.staticTokens ? [identity.staticTokens] : []),
+    serviceAccounts,
+    ...(jwt ? [jwt.authenticator] : []),
+  ]);
   const uncached = withAuthenticatedGroup(
-    unionAuthenticator([
-      ...(identity.staticTokens ? [identity.staticTokens] : []),
-      serviceAccounts,
-      ...(jwt ? [jwt.authenticator] : []),
-    ]),
+    kc && options.live?.delegateUnknownTokens
+      ? delegateUnclaimed(
+          local,
+          clusterTokenAuthenticator(clusterReviews(kc, options.live.delegationTimeoutMs), {
+            implicitAudiences: apiAudiences,
+            ...(deps.logger ? { logger: deps.logger } : {}),
+          }),
+        )
+      : local,
   );
   const authenticator = cachedAuthenticator(uncached, {
     ttlMs: options.cache.ttlMs,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Authorizer } from '../authz/authorizer.js';
+import { cachedAuthorizer } from '../authz/cached.js';
 import { createPrivilegedGroupsAuthorizer } from '../authz/privileged.js';
 import type { CompiledPolicy } from '../authz/rbac/compile.js';
 import { createFilePolicySource } from '../authz/rbac/file-source.js';
@@ -11,7 +12,14 @@ import type { PolicySource } from '../authz/rbac/policy-source.js';
 import type { Clock } from '../clock.js';
 import type { HealthCheck } from '../http/ops.js';
 import { loadClusterConfig } from '../live/cluster-config.js';
+import {
+  clusterAuthorizer,
+  DELEGATED_ALLOW_TTL_MS,
+  DELEGATED_DECISIONS,
+  DELEGATED_DENY_TTL_MS,
+} from '../live/cluster-authorizer.js';
 import { watchClusterPolicy } from '../live/cluster-policy.js';
+import { clusterReviews } from '../live/cluster-reviews.js';
 import type { WatchCacheHealth } from '../live/watch-cache.js';
 import { watchesCheck } from './health.js';
 import type { AuthorizationOptions } from './options.js';
@@ -40,6 +48,8 @@ export interface WatchedSource {
     health(): ReadonlyMap<string, WatchCacheHealth>;
     readonly stalenessBoundMs: number;
   };
+  /** `--delegate-authorization`: the cluster's SubjectAccessReview API, asked after the local policy. */
+  readonly delegate?: Authorizer;
 }
 
 /** Authorization options with nothing left to read: what the synchronous composition takes. */
@@ -65,16 +75,26 @@ export async function loadAuthorizationOptions(
   // Live mode: the cluster's RBAC, with the files (if any) served beside it.
   const live = options.cluster;
   try {
-    const cluster = watchClusterPolicy(loadClusterConfig(live.kubeconfigFile), {
+    const kc = loadClusterConfig(live.kubeconfigFile);
+    const cluster = watchClusterPolicy(kc, {
       now: () => deps.clock.now(),
       ...(live.backoff ? { backoff: live.backoff } : {}),
       logger,
       ...(files ? { files } : {}),
     });
     void cluster.start();
+    const delegate = live.delegateAuthorization
+      ? cachedAuthorizer(clusterAuthorizer(clusterReviews(kc, live.delegationTimeoutMs), { logger }), {
+          allowTtlMs: DELEGATED_ALLOW_TTL_MS,
+          denyTtlMs: DELEGATED_DENY_TTL_MS,
+          max: DELEGATED_DECISIONS,
+          clock: deps.clock,
+        })
+      : undefined;
     return {
       source: cluster,
       watches: { health: () => cluster.watchHealth(), stalenessBoundMs: live.stalenessBoundMs },
+      ...(delegate ? { delegate } : {}),
     };
   } catch (err) {
     files?.close();
@@ -98,8 +118,13 @@ export function buildAuthorization(options: LoadedAuthorizationOptions | undefin
   }
   const { source } = options;
   const watches = 'watches' in options ? options.watches : undefined;
+  const delegate = 'delegate' in options ? options.delegate : undefined;
   return {
-    authorizer: createAuthorizerUnion(builtinAuthorizers(source.authorizer, privileged)),
+    authorizer: createAuthorizerUnion([
+      ...builtinAuthorizers(source.authorizer, privileged),
+      // kube-apiserver names a webhook authorizer `webhook` in the union's no-opinion reasons.
+      ...(delegate ? [{ name: 'webhook', authorizer: delegate }] : []),
+    ]),
     policy: {
       current: () => source.current(),
       health: () => source.health(),

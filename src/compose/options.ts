@@ -80,6 +80,12 @@ export interface LiveOptions {
   readonly stalenessBoundMs: number;
   /** Backoff of a failed list or broken watch (defaults 500 ms doubling to 30 s). */
   readonly backoff?: { readonly minMs: number; readonly maxMs: number };
+  /** `--delegate-unknown-tokens`: a token no local authenticator claims goes to the cluster's TokenReview API. */
+  readonly delegateUnknownTokens?: boolean;
+  /** `--delegate-authorization`: what the local policy has no opinion on goes to the cluster's SubjectAccessReview API. */
+  readonly delegateAuthorization?: boolean;
+  /** Deadline of each delegated call; kube's 10 s by default. */
+  readonly delegationTimeoutMs?: number;
 }
 
 /**

@@ -53,7 +53,12 @@ export interface ResolvedConfig {
   readonly requestHeader?: FrontProxyOptions;
   readonly proxy: ProxySettings;
   /** Live mode's cluster: a kubeconfig file, or `in-cluster`. */
-  readonly live?: { readonly kubeconfigFile?: string; readonly stalenessBoundMs: number };
+  readonly live?: {
+    readonly kubeconfigFile?: string;
+    readonly stalenessBoundMs: number;
+    readonly delegateUnknownTokens: boolean;
+    readonly delegateAuthorization: boolean;
+  };
 }
 
 /** `proxy` (and `serve --check-endpoint`) settings; the upstream ones are unset for serve. */
@@ -389,6 +394,10 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
       values.get('kubeconfig') as string | undefined,
       get('in-cluster-config', false),
       get('live-staleness-bound', 300_000),
+      {
+        delegateUnknownTokens: get('delegate-unknown-tokens', false),
+        delegateAuthorization: get('delegate-authorization', false),
+      },
     ),
   };
   return Object.freeze(config);
@@ -406,11 +415,23 @@ function liveSettings(
   kubeconfigFile: string | undefined,
   inCluster: boolean,
   stalenessBoundMs: number,
+  delegation: { readonly delegateUnknownTokens: boolean; readonly delegateAuthorization: boolean },
 ): Pick<ResolvedConfig, 'live'> {
   if (kubeconfigFile !== undefined && inCluster)
     throw invalid('--kubeconfig and --in-cluster-config exclude each other');
-  if (kubeconfigFile === undefined && !inCluster) return {};
-  return { live: { ...(kubeconfigFile === undefined ? {} : { kubeconfigFile }), stalenessBoundMs } };
+  if (kubeconfigFile === undefined && !inCluster) {
+    const flag = delegation.delegateUnknownTokens
+      ? '--delegate-unknown-tokens'
+      : delegation.delegateAuthorization
+        ? '--delegate-authorization'
+        : undefined;
+    if (flag)
+      throw invalid(`${flag} asks the cluster: it needs live mode, --kubeconfig or --in-cluster-config`);
+    return {};
+  }
+  return {
+    live: { ...(kubeconfigFile === undefined ? {} : { kubeconfigFile }), stalenessBoundMs, ...delegation },
+  };
 }
 
 /**

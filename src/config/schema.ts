@@ -218,6 +218,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     commands: SERVE,
   },
   {
+    name: 'delegate-unknown-tokens',
+    type: 'bool',
+    default: false,
+    help: "Live mode: a bearer token no local authenticator claims (no issuer, static token or legacy rule of tokenwarden's own applies) is reviewed by the cluster's TokenReview API; answers kept 10s, errors never (docs/live-mode.md).",
+    commands: SERVE,
+  },
+  {
+    name: 'delegate-authorization',
+    type: 'bool',
+    default: false,
+    help: "Live mode: what the local policy has no opinion on goes to the cluster's SubjectAccessReview API (reviews, --authorize-callers, the check endpoint); decisions kept 10s, errors never and never an allow.",
+    commands: SERVE,
+  },
+  {
     name: 'authorize-callers',
     type: 'bool',
     default: false,

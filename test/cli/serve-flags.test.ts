@@ -266,6 +266,17 @@ describe('serve flags', () => {
     },
   );
 
+  it.each(['--delegate-unknown-tokens', '--delegate-authorization'])(
+    'exits 2 naming %s and both live-mode flags when there is no cluster to delegate to',
+    async (flag) => {
+      const r = await runCli(['serve', '--rbac-policy-file', policy, flag]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(flag);
+      expect(r.stderr).toContain('--kubeconfig');
+      expect(r.stderr).toContain('--in-cluster-config');
+    },
+  );
+
   it.each([
     [['--tls-min-version', 'TLSv1.2'], '--tls-min-version'],
     [['--tls-cipher-suites', 'TLS_RSA_WITH_RC4_128_SHA'], 'TLS_RSA_WITH_RC4_128_SHA'],

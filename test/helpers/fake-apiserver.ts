@@ -32,6 +32,14 @@ interface Resource {
  * `/apis/rbac.authorization.k8s.io/v1/<resource>`, `?watch=true` streams of
  * watch events, `410 Gone` as an ERROR event), so live mode runs its real client against it.
  */
+/** How a review endpoint answers one POST: an HTTP status and JSON body, or no answer at all. */
+export type ReviewAnswer = { readonly code: number; readonly body?: unknown } | 'hang';
+
+/** A review endpoint's handler, given the parsed body the client POSTed. */
+export type ReviewHandler = (
+  body: { spec?: Record<string, unknown> } & Record<string, unknown>,
+) => ReviewAnswer;
+
 export interface FakeApiserver {
   /** A kubeconfig file (in `dir`) for this server, with its CA and a bearer token. */
   readonly kubeconfig: string;
@@ -58,6 +66,12 @@ export interface FakeApiserver {
   hold(): () => void;
   /** Requests waiting on hold(). */
   heldRequests(): number;
+  /**
+   * Every body POSTed to `tokenreviews` (authentication.k8s.io/v1) or `subjectaccessreviews`
+   * (authorization.k8s.io/v1), in order; each is answered by the handler `answerReviews` set (404 without one).
+   */
+  readonly reviews: { readonly tokenreviews: unknown[]; readonly subjectaccessreviews: unknown[] };
+  answerReviews(resource: 'tokenreviews' | 'subjectaccessreviews', handler: ReviewHandler): void;
   close(): Promise<void>;
 }
 
@@ -84,9 +98,38 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
     for (const w of r.watchers) w.write(line);
   };
 
+  const reviews = { tokenreviews: [] as unknown[], subjectaccessreviews: [] as unknown[] };
+  const reviewHandlers = new Map<string, ReviewHandler>();
+  const answerReview = (
+    name: 'tokenreviews' | 'subjectaccessreviews',
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Parameters<ReviewHandler>[0];
+      reviews[name].push(body);
+      const handler = reviewHandlers.get(name);
+      const answer = handler ? handler(body) : { code: 404 };
+      if (answer === 'hang') return;
+      res
+        .writeHead(answer.code, { 'content-type': 'application/json' })
+        .end(JSON.stringify(answer.body ?? {}));
+    });
+  };
+
   const answer = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1');
     hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
+    const review =
+      /^\/apis\/(?:authentication\.k8s\.io\/v1\/(tokenreviews)|authorization\.k8s\.io\/v1\/(subjectaccessreviews))$/.exec(
+        url.pathname,
+      );
+    if (review && req.method === 'POST' && req.headers.authorization === 'Bearer fake-apiserver-token') {
+      answerReview(review[1] ? 'tokenreviews' : 'subjectaccessreviews', req, res);
+      return;
+    }
     if (oidc && req.headers.authorization === 'Bearer fake-apiserver-token') {
       const json = { 'content-type': 'application/json' };
       if (url.pathname === '/.well-known/openid-configuration') {
@@ -213,6 +256,10 @@ export async function startFakeApiserver(dir: string): Promise<FakeApiserver> {
         );
       }
       r.watchers.clear();
+    },
+    reviews,
+    answerReviews(name, handler) {
+      reviewHandlers.set(name, handler);
     },
     fail(name, on) {
       if (on) {
