@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import type { Authorizer } from '../authz/authorizer.js';
 import { cachedAuthorizer } from '../authz/cached.js';
+import { delegateNoOpinion } from '../authz/delegating.js';
 import { createPrivilegedGroupsAuthorizer } from '../authz/privileged.js';
 import type { CompiledPolicy } from '../authz/rbac/compile.js';
 import { createFilePolicySource } from '../authz/rbac/file-source.js';
@@ -119,12 +120,9 @@ export function buildAuthorization(options: LoadedAuthorizationOptions | undefin
   const { source } = options;
   const watches = 'watches' in options ? options.watches : undefined;
   const delegate = 'delegate' in options ? options.delegate : undefined;
+  const local = createAuthorizerUnion(builtinAuthorizers(source.authorizer, privileged));
   return {
-    authorizer: createAuthorizerUnion([
-      ...builtinAuthorizers(source.authorizer, privileged),
-      // kube-apiserver names a webhook authorizer `webhook` in the union's no-opinion reasons.
-      ...(delegate ? [{ name: 'webhook', authorizer: delegate }] : []),
-    ]),
+    authorizer: delegate ? delegateNoOpinion(local, delegate) : local,
     policy: {
       current: () => source.current(),
       health: () => source.health(),

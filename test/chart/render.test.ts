@@ -328,6 +328,35 @@ describe('the chart with other values', () => {
     ).toEqual(['token', 'ca.crt', 'namespace']);
     for (const set of sets.filter((s) => !s.startsWith('live mode')))
       expect(podSpec(objectsOf(set)).containers[0]!.args, set).not.toContain('--in-cluster-config');
+    for (const set of sets.filter((s) => s !== 'live mode, delegating'))
+      for (const flag of ['--delegate-unknown-tokens', '--delegate-authorization'])
+        expect(podSpec(objectsOf(set)).containers[0]!.args, set).not.toContain(flag);
+  });
+
+  it('adds create on tokenreviews and subjectaccessreviews, and the flags, only for the delegation values', async () => {
+    const objects = objectsOf('live mode, delegating');
+    const role = only(objects, 'ClusterRole') as K8sObject & { rules: Rule[] };
+    expect(role.rules.slice(2)).toEqual([
+      { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+    ]);
+    expect(podSpec(objects).containers[0]!.args).toEqual(
+      expect.arrayContaining([
+        '--in-cluster-config',
+        '--delegate-unknown-tokens',
+        '--delegate-authorization',
+      ]),
+    );
+    for (const [value, flag, resource] of [
+      ['delegateUnknownTokens', '--delegate-unknown-tokens', 'tokenreviews'],
+      ['delegateAuthorization', '--delegate-authorization', 'subjectaccessreviews'],
+    ] as const) {
+      const one = (await render({ live: { enabled: true, [value]: true } })).objects;
+      const rules = (only(one, 'ClusterRole') as K8sObject & { rules: Rule[] }).rules;
+      expect(rules.flatMap((r) => r.resources).filter((r) => r.endsWith('reviews'))).toEqual([resource]);
+      const args = podSpec(one).containers[0]!.args!;
+      expect(args.filter((a) => a.startsWith('--delegate-'))).toEqual([flag]);
+    }
   });
 
   it("with live mode and no issuer, renders a serve that takes the cluster's issuer and keys from kube-apiserver", () => {
@@ -509,6 +538,16 @@ describe('values the chart refuses', () => {
       'a cipher suite in OpenSSL spelling',
       { tls: { cipherSuites: ['ECDHE-RSA-AES128-GCM-SHA256'] } },
       /cipherSuites/,
+    ],
+    [
+      'delegation without live mode',
+      { live: { delegateUnknownTokens: true } },
+      /live\.delegateUnknownTokens and live\.delegateAuthorization ask the cluster: set live\.enabled/,
+    ],
+    [
+      'authorization delegation without live mode',
+      { live: { delegateAuthorization: true } },
+      /set live\.enabled/,
     ],
     [
       'a live staleness bound Go would not parse',

@@ -26,6 +26,9 @@ export const VALUES_SETS: Readonly<Record<string, object>> = {
   'existing Secret': { tls: { mode: 'secret', secretName: 'tokenwarden-serving' } },
   'live mode': { live: { enabled: true } },
   'live mode, issuer discovered': { live: { enabled: true }, serviceAccountTokens: { issuers: [] } },
+  'live mode, delegating': {
+    live: { enabled: true, delegateUnknownTokens: true, delegateAuthorization: true },
+  },
   'authorization-only': {
     authentication: { webhook: false },
     serviceAccountTokens: { issuers: [] },

@@ -165,11 +165,10 @@ describe('delegating unknown tokens to the cluster', () => {
   });
 
   it('refuses with a transient error when the cluster does not answer in time', async () => {
-    const { server } = await start(() => 'hang', [], 200);
-    expect(message(await review('secret-alice'))).toBe(
-      'TokenReview to the cluster failed: no answer within 200 ms',
-    );
-    expect(server.reviews.tokenreviews).toHaveLength(1);
+    await start(() => 'hang', [], 500);
+    const r = await review('secret-alice');
+    expect(message(r)).toBe('TokenReview to the cluster failed: no answer within 500 ms');
+    expect(r.outcome === 'error' && r.error.transient).toBe(true);
   });
 
   it('refuses with a transient error when the cluster cannot be reached', async () => {

@@ -249,6 +249,14 @@ subjects:
 {{- if $v.live.enabled }}
 {{- $args = append $args "--in-cluster-config" }}
 {{- $args = append $args (printf "--live-staleness-bound=%s" $v.live.stalenessBound) }}
+{{- if $v.live.delegateUnknownTokens }}
+{{- $args = append $args "--delegate-unknown-tokens" }}
+{{- end }}
+{{- if $v.live.delegateAuthorization }}
+{{- $args = append $args "--delegate-authorization" }}
+{{- end }}
+{{- else if or $v.live.delegateUnknownTokens $v.live.delegateAuthorization }}
+{{- fail "live.delegateUnknownTokens and live.delegateAuthorization ask the cluster: set live.enabled" }}
 {{- end }}
 {{- if eq (toString $v.workers) "auto" }}
 {{- if not (and $v.resources.limits $v.resources.limits.cpu) }}
