@@ -6,7 +6,7 @@ import { FetchError, fetchDocument, sourceFetchOptions, type SourceFetchOptions 
 import { loadJwks, RemoteKeySource, sourceNameForUrl, type RemoteLoad, type RemoteTiming } from './jwks.js';
 
 /** A discovery document is small; this bounds what a hostile one costs. */
-const MAX_DISCOVERY_BYTES = 64 * 1024;
+export const MAX_DISCOVERY_BYTES = 64 * 1024;
 
 export interface DiscoverySourceOptions extends RemoteTiming, SourceFetchOptions {
   /** The issuer exactly as configured; the document's `issuer` must equal it byte for byte. */

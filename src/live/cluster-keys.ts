@@ -3,11 +3,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { isObject, own } from '../json.js';
+import { MAX_DISCOVERY_BYTES } from '../keys/discovery.js';
 import { FetchError, fetchDocument, type ClientCredentials, type SourceFetchOptions } from '../keys/fetch.js';
 import { loadJwks, RemoteKeySource, type RemoteLoad, type RemoteTiming } from '../keys/jwks.js';
-
-/** A discovery document is small; this bounds what a hostile one costs. */
-const MAX_DISCOVERY_BYTES = 64 * 1024;
 
 export interface ClusterKeySourceOptions extends RemoteTiming {
   /**
