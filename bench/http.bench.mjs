@@ -3,7 +3,8 @@
 //   node bench/http.bench.mjs [--quick] [--json FILE]
 // Every server is one process on CPU 1; wrk (one thread, 50 keep-alive connections) on
 // CPU 0. Scenarios: cached (a pool of 1,000 tokens cycled) and uncached (every token new
-// to the server), RS256 and ES256, closed loop; then cached RS256 at a fixed 2,000 req/s.
+// to the server), RS256 and ES256, closed loop; then cached RS256 at a fixed 2,000 req/s,
+// and at the same offered load scaled to this machine's speed (see SCALED_RATE_REFERENCE).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,16 @@ export function httpPlan(quick) {
   if (process.env.BENCH_ROUNDS) plan.rounds = Math.max(1, Math.min(9, Number(process.env.BENCH_ROUNDS)));
   return plan;
 }
+
+/**
+ * The p99 target (< 2 ms at 2,000/s) was set on a machine where the hono ceiling answered
+ * 15,700 cached RS256 reviews per second; machines here have measured 2–3 × slower, where
+ * 2,000/s is a far larger share of a core and no server, the ceilings included, keeps its
+ * p99 under 2 ms. The scaled scenario offers the same share of the hono ceiling's rate
+ * measured in this run (2,000 / 15,700 of it), so the tail can be judged on any machine.
+ */
+export const SCALED_RATE_REFERENCE = { rate: 2000, honoCeilingRate: 15_700 };
+export const SCALED_RATE_ID = 'cached RS256 @ scaled rate';
 
 /** Tokens needed per algorithm for the uncached pool (the memory bench reuses RS256's). */
 export const uncachedNeeded = (plan) => plan.uncachedWarm + plan.rounds * plan.uncachedPerRound;
@@ -162,9 +173,17 @@ export async function runHttpBench({
     const scenarios = [
       ...ALGS.map((alg) => ({ id: `cached ${alg}`, alg, kind: 'cached', seconds: plan.cachedSeconds })),
       { id: `cached RS256 @ ${plan.rate}/s`, alg: 'RS256', kind: 'rate', seconds: plan.rateSeconds },
+      { id: SCALED_RATE_ID, alg: 'RS256', kind: 'scaled', seconds: plan.rateSeconds },
       ...ALGS.map((alg) => ({ id: `uncached ${alg}`, alg, kind: 'uncached', seconds: plan.uncachedSeconds })),
     ].filter((sc) => !picked || picked.includes(sc.id));
     for (const sc of scenarios) {
+      if (sc.kind === 'scaled') {
+        const ceiling = results.servers['hono-ceiling']?.scenarios['cached RS256']?.okRps;
+        if (!Number.isFinite(ceiling)) continue;
+        plan.scaledRate = Math.round(
+          (SCALED_RATE_REFERENCE.rate * ceiling) / SCALED_RATE_REFERENCE.honoCeilingRate,
+        );
+      }
       for (let round = 0; round < plan.rounds; round++) {
         // A B C … then … C B A: each server's slices are spread evenly over the phase.
         const order = (round % 2 === 0 ? running : [...running].reverse()).filter((x) =>
@@ -178,7 +197,7 @@ export async function runHttpBench({
                   tokensFile: files[sc.alg].cached,
                   mode: 'cycle',
                   seconds: sc.seconds,
-                  rate: sc.kind === 'rate' ? plan.rate : 0,
+                  rate: sc.kind === 'rate' ? plan.rate : sc.kind === 'scaled' ? plan.scaledRate : 0,
                 };
           const s = await slice(srv, opts);
           results.slices.push({ scenario: sc.id, server: srv.name, round, ...s });
@@ -210,7 +229,7 @@ export async function runHttpBench({
         };
       }
     }
-    results.scenarios = scenarios.map((s) => s.id);
+    results.scenarios = scenarios.map((s) => s.id).filter((id) => id !== SCALED_RATE_ID || plan.scaledRate);
   } finally {
     for (const srv of running) await srv.stop();
     if (!process.env.BENCH_KEEP_WORKDIR) rmSync(workDir, { recursive: true, force: true });

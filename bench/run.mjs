@@ -98,8 +98,9 @@ if (only.has('sar')) {
     encoding: 'utf8',
     timeout: 180_000,
   });
-  if (sar.status !== 0) throw new Error(`sar-http.mjs failed (${sar.status}): ${sar.stderr}`);
-  results.sar = sar.stdout.trim();
+  const line = sar.stdout.split('\n').find((l) => l.startsWith('SARJSON '));
+  if (sar.status !== 0 || !line) throw new Error(`sar-http.mjs failed (${sar.status}): ${sar.stderr}`);
+  results.sar = JSON.parse(line.slice(8));
 }
 if (only.has('proxy')) {
   // bench/proxy-http.mjs pins its own proxy, upstream and load; it prints one JSON line.
@@ -121,7 +122,6 @@ results.seconds = (Date.now() - started) / 1000;
 mkdirSync(join(benchDir, 'results'), { recursive: true });
 writeFileSync(join(benchDir, 'results', 'latest.json'), JSON.stringify(results, null, 2));
 console.log(report(results));
-if (results.sar) console.log(`\n${results.sar}`);
 
 // ---------------------------------------------------------------------------------------
 
@@ -141,7 +141,8 @@ function report(r) {
     const S = h.servers;
     const sc = h.scenarios;
     const closed = sc.filter((s) => !s.includes('@'));
-    const rateId = sc.find((s) => s.includes('@'));
+    const rateId = sc.find((s) => s.includes('@') && !s.includes('scaled'));
+    const scaledId = sc.find((s) => s.includes('scaled'));
     L.push(
       `### TokenReview over HTTPS, correct answers per second`,
       '',
@@ -169,15 +170,22 @@ function report(r) {
     L.push(
       `### Latency (ms), cached RS256`,
       '',
-      `| server | p50 @ 50 conns | p99 @ 50 conns | p99 @ ${h.plan.rate}/s | achieved rate |`,
-      '| --- | ---: | ---: | ---: | ---: |',
+      `| server | p50 @ 50 conns | p99 @ 50 conns | p99 @ ${h.plan.rate}/s | achieved rate | p99 @ ${f0(h.plan.scaledRate)}/s (scaled) | achieved rate |`,
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     );
     for (const [, s] of Object.entries(S)) {
       const c = s.scenarios['cached RS256'];
       const q = s.scenarios[rateId];
-      L.push(`| ${s.label} | ${f2(c?.p50ms)} | ${f2(c?.p99ms)} | ${f2(q?.p99ms)} | ${f0(q?.okRps)}/s |`);
+      const z = scaledId ? s.scenarios[scaledId] : undefined;
+      L.push(
+        `| ${s.label} | ${f2(c?.p50ms)} | ${f2(c?.p99ms)} | ${f2(q?.p99ms)} | ${f0(q?.okRps)}/s | ${f2(z?.p99ms)} | ${f0(z?.okRps)}/s |`,
+      );
     }
-    L.push('');
+    L.push(
+      '',
+      `Scaled rate: the share of the hono ceiling's cached RS256 rate in this run that 2,000/s was where the < 2 ms target was set (2,000 of its 15,700/s there; bench/http.bench.mjs).`,
+      '',
+    );
 
     const tw = S.tokenwarden;
     if (tw) {
@@ -232,9 +240,17 @@ function report(r) {
       const q = tw.scenarios[rateId];
       targets.push([
         `p99 < 2 ms at ${h.plan.rate}/s (cached RS256)`,
-        `${f2(q?.p99ms)} ms at ${f0(q?.okRps)}/s`,
+        `${f2(q?.p99ms)} ms at ${f0(q?.okRps)}/s (hono ceiling ${f2(S['hono-ceiling']?.scenarios[rateId]?.p99ms)} ms)`,
         q?.p99ms < 2 && q?.okRps > 0.95 * h.plan.rate,
       ]);
+      if (scaledId) {
+        const z = tw.scenarios[scaledId];
+        targets.push([
+          `p99 < 2 ms at the scaled rate, ${f0(h.plan.scaledRate)}/s (cached RS256)`,
+          `${f2(z?.p99ms)} ms at ${f0(z?.okRps)}/s (hono ceiling ${f2(S['hono-ceiling']?.scenarios[scaledId]?.p99ms)} ms)`,
+          z?.p99ms < 2 && z?.okRps > 0.95 * h.plan.scaledRate,
+        ]);
+      }
     }
   }
 
@@ -277,6 +293,27 @@ function report(r) {
       `${f0(mm.bytesPerEntry)} B alone, ${f0(mm.servedBytesPerEntry)} B served`,
       worst <= 1024,
     ]);
+  }
+
+  if (r.sar) {
+    const q = r.sar;
+    const ceiling = r.http?.servers['hono-ceiling']?.scenarios['cached RS256'];
+    L.push(
+      `### SubjectAccessReview over HTTPS, ${f0(q.bindings)} RoleBindings`,
+      '',
+      `${f0(q.rps)} answers/s (${f0(q.allowed)} allowed, ${f0(q.denied)} not, ${q.bad} errors), p50 ${f2(q.p50ms)} ms, p99 ${f2(q.p99ms)} ms at 50 connections, ${f0(q.cpuUsPerAnswer)} µs of server CPU per answer` +
+        (ceiling
+          ? `; the hono ceiling's cached TokenReview in this run: ${f0(ceiling.okRps)}/s (${f0(ceiling.cpuUsPerReq)} µs).`
+          : '.'),
+      '',
+    );
+    if (ceiling) {
+      targets.push([
+        `SubjectAccessReview, ${f0(q.bindings)} bindings ≥ 0.9 × hono ceiling's cached rate`,
+        `${f2(q.rps / ceiling.okRps)} (CPU per answer ${f2(ceiling.cpuUsPerReq / q.cpuUsPerAnswer)})`,
+        q.rps >= 0.9 * ceiling.okRps,
+      ]);
+    }
   }
 
   if (r.proxy) {

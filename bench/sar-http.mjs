@@ -157,6 +157,17 @@ try {
   const line = run.stdout.split('\n').find((l) => l.startsWith('JSON '));
   if (!line) throw new Error(`wrk failed: ${run.stderr}${run.stdout}`);
   const r = JSON.parse(line.slice(5));
+  const result = {
+    bindings,
+    rps: (r.yes + r.no) / r.seconds,
+    allowed: r.yes,
+    denied: r.no,
+    bad: r.bad,
+    p50ms: r.p50,
+    p99ms: r.p99,
+    cpuUsPerAnswer: (cpu * 1e6) / (r.yes + r.no),
+  };
+  console.log(`SARJSON ${JSON.stringify(result)}`);
   console.log(
     `SubjectAccessReview over HTTPS, ${bindings} RoleBindings: ${((r.yes + r.no) / r.seconds).toFixed(0)} answers/s ` +
       `(${r.yes} allowed, ${r.no} not, ${r.bad} errors), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms at 50 connections, ` +
