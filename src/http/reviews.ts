@@ -19,6 +19,7 @@ import { decodeTokenReview } from '../api/tokenreview.js';
 import type { ApiVersionName } from '../api/types.js';
 import type { RequestAuthenticator } from '../authn/authenticator.js';
 import type { Authorizer, AuthzResult } from '../authz/authorizer.js';
+import { ReviewAccessLog } from '../observe/access-log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { reviewAccess } from '../review/access.js';
 import { reviewToken, type TokenReviewer } from '../review/token.js';
@@ -117,34 +118,23 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
     app.all(path, (c) => respond(c, methodNotAllowed(c.req.method, target.resource)));
   };
 
-  /** A refusal before any decision (400, 413, 415, 422), on the review's access line. */
-  const refused = (c: Context, log: Logger, msg: string, answer: HttpAnswer, started: number) => {
+  /** A refusal before any decision (400, 401, 413, 415, 422), on the review's access line. */
+  const refused = (c: Context, log: ReviewAccessLog, answer: HttpAnswer, started: number) => {
     const reason = (answer.body as { reason?: string }).reason;
-    log.info(
-      {
-        reqId: c.get('requestId'),
-        caller: callerOf(c),
-        decision: 'invalid',
-        reason,
-        code: answer.status,
-        ms: performance.now() - started,
-      },
-      msg,
-    );
+    log.refused(c.get('requestId'), callerOf(c), reason, answer.status, performance.now() - started);
     return respond(c, answer);
   };
 
   const reviewBytes = new ReviewBytes();
   const tokenReview = (version: ApiVersionName) => {
     const route = `tokenreviews/${version}`;
-    // Bindings serialised once per route rather than on every line.
-    const log = logger.child({ route });
+    const log = new ReviewAccessLog(logger, route, 'tokenreview');
     return async (c: Context) => {
       const started = performance.now();
       const read = await readJson(c, routes.maxRequestBytes, logger);
-      if (!read.ok) return refused(c, log, 'tokenreview', read.answer, started);
+      if (!read.ok) return refused(c, log, read.answer, started);
       const decoded = decodeTokenReview(read.body, version);
-      if (!decoded.ok) return refused(c, log, 'tokenreview', failure(decoded.status), started);
+      if (!decoded.ok) return refused(c, log, failure(decoded.status), started);
       const { input } = decoded;
       const { result, audiences } = await reviewToken(tokens, input);
       const body = reviewBytes.get(input.apiVersion, result, audiences);
@@ -152,21 +142,11 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
       const reqId = c.get('requestId');
       if (result.outcome === 'authenticated') {
         metrics.decision('tokenreview', 'authenticated', 'ok');
-        log.info(
-          {
-            reqId,
-            caller: callerOf(c),
-            decision: 'authenticated',
-            reason: 'ok',
-            user: result.user.username,
-            ms,
-          },
-          'tokenreview',
-        );
+        log.token(reqId, callerOf(c), 'authenticated', 'ok', result.user.username, ms);
       } else {
         const reason = result.outcome === 'error' ? result.error.code : 'no-opinion';
         metrics.decision('tokenreview', 'rejected', reason);
-        log.info({ reqId, caller: callerOf(c), decision: 'rejected', reason, ms }, 'tokenreview');
+        log.token(reqId, callerOf(c), 'rejected', reason, undefined, ms);
       }
       // A fresh headers object each time: hono keeps the one it is given with the response.
       return c.body(body, 200, { 'content-type': 'application/json' });
@@ -192,51 +172,37 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
 
   const accessReview = (kind: AccessReviewKind, decide: Authorizer) => (version: ApiVersionName) => {
     const review = kind.toLowerCase() as Lowercase<AccessReviewKind>;
-    const log = logger.child({ route: `${REVIEW_RESOURCE[kind]}/${version}` });
+    const log = new ReviewAccessLog(logger, `${REVIEW_RESOURCE[kind]}/${version}`, review);
     return async (c: Context) => {
       const started = performance.now();
       let caller: UserInfo | undefined;
       if (kind === 'SelfSubjectAccessReview') {
         const who = await selfCaller(c);
-        if (who === 'unauthorized') return refused(c, log, review, unauthorized(), started);
+        if (who === 'unauthorized') return refused(c, log, unauthorized(), started);
         caller = who;
       }
       const read = await readJson(c, routes.maxRequestBytes, logger);
-      if (!read.ok) return refused(c, log, review, read.answer, started);
+      if (!read.ok) return refused(c, log, read.answer, started);
       const decoded = decodeAccessReview(read.body, {
         kind,
         version,
         ...(kind === 'LocalSubjectAccessReview' ? { namespace: c.req.param('namespace') } : {}),
         ...(caller ? { caller } : {}),
       });
-      if (!decoded.ok) return refused(c, log, review, decoded.answer, started);
+      if (!decoded.ok) return refused(c, log, decoded.answer, started);
       const { attributes } = decoded.input;
       const result = await reviewAccess(decide, attributes);
       const decision = result.decision === 'allow' ? 'allowed' : 'denied';
       const reason = accessReason(result);
       metrics.decision(review, decision, reason);
-      log.info(
-        {
-          reqId: c.get('requestId'),
-          caller: callerOf(c),
-          decision,
-          reason,
-          user: attributes.user.username,
-          groups: attributes.user.groups.length,
-          verb: attributes.verb,
-          ...(attributes.resourceRequest
-            ? {
-                namespace: attributes.namespace,
-                apiGroup: attributes.apiGroup,
-                resource: attributes.resource,
-                subresource: attributes.subresource,
-                name: attributes.name,
-              }
-            : { path: attributes.path }),
-          ...(result.reason === '' ? {} : { authzReason: result.reason }),
-          ms: performance.now() - started,
-        },
-        review,
+      log.access(
+        c.get('requestId'),
+        callerOf(c),
+        decision,
+        reason,
+        attributes,
+        result.reason,
+        performance.now() - started,
       );
       return respond(c, ok(encodeSubjectAccessReview(decoded.input, result, version)));
     };

@@ -278,4 +278,45 @@ describe('the access log', () => {
     ]);
     expect(sent.leaksIn(server.logs.text())).toEqual([]);
   });
+
+  it('writes no token on a line of any kind: authenticated, rejected, refused, access review, 401', async () => {
+    const valid = sent.add(mintToken({ claims: boundClaims({}, nowSeconds) }));
+    const [head, payload] = valid.split('.');
+    const forged = sent.add(`${head}.${payload}.${'A'.repeat(342)}`);
+    const tokenReview = (token: string, requestId: string, kind = 'TokenReview') =>
+      post(
+        '/apis/authentication.k8s.io/v1/tokenreviews',
+        { apiVersion: 'authentication.k8s.io/v1', kind, spec: { token } },
+        { requestId },
+      );
+    expect((await tokenReview(valid, 'leak-ok')).status).toBe(200);
+    expect((await tokenReview(forged, 'leak-rejected')).status).toBe(200);
+    expect((await tokenReview(valid, 'leak-refused', 'SubjectAccessReview')).status).toBe(400);
+    const ask = { spec: { resourceAttributes: listPods('team-a') } };
+    expect(
+      (
+        await post(`/apis/${AUTHZ}/v1/selfsubjectaccessreviews`, ask, {
+          token: valid,
+          requestId: 'leak-self',
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await post(`/apis/${AUTHZ}/v1/selfsubjectaccessreviews`, ask, {
+          token: forged,
+          requestId: 'leak-401',
+        })
+      ).status,
+    ).toBe(401);
+    const lines = server.logs.lines.filter((l) => typeof l.reqId === 'string' && l.reqId.startsWith('leak-'));
+    expect(lines.map((l) => [l.reqId, l.decision])).toEqual([
+      ['leak-ok', 'authenticated'],
+      ['leak-rejected', 'rejected'],
+      ['leak-refused', 'invalid'],
+      ['leak-self', 'denied'],
+      ['leak-401', 'invalid'],
+    ]);
+    expect(sent.leaksIn(server.logs.text())).toEqual([]);
+  });
 });

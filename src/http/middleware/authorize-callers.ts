@@ -5,6 +5,7 @@ import type { Attributes, Authorizer } from '../../authz/authorizer.js';
 import { forbidden, unauthorized } from '../../api/outcomes.js';
 import type { ApiVersionName } from '../../api/types.js';
 import { nonResourceAttributes, resourceAttributes } from '../../authz/attributes.js';
+import { CallerAccessLog } from '../../observe/access-log.js';
 import { reviewAccess } from '../../review/access.js';
 import type { UserInfo } from '../../user.js';
 import { respond } from '../respond.js';
@@ -39,19 +40,15 @@ function authorizeCaller(
   attributesOf: (user: UserInfo, c: Context) => Attributes,
   deps: CallerDeps,
 ): MiddlewareHandler {
+  const log = new CallerAccessLog(deps.logger);
   return async function authorizeCaller(c: Context, next) {
     const result = await deps.authenticator.authenticateRequest(authnRequestFrom(c));
     if (result.outcome !== 'authenticated') {
-      deps.logger.info(
-        {
-          reqId: c.get('requestId'),
-          target,
-          caller: callerOf(c),
-          decision: 'denied',
-          reason: result.outcome === 'error' ? result.error.code : 'no-credential',
-          code: 401,
-        },
-        'caller not authenticated',
+      log.notAuthenticated(
+        c.get('requestId'),
+        target,
+        callerOf(c),
+        result.outcome === 'error' ? result.error.code : 'no-credential',
       );
       return respond(c, unauthorized());
     }
@@ -60,16 +57,11 @@ function authorizeCaller(
     const attributes = attributesOf(user, c);
     const decision = await reviewAccess(deps.authorizer, attributes);
     if (decision.decision !== 'allow') {
-      deps.logger.info(
-        {
-          reqId: c.get('requestId'),
-          target,
-          caller: user.username,
-          decision: 'denied',
-          reason: decision.error === undefined ? 'caller-forbidden' : 'evaluation-error',
-          code: 403,
-        },
-        'caller not allowed',
+      log.notAllowed(
+        c.get('requestId'),
+        target,
+        user.username,
+        decision.error === undefined ? 'caller-forbidden' : 'evaluation-error',
       );
       return respond(c, forbidden(attributes, decision.reason));
     }
