@@ -1,6 +1,6 @@
 # tokenwarden: Kubernetes TokenReview and SubjectAccessReview, answered as kube-apiserver would.
 #
-# BASE is any Node.js 20 image with node and npm on PATH and a POSIX shell for the build stages. The run stage uses
+# BASE is any Node.js 20 image (20.18.1 or later: undici 7) with node and npm on PATH and a POSIX shell for the build stages. The run stage uses
 # neither npm nor the shell: its entrypoint is node running the tokenwarden CLI, so `docker run IMAGE serve ...`,
 # `... IMAGE dev` and `... IMAGE verify ...` work as the command line does. scripts/image/build.sh builds it
 # without a Docker engine, from a local Debian base (scripts/image/base.sh) passed as BASE.

@@ -2,22 +2,33 @@
 // HTTPS (direct) and plain HTTP (behind the proxy), and `tokenwarden proxy` in front of it
 // pinned to CPU 1; wrk pinned to CPU 0 with one valid token in every request, so after the
 // first request every answer is a cached token. Every path is measured with the same wrk
-// script, connections and upstream: direct, through tokenwarden, and through the proxy
-// ceiling (bench/ceilings/proxy-ceiling.mjs: a bare node proxy, the floor of any node
-// sidecar), in interleaved rounds (medians reported): requests/s at 50 connections, and
+// script, connections and upstream: direct, through tokenwarden, and through the two proxy
+// ceilings (bench/ceilings/proxy-ceiling.mjs: a bare node proxy with node's http client;
+// proxy-ceiling-undici.mjs: the same with undici's Pool, the client tokenwarden uses; the
+// floor of any node sidecar), in interleaved rounds (medians reported): requests/s at 50 connections, and
 // p50/p99 at 1 connection (no queueing), whose difference from direct in the same round is
 // the latency a proxy adds; and each proxy's CPU µs per request at both, from /proc (far
 // less disturbed by other processes than latency). BENCH_ALT_DIST='label=/path/to/dist,…'
 // adds other builds of tokenwarden to the same rounds. Prints one line of JSON after
 // `PROXYJSON `.
-//   node bench/proxy-http.mjs [--seconds 8] [--rounds 3]
+//   node bench/proxy-http.mjs [--seconds 8] [--rounds 3] [--profile]
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { summarize } from './lib/cpuprofile.mjs';
 import { distDir, importDist } from './lib/dist.mjs';
 import { freePort, sleep, SERVER_CPU } from './lib/servers.mjs';
 import { LOAD_CPU } from './lib/wrk.mjs';
@@ -28,6 +39,9 @@ const arg = (name, dflt) => {
 };
 const seconds = Number(arg('seconds', '8'));
 const rounds = Number(arg('rounds', '3'));
+// --profile: every proxy runs under `node --cpu-prof`; after the rounds, each one's self time
+// by function during the timed rounds (warm-up left out) is printed to stderr.
+const profiling = process.argv.includes('--profile');
 const alts = (process.env.BENCH_ALT_DIST ?? '')
   .split(',')
   .filter(Boolean)
@@ -204,11 +218,16 @@ try {
       },
     ),
   );
+  const profiles = new Map();
   const pinned = (args) => {
-    const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...args], {
+    const profDir = join(dir, `prof-${children.length}`);
+    if (profiling) mkdirSync(profDir);
+    const flags = profiling ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    const child = spawn('taskset', ['-c', SERVER_CPU, process.execPath, ...flags, ...args], {
       stdio: ['ignore', log, 'inherit'],
     });
     children.push(child);
+    profiles.set(child.pid, profDir);
     return child;
   };
   const tokenwardenProxy = async (label, dist) => {
@@ -233,21 +252,25 @@ try {
     ]);
     return { label, port, pid: child.pid, refuses: true };
   };
-  const ceilingPort = await freePort();
-  const ceilingChild = pinned([
-    fileURLToPath(new URL('./ceilings/proxy-ceiling.mjs', import.meta.url)),
-    '--port',
-    String(ceilingPort),
-    '--upstream-port',
-    String(httpPort),
-    '--cert',
-    files.cert,
-    '--key',
-    files.key,
-  ]);
+  const ceiling = async (label, file) => {
+    const port = await freePort();
+    const child = pinned([
+      fileURLToPath(new URL(`./ceilings/${file}`, import.meta.url)),
+      '--port',
+      String(port),
+      '--upstream-port',
+      String(httpPort),
+      '--cert',
+      files.cert,
+      '--key',
+      files.key,
+    ]);
+    return { label, port, pid: child.pid, refuses: false };
+  };
   const proxies = [
     await tokenwardenProxy('tokenwarden', distDir),
-    { label: 'ceiling', port: ceilingPort, pid: ceilingChild.pid, refuses: false },
+    await ceiling('ceiling', 'proxy-ceiling.mjs'),
+    await ceiling('ceiling (undici)', 'proxy-ceiling-undici.mjs'),
     ...(await Promise.all(alts.map((a) => tokenwardenProxy(`tokenwarden (${a.label})`, a.dist)))),
   ];
   // Correct before timed: each proxy passes the token's user, and tokenwarden refuses no token with 401.
@@ -269,6 +292,7 @@ try {
   // alternates from round to round, so that all see the same machine.
   wrk(httpsPort, files.script, 50, 2);
   for (const p of proxies) wrk(p.port, files.script, 50, 2);
+  const timedFromUs = Number(process.hrtime.bigint() / 1000n);
   const samples = new Map([['direct', []], ...proxies.map((p) => [p.label, []])]);
   const measured = (p, connections) => {
     if (!p) return { ...wrk(httpsPort, files.script, connections, seconds), cpuUs: 0, waitUs: 0 };
@@ -328,10 +352,29 @@ try {
     addedP50ms: proxied.addedP50ms,
     addedP99ms: proxied.addedP99ms,
     ceiling: summary('ceiling'),
-    alts: proxies.slice(2).map((p) => ({ label: p.label, ...summary(p.label) })),
+    ceilingUndici: summary('ceiling (undici)'),
+    alts: proxies.slice(3).map((p) => ({ label: p.label, ...summary(p.label) })),
   };
   console.log(`PROXYJSON ${JSON.stringify(result)}`);
+  if (profiling) {
+    for (const p of proxies) {
+      const child = children.find((c) => c.pid === p.pid);
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      const profDir = profiles.get(p.pid);
+      const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+      if (!file) {
+        process.stderr.write(`${p.label}: no profile written\n`);
+        continue;
+      }
+      const s = summarize(join(profDir, file), 40, timedFromUs);
+      process.stderr.write(
+        `\n== ${p.label}: ${s.totalMs.toFixed(0)} ms sampled in the timed rounds ==\n-- by place --\n${s.places.join('\n')}\n-- by function (self) --\n${s.functions.join('\n')}\n`,
+      );
+    }
+  }
 } finally {
-  for (const c of children) c.kill('SIGTERM');
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }

@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Denial, GateRequest, GateResult } from '../proxy/gate.js';
@@ -17,6 +18,7 @@ import { isIdentityHeader } from './identity-headers.js';
 import { identityLineCache, type FlatIdentity } from '../proxy/identity-lines.js';
 import { presentedChain } from './request-identity.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { upstreamPool } from './upstream-pool.js';
 
 /** Where the proxy sends requests: an http(s) origin, or a unix socket (`unix:///run/app.sock`). */
 export interface UpstreamTarget {
@@ -91,7 +93,8 @@ export interface Proxy {
 
 /**
  * RFC 9110 §7.6.1 connection-specific fields and the ones Go's httputil.ReverseProxy also
- * drops. `transfer-encoding` is handled apart: a chunked request stays chunked.
+ * drops. `transfer-encoding` is handled apart: a chunked request stays chunked (undici frames
+ * a body of unknown length as chunked itself; node's client keeps the client's line).
  */
 const HOP_BY_HOP = new Set([
   'connection',
@@ -130,6 +133,8 @@ function upstreamRequestHeaders(
   upgrade: string | undefined,
   requestId: string,
 ): string[] {
+  // undici frames the body itself and refuses a caller's framing line; node's client keeps it.
+  const keepFraming = upgrade !== undefined;
   const raw = req.rawHeaders;
   // Most requests carry no `Connection` line: no second pass over the headers for them.
   const listed = req.headersDistinct.connection === undefined ? undefined : connectionListed(raw);
@@ -139,7 +144,7 @@ function upstreamRequestHeaders(
     const name = raw[i]!;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || isIdentityHeader(lower)) continue;
-    if (listed?.has(lower) && lower !== 'transfer-encoding') continue;
+    if (lower === 'transfer-encoding' ? !keepFraming : listed?.has(lower)) continue;
     if (lower === 'authorization' && !passAuthorization) continue;
     if (lower === REQUEST_ID_HEADER) continue;
     if (lower === 'x-forwarded-for') {
@@ -166,11 +171,18 @@ interface DownstreamHeaders {
 
 const EVENT_STREAM = /^text\/event-stream/i;
 
+const latin1 = (line: string | Buffer): string => (typeof line === 'string' ? line : line.toString('latin1'));
+
 /**
  * Response headers without hop-by-hop fields (node frames the body itself), with the
  * request id unless the upstream answered with its own.
  */
-function downstreamResponseHeaders(raw: readonly string[], requestId: string): DownstreamHeaders {
+function downstreamResponseHeaders(
+  upstreamRaw: readonly (string | Buffer)[],
+  requestId: string,
+): DownstreamHeaders {
+  // undici hands the lines over as bytes; node's headers hold them as latin1 strings, one char a byte.
+  const raw = upstreamRaw.map(latin1);
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length && listed === undefined; i += 2)
     if (raw[i]!.length === 10 && raw[i]!.toLowerCase() === 'connection') listed = connectionListed(raw);
@@ -247,9 +259,90 @@ function splice(src: Readable, dst: Writable): void {
   src.pipe(dst);
 }
 
+/**
+ * One proxied request's upstream answer, streamed to the client as undici parses it: the
+ * status and header lines once, then each chunk with backpressure both ways (undici's parser
+ * pauses while the client's socket is full), or a 502 when the upstream cannot be reached.
+ * undici's original handler methods, not the newer controller form: that one wraps every
+ * request in an adapter and parses the response's lines into an object first.
+ */
+class Forwarding implements Dispatcher.DispatchHandler {
+  private abort: ((err?: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  private answered = false;
+  private clientGone = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly requestId: string,
+    private readonly method: string | undefined,
+    private readonly logger: Logger,
+    private readonly observer: ProxyObserver,
+  ) {}
+
+  /** The client went away before the answer ended: the upstream request stops too. */
+  private readonly clientClosed = (): void => {
+    if (this.res.writableFinished) return;
+    this.clientGone = true;
+    this.abort?.();
+  };
+
+  private readonly drained = (): void => this.resume?.();
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abort = abort;
+    this.res.once('close', this.clientClosed);
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    // Informational answers (103 Early Hints) stay here, as node's client kept them.
+    if (status < 200) return true;
+    this.answered = true;
+    this.resume = resume;
+    this.observer.outcome('forwarded');
+    const headers = downstreamResponseHeaders(rawHeaders, this.requestId);
+    this.res.writeHead(status, statusText, headers.lines);
+    // An event stream's headers go at once (its first event may be minutes away); any other
+    // response's go with its first chunk: one packet instead of two, which Nagle and delayed
+    // ACKs would otherwise hold back by milliseconds.
+    if (headers.eventStream) this.res.flushHeaders();
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.drained);
+    return false;
+  }
+
+  onComplete(): void {
+    this.res.end();
+  }
+
+  onError(err: Error & { code?: string }): void {
+    if (this.clientGone) return;
+    // undici refuses what it cannot send as asked (two Host lines): the client's request, not the upstream, is at fault.
+    if (!this.answered && (err.code === 'UND_ERR_INVALID_ARG' || err.code === 'UND_ERR_NOT_SUPPORTED')) {
+      this.observer.outcome('bad-request');
+      writePlain(this.res, withRequestId(UNFORWARDABLE, this.requestId));
+      return;
+    }
+    this.logger.warn(
+      { reqId: this.requestId, code: err.code, method: this.method },
+      'upstream request failed',
+    );
+    this.observer.upstreamError(err.code);
+    if (!this.answered) this.observer.outcome('upstream-unreachable');
+    writePlain(this.res, withRequestId(UPSTREAM_DOWN, this.requestId));
+  }
+}
+
 const UPSTREAM_DOWN = plainResponse(badGateway());
 const UNSENDABLE = plainResponse(identityNotSendable());
 const INTERNAL = plainResponse(internalError());
+const UNFORWARDABLE = plainResponse(
+  denied({ kind: 'bad-request', message: 'the request cannot be forwarded as sent' }),
+);
 
 /**
  * The sidecar's streaming reverse proxy: each request passes the gate, then goes to the
@@ -261,7 +354,8 @@ const INTERNAL = plainResponse(internalError());
 export function createProxy(options: ProxyOptions): Proxy {
   const { upstream, logger } = options;
   const tls = upstream.protocol === 'https:';
-  // keepAlive: one TCP (and TLS) handshake per connection, not per request; the bound stops a flood from opening sockets without end.
+  // Upgrades (WebSocket) only: undici fails an upgrade the upstream declines ("bad upgrade"),
+  // where the upstream's own answer must reach the client. Proxied requests take the pool.
   const agentOptions = {
     keepAlive: true,
     maxSockets: 1024,
@@ -276,6 +370,7 @@ export function createProxy(options: ProxyOptions): Proxy {
       })
     : new HttpAgent(agentOptions);
   const requestFn = tls ? httpsRequest : httpRequest;
+  const pool = upstreamPool(upstream, options.upstreamCa);
   const passAuthorization = options.passAuthorization ?? false;
   const observer = options.observer ?? NO_OBSERVER;
 
@@ -319,35 +414,15 @@ export function createProxy(options: ProxyOptions): Proxy {
             observer.outcome('error');
             return writePlain(res, withRequestId(UNSENDABLE, requestId));
           }
-          const upstreamReq = open(
-            req,
-            upstreamRequestHeaders(req, identity, passAuthorization, undefined, requestId),
+          const headers = upstreamRequestHeaders(req, identity, passAuthorization, undefined, requestId);
+          // A request without a body (a GET, as most are) has been read whole by now: no stream to send.
+          const body = req.complete && req.readableLength === 0 ? null : req;
+          const forwarding = new Forwarding(res, requestId, req.method, logger, observer);
+          pool.dispatch(
+            { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path: req.url ?? '/', headers, body },
+            forwarding,
           );
           observer.dispatched((performance.now() - arrived) / 1000);
-          let answered = false;
-          upstreamReq.on('response', (upstreamRes) => {
-            answered = true;
-            observer.outcome('forwarded');
-            const headers = downstreamResponseHeaders(upstreamRes.rawHeaders, requestId);
-            res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers.lines);
-            // An event stream's headers go at once (its first event may be minutes away); any other
-            // response's go with its first chunk: one packet instead of two, which Nagle and delayed
-            // ACKs would otherwise hold back by milliseconds.
-            if (headers.eventStream) res.flushHeaders();
-            splice(upstreamRes, res);
-          });
-          upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
-            logger.warn({ reqId: requestId, code: err.code, method: req.method }, 'upstream request failed');
-            observer.upstreamError(err.code);
-            if (!answered) observer.outcome('upstream-unreachable');
-            writePlain(res, withRequestId(UPSTREAM_DOWN, requestId));
-          });
-          res.on('close', () => {
-            if (!res.writableFinished) upstreamReq.destroy();
-          });
-          // A request without a body (a GET, as most are) has been read whole by now: no stream to splice.
-          if (req.complete && req.readableLength === 0) upstreamReq.end();
-          else splice(req, upstreamReq);
         },
         (err: unknown) => {
           logger.error({ errName: err instanceof Error ? err.name : typeof err }, 'proxy gate failed');
@@ -422,6 +497,9 @@ export function createProxy(options: ProxyOptions): Proxy {
       );
     },
 
-    close: () => agent.destroy(),
+    close() {
+      agent.destroy();
+      void pool.destroy();
+    },
   };
 }
