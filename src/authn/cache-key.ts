@@ -9,14 +9,14 @@ import {
 /** SHA-256's block: an HMAC key is padded to it (RFC 2104). */
 const BLOCK = 64;
 
-/** One native call per digest where Node has `crypto.hash` (20.12 and later). */
-const digest: (data: string | Buffer, encoding: BinaryToTextEncoding | 'buffer') => string | Buffer =
+/**
+ * One native call per digest where Node has `crypto.hash` (20.12 and later). The digest comes
+ * back as a string: a Buffer made in native code costs more than the hashing of a token.
+ */
+const digest: (data: string | Buffer, encoding: BinaryToTextEncoding) => string =
   typeof nodeHash === 'function'
-    ? (data, encoding) => nodeHash('sha256', data, encoding as BinaryToTextEncoding)
-    : (data, encoding) =>
-        encoding === 'buffer'
-          ? createHash('sha256').update(data).digest()
-          : createHash('sha256').update(data).digest(encoding);
+    ? (data, encoding) => nodeHash('sha256', data, encoding)
+    : (data, encoding) => createHash('sha256').update(data).digest(encoding);
 
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 
@@ -57,8 +57,9 @@ export function cacheKeyFunction(
     let message = `${token.length * 2}:${token}`;
     for (const a of audiences) message += `${a.length * 2}:${a}`;
     if (isWellFormed(message)) {
-      (digest(`${ipad}8${message}`, 'buffer') as Buffer).copy(outer, BLOCK);
-      return digest(outer, 'base64') as string;
+      // The inner digest's 32 bytes as 32 characters ('binary' is Node's name for latin1), written back as those bytes.
+      outer.write(digest(`${ipad}8${message}`, 'binary'), BLOCK, 'latin1');
+      return digest(outer, 'base64');
     }
     return createHmac('sha256', key).update('U', 'latin1').update(message, 'utf16le').digest('base64');
   };

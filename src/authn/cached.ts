@@ -1,17 +1,9 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
+import type { UserInfo } from '../user.js';
 import { TokenwardenError } from '../errors.js';
 import { failure, type AuthnResult, type AuthnSuccess, type TokenAuthenticator } from './authenticator.js';
 import { cacheKeyFunction, lengthPrefixed } from './cache-key.js';
-
-/**
- * A flat (sequential) copy of a string: no cons or sliced string keeps its parts alive.
- * A string with a lone surrogate would not survive the UTF-8 round trip; it stays as is.
- */
-function flat(s: string): string {
-  const copy = Buffer.from(s, 'utf8').toString('utf8');
-  return copy === s ? copy : s;
-}
 
 export interface CacheOptions {
   /** Longest life of a positive result; it never outlives the token's `exp` either. */
@@ -70,7 +62,9 @@ export function cachedAuthenticator(
   const dependents = new Map<string, Set<string>>();
   const reliedOn = new Map<string, readonly string[]>();
   const forget = (key: string): void => {
-    for (const dep of reliedOn.get(key) ?? []) {
+    const deps = reliedOn.get(key);
+    if (deps === undefined) return;
+    for (const dep of deps) {
       const keys = dependents.get(dep);
       keys?.delete(key);
       if (keys?.size === 0) dependents.delete(dep);
@@ -85,34 +79,42 @@ export function cachedAuthenticator(
   const keyOf = cacheKeyFunction();
 
   // Cached successes share their group and audience lists (one frozen copy per distinct
-  // list) and hold flat strings rather than the cons strings template literals build:
-  // 1,267 → 739 bytes per entry at 100,000 entries (docs/benchmarks.md).
+  // list): with the compact result below, 1,267 → 739 bytes per entry at 100,000 entries
+  // (docs/benchmarks.md). A frozen list is already shared by whoever froze it (the
+  // service-account groups per namespace). Strings are kept as the authenticator built them:
+  // authenticators hand out flat strings (no cons or sliced string keeping its parts alive),
+  // which is cheaper at the source than a copy of each here on every insert.
   const lists = new Map<string, readonly string[]>();
   const shared = (list: readonly string[]): readonly string[] => {
+    if (Object.isFrozen(list)) return list;
     const k = lengthPrefixed(list);
     let v = lists.get(k);
     if (!v) {
       if (lists.size >= 10_000) lists.clear();
-      v = Object.freeze(list.map(flat));
+      v = Object.freeze([...list]);
       lists.set(k, v);
     }
     return v;
   };
+  // Frozen: a kept result is handed out again, and the response bytes of a frozen result are
+  // kept for its next hits (src/http/review-bytes.ts).
   const compact = (r: AuthnSuccess): AuthnSuccess => {
     const u = r.user;
-    return {
-      outcome: 'authenticated',
-      user: {
-        username: flat(u.username),
-        ...(u.uid !== undefined ? { uid: flat(u.uid) } : {}),
-        groups: shared(u.groups),
-        ...(u.extra
-          ? { extra: Object.fromEntries(Object.entries(u.extra).map(([k, v]) => [k, v.map(flat)])) }
-          : {}),
-      },
-      audiences: shared(r.audiences),
-      ...(r.expiresAt !== undefined ? { expiresAt: r.expiresAt } : {}),
-    };
+    const groups = shared(u.groups);
+    const user: UserInfo =
+      groups === u.groups
+        ? u
+        : {
+            username: u.username,
+            ...(u.uid !== undefined ? { uid: u.uid } : {}),
+            groups,
+            ...(u.extra ? { extra: u.extra } : {}),
+          };
+    return Object.freeze(
+      r.expiresAt !== undefined
+        ? { outcome: 'authenticated', user, audiences: shared(r.audiences), expiresAt: r.expiresAt }
+        : { outcome: 'authenticated', user, audiences: shared(r.audiences) },
+    );
   };
 
   const store = (key: string, result: AuthnResult): void => {

@@ -16,7 +16,24 @@ export function addAuthenticatedGroup(result: AuthnResult): AuthnResult {
   ) {
     return result;
   }
-  return { ...result, user: { ...user, groups: [...user.groups, ALL_AUTHENTICATED] } };
+  return { ...result, user: { ...user, groups: withAllAuthenticated(user.groups) } };
+}
+
+/**
+ * A frozen list is shared by whoever froze it (the service-account groups of a namespace),
+ * so its copy with `system:authenticated` is made once and shared too: the token cache keeps
+ * frozen lists as they are instead of a copy per token.
+ */
+const extended = new WeakMap<readonly string[], readonly string[]>();
+
+function withAllAuthenticated(groups: readonly string[]): readonly string[] {
+  if (!Object.isFrozen(groups)) return [...groups, ALL_AUTHENTICATED];
+  let copy = extended.get(groups);
+  if (copy === undefined) {
+    copy = Object.freeze([...groups, ALL_AUTHENTICATED]);
+    extended.set(groups, copy);
+  }
+  return copy;
 }
 
 /** Kube's AuthenticatedGroupAdder over a token authenticator: `addAuthenticatedGroup` on each answer. */

@@ -9,6 +9,11 @@ const utf8 = new TextEncoder();
  * API version instead of on every hit: encoding and `JSON.stringify` were the largest
  * part of a cached answer left in the app (docs/benchmarks.md).
  *
+ * Only a frozen result is kept: the token cache freezes the results it keeps and hands out
+ * again, and hands out an unfrozen one on a miss, which never comes back. So the bytes of a
+ * result are built on its first hit, not for every new token (most uncached answers are
+ * never asked again); a result answered once costs one `JSON.stringify` and nothing kept.
+ *
  * Keyed by the result object itself (results are never mutated): with audiences of its
  * own, a result's answer is a function of the result and the API version alone, so an
  * entry can only ever hold that result's answer, whichever token it came from. The token
@@ -29,7 +34,7 @@ export class ReviewBytes {
     result: AuthnResult,
     requested: readonly string[],
   ): string | Uint8Array<ArrayBuffer> {
-    if (result.outcome !== 'authenticated' || result.audiences.length === 0) {
+    if (result.outcome !== 'authenticated' || result.audiences.length === 0 || !Object.isFrozen(result)) {
       return JSON.stringify(encodeTokenReview(apiVersion, result, requested));
     }
     let perVersion = this.bytes.get(result);

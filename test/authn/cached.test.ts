@@ -62,6 +62,39 @@ describe('cachedAuthenticator', () => {
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, size: 1 });
   });
 
+  it('hands out the result it keeps frozen on every hit, and a miss its own unfrozen answer', async () => {
+    // The HTTP layer keeps the response bytes of frozen results only (src/http/review-bytes.ts).
+    const { cache } = setup((t, a) => answerFor(t, a));
+    const miss = await cache.authenticateToken('t', ['api']);
+    const hit = await cache.authenticateToken('t', ['api']);
+    expect(Object.isFrozen(miss)).toBe(false);
+    expect(Object.isFrozen(hit)).toBe(true);
+    expect(await cache.authenticateToken('t', ['api'])).toBe(hit);
+    expect(hit).toEqual(miss);
+  });
+
+  it('keeps a frozen group or audience list as it is, and one shared copy of equal unfrozen ones', async () => {
+    const frozen = Object.freeze(['g1', 'g2']);
+    const { cache } = setup((t) => ({
+      outcome: 'authenticated',
+      user: { username: t, groups: t.startsWith('f') ? frozen : ['g1', 'g2'] },
+      audiences: ['api'],
+    }));
+    const kept = async (t: string) => {
+      await cache.authenticateToken(t, ['api']);
+      const r = await cache.authenticateToken(t, ['api']);
+      if (r.outcome !== 'authenticated') throw new Error('not authenticated');
+      return r;
+    };
+    const [f1, f2, u1, u2] = [await kept('f1'), await kept('f2'), await kept('u1'), await kept('u2')];
+    expect(f1.user.groups).toBe(frozen);
+    expect(f2.user.groups).toBe(frozen);
+    expect(u1.user.groups).toBe(u2.user.groups);
+    expect(u1.user.groups).not.toBe(frozen);
+    expect(u1.user.groups).toEqual(['g1', 'g2']);
+    expect(u1.audiences).toBe(u2.audiences);
+  });
+
   it('never answers one (token, audiences) pair with the result of another (property)', async () => {
     // A tiny alphabet of delimiter-like characters makes naive key concatenation collide.
     const text = fc.string({

@@ -25,6 +25,16 @@ describe('withAuthenticatedGroup', () => {
     expect(groups(inner)).toHaveLength(2);
   });
 
+  it('appends to a frozen (shared) list once and shares the frozen copy', async () => {
+    const shared = Object.freeze(['system:serviceaccounts', 'system:serviceaccounts:ns1']);
+    const a = groups(await run(success('system:serviceaccount:ns1:a', shared as string[])));
+    const b = groups(await run(success('system:serviceaccount:ns1:b', shared as string[])));
+    expect(a).toEqual([...shared, 'system:authenticated']);
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(shared).toHaveLength(2);
+  });
+
   it.each([
     ['anonymous', success('system:anonymous', ['system:unauthenticated'])],
     ['already authenticated', success('u', ['system:authenticated', 'g'])],

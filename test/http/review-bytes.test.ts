@@ -6,8 +6,13 @@ import { ReviewBytes } from '../../src/http/review-bytes.js';
 const V1 = 'authentication.k8s.io/v1';
 const V1BETA1 = 'authentication.k8s.io/v1beta1';
 
+/** Frozen, as the token cache hands out a result it keeps. */
 function success(username: string, audiences: readonly string[] = ['https://issuer']): AuthnSuccess {
-  return { outcome: 'authenticated', user: { username, groups: ['system:authenticated'] }, audiences };
+  return Object.freeze({
+    outcome: 'authenticated',
+    user: { username, groups: ['system:authenticated'] },
+    audiences,
+  });
 }
 
 function answer(bytes: string | Uint8Array): unknown {
@@ -37,6 +42,16 @@ describe('ReviewBytes', () => {
     const bytes = new ReviewBytes();
     const r = success('alice');
     expect(bytes.get(V1, r, [])).toBe(bytes.get(V1, r, []));
+  });
+
+  it('builds no bytes for a result the token cache does not keep (an unfrozen one, a miss)', () => {
+    const bytes = new ReviewBytes();
+    const r: AuthnSuccess = { ...success('alice') };
+    for (let i = 0; i < 2; i++) {
+      const body = bytes.get(V1, r, []);
+      expect(typeof body).toBe('string');
+      expect(answer(body)).toEqual(encodeTokenReview(V1, r, []));
+    }
   });
 
   it('answers a result without audiences of its own with each request’s audiences', () => {

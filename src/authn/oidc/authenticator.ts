@@ -21,6 +21,7 @@ import {
   type CompiledExpression,
 } from '../../cel/index.js';
 import { jsonTypeName, type JwtAuthenticatorSpec } from './config.js';
+import { flatUser } from '../flat-user.js';
 import {
   asAlgorithm,
   decodeIdToken,
@@ -377,7 +378,7 @@ export class OidcAuthenticator implements TokenAuthenticator {
         return err('ERR_TOKEN_CLAIMS', `oidc: error evaluating user info validation rule: ${userProblem}`);
       }
     }
-    return { outcome: 'authenticated', user, audiences: [], expiresAt: expMs / 1000 };
+    return { outcome: 'authenticated', user: flatUser(user), audiences: [], expiresAt: expMs / 1000 };
   }
 }
 

@@ -138,7 +138,8 @@ export function boundServiceAccount(claims: Claims): ServiceAccountInfo | Tokenw
     info.nodeName = node.name;
     if (node.uid !== '') info.nodeUid = node.uid;
   }
-  if (typeof jti === 'string' && jti !== '') info.credentialId = `JTI=${jti}`;
+  // Joined: a flat string, as a cached answer keeps it (src/authn/cached.ts).
+  if (typeof jti === 'string' && jti !== '') info.credentialId = ['JTI=', jti].join('');
   const refs: { pod?: ObjectRef; secret?: ObjectRef; node?: ObjectRef } = {};
   if (pod) refs.pod = pod;
   if (secret) refs.secret = secret;
@@ -199,6 +200,24 @@ export function legacyServiceAccount(claims: Claims): ServiceAccountInfo | Token
   return { namespace, name, uid, legacySecretName: secretName };
 }
 
+/**
+ * The groups of a namespace's service accounts, one frozen list per namespace shared by every
+ * answer (and so by every cached entry) of that namespace; emptied when full, so that
+ * varied namespaces cost a new list, never memory.
+ */
+const groupsByNamespace = new Map<string, readonly string[]>();
+const MAX_REMEMBERED_NAMESPACES = 10_000;
+
+function namespaceGroups(namespace: string): readonly string[] {
+  let groups = groupsByNamespace.get(namespace);
+  if (groups === undefined) {
+    if (groupsByNamespace.size >= MAX_REMEMBERED_NAMESPACES) groupsByNamespace.clear();
+    groups = Object.freeze(serviceAccountGroups(namespace));
+    groupsByNamespace.set(namespace, groups);
+  }
+  return groups;
+}
+
 /** Kube's `ServiceAccountInfo.UserInfo()`; `system:authenticated` is the group adder's job. */
 export function serviceAccountUser(info: ServiceAccountInfo): UserInfo {
   const extra: Record<string, string[]> = {};
@@ -217,11 +236,8 @@ export function serviceAccountUser(info: ServiceAccountInfo): UserInfo {
     extra[EXTRA_CREDENTIAL_ID] = [info.credentialId];
     extras = true;
   }
-  const user: Mutable<UserInfo> = {
-    username: serviceAccountUsername(info.namespace, info.name),
-    uid: info.uid,
-    groups: serviceAccountGroups(info.namespace),
-  };
-  if (extras) user.extra = extra;
-  return user;
+  const username = serviceAccountUsername(info.namespace, info.name);
+  const groups = namespaceGroups(info.namespace);
+  // One literal either way: a member added later would cost every cached answer a property store.
+  return extras ? { username, uid: info.uid, groups, extra } : { username, uid: info.uid, groups };
 }

@@ -243,6 +243,14 @@ describe('serviceAccountUser', () => {
     });
   });
 
+  it('gives every service account of a namespace one shared, frozen groups list', () => {
+    const user = (namespace: string, name: string) => serviceAccountUser({ namespace, name, uid: SA_UID });
+    const a = user('ns1', 'a');
+    expect(user('ns1', 'b').groups).toBe(a.groups);
+    expect(Object.isFrozen(a.groups)).toBe(true);
+    expect(user('ns2', 'a').groups).toEqual(['system:serviceaccounts', 'system:serviceaccounts:ns2']);
+  });
+
   it('leaves extra out when there is nothing to say', () => {
     expect(serviceAccountUser({ namespace: 'ns1', name: 'app', uid: SA_UID })).not.toHaveProperty('extra');
   });
