@@ -1,5 +1,12 @@
+import { spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { captureLogs } from '../helpers/logs.js';
+import { batchedDestination } from '../../src/observe/log.js';
+import { finished, REPO_ROOT, requireBuiltBin } from '../helpers/cli.js';
+import { suiteDir } from '../helpers/files.js';
+import { captureLogs, type LogLine } from '../helpers/logs.js';
 import { mintToken } from '../helpers/tokens.js';
 
 describe('createLogger', () => {
@@ -26,6 +33,82 @@ describe('createLogger', () => {
     logs.logger.warn({ n: 1 }, 'shown');
     expect(logs.lines).toEqual([
       expect.objectContaining({ service: 'tokenwarden', msg: 'shown', n: 1, level: 40 }),
+    ]);
+  });
+});
+
+describe('batchedDestination', () => {
+  /** Lines of varied length, most with two-byte characters: UTF-8 bytes, not characters, count. */
+  const LINES = Array.from(
+    { length: 700 },
+    (_, i) => `{"i":${i},"s":"${'ü'.repeat((i * 7) % 97)}${'x'.repeat((i * 13) % 131)}"}\n`,
+  );
+
+  type Destination = ReturnType<typeof pino.destination>;
+
+  /** Writes LINES in one go (the first batch's write is in flight while the rest gather), then ends. */
+  async function writeAll(dest: Destination, file: string): Promise<{ text: string; writes: number[] }> {
+    const writes: number[] = [];
+    dest.on('write', (n: number) => writes.push(n));
+    const closed = new Promise((done) => dest.once('close', done));
+    for (const line of LINES) dest.write(line);
+    dest.end();
+    await closed;
+    return { text: readFileSync(file, 'utf8'), writes };
+  }
+
+  it.each([[4096], [undefined]])(
+    'writes every line whole and in order, in writes split where sonic-boom splits them (cap %s)',
+    async (maxWrite) => {
+      const dir = suiteDir();
+      try {
+        const ours = join(dir.dir, 'ours.log');
+        const theirs = join(dir.dir, 'theirs.log');
+        const got = await writeAll(batchedDestination(openSync(ours, 'w'), maxWrite) as Destination, ours);
+        const stock = pino.destination({
+          dest: openSync(theirs, 'w'),
+          sync: false,
+          minLength: 3072,
+          ...(maxWrite === undefined ? {} : { maxWrite }),
+        });
+        const want = await writeAll(stock, theirs);
+        expect(got.text).toBe(LINES.join(''));
+        expect(got.writes).toEqual(want.writes);
+        expect(Math.max(...got.writes)).toBeLessThanOrEqual(maxWrite ?? 16_384);
+        // Each write ends with a line's end: no line is ever split between two writes.
+        const bytes = Buffer.from(got.text);
+        let end = 0;
+        for (const n of got.writes) expect(bytes[(end += n) - 1]).toBe(0x0a);
+        expect(got.writes.length).toBeGreaterThan(5);
+      } finally {
+        dir.remove();
+      }
+    },
+  );
+
+  it('loses no line when the process exits without waiting for its writes', async () => {
+    requireBuiltBin();
+    const script = `
+      import { createLogger } from ${JSON.stringify(join(REPO_ROOT, 'dist/observe/log.js'))};
+      import { ReviewAccessLog } from ${JSON.stringify(join(REPO_ROOT, 'dist/observe/access-log.js'))};
+      const logger = createLogger('info');
+      const access = new ReviewAccessLog(logger, 'tokenreviews/v1', 'tokenreview');
+      for (let i = 0; i < 10; i++) access.token('r' + i, '127.0.0.1', 'authenticated', 'ok', 'ü' + i, i);
+      logger.warn('last');
+      process.exit(3);
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const result = await finished(child);
+    expect(result.code, result.stderr).toBe(3);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogLine);
+    expect(lines.map((l) => l.reqId ?? l.msg)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `r${i}`),
+      'last',
     ]);
   });
 });
