@@ -2,6 +2,7 @@
 // chain (service-account authenticator, group adder, cache), default access log to
 // /dev/null and metrics; requests handed over as @hono/node-server hands them.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -19,9 +20,15 @@ export async function build(dir) {
   const { systemClock } = await load('clock.js');
   const { createApp } = await load('http/app.js');
   const { Metrics } = await load('observe/metrics.js');
-  const { createLogger } = await load('observe/log.js');
+  const { createLogger, batchedDestination } = await load('observe/log.js');
   const { signJwt } = await load('dev/sign.js');
   const pino = (await import('pino')).default;
+  // The build's own stdout destination, on /dev/null; builds before batchedDestination
+  // batched lines in a stock sonic-boom with these settings.
+  const devNull = () =>
+    batchedDestination
+      ? batchedDestination(openSync('/dev/null', 'w'))
+      : pino.destination({ dest: '/dev/null', sync: false, minLength: 3072, periodicFlush: 250 });
   return {
     load,
     /** `options` adds to createApp's (e.g. an authorizer, to serve SubjectAccessReviews). */
@@ -43,7 +50,7 @@ export async function build(dir) {
         authenticator,
         apiAudiences: [ISSUER],
         metrics: new Metrics({ cacheStats: () => authenticator.stats() }),
-        logger: createLogger('info', pino.destination({ dest: '/dev/null', sync: false })),
+        logger: createLogger('info', devNull()),
         readiness: () => [],
         maxRequestBytes: 1 << 20,
         ...options,
