@@ -287,8 +287,6 @@ class Forwarding implements Dispatcher.DispatchHandler {
     this.abort?.();
   };
 
-  private readonly drained = (): void => this.resume?.();
-
   onConnect(abort: (err?: Error) => void): void {
     this.abort = abort;
     this.res.once('close', this.clientClosed);
@@ -311,7 +309,8 @@ class Forwarding implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', this.drained);
+    // undici's resume is one function per connection: no closure per request.
+    if (this.resume) this.res.once('drain', this.resume);
     return false;
   }
 

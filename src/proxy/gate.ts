@@ -3,7 +3,7 @@ import type { AuthnRequest, RequestAuthenticator } from '../authn/authenticator.
 import type { Attributes, Authorizer } from '../authz/authorizer.js';
 import type { UserInfo } from '../user.js';
 import type { AuthorizedRequest } from './authorization.js';
-import { impersonate } from './impersonation.js';
+import { asksImpersonation, impersonate, NO_IMPERSONATION } from './impersonation.js';
 import { parseRequestTarget } from './paths.js';
 
 /** A request as the gate sees it, from the proxy or from `/check` (the original request). */
@@ -134,7 +134,9 @@ export function createGate(options: GateOptions): (request: GateRequest) => Prom
     let user = authn.user;
     let impersonator: string | undefined;
 
-    const impersonation = await impersonate(request.headers, user, options.authorizer);
+    const impersonation = asksImpersonation(request.headers)
+      ? await impersonate(request.headers, user, options.authorizer)
+      : NO_IMPERSONATION;
     switch (impersonation.outcome) {
       case 'bad-request':
         return decided(deny({ kind: 'bad-request', message: impersonation.message }), {

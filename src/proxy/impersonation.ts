@@ -23,6 +23,18 @@ export type ImpersonationResult =
 
 const NONE: ImpersonationResult = Object.freeze({ outcome: 'none' });
 
+/**
+ * Whether a request asks for impersonation at all (any `Impersonate-*` line; names lower-case).
+ * Most do not, and for them the gate skips `impersonate` and its await: its answer would be
+ * `none`.
+ */
+export function asksImpersonation(headers: Readonly<Record<string, unknown>>): boolean {
+  for (const name in headers) if (name.startsWith('impersonate-')) return true;
+  return false;
+}
+
+export const NO_IMPERSONATION = NONE;
+
 /** One `impersonate` check: what is asked for, and the resource kube checks it against. */
 interface Request {
   readonly kind: 'ServiceAccount' | 'User' | 'Group' | 'UserExtra' | 'UID';

@@ -5,7 +5,7 @@ import { compilePolicy } from '../../src/authz/rbac/compile.js';
 import { parsePolicy } from '../../src/authz/rbac/policy.js';
 import { createRbacAuthorizer } from '../../src/authz/rbac/rbac.js';
 import type { Attributes, Authorizer } from '../../src/authz/authorizer.js';
-import { impersonate } from '../../src/proxy/impersonation.js';
+import { asksImpersonation, impersonate } from '../../src/proxy/impersonation.js';
 
 /** kube's impersonation docs example, granted to system:serviceaccount:ns1:app. */
 const IMPERSONATION_POLICY = readFileSync(
@@ -168,5 +168,14 @@ describe('impersonation', () => {
         allow,
       ),
     ).toMatchObject({ user: { groups: ['system:unauthenticated'] } });
+  });
+});
+
+describe('asksImpersonation', () => {
+  it('is true only when some Impersonate-* line is present', () => {
+    expect(asksImpersonation({ authorization: ['Bearer x'], 'x-remote-user': ['u'] })).toBe(false);
+    expect(asksImpersonation({})).toBe(false);
+    expect(asksImpersonation({ 'impersonate-user': ['jane'] })).toBe(true);
+    expect(asksImpersonation({ accept: ['*/*'], 'impersonate-extra-scopes': ['view'] })).toBe(true);
   });
 });
