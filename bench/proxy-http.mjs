@@ -291,13 +291,24 @@ try {
   // Warm-up, then rounds in which every path runs once at each load, in an order that
   // alternates from round to round, so that all see the same machine.
   wrk(httpsPort, files.script, 50, 2);
-  for (const p of proxies) wrk(p.port, files.script, 50, 2);
+  for (const p of proxies) {
+    try {
+      wrk(p.port, files.script, 50, 2);
+    } catch (err) {
+      throw new Error(`${p.label}, warming up: ${err.message}`);
+    }
+  }
   const timedFromUs = Number(process.hrtime.bigint() / 1000n);
   const samples = new Map([['direct', []], ...proxies.map((p) => [p.label, []])]);
   const measured = (p, connections) => {
     if (!p) return { ...wrk(httpsPort, files.script, connections, seconds), cpuUs: 0, waitUs: 0 };
     const before = procTimes(p.pid);
-    const r = wrk(p.port, files.script, connections, seconds);
+    let r;
+    try {
+      r = wrk(p.port, files.script, connections, seconds);
+    } catch (err) {
+      throw new Error(`${p.label} at ${connections} connection(s): ${err.message}`);
+    }
     const after = procTimes(p.pid);
     const requests = r.rps * seconds;
     return {

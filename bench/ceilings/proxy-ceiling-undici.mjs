@@ -22,7 +22,11 @@ const server = createServer(
     for (let i = 0; i < raw.length; i += 2)
       if (!OWN.has(raw[i].toLowerCase())) headers.push(raw[i], raw[i + 1]);
     headers.push('X-Remote-User', 'system:serviceaccount:bench:client');
-    const bodyless = req.complete && req.readableLength === 0;
+    // No Content-Length and no Transfer-Encoding: no body (RFC 9112 §6.3). Not req.complete:
+    // a GET's request event comes before node has seen its end.
+    const length = req.headers['content-length'];
+    const bodyless =
+      (length === undefined || length === '0') && req.headers['transfer-encoding'] === undefined;
     pool.dispatch(
       { origin, method: req.method, path: req.url, headers, body: bodyless ? null : req },
       {

@@ -162,6 +162,15 @@ function upstreamRequestHeaders(
   return out;
 }
 
+/**
+ * Whether a request carries a body: by its framing (RFC 9112 §6.3: a Content-Length other
+ * than 0, or a Transfer-Encoding), not by whether node has read it yet.
+ */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
 /** Response header lines to send on, and whether they open an event stream. */
 interface DownstreamHeaders {
   readonly lines: string[];
@@ -400,12 +409,11 @@ export function createProxy(options: ProxyOptions): Proxy {
             observer.outcome(result.denial.kind);
             const response = withRequestId(plainResponse(denied(result.denial)), requestId);
             // The body was not read: the connection cannot carry another request.
-            const unread =
-              (req.headers['content-length'] ?? '0') !== '0' ||
-              req.headers['transfer-encoding'] !== undefined;
             return writePlain(
               res,
-              unread ? { ...response, headers: [...response.headers, ['connection', 'close']] } : response,
+              hasBody(req)
+                ? { ...response, headers: [...response.headers, ['connection', 'close']] }
+                : response,
             );
           }
           const identity = identityOf(result.user);
@@ -414,8 +422,8 @@ export function createProxy(options: ProxyOptions): Proxy {
             return writePlain(res, withRequestId(UNSENDABLE, requestId));
           }
           const headers = upstreamRequestHeaders(req, identity, passAuthorization, undefined, requestId);
-          // A request without a body (a GET, as most are) has been read whole by now: no stream to send.
-          const body = req.complete && req.readableLength === 0 ? null : req;
+          // A request framed without a body (a GET, as most are) sends none: no stream for undici to read.
+          const body = hasBody(req) ? req : null;
           const forwarding = new Forwarding(res, requestId, req.method, logger, observer);
           pool.dispatch(
             { method: (req.method ?? 'GET') as Dispatcher.HttpMethod, path: req.url ?? '/', headers, body },
