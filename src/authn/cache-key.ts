@@ -38,9 +38,10 @@ export function lengthPrefixed(parts: readonly string[]): string {
  *
  * Computed as RFC 2104 writes it, H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), with two one-shot
  * hashes instead of an Hmac object per review (the object and its OpenSSL context cost
- * more than the hashing of a 1 KB token). The key's bytes are drawn below 0x80, so that
- * K ⊕ ipad is ASCII and the inner hash takes one string: the ipad block and the message in
- * UTF-8, which is one-to-one on well-formed strings. A string holding a lone surrogate
+ * more than the hashing of a 1 KB token). The message is the ipad block, then `8`, then each
+ * part length-prefixed in UTF-8, which is one-to-one on well-formed strings; it is written
+ * into one buffer kept for the purpose (no string of the whole message is built: on a cache
+ * miss that was most of the key's garbage). A string holding a lone surrogate
  * (never a valid token, but any text may be sent) is hashed in UTF-16LE instead, which is
  * one-to-one on every JS string; the first byte of the message tells the two encodings apart.
  * `key` is for tests that check the result against node's own HMAC.
@@ -50,17 +51,50 @@ export function cacheKeyFunction(
 ): (token: string, audiences: readonly string[]) => string {
   if (key.length !== BLOCK || key.some((b) => b >= 0x80))
     throw new TypeError('cacheKeyFunction: the key must be 64 bytes below 0x80');
-  const ipad = Buffer.from(key.map((b) => b ^ 0x36)).toString('latin1');
+  // The inner message: K ⊕ ipad and the UTF-8 marker, then the parts written on each call.
+  const inner = Buffer.allocUnsafe(INNER_BYTES);
+  inner.set(key.map((b) => b ^ 0x36));
+  inner[BLOCK] = 0x38; // '8'
   // The outer message: K ⊕ opad, then the inner digest written in place on each call.
   const outer = Buffer.from([...key.map((b) => b ^ 0x5c), ...new Uint8Array(32)]);
+  const ipad = inner.toString('latin1', 0, BLOCK);
   return (token, audiences) => {
-    let message = `${token.length * 2}:${token}`;
-    for (const a of audiences) message += `${a.length * 2}:${a}`;
-    if (isWellFormed(message)) {
-      // The inner digest's 32 bytes as 32 characters ('binary' is Node's name for latin1), written back as those bytes.
-      outer.write(digest(`${ipad}8${message}`, 'binary'), BLOCK, 'latin1');
-      return digest(outer, 'base64');
+    // Parts are split by ASCII length prefixes, so no surrogate pair spans two of them.
+    let wellFormed = isWellFormed(token);
+    let bound = BLOCK + 1 + UTF8_BOUND(token);
+    for (const a of audiences) {
+      wellFormed &&= isWellFormed(a);
+      bound += UTF8_BOUND(a);
     }
-    return createHmac('sha256', key).update('U', 'latin1').update(message, 'utf16le').digest('base64');
+    if (!wellFormed) return utf16Key(key, token, audiences);
+    let innerDigest: string;
+    if (bound <= INNER_BYTES) {
+      let at = BLOCK + 1;
+      at += inner.write(`${token.length * 2}:`, at, 'latin1');
+      at += inner.write(token, at, 'utf8');
+      for (const a of audiences) {
+        at += inner.write(`${a.length * 2}:`, at, 'latin1');
+        at += inner.write(a, at, 'utf8');
+      }
+      innerDigest = digest(inner.subarray(0, at), 'binary');
+    } else {
+      innerDigest = digest(`${ipad}8${lengthPrefixed([token, ...audiences])}`, 'binary');
+    }
+    // The inner digest's 32 bytes as 32 characters ('binary' is Node's name for latin1), written back as those bytes.
+    outer.write(innerDigest, BLOCK, 'latin1');
+    return digest(outer, 'base64');
   };
+}
+
+/** Room for the inner message of any token up to 16 KB of UTF-16 with its audiences; longer ones build a string. */
+const INNER_BYTES = 64 * 1024;
+
+/** The most bytes a part takes: its length prefix, and at most 3 UTF-8 bytes per UTF-16 unit. */
+const UTF8_BOUND = (s: string): number => 3 * s.length + 24;
+
+function utf16Key(key: Buffer, token: string, audiences: readonly string[]): string {
+  return createHmac('sha256', key)
+    .update('U', 'latin1')
+    .update(lengthPrefixed([token, ...audiences]), 'utf16le')
+    .digest('base64');
 }

@@ -19,6 +19,20 @@ describe('cacheKeyFunction', () => {
     }
   });
 
+  it('is the same HMAC for a token and audiences too long for its message buffer', () => {
+    const keyOf = cacheKeyFunction(key);
+    for (const [token, audiences] of [
+      ['é'.repeat(30_000), ['aud']],
+      ['t', ['✓'.repeat(25_000)]],
+      ['x'.repeat(21_830), []],
+    ] as [string, string[]][]) {
+      const expected = createHmac('sha256', key)
+        .update(`8${lengthPrefixed([token, ...audiences])}`, 'utf8')
+        .digest('base64');
+      expect(keyOf(token, audiences)).toBe(expected);
+    }
+  });
+
   it('hashes a string with a lone surrogate in UTF-16LE, marked apart from UTF-8', () => {
     const keyOf = cacheKeyFunction(key);
     const expected = createHmac('sha256', key)
