@@ -10,12 +10,15 @@ export function targetAudiences(
   return requested.length > 0 ? requested : implicit;
 }
 
-/** kube-apiserver's `--api-audiences` default: every service-account issuer. */
+/**
+ * kube-apiserver's `--api-audiences` default: every service-account issuer. Frozen: the
+ * token cache keeps a frozen list as it is rather than a shared copy looked up per answer.
+ */
 export function defaultApiAudiences(
   given: readonly string[] | undefined,
   issuers: readonly string[],
 ): readonly string[] {
-  return given && given.length > 0 ? given : issuers;
+  return Object.freeze([...(given && given.length > 0 ? given : issuers)]);
 }
 
 /**

@@ -200,8 +200,15 @@ function checkHeader(segment: string): CheckedHeader | TokenwardenError {
 const headerVerdicts = new Map<string, CheckedHeader | TokenwardenError>();
 const MAX_REMEMBERED_HEADERS = 256;
 const MAX_REMEMBERED_HEADER_LENGTH = 512;
+/**
+ * The last header seen, compared as a string before the map is asked: most tokens in a row
+ * share one signing key, and a comparison costs less than hashing the segment for the lookup.
+ */
+let lastSegment: string | undefined;
+let lastVerdict: CheckedHeader | TokenwardenError | undefined;
 
 function checkedHeader(segment: string): CheckedHeader | TokenwardenError {
+  if (segment === lastSegment && lastVerdict !== undefined) return lastVerdict;
   let verdict = headerVerdicts.get(segment);
   if (verdict === undefined) {
     verdict = checkHeader(segment);
@@ -209,6 +216,8 @@ function checkedHeader(segment: string): CheckedHeader | TokenwardenError {
     if (headerVerdicts.size >= MAX_REMEMBERED_HEADERS) headerVerdicts.clear();
     headerVerdicts.set(segment, verdict);
   }
+  lastSegment = segment;
+  lastVerdict = verdict;
   return verdict;
 }
 

@@ -201,21 +201,42 @@ export function legacyServiceAccount(claims: Claims): ServiceAccountInfo | Token
 }
 
 /**
- * The groups of a namespace's service accounts, one frozen list per namespace shared by every
- * answer (and so by every cached entry) of that namespace; emptied when full, so that
- * varied namespaces cost a new list, never memory.
+ * What every service account of a namespace shares: its groups (one frozen list, shared by
+ * every answer and so by every cached entry of the namespace) and its usernames, one string
+ * per service account (built once: joining is what makes them flat, and costs more than the
+ * lookup). Keyed by namespace, then by name, so no two service accounts can meet in one
+ * entry; emptied when full, so that varied names cost a rebuild, never memory.
  */
-const groupsByNamespace = new Map<string, readonly string[]>();
-const MAX_REMEMBERED_NAMESPACES = 10_000;
+interface NamespaceIdentities {
+  readonly groups: readonly string[];
+  readonly usernames: Map<string, string>;
+}
+const namespaces = new Map<string, NamespaceIdentities>();
+const MAX_REMEMBERED_IDENTITIES = 10_000;
+let remembered = 0;
 
-function namespaceGroups(namespace: string): readonly string[] {
-  let groups = groupsByNamespace.get(namespace);
-  if (groups === undefined) {
-    if (groupsByNamespace.size >= MAX_REMEMBERED_NAMESPACES) groupsByNamespace.clear();
-    groups = Object.freeze(serviceAccountGroups(namespace));
-    groupsByNamespace.set(namespace, groups);
+function identitiesOf(namespace: string): NamespaceIdentities {
+  let ids = namespaces.get(namespace);
+  if (ids === undefined) {
+    ids = { groups: Object.freeze(serviceAccountGroups(namespace)), usernames: new Map() };
+    namespaces.set(namespace, ids);
   }
-  return groups;
+  return ids;
+}
+
+function usernameOf(ids: NamespaceIdentities, namespace: string, name: string): string {
+  let username = ids.usernames.get(name);
+  if (username === undefined) {
+    username = serviceAccountUsername(namespace, name);
+    if (++remembered > MAX_REMEMBERED_IDENTITIES) {
+      namespaces.clear();
+      remembered = 1;
+      namespaces.set(namespace, ids);
+      ids.usernames.clear();
+    }
+    ids.usernames.set(name, username);
+  }
+  return username;
 }
 
 /** Kube's `ServiceAccountInfo.UserInfo()`; `system:authenticated` is the group adder's job. */
@@ -236,8 +257,9 @@ export function serviceAccountUser(info: ServiceAccountInfo): UserInfo {
     extra[EXTRA_CREDENTIAL_ID] = [info.credentialId];
     extras = true;
   }
-  const username = serviceAccountUsername(info.namespace, info.name);
-  const groups = namespaceGroups(info.namespace);
+  const ids = identitiesOf(info.namespace);
+  const username = usernameOf(ids, info.namespace, info.name);
+  const { groups } = ids;
   // One literal either way: a member added later would cost every cached answer a property store.
   return extras ? { username, uid: info.uid, groups, extra } : { username, uid: info.uid, groups };
 }
