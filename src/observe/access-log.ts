@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Attributes } from '../authz/authorizer.js';
+import type { UserInfo } from '../user.js';
 
 /**
  * Access lines, byte for byte what `logger.info(fields, msg)` writes, without pino's work
@@ -73,6 +74,11 @@ class LineKind {
   }
 }
 
+/** The resource a request asks about, after its verb. */
+const resourceFields = (a: Attributes): string =>
+  `${text('namespace', a.namespace)}${text('apiGroup', a.apiGroup)}${text('resource', a.resource)}` +
+  `${text('subresource', a.subresource)}${text('name', a.name)}`;
+
 export type ReviewName =
   'tokenreview' | 'subjectaccessreview' | 'localsubjectaccessreview' | 'selfsubjectaccessreview';
 
@@ -111,9 +117,7 @@ export class ReviewAccessLog {
     authzReason: string,
     ms: number,
   ): void {
-    const asked = a.resourceRequest
-      ? `${text('namespace', a.namespace)}${text('apiGroup', a.apiGroup)}${text('resource', a.resource)}${text('subresource', a.subresource)}${text('name', a.name)}`
-      : text('path', a.path);
+    const asked = a.resourceRequest ? resourceFields(a) : text('path', a.path);
     this.line.write(
       `${text('reqId', reqId)}${text('caller', caller)},"decision":"${decision}"${text('reason', reason)}` +
         `${text('user', a.user.username)}${num('groups', a.user.groups.length)}${text('verb', a.verb)}${asked}` +
@@ -168,5 +172,46 @@ export class CallerAccessLog {
     code: number,
   ): string {
     return `${text('reqId', reqId)}${text('target', target)}${text('caller', caller)},"decision":"denied"${text('reason', reason)}${num('code', code)}`;
+  }
+}
+
+/** The sidecar's access lines (the proxy and `/check`): one per decision of its gate. */
+export class ProxyAccessLog {
+  private readonly line: LineKind;
+
+  constructor(logger: Logger) {
+    this.line = new LineKind(logger, 'request');
+  }
+
+  /**
+   * `denial` is the kind of a refusal; `user` and `impersonator` once known; `a` the
+   * attributes authorized or refused, when the gate authorized per request.
+   */
+  request(
+    reqId: string | undefined,
+    caller: string | undefined,
+    method: string,
+    path: string | undefined,
+    decision: 'allowed' | 'denied',
+    reason: string,
+    denial: string | undefined,
+    user: UserInfo | undefined,
+    impersonator: string | undefined,
+    a: Attributes | undefined,
+    ms: number,
+  ): void {
+    const who =
+      user === undefined ? '' : `${text('user', user.username)}${num('groups', user.groups.length)}`;
+    const asked =
+      a === undefined
+        ? ''
+        : a.resourceRequest
+          ? `${text('verb', a.verb)}${resourceFields(a)}`
+          : `${text('verb', a.verb)}${text('nonResourcePath', a.path)}`;
+    this.line.write(
+      `${text('reqId', reqId)}${text('caller', caller)}${text('method', method)}${text('path', path)}` +
+        `,"decision":"${decision}"${text('reason', reason)}${text('denial', denial)}${who}` +
+        `${text('impersonator', impersonator)}${asked}${num('ms', ms)}`,
+    );
   }
 }

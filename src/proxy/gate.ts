@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuthnRequest, RequestAuthenticator } from '../authn/authenticator.js';
 import type { Attributes, Authorizer } from '../authz/authorizer.js';
+import { ProxyAccessLog } from '../observe/access-log.js';
 import type { UserInfo } from '../user.js';
 import type { AuthorizedRequest } from './authorization.js';
 import { asksImpersonation, impersonate, NO_IMPERSONATION } from './impersonation.js';
@@ -60,40 +61,25 @@ interface AccessFacts {
 
 /** The access line of one decision: who, asking what, decided how, in how many milliseconds. */
 function writeAccessLine(
-  logger: Logger,
+  log: ProxyAccessLog,
   request: GateRequest,
   path: string | undefined,
   result: GateResult,
   facts: AccessFacts,
   ms: number,
 ): void {
-  const a = facts.attributes;
-  logger.info(
-    {
-      reqId: request.requestId,
-      caller: request.peer,
-      method: request.method,
-      path,
-      decision: result.outcome === 'pass' ? 'allowed' : 'denied',
-      reason: facts.reason,
-      ...(result.outcome === 'deny' ? { denial: result.denial.kind } : {}),
-      ...(facts.user ? { user: facts.user.username, groups: facts.user.groups.length } : {}),
-      ...(facts.impersonator ? { impersonator: facts.impersonator } : {}),
-      ...(a
-        ? a.resourceRequest
-          ? {
-              verb: a.verb,
-              namespace: a.namespace,
-              apiGroup: a.apiGroup,
-              resource: a.resource,
-              subresource: a.subresource,
-              name: a.name,
-            }
-          : { verb: a.verb, nonResourcePath: a.path }
-        : {}),
-      ms,
-    },
-    'request',
+  log.request(
+    request.requestId,
+    request.peer,
+    request.method,
+    path,
+    result.outcome === 'pass' ? 'allowed' : 'denied',
+    facts.reason,
+    result.outcome === 'deny' ? result.denial.kind : undefined,
+    facts.user,
+    facts.impersonator || undefined,
+    facts.attributes,
+    ms,
   );
 }
 
@@ -108,12 +94,13 @@ function writeAccessLine(
  */
 export function createGate(options: GateOptions): (request: GateRequest) => Promise<GateResult> {
   const { logger } = options;
+  const access = new ProxyAccessLog(logger);
   return async function gate(request) {
     const started = performance.now();
     const target = parseRequestTarget(request.target);
     const path = target?.path;
     const decided = (result: GateResult, facts: AccessFacts): GateResult => {
-      setImmediate(writeAccessLine, logger, request, path, result, facts, performance.now() - started);
+      setImmediate(writeAccessLine, access, request, path, result, facts, performance.now() - started);
       return result;
     };
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from 'pino';
 import type { Attributes } from '../../src/authz/authorizer.js';
-import { CallerAccessLog, ReviewAccessLog } from '../../src/observe/access-log.js';
+import { CallerAccessLog, ProxyAccessLog, ReviewAccessLog } from '../../src/observe/access-log.js';
 import { captureLogs } from '../helpers/logs.js';
 import { mintToken } from '../helpers/tokens.js';
 
@@ -165,6 +165,64 @@ const CASES: Case[] = [
         'no-opinion',
         pathAsk(v, v),
         '',
+        n,
+      ),
+  },
+  ...([resourceAsk, pathAsk] as const).map((ask): Case => ({
+    name: `proxy request ${ask === resourceAsk ? 'of a resource' : 'of a path'}, impersonating`,
+    pino: (l, v, n) => {
+      const a = ask(v, v);
+      l.info(
+        {
+          reqId: v,
+          caller: v,
+          method: v,
+          path: v,
+          decision: 'denied',
+          reason: v,
+          denial: v,
+          user: a.user.username,
+          groups: a.user.groups.length,
+          impersonator: v,
+          ...(a.resourceRequest
+            ? {
+                verb: a.verb,
+                namespace: a.namespace,
+                apiGroup: a.apiGroup,
+                resource: a.resource,
+                subresource: a.subresource,
+                name: a.name,
+              }
+            : { verb: a.verb, nonResourcePath: a.path }),
+          ms: n,
+        },
+        'request',
+      );
+    },
+    access: (l, v, n) => {
+      const a = ask(v, v);
+      new ProxyAccessLog(l).request(v, v, v, v, 'denied', v, v, a.user, v, a, n);
+    },
+  })),
+  {
+    name: 'proxy request before anyone is known',
+    pino: (l, v, n) =>
+      l.info(
+        { reqId: undefined, caller: v, method: v, path: undefined, decision: 'allowed', reason: v, ms: n },
+        'request',
+      ),
+    access: (l, v, n) =>
+      new ProxyAccessLog(l).request(
+        undefined,
+        v,
+        v,
+        undefined,
+        'allowed',
+        v,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
         n,
       ),
   },
