@@ -2,13 +2,14 @@
 // chain (service-account authenticator + group adder, as buildAuthentication wires it), filled
 // with 100,000 distinct successes; heapUsed + arrayBuffers after gc, before and after.
 // Measured twice: the cache alone (authenticateToken), and as served (every token reviewed
-// once through createApp's TokenReview route, in process), which adds whatever the HTTP
+// once through createListener's TokenReview route, in process), which adds whatever the HTTP
 // layer keeps per cached result.
 //   node --expose-gc bench/memory.bench.mjs [--entries N] [--json FILE]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importDist } from './lib/dist.mjs';
+import { post } from './lib/handler-app.mjs';
 import { prepare } from './lib/setup.mjs';
 
 const { ServiceAccountAuthenticator } = await importDist('authn/serviceaccount/authenticator.js');
@@ -17,7 +18,7 @@ const { cachedAuthenticator } = await importDist('authn/cached.js');
 const { StaticKeySource } = await importDist('keys/static.js');
 const { toVerificationKey } = await importDist('keys/parse.js');
 const { systemClock } = await importDist('clock.js');
-const { createApp } = await importDist('http/app.js');
+const { createListener } = await importDist('http/app.js');
 const { Metrics } = await importDist('observe/metrics.js');
 const { createLogger } = await importDist('observe/log.js');
 import { createPublicKey } from 'node:crypto';
@@ -100,7 +101,7 @@ export async function runMemoryBench({ entries = MEMORY_ENTRIES, log = console.e
       return cache;
     });
     const served = await measure(async (cache) => {
-      const app = createApp({
+      const listener = createListener({
         authenticator: cache,
         apiAudiences: audiences,
         metrics: new Metrics(),
@@ -109,19 +110,21 @@ export async function runMemoryBench({ entries = MEMORY_ENTRIES, log = console.e
         maxRequestBytes: 131_072,
       });
       for (const t of tokens) {
-        const res = await app.request('/apis/authentication.k8s.io/v1/tokenreviews', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            apiVersion: 'authentication.k8s.io/v1',
-            kind: 'TokenReview',
-            spec: { token: t },
-          }),
-        });
-        const body = await res.json();
+        const res = await post(
+          listener,
+          '/apis/authentication.k8s.io/v1/tokenreviews',
+          Buffer.from(
+            JSON.stringify({
+              apiVersion: 'authentication.k8s.io/v1',
+              kind: 'TokenReview',
+              spec: { token: t },
+            }),
+          ),
+        );
+        const body = JSON.parse(res.text);
         if (body.status?.authenticated !== true) throw new Error(`a valid token was refused over the app`);
       }
-      return app;
+      return listener;
     });
     const result = {
       entries,

@@ -1,4 +1,4 @@
-// A SubjectAccessReview through createApp's handler, in process (bench only): the policy of
+// A SubjectAccessReview through the listener createListener builds, in process (bench only): the policy of
 // bench/sar-http.mjs (10,000 RoleBindings) composed as `serve` composes it, the default
 // access log (pino, asynchronous, to /dev/null) and metrics, 50 reviews in flight, an
 // allowed and a not-allowed review in turn; no TLS, sockets or load generator, so it shows
@@ -8,13 +8,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getRequestListener } from '@hono/node-server';
 import { distDir } from './lib/dist.mjs';
-import { build, cpuPerAnswer, handlerBenchSetup, incoming, median, outgoing } from './lib/handler-app.mjs';
+import { build, cpuPerAnswer, handlerBenchSetup, median, post } from './lib/handler-app.mjs';
 import { sarBody, sarPolicy } from './lib/sar.mjs';
-
-// Installs @hono/node-server's lightweight Request and Response, as the served app has them.
-getRequestListener(() => new Response(null));
 
 const { values, privatePem, publicPem, builds } = handlerBenchSetup(distDir);
 const bodies = [
@@ -36,13 +32,10 @@ try {
       await loadAuthorizationOptions({ policyFiles: [policyFile] }, { clock: systemClock }),
     );
     closers.push(() => authorization.close());
-    const { app } = built.make(privatePem, publicPem, { authorizer: authorization.authorizer });
-    const request = new Request('https://127.0.0.1/apis/authorization.k8s.io/v1/subjectaccessreviews', {
-      method: 'POST',
-    });
-    const review = (i) => app.fetch(request, { incoming: incoming(bodies[i & 1]), outgoing });
+    const { listener } = built.make(privatePem, publicPem, { authorizer: authorization.authorizer });
+    const review = (i) => post(listener, '/apis/authorization.k8s.io/v1/subjectaccessreviews', bodies[i & 1]);
     for (let i = 0; i < 2; i++) {
-      const text = await (await review(i)).text();
+      const { text } = await review(i);
       if (!text.includes(expected[i])) throw new Error(`${label}: unexpected answer ${text}`);
     }
     subjects.push({ label, review });

@@ -1,6 +1,6 @@
 // The first requests of a fresh process, cold and after serve's warm-up (bench only):
 //   node bench/warm-up.bench.mjs [--runs 3] [--requests 20000]
-// Each run is a fresh `node` child: it builds the app as bench/handler.bench.mjs does,
+// Each run is a fresh `node` child: it builds the listener as bench/handler.bench.mjs does,
 // then (warm runs) calls warmUp as `serve` does before it listens, serves the app over
 // HTTPS on 127.0.0.1 and sends it the first N TokenReviews itself over 4 keep-alive
 // connections, timing the process's CPU per band of requests (client included, the same
@@ -31,7 +31,7 @@ const BANDS = [
 
 if (values.child) {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const { app, tokens, keySource } = (await build(distDir)).make(
+  const { listener, tokens, keySource } = (await build(distDir)).make(
     privateKey.export({ type: 'pkcs8', format: 'pem' }),
     publicKey.export({ type: 'spki', format: 'pem' }),
   );
@@ -54,7 +54,7 @@ if (values.child) {
   const { ephemeralTls } = await importDist('compose/run.js');
   const pino = (await import('pino')).default;
   const server = await startServer({
-    app,
+    listener: { request: listener },
     host: '127.0.0.1',
     port: 0,
     tls: await ephemeralTls(),

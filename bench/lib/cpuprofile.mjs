@@ -89,7 +89,14 @@ const PARTS = [
     (_n, url) => /\/api\/tokenreview\.js$|\/authn\/(bearer|audiences)\.js$/.test(url),
   ],
   ['encode (cached bytes)', (_n, url) => /\/http\/review-bytes\.js$/.test(url)],
-  ['request id, caller', (_n, url) => /\/http\/(middleware\/request-identity|request-id)\.js$/.test(url)],
+  [
+    'request id, caller',
+    (_n, url) => /\/http\/(middleware\/request-identity|request-identity|request-id)\.js$/.test(url),
+  ],
+  [
+    'review listener (path, dispatch, write)',
+    (_n, url) => /\/http\/(review-listener|review-routes|unhandled)\.js$/.test(url),
+  ],
   [
     'review route (reviews.js, use case)',
     (_n, url) => /\/http\/reviews\.js$|\/review\/token\.js$|\/http\/respond\.js$/.test(url),

@@ -1,8 +1,10 @@
-// The app behind the in-process benches (handler.bench.mjs, warm-up.bench.mjs): the real
+// The listener behind the in-process benches (handler.bench.mjs, warm-up.bench.mjs): the real
 // chain (service-account authenticator, group adder, cache), default access log to
-// /dev/null and metrics; requests handed over as @hono/node-server hands them.
+// /dev/null and metrics; requests handed over as Node's server hands them.
+import { getRequestListener } from '@hono/node-server';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { openSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
@@ -18,7 +20,7 @@ export async function build(dir) {
   const { toVerificationKey } = await load('keys/parse.js');
   const { kubeKeyId } = await load('keys/kid.js');
   const { systemClock } = await load('clock.js');
-  const { createApp } = await load('http/app.js');
+  const { createApp, createListener } = await load('http/app.js');
   const { Metrics } = await load('observe/metrics.js');
   const { createLogger, batchedDestination } = await load('observe/log.js');
   const { signJwt } = await load('dev/sign.js');
@@ -31,7 +33,7 @@ export async function build(dir) {
       : pino.destination({ dest: '/dev/null', sync: false, minLength: 3072, periodicFlush: 250 });
   return {
     load,
-    /** `options` adds to createApp's (e.g. an authorizer, to serve SubjectAccessReviews). */
+    /** `options` adds to createListener's (e.g. an authorizer, to serve SubjectAccessReviews). */
     make(privatePem, publicPem, options = {}) {
       const pub = createPublicKey(publicPem);
       const keySource = new StaticKeySource('bench', [toVerificationKey(pub, 'bench')]);
@@ -46,7 +48,7 @@ export async function build(dir) {
         ),
         { ttlMs: 600_000, negativeTtlMs: 10_000, max: 10_000, clock: systemClock },
       );
-      const app = createApp({
+      const components = {
         authenticator,
         apiAudiences: [ISSUER],
         metrics: new Metrics({ cacheStats: () => authenticator.stats() }),
@@ -54,7 +56,11 @@ export async function build(dir) {
         readiness: () => [],
         maxRequestBytes: 1 << 20,
         ...options,
-      });
+      };
+      // A build from before the review listener served everything from its hono app.
+      const listener = createListener
+        ? createListener(components)
+        : getRequestListener(createApp(components).fetch);
       const kid = kubeKeyId(pub);
       const key = createPrivateKey(privatePem);
       const exp = Math.floor(Date.now() / 1000) + 3600;
@@ -78,39 +84,60 @@ export async function build(dir) {
           key,
         ),
       );
-      return { app, tokens, keySource };
+      return { listener, tokens, keySource };
     },
   };
 }
 
 /** The kept-alive connection every request arrives on (the access line's caller is its address). */
-const socket = { remoteAddress: '127.0.0.1' };
+const socket = { remoteAddress: '127.0.0.1', encrypted: true };
 
-/** The part of ServerResponse the app writes before @hono/node-server does: the request id header. */
-export const outgoing = { setHeader() {} };
-
-/** The parts of IncomingMessage the app reads: headers, socket, and the body as data then end. */
-export function incoming(body) {
-  let onData;
-  return {
-    socket,
-    headers: { 'content-type': 'application/json', 'content-length': String(body.length) },
-    on(event, fn) {
-      if (event === 'data') onData = fn;
-      return this;
-    },
-    once(event, fn) {
-      if (event === 'end') {
-        onData(body);
-        fn();
-      }
-      return this;
-    },
-    off() {
-      return this;
-    },
-    pause() {},
-  };
+/**
+ * One POST of `body` to `path` through a node request listener, in process: a stand-in for
+ * IncomingMessage (a Readable of the body, with the headers and socket a listener reads)
+ * and for ServerResponse (what a listener writes). Resolves with the status and body text.
+ */
+export function post(listener, path, body) {
+  return new Promise((resolve) => {
+    const req = new Readable({ read() {} });
+    req.push(body);
+    req.push(null);
+    req.method = 'POST';
+    req.url = path;
+    req.headers = {
+      host: '127.0.0.1',
+      'content-type': 'application/json',
+      'content-length': String(body.length),
+    };
+    req.rawHeaders = Object.entries(req.headers).flat();
+    req.socket = socket;
+    req.complete = false;
+    req.once('end', () => (req.complete = true));
+    const res = {
+      statusCode: 200,
+      headersSent: false,
+      writableFinished: false,
+      setHeader() {},
+      writeHead(status) {
+        this.statusCode = status;
+        this.headersSent = true;
+        return this;
+      },
+      end(chunk) {
+        this.writableFinished = true;
+        resolve({ status: this.statusCode, text: chunk === undefined ? '' : Buffer.from(chunk).toString() });
+        return this;
+      },
+      on() {
+        return this;
+      },
+      once() {
+        return this;
+      },
+      destroy() {},
+    };
+    listener(req, res);
+  });
 }
 
 /**

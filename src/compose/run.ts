@@ -1,9 +1,8 @@
-import { getRequestListener } from '@hono/node-server';
 import type { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { systemClock } from '../clock.js';
 import { createCertificateAuthority, issueCertificate } from '../dev/certs.js';
-import { createApp } from '../http/app.js';
+import { createListener } from '../http/app.js';
 import { withCheckEndpoint } from '../http/check.js';
 import type { TlsPolicy } from '../http/tls-policy.js';
 import { startServer, type RunningServer, type TlsFiles, type TlsMaterial } from '../http/server.js';
@@ -77,7 +76,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
   ];
   const { worker } = options;
   worker?.expose({ registry: components.metrics.registry, readiness: ownReadiness });
-  const app = createApp({
+  const listener = createListener({
     authenticator: authentication.authenticator,
     apiAudiences: authentication.apiAudiences,
     authorizer: authorization.authorizer,
@@ -123,9 +122,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
     throw err;
   }
   const server = await startServer({
-    ...(sidecar
-      ? { listener: { request: withCheckEndpoint(sidecar.gate, getRequestListener(app.fetch)) } }
-      : { app }),
+    listener: { request: sidecar ? withCheckEndpoint(sidecar.gate, listener) : listener },
     host: listen.host,
     port: listen.port,
     tls,

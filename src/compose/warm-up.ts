@@ -8,7 +8,7 @@ import { verifySignature } from '../authn/jwt/verify.js';
 import { ServiceAccountAuthenticator } from '../authn/serviceaccount/authenticator.js';
 import type { Clock } from '../clock.js';
 import { signJwt } from '../dev/sign.js';
-import { createApp } from '../http/app.js';
+import { createListener } from '../http/app.js';
 import { startServer, type TlsFiles, type TlsMaterial } from '../http/server.js';
 import type { Algorithm, KeySource } from '../keys/key-source.js';
 import { kubeKeyId } from '../keys/kid.js';
@@ -130,7 +130,7 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
     { ttlMs: 600_000, negativeTtlMs: 10_000, max: tokens.length, clock: options.clock },
   );
   const discard = createLogger(options.logLevel, { write: () => undefined });
-  const app = createApp({
+  const listener = createListener({
     authenticator,
     apiAudiences: [WARM_UP_ISSUER],
     metrics: new Metrics({ processMetrics: false }),
@@ -139,7 +139,7 @@ export async function warmUp(options: WarmUpOptions): Promise<WarmUpReport> {
     maxRequestBytes: options.maxRequestBytes,
   });
   const server = await startServer({
-    app,
+    listener: { request: listener },
     host: '127.0.0.1',
     port: 0,
     tls: options.tls,

@@ -1,4 +1,6 @@
+import { getRequestListener } from '@hono/node-server';
 import { Hono } from 'hono';
+import type { RequestListener } from 'node:http';
 import type { Logger } from 'pino';
 import { internalError, notFound } from '../api/outcomes.js';
 import type { RequestAuthenticator, TokenAuthenticator } from '../authn/authenticator.js';
@@ -8,7 +10,9 @@ import { authorizeNonResourceCallers } from './middleware/authorize-callers.js';
 import { requestIdentity } from './middleware/request-identity.js';
 import { registerOps, type Readiness } from './ops.js';
 import { respond } from './respond.js';
-import { registerReviewRoutes } from './reviews.js';
+import { reviewListener } from './review-listener.js';
+import { createReviews } from './reviews.js';
+import { logUnhandled } from './unhandled.js';
 
 export interface AppComponents {
   /** The whole token chain: union, group adder and cache already applied. */
@@ -35,7 +39,25 @@ export interface AppComponents {
   readonly extraRoutes?: (app: Hono) => void;
 }
 
-/** The one hono app behind `serve`, `dev` and the tests. */
+/**
+ * The one listener behind `serve`, `dev` and the tests: the review endpoints on a bare node
+ * listener (review-listener.ts), everything else (probes, /metrics, 404s, the dev issuer's
+ * documents) on the hono app.
+ */
+export function createListener(components: AppComponents): RequestListener {
+  const reviews = createReviews({
+    tokens: { authenticator: components.authenticator, apiAudiences: components.apiAudiences },
+    ...(components.authorizer ? { authorizer: components.authorizer } : {}),
+    ...(components.callerAuthenticator ? { callerAuthenticator: components.callerAuthenticator } : {}),
+    ...(components.requestAuthenticator ? { requestAuthenticator: components.requestAuthenticator } : {}),
+    metrics: components.metrics,
+    logger: components.logger,
+    maxRequestBytes: components.maxRequestBytes,
+  });
+  return reviewListener(reviews, components, getRequestListener(createApp(components).fetch));
+}
+
+/** The hono app of every path but the reviews': probes, /metrics, 404s and extra routes. */
 export function createApp(components: AppComponents): Hono {
   const { metrics, logger } = components;
   const app = new Hono();
@@ -52,15 +74,6 @@ export function createApp(components: AppComponents): Hono {
     );
   });
 
-  registerReviewRoutes(app, {
-    tokens: { authenticator: components.authenticator, apiAudiences: components.apiAudiences },
-    ...(components.authorizer ? { authorizer: components.authorizer } : {}),
-    ...(components.callerAuthenticator ? { callerAuthenticator: components.callerAuthenticator } : {}),
-    ...(components.requestAuthenticator ? { requestAuthenticator: components.requestAuthenticator } : {}),
-    metrics,
-    logger,
-    maxRequestBytes: components.maxRequestBytes,
-  });
   if (components.callerAuthenticator) {
     if (!components.authorizer) throw new TypeError('createApp: callerAuthenticator needs an authorizer');
     // As kube's components guard their own /metrics on the secure port (traffic shape and
@@ -84,11 +97,7 @@ export function createApp(components: AppComponents): Hono {
 
   app.notFound((c) => respond(c, notFound()));
   app.onError((err, c) => {
-    // The message is left out on purpose: an error thrown deep in a parser may quote its input.
-    logger.error(
-      { errName: err.name, stack: err.stack?.split('\n').slice(1, 6).join('\n') },
-      'unhandled error in request',
-    );
+    logUnhandled(logger, err);
     return respond(c, internalError());
   });
   return app;

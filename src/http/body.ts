@@ -1,4 +1,3 @@
-import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
 
 export type BodyResult =
@@ -13,28 +12,12 @@ const CUT_SHORT: BodyResult = Object.freeze({ ok: false, problem: 'cut-short' })
  * Reads a request body, refusing it past `max` bytes whatever `Content-Length` or
  * `Transfer-Encoding` claim: a declared length over the cap is refused before a byte is
  * read, and a streamed body is cut off as soon as it passes the cap, so memory per request is bounded.
- * On Node it reads the IncomingMessage directly: `c.req.text()` builds a web Request
- * and stream per request, which measured as the largest single cost of a cached review.
+ * It reads the IncomingMessage directly: a web Request and stream per request measured as
+ * the largest single cost of a cached review.
  */
-/**
- * A request header, read from Node's parsed headers when there are some: `c.req.header()`
- * makes @hono/node-server build a web Headers object for the whole request.
- */
-export function requestHeader(c: Context, lowerCaseName: string): string | undefined {
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming) return c.req.header(lowerCaseName);
-  const value = incoming.headers[lowerCaseName];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-export function readBody(c: Context, max: number): Promise<BodyResult> {
-  const declared = Number(requestHeader(c, 'content-length'));
+export function readBody(incoming: IncomingMessage, max: number): Promise<BodyResult> {
+  const declared = Number(incoming.headers['content-length']);
   if (declared > max) return Promise.resolve(TOO_LARGE);
-  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (!incoming) {
-    // Outside Node's server (app.request() in tests) the body is already in memory.
-    return c.req.text().then((text) => (Buffer.byteLength(text) > max ? TOO_LARGE : { ok: true, text }));
-  }
   // Gone before a listener could hear it: neither 'end' nor 'close' would come.
   if (incoming.destroyed && !incoming.complete) return Promise.resolve(CUT_SHORT);
   return new Promise((resolve) => {

@@ -1,7 +1,9 @@
 import type { Context } from 'hono';
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { DetailedPeerCertificate, TLSSocket } from 'node:tls';
 import type { AuthnRequest } from '../authn/authenticator.js';
+import type { UserInfo } from '../user.js';
 
 /** A chain longer than this is not a client chain anyone uses; walking stops there. */
 const MAX_PRESENTED_CHAIN = 10;
@@ -32,14 +34,48 @@ export function presentedChain(socket: TLSSocket | undefined): Buffer[] | undefi
  */
 export function authnRequestFrom(c: Context): AuthnRequest {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming) {
-    const chain = presentedChain(incoming.socket as TLSSocket);
-    return { headers: incoming.headersDistinct, ...(chain ? { peerCertificates: chain } : {}) };
-  }
+  if (incoming) return authnRequestOf(incoming);
   // Header names come from the client: no prototype to reach through a name like `__proto__`.
   const headers: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   c.req.raw.headers.forEach((value, name) => {
     headers[name] = [value];
   });
   return { headers };
+}
+
+/** The request as request-level authenticators see it, from Node's request. */
+export function authnRequestOf(incoming: IncomingMessage): AuthnRequest {
+  const chain = presentedChain(incoming.socket as TLSSocket);
+  return { headers: incoming.headersDistinct, ...(chain ? { peerCertificates: chain } : {}) };
+}
+
+/**
+ * A connection's verified client certificate name, looked up once per connection (a
+ * kept-alive connection carries many reviews). `authorized` means the handshake verified
+ * the chain against `--client-ca-file`; an unverified certificate names nobody.
+ */
+const certificateNames = new WeakMap<Socket, string | null>();
+
+function certificateName(socket: Socket): string | undefined {
+  let name = certificateNames.get(socket);
+  if (name === undefined) {
+    const tls = socket as Partial<TLSSocket>;
+    const cn = tls.authorized === true ? tls.getPeerCertificate?.().subject?.CN : undefined;
+    name = typeof cn === 'string' && cn !== '' ? cn : null;
+    certificateNames.set(socket, name);
+  }
+  return name ?? undefined;
+}
+
+/**
+ * Who called, for the access log: the caller `--authorize-callers` authenticated, else the
+ * common name of a client certificate the handshake verified, else the peer address.
+ */
+export function callerName(
+  authenticated: UserInfo | undefined,
+  socket: Socket | undefined,
+): string | undefined {
+  if (authenticated !== undefined) return authenticated.username;
+  if (!socket) return undefined;
+  return certificateName(socket) ?? socket.remoteAddress;
 }

@@ -1,4 +1,4 @@
-import type { Context, Hono, MiddlewareHandler } from 'hono';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import {
   badRequest,
@@ -24,12 +24,11 @@ import type { Metrics } from '../observe/metrics.js';
 import { reviewAccess } from '../review/access.js';
 import { reviewToken, type TokenReviewer } from '../review/token.js';
 import type { UserInfo } from '../user.js';
-import { readBody, requestHeader } from './body.js';
+import { readBody } from './body.js';
+import { callerGate, reviewCallerAttributes } from './caller-authorization.js';
 import { nestedDeeperThan } from './json-depth.js';
-import { authorizeCallers, type ReviewResource } from './middleware/authorize-callers.js';
-import { callerOf } from './middleware/request-identity.js';
-import { authnRequestFrom } from './request-identity.js';
-import { respond } from './respond.js';
+import { authnRequestOf, callerName } from './request-identity.js';
+import { REVIEW_RESOURCE, reviewRoutes, type MatchedReview, type ReviewRoute } from './review-routes.js';
 import { ReviewBytes } from './review-bytes.js';
 
 export interface ReviewRoutes {
@@ -48,27 +47,49 @@ export interface ReviewRoutes {
   readonly maxRequestBytes: number;
 }
 
+/** One request to a review endpoint, as the listener hands it over. */
+export interface ReviewCall {
+  readonly incoming: IncomingMessage;
+  readonly requestId: string;
+  readonly matched: MatchedReview;
+  /** The caller `--authorize-callers` authenticated, or the one a SelfSubjectAccessReview asks about. */
+  callerUser?: UserInfo;
+}
+
+/** A review's answer: an outcome of `api/outcomes.ts`, or the bytes of a TokenReview. */
+export type ReviewReply = HttpAnswer | { readonly status: 200; readonly bytes: string | Uint8Array };
+
+export interface Reviews {
+  /** The endpoints served, in the order they are registered. */
+  readonly routes: readonly ReviewRoute[];
+  answer(call: ReviewCall): Promise<ReviewReply>;
+}
+
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 /**
  * Kube treats a missing Content-Type as JSON and answers 415 only for a type it cannot
  * decode; tokenwarden decodes JSON alone.
  */
-function acceptsBody(c: Context): boolean {
-  const type = requestHeader(c, 'content-type');
+function acceptsBody(incoming: IncomingMessage): boolean {
+  const type = incoming.headers['content-type'];
   return type === undefined || type === '' || JSON_TYPE.test(type);
 }
 
 async function readJson(
-  c: Context,
+  call: ReviewCall,
   maxBytes: number,
   logger: Logger,
 ): Promise<{ ok: true; body: unknown } | { ok: false; answer: HttpAnswer }> {
-  if (!acceptsBody(c)) return { ok: false, answer: unsupportedMediaType() };
-  const read = await readBody(c, maxBytes);
+  const { incoming } = call;
+  if (!acceptsBody(incoming)) return { ok: false, answer: unsupportedMediaType() };
+  const read = await readBody(incoming, maxBytes);
   if (!read.ok && read.problem === 'cut-short') {
     // Nobody is left to answer; the 400 is for the request metrics. Not an error of ours.
-    logger.info({ path: c.req.path }, 'the client closed the connection before the whole body arrived');
+    logger.info(
+      { path: call.matched.path },
+      'the client closed the connection before the whole body arrived',
+    );
     return { ok: false, answer: badRequest('the request body was cut short') };
   }
   if (!read.ok) return { ok: false, answer: tooLarge() };
@@ -87,69 +108,50 @@ function accessReason(result: AuthzResult): string {
   return result.error !== undefined ? 'evaluation-error' : result.decision;
 }
 
-const REVIEW_RESOURCE: Readonly<Record<AccessReviewKind, string>> = {
-  SubjectAccessReview: 'subjectaccessreviews',
-  LocalSubjectAccessReview: 'localsubjectaccessreviews',
-  SelfSubjectAccessReview: 'selfsubjectaccessreviews',
-};
+const callerOf = (call: ReviewCall): string | undefined => callerName(call.callerUser, call.incoming.socket);
+
+type Handler = (call: ReviewCall) => Promise<ReviewReply>;
 
 /**
- * The review endpoints: decode, decide through the use cases, encode. Routes match on the
- * path alone (kube's webhook clients append `?timeout=30s`). Every review writes one access
- * line: request id, caller, decision, reason code, subject and duration, never the token.
+ * The review endpoints, free of any web framework: caller authorization, the method,
+ * then decode, decide through the use cases, encode. Every review writes one access line:
+ * request id, caller, decision, reason code, subject and duration, never the token.
  */
-export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
-  const { tokens, authorizer, metrics, logger } = routes;
-
-  const gate = (target: ReviewResource): MiddlewareHandler[] => {
-    const { callerAuthenticator } = routes;
-    if (!callerAuthenticator) return [];
-    if (!authorizer) throw new TypeError('createApp: callerAuthenticator needs an authorizer');
-    return [authorizeCallers(target, { authenticator: callerAuthenticator, authorizer, logger })];
-  };
-  const register = (
-    target: ReviewResource,
-    handler: (version: ApiVersionName) => (c: Context) => Promise<Response>,
-  ): void => {
-    const namespaces = target.namespaced ? 'namespaces/:namespace/' : '';
-    const path = `/apis/${target.group}/${target.version}/${namespaces}${target.resource}`;
-    for (const mw of gate(target)) app.use(path, mw);
-    app.post(path, handler(target.version));
-    app.all(path, (c) => respond(c, methodNotAllowed(c.req.method, target.resource)));
-  };
+export function createReviews(routes: ReviewRoutes): Reviews {
+  const { tokens, authorizer, metrics, logger, callerAuthenticator } = routes;
+  if (callerAuthenticator && !authorizer)
+    throw new TypeError('createApp: callerAuthenticator needs an authorizer');
 
   /** A refusal before any decision (400, 401, 413, 415, 422), on the review's access line. */
-  const refused = (c: Context, log: ReviewAccessLog, answer: HttpAnswer, started: number) => {
+  const refused = (call: ReviewCall, log: ReviewAccessLog, answer: HttpAnswer, started: number) => {
     const reason = (answer.body as { reason?: string }).reason;
-    log.refused(c.get('requestId'), callerOf(c), reason, answer.status, performance.now() - started);
-    return respond(c, answer);
+    log.refused(call.requestId, callerOf(call), reason, answer.status, performance.now() - started);
+    return answer;
   };
 
   const reviewBytes = new ReviewBytes();
-  const tokenReview = (version: ApiVersionName) => {
-    const route = `tokenreviews/${version}`;
-    const log = new ReviewAccessLog(logger, route, 'tokenreview');
-    return async (c: Context) => {
+  const tokenReview = (version: ApiVersionName): Handler => {
+    const log = new ReviewAccessLog(logger, `tokenreviews/${version}`, 'tokenreview');
+    return async (call) => {
       const started = performance.now();
-      const read = await readJson(c, routes.maxRequestBytes, logger);
-      if (!read.ok) return refused(c, log, read.answer, started);
+      const read = await readJson(call, routes.maxRequestBytes, logger);
+      if (!read.ok) return refused(call, log, read.answer, started);
       const decoded = decodeTokenReview(read.body, version);
-      if (!decoded.ok) return refused(c, log, failure(decoded.status), started);
+      if (!decoded.ok) return refused(call, log, failure(decoded.status), started);
       const { input } = decoded;
       const { result, audiences } = await reviewToken(tokens, input);
-      const body = reviewBytes.get(input.apiVersion, result, audiences);
+      const bytes = reviewBytes.get(input.apiVersion, result, audiences);
       const ms = performance.now() - started;
-      const reqId = c.get('requestId');
+      const reqId = call.requestId;
       if (result.outcome === 'authenticated') {
         metrics.decision('tokenreview', 'authenticated', 'ok');
-        log.token(reqId, callerOf(c), 'authenticated', 'ok', result.user.username, ms);
+        log.token(reqId, callerOf(call), 'authenticated', 'ok', result.user.username, ms);
       } else {
         const reason = result.outcome === 'error' ? result.error.code : 'no-opinion';
         metrics.decision('tokenreview', 'rejected', reason);
-        log.token(reqId, callerOf(c), 'rejected', reason, undefined, ms);
+        log.token(reqId, callerOf(call), 'rejected', reason, undefined, ms);
       }
-      // A fresh headers object each time: hono keeps the one it is given with the response.
-      return c.body(body, 200, { 'content-type': 'application/json' });
+      return { status: 200, bytes };
     };
   };
 
@@ -158,80 +160,90 @@ export function registerReviewRoutes(app: Hono, routes: ReviewRoutes): void {
    * authenticated, else whoever the request's credentials name; a credential that does not
    * authenticate is a 401, as kube-apiserver's authentication filter answers it.
    */
-  const selfCaller = async (c: Context): Promise<UserInfo | undefined | 'unauthorized'> => {
-    const known = c.get('callerUser');
-    if (known) return known;
+  const selfCaller = async (call: ReviewCall): Promise<UserInfo | undefined | 'unauthorized'> => {
+    if (call.callerUser) return call.callerUser;
     if (!routes.requestAuthenticator) return undefined;
-    const result = await routes.requestAuthenticator.authenticateRequest(authnRequestFrom(c));
+    const result = await routes.requestAuthenticator.authenticateRequest(authnRequestOf(call.incoming));
     if (result.outcome === 'authenticated') {
-      c.set('callerUser', result.user);
+      call.callerUser = result.user;
       return result.user;
     }
     return result.outcome === 'error' ? 'unauthorized' : undefined;
   };
 
-  const accessReview = (kind: AccessReviewKind, decide: Authorizer) => (version: ApiVersionName) => {
+  const accessReview = (kind: AccessReviewKind, decide: Authorizer, version: ApiVersionName): Handler => {
     const review = kind.toLowerCase() as Lowercase<AccessReviewKind>;
     const log = new ReviewAccessLog(logger, `${REVIEW_RESOURCE[kind]}/${version}`, review);
-    return async (c: Context) => {
+    return async (call) => {
       const started = performance.now();
       let caller: UserInfo | undefined;
       if (kind === 'SelfSubjectAccessReview') {
-        const who = await selfCaller(c);
-        if (who === 'unauthorized') return refused(c, log, unauthorized(), started);
+        const who = await selfCaller(call);
+        if (who === 'unauthorized') return refused(call, log, unauthorized(), started);
         caller = who;
       }
-      const read = await readJson(c, routes.maxRequestBytes, logger);
-      if (!read.ok) return refused(c, log, read.answer, started);
+      const read = await readJson(call, routes.maxRequestBytes, logger);
+      if (!read.ok) return refused(call, log, read.answer, started);
       const decoded = decodeAccessReview(read.body, {
         kind,
         version,
-        ...(kind === 'LocalSubjectAccessReview' ? { namespace: c.req.param('namespace') } : {}),
+        ...(kind === 'LocalSubjectAccessReview' ? { namespace: call.matched.namespace } : {}),
         ...(caller ? { caller } : {}),
       });
-      if (!decoded.ok) return refused(c, log, decoded.answer, started);
+      if (!decoded.ok) return refused(call, log, decoded.answer, started);
       const { attributes } = decoded.input;
       const result = await reviewAccess(decide, attributes);
       const decision = result.decision === 'allow' ? 'allowed' : 'denied';
       const reason = accessReason(result);
       metrics.decision(review, decision, reason);
       log.access(
-        c.get('requestId'),
-        callerOf(c),
+        call.requestId,
+        callerOf(call),
         decision,
         reason,
         attributes,
         result.reason,
         performance.now() - started,
       );
-      return respond(c, ok(encodeSubjectAccessReview(decoded.input, result, version)));
+      return ok(encodeSubjectAccessReview(decoded.input, result, version));
     };
   };
 
-  for (const version of ['v1', 'v1beta1'] as const) {
-    register({ group: 'authentication.k8s.io', resource: 'tokenreviews', version }, tokenReview);
+  const gate =
+    callerAuthenticator && authorizer
+      ? callerGate({ authenticator: callerAuthenticator, authorizer, logger })
+      : undefined;
+  const served = reviewRoutes(authorizer !== undefined);
+  const handlers = new Map<ReviewRoute, Handler>();
+  for (const r of served) {
+    const { version } = r.target;
+    handlers.set(
+      r,
+      r.kind === 'TokenReview' ? tokenReview(version) : accessReview(r.kind, authorizer!, version),
+    );
   }
-  if (authorizer) {
-    for (const version of ['v1', 'v1beta1'] as const) {
-      for (const kind of [
-        'SubjectAccessReview',
-        'LocalSubjectAccessReview',
-        'SelfSubjectAccessReview',
-      ] as const) {
-        // kube-apiserver serves authorization.k8s.io/v1beta1 no more (since 1.22); tokenwarden keeps its
-        // SubjectAccessReview for webhook clients configured with --authorization-webhook-version=v1beta1,
-        // and serves the two reviews only clients send as kube does: v1 alone.
-        if (version === 'v1beta1' && kind !== 'SubjectAccessReview') continue;
-        register(
+
+  return {
+    routes: served,
+    async answer(call) {
+      const { route } = call.matched;
+      // Callers are authorized whatever the method, before a 405 says which one the endpoint takes.
+      if (gate) {
+        const checked = await gate(
+          authnRequestOf(call.incoming),
           {
-            group: 'authorization.k8s.io',
-            resource: REVIEW_RESOURCE[kind],
-            version,
-            ...(kind === 'LocalSubjectAccessReview' ? { namespaced: true } : {}),
+            requestId: call.requestId,
+            target: `${route.target.resource}.${route.target.group}`,
+            socket: call.incoming.socket,
           },
-          accessReview(kind, authorizer),
+          reviewCallerAttributes(route.target, call.matched.namespace, call.matched.path),
         );
+        if (!checked.ok) return checked.answer;
+        call.callerUser = checked.user;
       }
-    }
-  }
+      if (call.incoming.method !== 'POST')
+        return methodNotAllowed(call.incoming.method ?? 'GET', route.target.resource);
+      return handlers.get(route)!(call);
+    },
+  };
 }

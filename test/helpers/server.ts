@@ -4,7 +4,7 @@ import type { Authentication } from '../../src/compose/authentication.js';
 import { compose } from '../../src/compose/compose.js';
 import { loadConfig, type ResolvedConfig } from '../../src/config/load.js';
 import { authenticationOptions, authorizationOptions } from '../../src/config/options.js';
-import { createApp } from '../../src/http/app.js';
+import { createListener } from '../../src/http/app.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import type { KeySource } from '../../src/keys/key-source.js';
 import type { Metrics } from '../../src/observe/metrics.js';
@@ -74,8 +74,8 @@ export function tokenReview(token: string, audiences?: readonly string[]): Recor
 
 /**
  * The real service on 127.0.0.1, port 0, over HTTPS: flags parsed by loadConfig, the
- * parts by compose (policy files and `--authorize-callers` included), createApp and
- * startServer wired as `serve` wires them, with logs captured in memory.
+ * parts by compose (policy files and `--authorize-callers` included), createListener
+ * and startServer wired as `serve` wires them, with logs captured in memory.
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { dir, remove } = suiteDir();
@@ -100,7 +100,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const chain = components.authentication;
   const { metrics } = components;
-  const app = createApp({
+  const listener = createListener({
     authenticator: chain.authenticator,
     apiAudiences: config.apiAudiences,
     ...(authorization ? { authorizer: components.authorization.authorizer } : {}),
@@ -113,7 +113,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const tls = await sharedTls();
   const running = await startServer({
-    app,
+    listener: { request: listener },
     host: config.bindAddress,
     port: config.securePort,
     // With --client-ca-file the server asks for a client certificate, as `serve` does.

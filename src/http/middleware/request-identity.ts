@@ -1,9 +1,8 @@
 import type { Context } from 'hono';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import type { UserInfo } from '../../user.js';
 import { REQUEST_ID_HEADER, requestIdOf } from '../request-id.js';
+import { callerName } from '../request-identity.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
@@ -35,32 +34,7 @@ export function requestIdentity(c: Context): string {
   return id;
 }
 
-/**
- * A connection's verified client certificate name, looked up once per connection (a
- * kept-alive connection carries many reviews). `authorized` means the handshake verified
- * the chain against `--client-ca-file`; an unverified certificate names nobody.
- */
-const certificateNames = new WeakMap<Socket, string | null>();
-
-function certificateName(socket: Socket): string | undefined {
-  let name = certificateNames.get(socket);
-  if (name === undefined) {
-    const tls = socket as Partial<TLSSocket>;
-    const cn = tls.authorized === true ? tls.getPeerCertificate?.().subject?.CN : undefined;
-    name = typeof cn === 'string' && cn !== '' ? cn : null;
-    certificateNames.set(socket, name);
-  }
-  return name ?? undefined;
-}
-
-/**
- * Who called, for the access log: the caller `--authorize-callers` authenticated, else the
- * common name of a client certificate the handshake verified, else the peer address.
- */
+/** Who called, for the access log (request-identity.ts callerName). */
 export function callerOf(c: Context): string | undefined {
-  const authenticated = c.get('callerUser');
-  if (authenticated !== undefined) return authenticated.username;
-  const socket = (c.env as NodeBindings | undefined)?.incoming?.socket;
-  if (!socket) return undefined;
-  return certificateName(socket) ?? socket.remoteAddress;
+  return callerName(c.get('callerUser'), (c.env as NodeBindings | undefined)?.incoming?.socket);
 }

@@ -1,0 +1,128 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { internalError } from '../api/outcomes.js';
+import type { Metrics } from '../observe/metrics.js';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { ReviewPaths, routedPath, type MatchedReview } from './review-routes.js';
+import type { ReviewReply, Reviews } from './reviews.js';
+import { logUnhandled } from './unhandled.js';
+
+export interface ReviewListenerDeps {
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+/**
+ * The review endpoints on a bare node listener, in front of `fallback` (the hono app, for
+ * the probes, /metrics and every other path): no web Request, Response, URL or context
+ * per review; the framework around the same work cost a third more CPU per cached answer
+ * than a bare node:https server (docs/benchmarks.md). A review path is matched as the app would route it; each answer
+ * is counted on the request metrics under the route's name and echoes the request id.
+ */
+export function reviewListener(
+  reviews: Reviews,
+  deps: ReviewListenerDeps,
+  fallback: RequestListener,
+): RequestListener {
+  const paths = new ReviewPaths(reviews.routes);
+  const { metrics, logger } = deps;
+
+  const serve = async (matched: MatchedReview, incoming: IncomingMessage, res: ServerResponse) => {
+    const started = performance.now();
+    const requestId = requestIdOf(incoming.headers[REQUEST_ID_HEADER]);
+    let reply: ReviewReply;
+    try {
+      reply = await reviews.answer({ incoming, requestId, matched });
+    } catch (err) {
+      logUnhandled(logger, err);
+      reply = internalError();
+    }
+    metrics.request(matched.route.pattern, reply.status, (performance.now() - started) / 1000);
+    writeReply(res, requestId, reply, incoming.method === 'HEAD');
+    if (!incoming.complete) res.once('finish', () => discardUnread(incoming));
+  };
+
+  return (incoming, res) => {
+    const path = routedPath(incoming);
+    const matched = path === undefined ? undefined : paths.match(path);
+    if (matched === undefined) return fallback(incoming, res);
+    serve(matched, incoming, res).catch((err: unknown) => {
+      logUnhandled(logger, err);
+      res.destroy();
+    });
+  };
+}
+
+const JSON_TYPE = 'application/json';
+
+/**
+ * One `writeHead` with the header lines in the order and spelling the hono app writes them
+ * (its Headers objects lower-case and sort names), the request id first.
+ */
+function writeReply(res: ServerResponse, requestId: string, reply: ReviewReply, head: boolean): void {
+  if ('bytes' in reply) {
+    // Only a POST gets this far.
+    const { bytes } = reply;
+    const length = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
+    res.writeHead(reply.status, [
+      REQUEST_ID_HEADER,
+      requestId,
+      'content-type',
+      JSON_TYPE,
+      'Content-Length',
+      String(length),
+    ]);
+    res.end(bytes);
+    return;
+  }
+  const lines = [REQUEST_ID_HEADER, requestId];
+  if (reply.headers === undefined && !head) lines.push('Content-Type', JSON_TYPE);
+  else {
+    const named = new Map<string, string>([['content-type', JSON_TYPE]]);
+    for (const [name, value] of Object.entries(reply.headers ?? {})) named.set(name.toLowerCase(), value);
+    for (const name of [...named.keys()].sort()) lines.push(name, named.get(name)!);
+  }
+  if (head) {
+    res.writeHead(reply.status, lines);
+    res.end();
+    return;
+  }
+  const body = JSON.stringify(reply.body);
+  lines.push('Content-Length', String(Buffer.byteLength(body)));
+  res.writeHead(reply.status, lines);
+  res.end(body);
+}
+
+/** How long, and how much of, a body answered before it was read is read and dropped. */
+const DISCARD_MS = 500;
+const DISCARD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A body answered before it was read (401, 403, 405, 415): read and dropped, so that the
+ * connection can carry the next request, but for half a second and 64 MiB at most; then
+ * the connection is closed.
+ */
+function discardUnread(incoming: IncomingMessage): void {
+  if (incoming.destroyed || incoming.complete) return;
+  let read = 0;
+  const done = (): void => {
+    clearTimeout(timer);
+    incoming.off('data', onData);
+    incoming.off('end', done);
+    incoming.off('error', done);
+  };
+  const close = (): void => {
+    done();
+    if (!incoming.socket.destroyed) incoming.socket.destroySoon();
+  };
+  const timer = setTimeout(close, DISCARD_MS);
+  timer.unref();
+  const onData = (chunk: Buffer): void => {
+    read += chunk.length;
+    if (read > DISCARD_BYTES) close();
+  };
+  incoming.on('data', onData);
+  incoming.on('end', done);
+  incoming.on('error', done);
+  incoming.resume();
+}

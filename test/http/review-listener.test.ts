@@ -1,0 +1,230 @@
+import { once } from 'node:events';
+import { connect, type TLSSocket } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { manualClock } from '../../src/clock.js';
+import type { TokenAuthenticator } from '../../src/authn/authenticator.js';
+import { createListener } from '../../src/http/app.js';
+import { startServer, type RunningServer } from '../../src/http/server.js';
+import { Metrics } from '../../src/observe/metrics.js';
+import { captureLogs } from '../helpers/logs.js';
+import { reviewPath, startTestServer, tokenReview, type TestServer } from '../helpers/server.js';
+import { sharedTls } from '../helpers/tls.js';
+import { mintToken, NOW_MS } from '../helpers/tokens.js';
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({ clock: manualClock(NOW_MS), flags: ['--max-request-bytes', '4096'] });
+});
+afterAll(() => server.close());
+
+const counted = async (): Promise<string> =>
+  server.metrics.registry.getSingleMetricAsString('tokenwarden_http_requests_total');
+
+/** Opens a TLS connection to `port` and collects what comes back. */
+async function rawConnection(
+  port: number,
+  ca: string,
+): Promise<{ socket: TLSSocket; received: () => string }> {
+  const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+  await once(socket, 'secureConnect');
+  let text = '';
+  socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+  return { socket, received: () => text };
+}
+
+/** Resolves once `received()` holds `count` whole responses (each with a Content-Length body). */
+async function responses(socket: TLSSocket, received: () => string, count: number): Promise<string[]> {
+  for (;;) {
+    const parts: string[] = [];
+    let rest = received();
+    while (parts.length < count) {
+      const head = rest.indexOf('\r\n\r\n');
+      if (head < 0) break;
+      const length = Number(/content-length: (\d+)/i.exec(rest.slice(0, head))?.[1] ?? 0);
+      if (rest.length < head + 4 + length) break;
+      parts.push(rest.slice(0, head + 4 + length));
+      rest = rest.slice(head + 4 + length);
+    }
+    if (parts.length === count) return parts;
+    await once(socket, 'data');
+  }
+}
+
+describe('the review listener', () => {
+  it('answers HEAD, GET and PUT on a review path 405, HEAD without a body, each with its request id', async () => {
+    for (const method of ['GET', 'PUT', 'HEAD']) {
+      const res = await server.request({
+        method,
+        path: reviewPath(),
+        headers: { 'x-request-id': `m-${method}` },
+      });
+      expect(res.status).toBe(405);
+      expect(res.headers['x-request-id']).toBe(`m-${method}`);
+      expect(res.headers['content-type']).toBe('application/json');
+      if (method === 'HEAD') {
+        expect(res.body).toBe('');
+        expect(res.headers['content-length']).toBeUndefined();
+      } else
+        expect(res.json()).toMatchObject({
+          reason: 'MethodNotAllowed',
+          message: `${method} is not supported on tokenreviews`,
+        });
+    }
+    expect(await counted()).toMatch(
+      /path="\/apis\/authentication\.k8s\.io\/v1\/tokenreviews",code="405"\} 3/,
+    );
+  });
+
+  it('serves a percent-encoded review path, and leaves a trailing slash to the 404 of the app', async () => {
+    const body = JSON.stringify(tokenReview(mintToken()));
+    const headers = { 'content-type': 'application/json' };
+    const encoded = await server.request({
+      method: 'POST',
+      path: '/apis/authentication.k8s.io/v1/token%72eviews',
+      headers,
+      body,
+    });
+    expect(encoded.status).toBe(200);
+    expect(encoded.json()).toMatchObject({ status: { authenticated: true } });
+    const slash = await server.request({
+      method: 'POST',
+      path: `${reviewPath()}/`,
+      headers: { ...headers, 'x-request-id': 'slash' },
+      body,
+    });
+    expect(slash.status).toBe(404);
+    expect(slash.headers['x-request-id']).toBe('slash');
+    expect(await counted()).toMatch(/path="other",code="404"/);
+  });
+
+  it('reads a chunked body that arrives in many small pieces', async () => {
+    const res = await server.request({
+      method: 'POST',
+      path: reviewPath('v1', '?timeout=30s'),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(tokenReview(mintToken())),
+      chunked: 5,
+    });
+    expect(res.status).toBe(200);
+    expect(res.json()).toMatchObject({ status: { authenticated: true } });
+  });
+
+  it('reads a body with a Content-Length that arrives over many TLS records', async () => {
+    const { socket, received } = await rawConnection(server.port, server.ca);
+    const body = JSON.stringify(tokenReview(mintToken()));
+    socket.write(
+      `POST ${reviewPath()} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    for (let i = 0; i < body.length; i += 16) {
+      socket.write(body.slice(i, i + 16));
+      // Each piece in its own record, read by the server on its own.
+      await new Promise((r) => setImmediate(r));
+    }
+    const [answer] = await responses(socket, received, 1);
+    socket.destroy();
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('"authenticated":true');
+  });
+
+  it('keeps a connection whose body it refused unread, and answers the next request on it', async () => {
+    const { socket, received } = await rawConnection(server.port, server.ca);
+    const refused = JSON.stringify({ pad: 'x'.repeat(3000) });
+    const body = JSON.stringify(tokenReview(mintToken()));
+    socket.write(
+      `POST ${reviewPath()} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${refused.length}\r\n\r\n${refused}` +
+        `POST ${reviewPath()} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
+    const [first, second] = await responses(socket, received, 2);
+    socket.destroy();
+    expect(first).toMatch(/^HTTP\/1\.1 415 /);
+    expect(second).toMatch(/^HTTP\/1\.1 200 /);
+    expect(second).toContain('"authenticated":true');
+  });
+
+  it('closes a connection whose refused body keeps coming, rather than reading it to the end', async () => {
+    const { socket } = await rawConnection(server.port, server.ca);
+    socket.write(
+      `POST ${reviewPath()} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: 1000000000\r\n\r\n{`,
+    );
+    const keepSending = setInterval(() => socket.write('x'.repeat(1024)), 20);
+    try {
+      await once(socket, 'end');
+    } finally {
+      clearInterval(keepSending);
+      socket.destroy();
+    }
+  });
+
+  it('counts a client that goes away mid-body as a 400 of the route, and serves the next one', async () => {
+    const gone = server.logs.next(
+      (l) => l.msg === 'the client closed the connection before the whole body arrived',
+    );
+    const started = once(server.running.server, 'request');
+    const { socket } = await rawConnection(server.port, server.ca);
+    socket.write(
+      `POST /apis/authentication.k8s.io/v1beta1/tokenreviews HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 900\r\n\r\n{"apiVersion":`,
+    );
+    await started;
+    socket.destroy();
+    expect(await gone).toMatchObject({ path: '/apis/authentication.k8s.io/v1beta1/tokenreviews' });
+    expect((await server.review(tokenReview(mintToken()))).status).toBe(200);
+    expect(await counted()).toMatch(
+      /path="\/apis\/authentication\.k8s\.io\/v1beta1\/tokenreviews",code="400"/,
+    );
+    expect(await counted()).not.toMatch(/code="5\d\d"/);
+  });
+});
+
+describe('the review listener when something throws', () => {
+  let running: RunningServer;
+  const logs = captureLogs('info');
+  const metrics = new Metrics({ processMetrics: false });
+  const throwing: TokenAuthenticator = {
+    authenticateToken() {
+      throw new Error('a message that quotes the token');
+    },
+  };
+
+  beforeAll(async () => {
+    const tls = await sharedTls();
+    running = await startServer({
+      listener: {
+        request: createListener({
+          authenticator: throwing,
+          apiAudiences: ['api'],
+          metrics,
+          logger: logs.logger,
+          readiness: () => [],
+          maxRequestBytes: 4096,
+        }),
+      },
+      host: '127.0.0.1',
+      port: 0,
+      tls: { cert: tls.cert, key: tls.key },
+      logger: logs.logger,
+    });
+  });
+  afterAll(() => running.close(1000));
+
+  it('answers 500 with a Status, logs the error without its message, counts it and keeps serving', async () => {
+    const tls = await sharedTls();
+    const { socket, received } = await rawConnection(running.port, tls.ca);
+    const body = JSON.stringify(tokenReview('some.token.value'));
+    const request = `POST ${reviewPath()} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: boom\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    socket.write(request + request);
+    const answers = await responses(socket, received, 2);
+    socket.destroy();
+    for (const answer of answers) {
+      expect(answer).toMatch(/^HTTP\/1\.1 500 /);
+      expect(answer).toMatch(/x-request-id: boom/);
+      expect(answer).toContain('"reason":"InternalError"');
+    }
+    const errors = logs.lines.filter((l) => l.msg === 'unhandled error in request');
+    expect(errors).toHaveLength(2);
+    expect(logs.text()).not.toContain('quotes the token');
+    expect(await metrics.registry.getSingleMetricAsString('tokenwarden_http_requests_total')).toMatch(
+      /path="\/apis\/authentication\.k8s\.io\/v1\/tokenreviews",code="500"\} 2/,
+    );
+  });
+});
