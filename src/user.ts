@@ -22,9 +22,8 @@ export const EXTRA_NODE_NAME = 'authentication.kubernetes.io/node-name';
 export const EXTRA_NODE_UID = 'authentication.kubernetes.io/node-uid';
 export const EXTRA_CREDENTIAL_ID = 'authentication.kubernetes.io/credential-id';
 
-/** Joined rather than concatenated: one flat string, not a chain of parts a cached answer would keep. */
 export function serviceAccountUsername(namespace: string, name: string): string {
-  return [SERVICE_ACCOUNT_PREFIX, namespace, ':', name].join('');
+  return `${SERVICE_ACCOUNT_PREFIX}${namespace}:${name}`;
 }
 
 export function serviceAccountGroups(namespace: string): string[] {

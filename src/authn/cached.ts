@@ -82,8 +82,9 @@ export function cachedAuthenticator(
   // list): with the compact result below, 1,267 → 739 bytes per entry at 100,000 entries
   // (docs/benchmarks.md). A frozen list is already shared by whoever froze it (the
   // service-account groups per namespace). Strings are kept as the authenticator built them:
-  // authenticators hand out flat strings (no cons or sliced string keeping its parts alive),
-  // which is cheaper at the source than a copy of each here on every insert.
+  // a copy of each here on every insert cost more than the service-account username's few
+  // concatenated parts cost in memory; an authenticator whose strings may be slices of a
+  // larger one (OIDC's expressions) hands out flat copies.
   const lists = new Map<string, readonly string[]>();
   const shared = (list: readonly string[]): readonly string[] => {
     if (Object.isFrozen(list)) return list;

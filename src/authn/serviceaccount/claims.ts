@@ -138,8 +138,7 @@ export function boundServiceAccount(claims: Claims): ServiceAccountInfo | Tokenw
     info.nodeName = node.name;
     if (node.uid !== '') info.nodeUid = node.uid;
   }
-  // Joined: a flat string, as a cached answer keeps it (src/authn/cached.ts).
-  if (typeof jti === 'string' && jti !== '') info.credentialId = ['JTI=', jti].join('');
+  if (typeof jti === 'string' && jti !== '') info.credentialId = `JTI=${jti}`;
   const refs: { pod?: ObjectRef; secret?: ObjectRef; node?: ObjectRef } = {};
   if (pod) refs.pod = pod;
   if (secret) refs.secret = secret;
@@ -201,42 +200,21 @@ export function legacyServiceAccount(claims: Claims): ServiceAccountInfo | Token
 }
 
 /**
- * What every service account of a namespace shares: its groups (one frozen list, shared by
- * every answer and so by every cached entry of the namespace) and its usernames, one string
- * per service account (built once: joining is what makes them flat, and costs more than the
- * lookup). Keyed by namespace, then by name, so no two service accounts can meet in one
- * entry; emptied when full, so that varied names cost a rebuild, never memory.
+ * The groups of a namespace's service accounts, one frozen list per namespace shared by every
+ * answer (and so by every cached entry) of that namespace; emptied when full, so that
+ * varied namespaces cost a new list, never memory.
  */
-interface NamespaceIdentities {
-  readonly groups: readonly string[];
-  readonly usernames: Map<string, string>;
-}
-const namespaces = new Map<string, NamespaceIdentities>();
-const MAX_REMEMBERED_IDENTITIES = 10_000;
-let remembered = 0;
+const groupsByNamespace = new Map<string, readonly string[]>();
+const MAX_REMEMBERED_NAMESPACES = 10_000;
 
-function identitiesOf(namespace: string): NamespaceIdentities {
-  let ids = namespaces.get(namespace);
-  if (ids === undefined) {
-    ids = { groups: Object.freeze(serviceAccountGroups(namespace)), usernames: new Map() };
-    namespaces.set(namespace, ids);
+function namespaceGroups(namespace: string): readonly string[] {
+  let groups = groupsByNamespace.get(namespace);
+  if (groups === undefined) {
+    if (groupsByNamespace.size >= MAX_REMEMBERED_NAMESPACES) groupsByNamespace.clear();
+    groups = Object.freeze(serviceAccountGroups(namespace));
+    groupsByNamespace.set(namespace, groups);
   }
-  return ids;
-}
-
-function usernameOf(ids: NamespaceIdentities, namespace: string, name: string): string {
-  let username = ids.usernames.get(name);
-  if (username === undefined) {
-    username = serviceAccountUsername(namespace, name);
-    if (++remembered > MAX_REMEMBERED_IDENTITIES) {
-      namespaces.clear();
-      remembered = 1;
-      namespaces.set(namespace, ids);
-      ids.usernames.clear();
-    }
-    ids.usernames.set(name, username);
-  }
-  return username;
+  return groups;
 }
 
 /** Kube's `ServiceAccountInfo.UserInfo()`; `system:authenticated` is the group adder's job. */
@@ -257,9 +235,10 @@ export function serviceAccountUser(info: ServiceAccountInfo): UserInfo {
     extra[EXTRA_CREDENTIAL_ID] = [info.credentialId];
     extras = true;
   }
-  const ids = identitiesOf(info.namespace);
-  const username = usernameOf(ids, info.namespace, info.name);
-  const { groups } = ids;
+  // Concatenated, not joined into a flat string: a join per token cost more than the few
+  // dozen bytes the chain of parts adds to a cached entry (docs/benchmarks.md).
+  const username = serviceAccountUsername(info.namespace, info.name);
+  const groups = namespaceGroups(info.namespace);
   // One literal either way: a member added later would cost every cached answer a property store.
   return extras ? { username, uid: info.uid, groups, extra } : { username, uid: info.uid, groups };
 }

@@ -251,14 +251,14 @@ describe('serviceAccountUser', () => {
     expect(user('ns2', 'a').groups).toEqual(['system:serviceaccounts', 'system:serviceaccounts:ns2']);
   });
 
-  it('names every service account by its own namespace and name, past the bound on remembered names', () => {
+  it('names and groups every service account by its own namespace and name', () => {
     const pairs: [string, string][] = [
       ['a-b', 'c'],
       ['a', 'b-c'],
       ['ns1', 'app'],
       ['ns2', 'app'],
     ];
-    for (let i = 0; i < 10_050; i++) pairs.push([`ns${i % 7}`, `sa-${i}`]);
+    for (let i = 0; i < 50; i++) pairs.push([`ns${i % 7}`, `sa-${i}`]);
     for (let round = 0; round < 2; round++) {
       for (const [namespace, name] of pairs) {
         const u = serviceAccountUser({ namespace, name, uid: SA_UID });
