@@ -79,8 +79,8 @@ export function cachedAuthenticator(
   const keyOf = cacheKeyFunction();
 
   // Cached successes share their group and audience lists (one frozen copy per distinct
-  // list): with the compact result below, 1,267 → 739 bytes per entry at 100,000 entries
-  // (docs/benchmarks.md). A frozen list is already shared by whoever froze it (the
+  // list): with the compact result below, 1,267 → 739 bytes per entry at 100,000 entries (815 with
+  // the username kept as concatenated; docs/benchmarks.md). A frozen list is already shared by whoever froze it (the
   // service-account groups per namespace). Strings are kept as the authenticator built them:
   // a copy of each here on every insert cost more than the service-account username's few
   // concatenated parts cost in memory; an authenticator whose strings may be slices of a
