@@ -214,26 +214,28 @@ export function createReviews(routes: ReviewRoutes): Reviews {
       ? callerGate({ authenticator: callerAuthenticator, authorizer, logger })
       : undefined;
   const served = reviewRoutes(authorizer !== undefined);
-  const handlers = new Map<ReviewRoute, Handler>();
+  // Per route, built once: its handler and the name the caller gate logs it by.
+  const handlers = new Map<ReviewRoute, { readonly handle: Handler; readonly target: string }>();
   for (const r of served) {
     const { version } = r.target;
-    handlers.set(
-      r,
-      r.kind === 'TokenReview' ? tokenReview(version) : accessReview(r.kind, authorizer!, version),
-    );
+    handlers.set(r, {
+      handle: r.kind === 'TokenReview' ? tokenReview(version) : accessReview(r.kind, authorizer!, version),
+      target: `${r.target.resource}.${r.target.group}`,
+    });
   }
 
   return {
     routes: served,
     async answer(call) {
       const { route } = call.matched;
+      const handler = handlers.get(route)!;
       // Callers are authorized whatever the method, before a 405 says which one the endpoint takes.
       if (gate) {
         const checked = await gate(
           authnRequestOf(call.incoming),
           {
             requestId: call.requestId,
-            target: `${route.target.resource}.${route.target.group}`,
+            target: handler.target,
             socket: call.incoming.socket,
           },
           reviewCallerAttributes(route.target, call.matched.namespace, call.matched.path),
@@ -243,7 +245,7 @@ export function createReviews(routes: ReviewRoutes): Reviews {
       }
       if (call.incoming.method !== 'POST')
         return methodNotAllowed(call.incoming.method ?? 'GET', route.target.resource);
-      return handlers.get(route)!(call);
+      return handler.handle(call);
     },
   };
 }

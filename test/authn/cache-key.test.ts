@@ -4,33 +4,32 @@ import { cacheKeyFunction, lengthPrefixed } from '../../src/authn/cache-key.js';
 
 const key = Buffer.from(randomBytes(64).map((b) => b & 0x7f));
 
+/** Each (token, audiences) keyed as node's own HMAC-SHA-256 keys its UTF-8 length-prefixed text. */
+function expectNodeHmacOf(cases: [string, string[]][]): void {
+  const keyOf = cacheKeyFunction(key);
+  for (const [token, audiences] of cases) {
+    const expected = createHmac('sha256', key)
+      .update(`8${lengthPrefixed([token, ...audiences])}`, 'utf8')
+      .digest('base64');
+    expect(keyOf(token, audiences)).toBe(expected);
+  }
+}
+
 describe('cacheKeyFunction', () => {
   it('is HMAC-SHA-256 under its key of the length-prefixed token and audiences, in UTF-8', () => {
-    const keyOf = cacheKeyFunction(key);
-    for (const [token, audiences] of [
+    expectNodeHmacOf([
       ['eyJhbGciOiJSUzI1NiJ9.e30.c2ln', []],
       ['t', ['https://kubernetes.default.svc', 'vault']],
       ['tøken ✓ 𝄞', ['aüd']],
-    ] as [string, string[]][]) {
-      const expected = createHmac('sha256', key)
-        .update(`8${lengthPrefixed([token, ...audiences])}`, 'utf8')
-        .digest('base64');
-      expect(keyOf(token, audiences)).toBe(expected);
-    }
+    ]);
   });
 
   it('is the same HMAC for a token and audiences too long for its message buffer', () => {
-    const keyOf = cacheKeyFunction(key);
-    for (const [token, audiences] of [
+    expectNodeHmacOf([
       ['é'.repeat(30_000), ['aud']],
       ['t', ['✓'.repeat(25_000)]],
       ['x'.repeat(21_830), []],
-    ] as [string, string[]][]) {
-      const expected = createHmac('sha256', key)
-        .update(`8${lengthPrefixed([token, ...audiences])}`, 'utf8')
-        .digest('base64');
-      expect(keyOf(token, audiences)).toBe(expected);
-    }
+    ]);
   });
 
   it('hashes a string with a lone surrogate in UTF-16LE, marked apart from UTF-8', () => {
