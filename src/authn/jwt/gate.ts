@@ -88,13 +88,50 @@ export const B64URL_VALUES = (() => {
  * no `+`, `/` or `=`, and decode to exactly ⌊3n/4⌋ bytes: with n ≢ 1 (mod 4), one character
  * skipped or a stop at `=` always leaves fewer. This costs a third of a regular expression
  * over the whole segment (payloads are ~600 characters, on every uncached token).
+ * `plain`: the caller has already found the whole token ASCII without `+`, `/` or `=`.
  */
-function decodeRawUrlBase64(segment: string): Buffer | undefined {
+function decodeRawUrlBase64(segment: string, plain = false): Buffer | undefined {
   const n = segment.length;
-  if (n % 4 === 1 || Buffer.byteLength(segment, 'utf8') !== n) return undefined;
-  if (segment.includes('+') || segment.includes('/') || segment.includes('=')) return undefined;
+  if (n % 4 === 1 || (!plain && !isPlain(segment))) return undefined;
   const bytes = Buffer.from(segment, 'base64url');
   return bytes.length === (n * 3) >> 2 ? bytes : undefined;
+}
+
+/** ASCII holding no `+`, `/` or `=`: what is left for a decoder to refuse is a length it cannot reach. */
+function isPlain(text: string): boolean {
+  return (
+    Buffer.byteLength(text, 'utf8') === text.length &&
+    !text.includes('+') &&
+    !text.includes('/') &&
+    !text.includes('=')
+  );
+}
+
+/**
+ * Payloads are decoded here and read as text at once, so no Buffer is made per token; the
+ * gate is synchronous, so no other token can write in between.
+ */
+const payloadScratch = Buffer.allocUnsafe((MAX_TOKEN_LENGTH * 3) >> 2);
+
+/**
+ * The payload segment's bytes as UTF-8 text (ill-formed sequences replaced, as Go's decoder
+ * reads them), under decodeRawUrlBase64's rules; undefined where those refuse it.
+ */
+function decodePayloadText(segment: string, plain: boolean): string | undefined {
+  const n = segment.length;
+  if (n % 4 === 1 || (!plain && !isPlain(segment))) return undefined;
+  const written = payloadScratch.write(segment, 0, 'base64url');
+  return written === (n * 3) >> 2 ? payloadScratch.toString('utf8', 0, written) : undefined;
+}
+
+/**
+ * Whether the payload's bytes were well-formed UTF-8, read from its decoded text: Node's
+ * decoder turns every ill-formed sequence into U+FFFD, so a text without one came from
+ * well-formed bytes; only a text holding one (rare: it may be spelled in the claims) is
+ * decoded again and checked byte by byte.
+ */
+function isUtf8Payload(segment: string, text: string): boolean {
+  return !text.includes('\uFFFD') || isUtf8(Buffer.from(segment, 'base64url'));
 }
 
 /** Zero unused trailing bits, so exactly one string encodes each byte sequence (RFC 4648 §3.5). */
@@ -224,18 +261,17 @@ function checkedHeader(segment: string): CheckedHeader | TokenwardenError {
 /**
  * tokenwarden's rules for the claims segment beyond the JOSE libraries' (README,
  * "stricter"): canonical base64url, valid UTF-8 without a byte order mark, bounded
- * nesting, no lone surrogates and no repeated member names.
+ * nesting, no lone surrogates and no repeated member names. `text` is the segment's
+ * bytes decoded as UTF-8 (Node keeps a leading byte order mark as U+FEFF).
  */
 export function payloadPolicyProblem(
   segment: string,
-  bytes: Buffer,
   text: string,
   claims: Record<string, unknown>,
 ): string | undefined {
   if (!hasCanonicalTail(segment)) return 'segment is not canonical base64url';
-  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
-    return 'segment starts with a byte order mark';
-  if (!isUtf8(bytes)) return 'segment is not valid UTF-8';
+  if (text.charCodeAt(0) === 0xfeff) return 'segment starts with a byte order mark';
+  if (!isUtf8Payload(segment, text)) return 'segment is not valid UTF-8';
   const problem = strictProblem(text, claims, MAX_JSON_DEPTH);
   if (problem === 'duplicate member name')
     return `json: duplicate key '${firstDuplicateMemberName(text) ?? ''}' in object`;
@@ -248,11 +284,10 @@ export function payloadPolicyProblem(
  */
 function claimsProblem(
   segment: string,
-  bytes: Buffer,
   text: string,
   claims: Record<string, unknown>,
 ): TokenwardenError | undefined {
-  const policy = payloadPolicyProblem(segment, bytes, text, claims);
+  const policy = payloadPolicyProblem(segment, text, claims);
   // go-jose v4 refuses a repeated member with this very text: kube's answer, not a policy.
   if (policy?.startsWith('json: duplicate key')) return new TokenwardenError('ERR_TOKEN_MALFORMED', policy);
   if (policy !== undefined) return malformed(`claims: ${policy}`);
@@ -279,7 +314,7 @@ export interface UntrustedPayload {
   /** The issuer as kube's pre-filter reads it. */
   readonly iss: string;
   readonly claims: Record<string, unknown>;
-  readonly bytes: Buffer;
+  /** The payload's bytes decoded as UTF-8, ill-formed sequences replaced. */
   readonly text: string;
 }
 
@@ -288,24 +323,38 @@ export interface UntrustedPayload {
  * Go decodes to an object with a string `iss`; anything else is not for any issuer.
  */
 export function untrustedPayload(token: string): UntrustedPayload | undefined {
+  const dots = compactDots(token);
+  if (dots === undefined) return undefined;
+  const first = dots & 0xffff;
+  const second = dots >>> 16;
+  const text = decodePayloadText(token.slice(first + 1, second), false);
+  const claims = text === undefined ? undefined : parseClaims(text);
+  const iss = claims && goIssuer(claims);
+  return iss === undefined ? undefined : { iss, claims: claims!, text: text! };
+}
+
+/**
+ * The two dots of a compact token within the size cap, packed as `first | second << 16`
+ * (both below 2^14), or undefined for anything kube's pre-filter drops before decoding.
+ */
+function compactDots(token: string): number | undefined {
   if (token.length > MAX_TOKEN_LENGTH || token.length === 0) return undefined;
   const first = token.indexOf('.');
   const second = first < 0 ? -1 : token.indexOf('.', first + 1);
   if (second < 0 || token.indexOf('.', second + 1) >= 0) return undefined;
   if (token.trimStart().startsWith('{')) return undefined;
-  const bytes = decodeRawUrlBase64(token.slice(first + 1, second));
-  if (!bytes) return undefined;
-  // Go decodes invalid UTF-8 with replacement characters: the strict check comes later.
-  const text = bytes.toString('utf8');
+  return first | (second << 16);
+}
+
+/** Go decodes invalid UTF-8 with replacement characters: the strict checks come later. */
+function parseClaims(text: string): Record<string, unknown> | undefined {
   let claims: unknown;
   try {
     claims = JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (!isObject(claims)) return undefined;
-  const iss = goIssuer(claims as Record<string, unknown>);
-  return iss === undefined ? undefined : { iss, claims: claims as Record<string, unknown>, bytes, text };
+  return isObject(claims) ? (claims as Record<string, unknown>) : undefined;
 }
 
 /**
@@ -316,18 +365,23 @@ export function untrustedPayload(token: string): UntrustedPayload | undefined {
  * kube reports it.
  */
 export function gateToken(token: string, isOurIssuer: (iss: string) => boolean): GateResult {
-  const untrusted = untrustedPayload(token);
-  if (!untrusted || !isOurIssuer(untrusted.iss)) return NOT_MINE;
-  const { iss, claims, bytes, text } = untrusted;
-  const first = token.indexOf('.');
-  const second = token.indexOf('.', first + 1);
+  const dots = compactDots(token);
+  if (dots === undefined) return NOT_MINE;
+  const first = dots & 0xffff;
+  const second = dots >>> 16;
+  // One look at the whole token instead of one per segment: a token of ours is plain throughout.
+  const plain = isPlain(token);
   const payload = token.slice(first + 1, second);
+  const text = decodePayloadText(payload, plain);
+  const claims = text === undefined ? undefined : parseClaims(text);
+  const iss = claims && goIssuer(claims);
+  if (iss === undefined || !isOurIssuer(iss)) return NOT_MINE;
 
   const header = checkedHeader(token.slice(0, first));
   if (header instanceof TokenwardenError) return { kind: 'rejected', error: header };
 
   const signatureSegment = token.slice(second + 1);
-  const signature = decodeRawUrlBase64(signatureSegment);
+  const signature = decodeRawUrlBase64(signatureSegment, plain);
   if (!signature) return { kind: 'rejected', error: malformed('signature is not base64url') };
   // Go decodes a signature with stray unused bits, which then fails to verify: kube's crypto
   // failure. Refusing such a spelling of a valid signature is stricter than kube, on purpose.
@@ -343,8 +397,8 @@ export function gateToken(token: string, isOurIssuer: (iss: string) => boolean):
       alg: verifiable ? header.alg : undefined,
       kid: header.kid,
       untrustedIssuer: iss,
-      untrustedClaims: claims,
-      claimsProblem: claimsProblem(payload, bytes, text, claims),
+      untrustedClaims: claims!,
+      claimsProblem: claimsProblem(payload, text!, claims!),
       signingInput: token.slice(0, second),
       signature,
     },

@@ -153,12 +153,7 @@ export class OidcAuthenticator implements TokenAuthenticator {
     }
 
     const payloadSegment = token.slice(token.indexOf('.') + 1, token.lastIndexOf('.'));
-    const payloadPolicy = payloadPolicyProblem(
-      payloadSegment,
-      untrusted.bytes,
-      untrusted.text,
-      untrusted.claims,
-    );
+    const payloadPolicy = payloadPolicyProblem(payloadSegment, untrusted.text, untrusted.claims);
     if (payloadPolicy !== undefined) return malformedJwt(`claims: ${payloadPolicy}`);
     const id = decodeIdToken(untrusted.text);
     if (typeof id === 'string') return verify(`oidc: failed to unmarshal claims: ${id}`, 'ERR_TOKEN_CLAIMS');

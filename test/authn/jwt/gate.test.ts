@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -5,6 +6,7 @@ import {
   gateToken,
   MAX_SIGNATURE_BYTES,
   MAX_TOKEN_LENGTH,
+  payloadPolicyProblem,
   type GateResult,
 } from '../../../src/authn/jwt/gate.js';
 import { ALGORITHMS } from '../../../src/keys/key-source.js';
@@ -600,5 +602,76 @@ describe('gateToken (properties)', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('gateToken (remembered header verdicts)', () => {
+  const kids = ['a', 'b', 'ab', 'ba', 'a\u00e9', 'a\u00e8', 'A', ''];
+  const token = (kid: string) => withHeader({ alg: 'RS256', kid });
+
+  it('never answers one header segment with the verdict of another, however they alternate', () => {
+    const refused = withHeader({ alg: 'RS256', kid: 'a', jku: 'http://127.0.0.1:1/' });
+    const es = withHeader({ alg: 'ES256', kid: 'a' });
+    for (let round = 0; round < 3; round++) {
+      for (const kid of round % 2 ? [...kids].reverse() : kids) {
+        const t = passed(gate(token(kid)));
+        expect(t.kid).toBe(kid === '' ? undefined : kid);
+        expect(t.alg).toBe('RS256');
+        expectRejected(gate(refused), /jku/);
+        expect(passed(gate(es)).alg).toBe('ES256');
+      }
+    }
+  });
+
+  it('answers each header by its own verdict after more distinct headers than it keeps', () => {
+    const many = Array.from({ length: 600 }, (_, i) => `kid-${i}`);
+    for (const kid of many) expect(passed(gate(token(kid))).kid).toBe(kid);
+    for (const kid of [...many].reverse()) expect(passed(gate(token(kid))).kid).toBe(kid);
+  });
+});
+
+describe('payloadPolicyProblem (UTF-8 read from the decoded text)', () => {
+  /** Byte runs that are ill-formed UTF-8, and one that spells U+FFFD itself. */
+  const runs = [
+    [0xef, 0xbf, 0xbd],
+    [0xed, 0xa0, 0x80],
+    [0xc0, 0xaf],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xe2, 0x82],
+    [0xff],
+    [0x80],
+    [0xf0, 0x9f, 0x98, 0x80],
+    [0xc3, 0xa9],
+  ].map((r) => Uint8Array.from(r));
+  // Control characters, the quote and the backslash would end or break the JSON string.
+  const safe = (b: number) => (b < 0x20 || b === 0x22 || b === 0x5c ? 0x41 : b);
+
+  it('refuses exactly the payloads whose bytes are not UTF-8 (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 4 }), fc.constantFrom(...runs)), {
+          maxLength: 8,
+        }),
+        (chunks) => {
+          const inner = Buffer.from(Buffer.concat(chunks).map(safe));
+          const bytes = Buffer.concat([Buffer.from('{"x":"'), inner, Buffer.from('"}')]);
+          const text = bytes.toString('utf8');
+          const claims = JSON.parse(text) as Record<string, unknown>;
+          expect(payloadPolicyProblem(b64url(bytes), text, claims)).toBe(
+            isUtf8(bytes) ? undefined : 'segment is not valid UTF-8',
+          );
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('refuses a byte order mark, and accepts U+FEFF after the first character', () => {
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"x":1}')]);
+    expect(payloadPolicyProblem(b64url(bom), bom.toString('utf8'), { x: 1 })).toBe(
+      'segment starts with a byte order mark',
+    );
+    const later = Buffer.from('{"x":"\ufeff"}');
+    expect(payloadPolicyProblem(b64url(later), later.toString('utf8'), { x: '\ufeff' })).toBeUndefined();
   });
 });

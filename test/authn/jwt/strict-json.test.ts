@@ -110,4 +110,53 @@ describe('parseStrictObject', () => {
       { numRuns: 500 },
     );
   });
+
+  /**
+   * Compact JSON objects (no white space, no escapes: the usual claims text) whose names and
+   * strings are built from the characters that could make a colon look like the end of a
+   * name, with or without a repeated name: each object is text paired with whether it repeats
+   * a name anywhere.
+   */
+  const tricky = fc.stringMatching(/^[a:{[,]{0,3}$/);
+  const compactValue: fc.Memo<[string, boolean]> = fc.memo((n) =>
+    n <= 1
+      ? fc.oneof(
+          tricky.map((s): [string, boolean] => [`"${s}"`, false]),
+          fc.constantFrom<[string, boolean]>(['1', false], ['true', false], ['null', false]),
+        )
+      : fc.oneof(
+          compactObject(n - 1),
+          fc
+            .array(compactValue(n - 1), { maxLength: 3 })
+            .map((items): [string, boolean] => [
+              `[${items.map(([t]) => t).join(',')}]`,
+              items.some(([, d]) => d),
+            ]),
+        ),
+  );
+  function compactObject(n: number): fc.Arbitrary<[string, boolean]> {
+    return fc.array(fc.tuple(tricky, compactValue(n)), { maxLength: 5 }).map((members): [string, boolean] => {
+      const names = members.map(([name]) => name);
+      const repeats = new Set(names).size !== names.length || members.some(([, [, d]]) => d);
+      return [`{${members.map(([name, [text]]) => `"${name}":${text}`).join(',')}}`, repeats];
+    });
+  }
+
+  it('finds every repeated name in compact text whose names and strings hold :, {, [ and , (property)', () => {
+    fc.assert(
+      fc.property(compactObject(3), ([text, repeats]) => {
+        const r = parse(text);
+        expect(r.ok ? 'ok' : r.reason).toBe(repeats ? 'duplicate member name' : 'ok');
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("counts names in text with a colon or a bracket right before a name's closing quote", () => {
+    refused('{"a:":1,"a:":2}', /duplicate/);
+    refused('{":":":","":1,"":2}', /duplicate/);
+    refused('{"x":":","a{":1,"a{":2}', /duplicate/);
+    refused('{"x":[":",":"],"a":1,"a":2}', /duplicate/);
+    expect(parse('{"a,":":","b[":{":":":"}}').ok).toBe(true);
+  });
 });
