@@ -18,6 +18,7 @@ import {
   sleep,
   startServer,
 } from './lib/servers.mjs';
+import { RATE_GEN, runPaced } from './lib/paced.mjs';
 import { runWrk } from './lib/wrk.mjs';
 
 // BENCH_SERVERS=a,b,… picks servers; BENCH_ALT_DIST adds another tokenwarden build.
@@ -79,7 +80,10 @@ const median = (xs) => {
 async function slice(server, opts) {
   const cpu0 = processCpuSeconds(server.pid);
   const m0 = machineCpu();
-  const r = await runWrk({ port: server.port, ...opts });
+  const r =
+    opts.rate > 0 && RATE_GEN === 'paced'
+      ? await runPaced({ port: server.port, ca: server.caFile, ...opts })
+      : await runWrk({ port: server.port, ...opts });
   const cpu1 = processCpuSeconds(server.pid);
   const m1 = machineCpu();
   const serverCpu = cpu1 - cpu0;
@@ -94,6 +98,8 @@ async function slice(server, opts) {
     p50ms: r.lat_us.p50 / 1000,
     p99ms: r.lat_us.p99 / 1000,
     p999ms: r.lat_us.p999 / 1000,
+    // The paced generator's own lateness (its share of every latency it reports).
+    ...(r.lag_us ? { sendLagP99ms: r.lag_us.p99 / 1000 } : {}),
     serverCpu: serverCpu / r.seconds,
     cpuUsPerReq: r.ok > 0 ? (serverCpu * 1e6) / r.ok : NaN,
     wrkCpu: r.wrkCpu,
@@ -108,7 +114,7 @@ export async function runHttpBench({
   servers = SERVER_ORDER,
   workDir,
 } = {}) {
-  const plan = httpPlan(quick);
+  const plan = { ...httpPlan(quick), rateGen: RATE_GEN };
   workDir ??= join(tmpdir(), `tokenwarden-bench-${process.pid}`);
   mkdirSync(workDir, { recursive: true });
   const setup = await prepare({ workDir, uncachedCount: uncachedNeeded(plan), cacheTtlMs: 600_000, log });

@@ -183,7 +183,7 @@ function report(r) {
     }
     L.push(
       '',
-      `Scaled rate: the share of the hono ceiling's cached RS256 rate in this run that 2,000/s was where the < 2 ms target was set (2,000 of its 15,700/s there; bench/http.bench.mjs).`,
+      `Scaled rate: the share of the hono ceiling's cached RS256 rate in this run that 2,000/s was where the < 2 ms target was set (2,000 of its 15,700/s there; bench/http.bench.mjs). Fixed rates sent by ${h.plan.rateGen === 'paced' ? 'bench/paced (a nanosecond schedule, latency from each scheduled send)' : "wrk's delay() (whole milliseconds, latency from the actual send)"}.`,
       '',
     );
 

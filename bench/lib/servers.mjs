@@ -166,6 +166,7 @@ export async function startServer(name, setup, { nodeFlags = [], token } = {}) {
     port,
     pid: child.pid,
     ca,
+    caFile: setup.caFile,
     stderr: () => stderr,
     stop: () => stopChild(child, () => exited),
   };

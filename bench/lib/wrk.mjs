@@ -31,7 +31,15 @@ export function runWrk({ port, tokensFile, mode, expect = true, seconds, connect
     String(expect),
     String(rate),
   ];
-  // `times` after wrk prints the CPU time of the shell's children: wrk's own.
+  return runPinned(args, 'WRKJSON ', seconds);
+}
+
+/**
+ * Runs `taskset ARGS…` (a load generator pinned to LOAD_CPU) and reads its one-line JSON
+ * summary after `marker`, with the generator's own CPU share as `wrkCpu`.
+ */
+export function runPinned(args, marker, seconds) {
+  // `times` after the generator prints the CPU time of the shell's children: the generator's own.
   const cmd = `taskset ${args.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')}; rc=$?; times; exit $rc`;
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', cmd], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -42,12 +50,12 @@ export function runWrk({ port, tokensFile, mode, expect = true, seconds, connect
     const killer = setTimeout(() => child.kill('SIGKILL'), (seconds + 60) * 1000);
     child.once('exit', (code) => {
       clearTimeout(killer);
-      const line = out.split('\n').find((l) => l.startsWith('WRKJSON '));
+      const line = out.split('\n').find((l) => l.startsWith(marker));
       if (code !== 0 || !line) {
-        reject(new Error(`wrk failed (${code}): ${err.slice(0, 2000)} ${out.slice(0, 2000)}`));
+        reject(new Error(`${args[2]} failed (${code}): ${err.slice(0, 2000)} ${out.slice(0, 2000)}`));
         return;
       }
-      const r = JSON.parse(line.slice(8));
+      const r = JSON.parse(line.slice(marker.length));
       const t = out.trim().split('\n').at(-1).trim().split(/\s+/).map(parseBashTime);
       r.seconds = r.duration_us / 1e6;
       r.rps = r.requests / r.seconds;

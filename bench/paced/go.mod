@@ -1,0 +1,3 @@
+module tokenwarden/bench/paced
+
+go 1.22
