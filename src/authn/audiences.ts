@@ -21,6 +21,12 @@ export function defaultApiAudiences(
   return Object.freeze([...(given && given.length > 0 ? given : issuers)]);
 }
 
+/** Every one of `want` is in `have`; a loop, as `every` with a closure made one per uncached token. */
+function holdsAll(have: readonly string[], want: readonly string[]): boolean {
+  for (const a of want) if (!have.includes(a)) return false;
+  return true;
+}
+
 /**
  * Kube's audience rule (`authenticator.Audiences.Intersect` in jwt.go): the requested
  * audiences (else the implicit ones) that the token holds, in requested order, with
@@ -36,7 +42,7 @@ export function checkAudiences(
   const want = targetAudiences(requested, implicit);
   const have = tokenAudiences.length > 0 ? tokenAudiences : implicit;
   // The usual case, every wanted audience held, allocates nothing: the intersection is `want` itself.
-  if (want.length > 0 && want.every((a) => have.includes(a))) return { ok: true, audiences: want };
+  if (want.length > 0 && holdsAll(have, want)) return { ok: true, audiences: want };
   const result = want.filter((a) => have.includes(a));
   if (result.length === 0 && implicit.length > 0) {
     return {

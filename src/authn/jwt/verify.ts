@@ -213,8 +213,9 @@ function settle(
   kid: string | undefined,
   first: KeyVerdict,
 ): KeyVerdict | Promise<KeyVerdict> {
-  const before = kid === undefined ? undefined : snapshot.byKid.get(kid);
-  if (first.ok || kid === undefined || !before) return first;
+  if (first.ok || kid === undefined) return first;
+  const before = snapshot.byKid.get(kid);
+  if (!before) return first;
   return retryWithFreshKeys(source, t, kid, before, first);
 }
 
