@@ -3,7 +3,7 @@ import { openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { batchedDestination } from '../../src/observe/log.js';
+import { batchBytes, batchedDestination } from '../../src/observe/log.js';
 import { finished, REPO_ROOT, requireBuiltBin } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/files.js';
 import { captureLogs, type LogLine } from '../helpers/logs.js';
@@ -68,7 +68,7 @@ describe('batchedDestination', () => {
         const stock = pino.destination({
           dest: openSync(theirs, 'w'),
           sync: false,
-          minLength: 3072,
+          minLength: batchBytes(maxWrite),
           ...(maxWrite === undefined ? {} : { maxWrite }),
         });
         const want = await writeAll(stock, theirs);
