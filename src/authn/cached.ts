@@ -155,21 +155,30 @@ export function cachedAuthenticator(
     }
   };
 
+  const authenticateTokenNow = (
+    token: string,
+    audiences: readonly string[],
+  ): AuthnResult | Promise<AuthnResult> => {
+    const key = keyOf(token, audiences);
+    const hit = positive.get(key) ?? negative.get(key);
+    if (hit) {
+      hits++;
+      return hit;
+    }
+    misses++;
+    let pending = inflight.get(key);
+    if (!pending) {
+      pending = lookup(key, token, audiences);
+      inflight.set(key, pending);
+    }
+    return pending;
+  };
+
   return {
+    authenticateTokenNow,
     authenticateToken(token, audiences) {
-      const key = keyOf(token, audiences);
-      const hit = positive.get(key) ?? negative.get(key);
-      if (hit) {
-        hits++;
-        return Promise.resolve(hit);
-      }
-      misses++;
-      let pending = inflight.get(key);
-      if (!pending) {
-        pending = lookup(key, token, audiences);
-        inflight.set(key, pending);
-      }
-      return pending;
+      const result = authenticateTokenNow(token, audiences);
+      return result instanceof Promise ? result : Promise.resolve(result);
     },
     clear() {
       epoch++;

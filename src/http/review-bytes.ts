@@ -2,16 +2,31 @@ import { LRUCache } from 'lru-cache';
 import type { AuthnResult } from '../authn/authenticator.js';
 import { encodeTokenReview } from '../api/tokenreview.js';
 
-const utf8 = new TextEncoder();
+/**
+ * A TokenReview's answer, ready to write: its JSON text and that text's UTF-8 length as the
+ * `Content-Length` value. Text, not bytes: node's `end(string)` joins the header and the body
+ * into one string and one socket write, where a byte body is written as a second chunk;
+ * the byte body cost about 8 µs more per answer over HTTPS (docs/benchmarks.md).
+ */
+export interface ReviewText {
+  readonly status: 200;
+  readonly text: string;
+  readonly contentLength: string;
+}
+
+function reviewText(apiVersion: string, result: AuthnResult, requested: readonly string[]): ReviewText {
+  const text = JSON.stringify(encodeTokenReview(apiVersion, result, requested));
+  return { status: 200, text, contentLength: String(Buffer.byteLength(text)) };
+}
 
 /**
- * The response bytes of an authenticated TokenReview, built once per cached result and
- * API version instead of on every hit: encoding and `JSON.stringify` were the largest
- * part of a cached answer left in the app (docs/benchmarks.md).
+ * The answer of an authenticated TokenReview, built once per cached result and API version
+ * instead of on every hit: encoding and `JSON.stringify` were the largest part of a cached
+ * answer left in the app (docs/benchmarks.md).
  *
  * Only a frozen result is kept: the token cache freezes the results it keeps and hands out
- * again, and hands out an unfrozen one on a miss, which never comes back. So the bytes of a
- * result are built on its first hit, not for every new token (most uncached answers are
+ * again, and hands out an unfrozen one on a miss, which never comes back. So the answer of a
+ * result is built on its first hit, not for every new token (most uncached answers are
  * never asked again); a result answered once costs one `JSON.stringify` and nothing kept.
  *
  * Keyed by the result object itself (results are never mutated): with audiences of its
@@ -23,30 +38,26 @@ const utf8 = new TextEncoder();
  * keeps that result object alive until it is evicted here.
  */
 export class ReviewBytes {
-  private readonly bytes: LRUCache<AuthnResult, Map<string, Uint8Array<ArrayBuffer>>>;
+  private readonly answers: LRUCache<AuthnResult, Map<string, ReviewText>>;
 
   constructor(max = 4096) {
-    this.bytes = new LRUCache({ max });
+    this.answers = new LRUCache({ max });
   }
 
-  get(
-    apiVersion: string,
-    result: AuthnResult,
-    requested: readonly string[],
-  ): string | Uint8Array<ArrayBuffer> {
+  get(apiVersion: string, result: AuthnResult, requested: readonly string[]): ReviewText {
     if (result.outcome !== 'authenticated' || result.audiences.length === 0 || !Object.isFrozen(result)) {
-      return JSON.stringify(encodeTokenReview(apiVersion, result, requested));
+      return reviewText(apiVersion, result, requested);
     }
-    let perVersion = this.bytes.get(result);
-    let body = perVersion?.get(apiVersion);
-    if (body === undefined) {
-      body = utf8.encode(JSON.stringify(encodeTokenReview(apiVersion, result, requested)));
+    let perVersion = this.answers.get(result);
+    let answer = perVersion?.get(apiVersion);
+    if (answer === undefined) {
+      answer = Object.freeze(reviewText(apiVersion, result, requested));
       if (!perVersion) {
         perVersion = new Map();
-        this.bytes.set(result, perVersion);
+        this.answers.set(result, perVersion);
       }
-      perVersion.set(apiVersion, body);
+      perVersion.set(apiVersion, answer);
     }
-    return body;
+    return answer;
   }
 }

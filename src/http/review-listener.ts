@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { internalError } from '../api/outcomes.js';
 import type { Metrics } from '../observe/metrics.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
-import { ReviewPaths, routedPath, type MatchedReview } from './review-routes.js';
+import { ReviewPaths, routedPath } from './review-routes.js';
 import type { ReviewReply, Reviews } from './reviews.js';
 import { logUnhandled } from './unhandled.js';
 
@@ -27,29 +27,35 @@ export function reviewListener(
   const paths = new ReviewPaths(reviews.routes);
   const { metrics, logger } = deps;
 
-  const serve = async (matched: MatchedReview, incoming: IncomingMessage, res: ServerResponse) => {
-    const started = performance.now();
-    const requestId = requestIdOf(incoming.headers[REQUEST_ID_HEADER]);
-    let reply: ReviewReply;
-    try {
-      reply = await reviews.answer({ incoming, requestId, matched });
-    } catch (err) {
-      logUnhandled(logger, err);
-      reply = internalError();
-    }
-    metrics.request(matched.route.pattern, reply.status, (performance.now() - started) / 1000);
-    writeReply(res, requestId, reply, incoming.method === 'HEAD');
-    if (!incoming.complete) res.once('finish', () => discardUnread(incoming));
-  };
-
   return (incoming, res) => {
     const path = routedPath(incoming);
     const matched = path === undefined ? undefined : paths.match(path);
     if (matched === undefined) return fallback(incoming, res);
-    serve(matched, incoming, res).catch((err: unknown) => {
+    // One clock read for the start; the end is the one the review's access line took.
+    const started = performance.now();
+    const requestId = requestIdOf(incoming.headers[REQUEST_ID_HEADER]);
+    let replied = false;
+    const reply = (answer: ReviewReply, at = performance.now()): void => {
+      if (replied) return;
+      replied = true;
+      try {
+        metrics.request(matched.route.pattern, answer.status, (at - started) / 1000);
+        writeReply(res, requestId, answer, incoming.method === 'HEAD');
+        if (!incoming.complete) res.once('finish', () => discardUnread(incoming));
+      } catch (err) {
+        logUnhandled(logger, err);
+        res.destroy();
+      }
+    };
+    const fail = (err: unknown): void => {
       logUnhandled(logger, err);
-      res.destroy();
-    });
+      reply(internalError());
+    };
+    try {
+      reviews.answer({ incoming, requestId, matched, started }, reply, fail);
+    } catch (err) {
+      fail(err);
+    }
   };
 }
 
@@ -60,19 +66,17 @@ const JSON_TYPE = 'application/json';
  * (its Headers objects lower-case and sort names), the request id first.
  */
 function writeReply(res: ServerResponse, requestId: string, reply: ReviewReply, head: boolean): void {
-  if ('bytes' in reply) {
+  if ('text' in reply) {
     // Only a POST gets this far.
-    const { bytes } = reply;
-    const length = typeof bytes === 'string' ? Buffer.byteLength(bytes) : bytes.byteLength;
     res.writeHead(reply.status, [
       REQUEST_ID_HEADER,
       requestId,
       'content-type',
       JSON_TYPE,
       'Content-Length',
-      String(length),
+      reply.contentLength,
     ]);
-    res.end(bytes);
+    res.end(reply.text);
     return;
   }
   const lines = [REQUEST_ID_HEADER, requestId];

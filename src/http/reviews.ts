@@ -14,6 +14,7 @@ import {
   decodeAccessReview,
   encodeSubjectAccessReview,
   type AccessReviewKind,
+  type SubjectAccessReviewInput,
 } from '../api/subjectaccessreview.js';
 import { decodeTokenReview } from '../api/tokenreview.js';
 import type { ApiVersionName } from '../api/types.js';
@@ -22,14 +23,15 @@ import type { Authorizer, AuthzResult } from '../authz/authorizer.js';
 import { ReviewAccessLog } from '../observe/access-log.js';
 import type { Metrics } from '../observe/metrics.js';
 import { reviewAccess } from '../review/access.js';
-import { reviewToken, type TokenReviewer } from '../review/token.js';
+import { reviewToken, type TokenReviewer, type TokenReviewOutcome } from '../review/token.js';
+import { whenSettled, type MaybePromise } from '../maybe-promise.js';
 import type { UserInfo } from '../user.js';
-import { readBody } from './body.js';
+import { readBody, type BodyResult } from './body.js';
 import { callerGate, reviewCallerAttributes } from './caller-authorization.js';
 import { nestedDeeperThan } from './json-depth.js';
 import { authnRequestOf, callerName } from './request-identity.js';
 import { REVIEW_RESOURCE, reviewRoutes, type MatchedReview, type ReviewRoute } from './review-routes.js';
-import { ReviewBytes } from './review-bytes.js';
+import { ReviewBytes, type ReviewText } from './review-bytes.js';
 
 export interface ReviewRoutes {
   readonly tokens: TokenReviewer;
@@ -52,17 +54,35 @@ export interface ReviewCall {
   readonly incoming: IncomingMessage;
   readonly requestId: string;
   readonly matched: MatchedReview;
+  /**
+   * `performance.now()` when the review began, which its access line's duration counts from:
+   * when the request came in, or when `--authorize-callers` let it through.
+   */
+  started: number;
   /** The caller `--authorize-callers` authenticated, or the one a SelfSubjectAccessReview asks about. */
   callerUser?: UserInfo;
 }
 
-/** A review's answer: an outcome of `api/outcomes.ts`, or the bytes of a TokenReview. */
-export type ReviewReply = HttpAnswer | { readonly status: 200; readonly bytes: string | Uint8Array };
+/** A review's answer: an outcome of `api/outcomes.ts`, or a TokenReview's text. */
+export type ReviewReply = HttpAnswer | ReviewText;
+
+/** Hands a review's answer back; `at` is the `performance.now()` it was complete at, when already read. */
+export type Reply = (answer: ReviewReply, at?: number) => void;
+
+/** An error nothing expected, after which the review is answered 500. */
+export type Fail = (err: unknown) => void;
 
 export interface Reviews {
   /** The endpoints served, in the order they are registered. */
   readonly routes: readonly ReviewRoute[];
-  answer(call: ReviewCall): Promise<ReviewReply>;
+  /**
+   * Answers `call` through `reply`, once. From the body's 'end' to `reply` nothing waits for a
+   * promise unless something must (a token not in the cache, a remote authorizer, the caller
+   * check): a cached review cost a microtask hop and a promise at every step in between
+   * (docs/benchmarks.md). An error nothing expected goes to `fail`, or is thrown when it
+   * happens before anything waited.
+   */
+  answer(call: ReviewCall, reply: Reply, fail: Fail): void;
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -76,14 +96,9 @@ function acceptsBody(incoming: IncomingMessage): boolean {
   return type === undefined || type === '' || JSON_TYPE.test(type);
 }
 
-async function readJson(
-  call: ReviewCall,
-  maxBytes: number,
-  logger: Logger,
-): Promise<{ ok: true; body: unknown } | { ok: false; answer: HttpAnswer }> {
-  const { incoming } = call;
-  if (!acceptsBody(incoming)) return { ok: false, answer: unsupportedMediaType() };
-  const read = await readBody(incoming, maxBytes);
+type JsonRead = { ok: true; body: unknown } | { ok: false; answer: HttpAnswer };
+
+function parseJson(call: ReviewCall, read: BodyResult, logger: Logger): JsonRead {
   if (!read.ok && read.problem === 'cut-short') {
     // Nobody is left to answer; the 400 is for the request metrics. Not an error of ours.
     logger.info(
@@ -103,6 +118,28 @@ async function readJson(
   }
 }
 
+/**
+ * The body as JSON, to `then`: called from the body's 'end' (or at once, for a body refused
+ * before it is read), so what `then` throws is caught here and goes to `fail`.
+ */
+function readJson(
+  call: ReviewCall,
+  maxBytes: number,
+  logger: Logger,
+  then: (read: JsonRead) => void,
+  fail: Fail,
+): void {
+  const { incoming } = call;
+  if (!acceptsBody(incoming)) return then({ ok: false, answer: unsupportedMediaType() });
+  readBody(incoming, maxBytes, (read) => {
+    try {
+      then(parseJson(call, read, logger));
+    } catch (err) {
+      fail(err);
+    }
+  });
+}
+
 /** The access log's reason code of an authorizer's answer. */
 function accessReason(result: AuthzResult): string {
   return result.error !== undefined ? 'evaluation-error' : result.decision;
@@ -110,7 +147,7 @@ function accessReason(result: AuthzResult): string {
 
 const callerOf = (call: ReviewCall): string | undefined => callerName(call.callerUser, call.incoming.socket);
 
-type Handler = (call: ReviewCall) => Promise<ReviewReply>;
+type Handler = (call: ReviewCall, reply: Reply, fail: Fail) => void;
 
 /**
  * The review endpoints, free of any web framework: caller authorization, the method,
@@ -123,25 +160,21 @@ export function createReviews(routes: ReviewRoutes): Reviews {
     throw new TypeError('createApp: callerAuthenticator needs an authorizer');
 
   /** A refusal before any decision (400, 401, 413, 415, 422), on the review's access line. */
-  const refused = (call: ReviewCall, log: ReviewAccessLog, answer: HttpAnswer, started: number) => {
+  const refused = (call: ReviewCall, log: ReviewAccessLog, answer: HttpAnswer, reply: Reply): void => {
     const reason = (answer.body as { reason?: string }).reason;
-    log.refused(call.requestId, callerOf(call), reason, answer.status, performance.now() - started);
-    return answer;
+    const now = performance.now();
+    log.refused(call.requestId, callerOf(call), reason, answer.status, now - call.started);
+    reply(answer, now);
   };
 
   const reviewBytes = new ReviewBytes();
   const tokenReview = (version: ApiVersionName): Handler => {
     const log = new ReviewAccessLog(logger, `tokenreviews/${version}`, 'tokenreview');
-    return async (call) => {
-      const started = performance.now();
-      const read = await readJson(call, routes.maxRequestBytes, logger);
-      if (!read.ok) return refused(call, log, read.answer, started);
-      const decoded = decodeTokenReview(read.body, version);
-      if (!decoded.ok) return refused(call, log, failure(decoded.status), started);
-      const { input } = decoded;
-      const { result, audiences } = await reviewToken(tokens, input);
-      const bytes = reviewBytes.get(input.apiVersion, result, audiences);
-      const ms = performance.now() - started;
+    const answered = (call: ReviewCall, apiVersion: string, outcome: TokenReviewOutcome, reply: Reply) => {
+      const { result, audiences } = outcome;
+      const answer = reviewBytes.get(apiVersion, result, audiences);
+      const now = performance.now();
+      const ms = now - call.started;
       const reqId = call.requestId;
       if (result.outcome === 'authenticated') {
         metrics.decision('tokenreview', 'authenticated', 'ok');
@@ -151,8 +184,26 @@ export function createReviews(routes: ReviewRoutes): Reviews {
         metrics.decision('tokenreview', 'rejected', reason);
         log.token(reqId, callerOf(call), 'rejected', reason, undefined, ms);
       }
-      return { status: 200, bytes };
+      reply(answer, now);
     };
+    return (call, reply, fail) =>
+      readJson(
+        call,
+        routes.maxRequestBytes,
+        logger,
+        (read) => {
+          if (!read.ok) return refused(call, log, read.answer, reply);
+          const decoded = decodeTokenReview(read.body, version);
+          if (!decoded.ok) return refused(call, log, failure(decoded.status), reply);
+          const { input } = decoded;
+          whenSettled(
+            reviewToken(tokens, input),
+            (outcome) => answered(call, input.apiVersion, outcome, reply),
+            fail,
+          );
+        },
+        fail,
+      );
   };
 
   /**
@@ -160,53 +211,77 @@ export function createReviews(routes: ReviewRoutes): Reviews {
    * authenticated, else whoever the request's credentials name; a credential that does not
    * authenticate is a 401, as kube-apiserver's authentication filter answers it.
    */
-  const selfCaller = async (call: ReviewCall): Promise<UserInfo | undefined | 'unauthorized'> => {
+  const selfCaller = (call: ReviewCall): MaybePromise<UserInfo | undefined | 'unauthorized'> => {
     if (call.callerUser) return call.callerUser;
     if (!routes.requestAuthenticator) return undefined;
-    const result = await routes.requestAuthenticator.authenticateRequest(authnRequestOf(call.incoming));
-    if (result.outcome === 'authenticated') {
-      call.callerUser = result.user;
-      return result.user;
-    }
-    return result.outcome === 'error' ? 'unauthorized' : undefined;
+    return routes.requestAuthenticator.authenticateRequest(authnRequestOf(call.incoming)).then((result) => {
+      if (result.outcome === 'authenticated') {
+        call.callerUser = result.user;
+        return result.user;
+      }
+      return result.outcome === 'error' ? 'unauthorized' : undefined;
+    });
   };
 
-  const accessReview = (kind: AccessReviewKind, decide: Authorizer, version: ApiVersionName): Handler => {
+  const accessReview = (kind: AccessReviewKind, decider: Authorizer, version: ApiVersionName): Handler => {
     const review = kind.toLowerCase() as Lowercase<AccessReviewKind>;
     const log = new ReviewAccessLog(logger, `${REVIEW_RESOURCE[kind]}/${version}`, review);
-    return async (call) => {
-      const started = performance.now();
-      let caller: UserInfo | undefined;
-      if (kind === 'SelfSubjectAccessReview') {
-        const who = await selfCaller(call);
-        if (who === 'unauthorized') return refused(call, log, unauthorized(), started);
-        caller = who;
-      }
-      const read = await readJson(call, routes.maxRequestBytes, logger);
-      if (!read.ok) return refused(call, log, read.answer, started);
-      const decoded = decodeAccessReview(read.body, {
-        kind,
-        version,
-        ...(kind === 'LocalSubjectAccessReview' ? { namespace: call.matched.namespace } : {}),
-        ...(caller ? { caller } : {}),
-      });
-      if (!decoded.ok) return refused(call, log, decoded.answer, started);
-      const { attributes } = decoded.input;
-      const result = await reviewAccess(decide, attributes);
+    const decided = (
+      call: ReviewCall,
+      input: SubjectAccessReviewInput,
+      result: AuthzResult,
+      reply: Reply,
+    ) => {
       const decision = result.decision === 'allow' ? 'allowed' : 'denied';
       const reason = accessReason(result);
       metrics.decision(review, decision, reason);
+      const answer = ok(encodeSubjectAccessReview(input, result, version));
+      const now = performance.now();
       log.access(
         call.requestId,
         callerOf(call),
         decision,
         reason,
-        attributes,
+        input.attributes,
         result.reason,
-        performance.now() - started,
+        now - call.started,
       );
-      return ok(encodeSubjectAccessReview(decoded.input, result, version));
+      reply(answer, now);
     };
+    const readAndDecide = (call: ReviewCall, caller: UserInfo | undefined, reply: Reply, fail: Fail): void =>
+      readJson(
+        call,
+        routes.maxRequestBytes,
+        logger,
+        (read) => {
+          if (!read.ok) return refused(call, log, read.answer, reply);
+          const decoded = decodeAccessReview(read.body, {
+            kind,
+            version,
+            ...(kind === 'LocalSubjectAccessReview' ? { namespace: call.matched.namespace } : {}),
+            ...(caller ? { caller } : {}),
+          });
+          if (!decoded.ok) return refused(call, log, decoded.answer, reply);
+          const { input } = decoded;
+          whenSettled(
+            reviewAccess(decider, input.attributes),
+            (result) => decided(call, input, result, reply),
+            fail,
+          );
+        },
+        fail,
+      );
+    if (kind !== 'SelfSubjectAccessReview')
+      return (call, reply, fail) => readAndDecide(call, undefined, reply, fail);
+    return (call, reply, fail) =>
+      whenSettled(
+        selfCaller(call),
+        (who) => {
+          if (who === 'unauthorized') return refused(call, log, unauthorized(), reply);
+          readAndDecide(call, who, reply, fail);
+        },
+        fail,
+      );
   };
 
   const gate =
@@ -224,14 +299,22 @@ export function createReviews(routes: ReviewRoutes): Reviews {
     });
   }
 
+  /** The method checked, then the route's handler. */
+  const handle = (call: ReviewCall, handler: Handler, reply: Reply, fail: Fail): void => {
+    if (call.incoming.method !== 'POST')
+      return reply(methodNotAllowed(call.incoming.method ?? 'GET', call.matched.route.target.resource));
+    handler(call, reply, fail);
+  };
+
   return {
     routes: served,
-    async answer(call) {
+    answer(call, reply, fail) {
       const { route } = call.matched;
       const handler = handlers.get(route)!;
+      if (!gate) return handle(call, handler.handle, reply, fail);
       // Callers are authorized whatever the method, before a 405 says which one the endpoint takes.
-      if (gate) {
-        const checked = await gate(
+      whenSettled(
+        gate(
           authnRequestOf(call.incoming),
           {
             requestId: call.requestId,
@@ -239,13 +322,15 @@ export function createReviews(routes: ReviewRoutes): Reviews {
             socket: call.incoming.socket,
           },
           reviewCallerAttributes(route.target, call.matched.namespace, call.matched.path),
-        );
-        if (!checked.ok) return checked.answer;
-        call.callerUser = checked.user;
-      }
-      if (call.incoming.method !== 'POST')
-        return methodNotAllowed(call.incoming.method ?? 'GET', route.target.resource);
-      return handler.handle(call);
+        ),
+        (checked) => {
+          if (!checked.ok) return reply(checked.answer);
+          call.callerUser = checked.user;
+          call.started = performance.now();
+          handle(call, handler.handle, reply, fail);
+        },
+        fail,
+      );
     },
   };
 }

@@ -1,5 +1,6 @@
 import { targetAudiences } from '../authn/audiences.js';
 import { NO_OPINION, type AuthnResult, type TokenAuthenticator } from '../authn/authenticator.js';
+import { isPromiseLike, type MaybePromise } from '../maybe-promise.js';
 
 export interface TokenReviewer {
   /** The whole chain: cache, group adder, union of authenticators. */
@@ -21,15 +22,19 @@ export interface TokenReviewOutcome {
   readonly audiences: readonly string[];
 }
 
-/** One TokenReview, as kube-apiserver's TokenReview REST handler decides it. */
-export async function reviewToken(
+/**
+ * One TokenReview, as kube-apiserver's TokenReview REST handler decides it: at once when the
+ * authenticator answers at once (a cache hit), else a promise.
+ */
+export function reviewToken(
   reviewer: TokenReviewer,
   request: TokenReviewRequest,
-): Promise<TokenReviewOutcome> {
+): MaybePromise<TokenReviewOutcome> {
   const audiences = targetAudiences(request.audiences, reviewer.apiAudiences);
-  const result =
-    request.token === undefined
-      ? NO_OPINION
-      : await reviewer.authenticator.authenticateToken(request.token, audiences);
-  return { result, audiences };
+  if (request.token === undefined) return { result: NO_OPINION, audiences };
+  const { authenticator } = reviewer;
+  const result = authenticator.authenticateTokenNow
+    ? authenticator.authenticateTokenNow(request.token, audiences)
+    : authenticator.authenticateToken(request.token, audiences);
+  return isPromiseLike(result) ? result.then((r) => ({ result: r, audiences })) : { result, audiences };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NO_OPINION, type AuthnResult, type AuthnSuccess } from '../../src/authn/authenticator.js';
 import { encodeTokenReview } from '../../src/api/tokenreview.js';
-import { ReviewBytes } from '../../src/http/review-bytes.js';
+import { ReviewBytes, type ReviewText } from '../../src/http/review-bytes.js';
 
 const V1 = 'authentication.k8s.io/v1';
 const V1BETA1 = 'authentication.k8s.io/v1beta1';
@@ -15,8 +15,8 @@ function success(username: string, audiences: readonly string[] = ['https://issu
   });
 }
 
-function answer(bytes: string | Uint8Array): unknown {
-  return JSON.parse(typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes));
+function answer(review: ReviewText): unknown {
+  return JSON.parse(review.text);
 }
 
 describe('ReviewBytes', () => {
@@ -44,14 +44,27 @@ describe('ReviewBytes', () => {
     expect(bytes.get(V1, r, [])).toBe(bytes.get(V1, r, []));
   });
 
+  it('gives the UTF-8 length of the text as the Content-Length, kept or not', () => {
+    const bytes = new ReviewBytes();
+    // Two- and three-byte characters, one outside the BMP, and one JSON escapes.
+    const r = success('zoë-名前-\u{1F511}-"q"');
+    for (const result of [r, { ...r }]) {
+      for (let i = 0; i < 2; i++) {
+        const review = bytes.get(V1, result, []);
+        expect(review.status).toBe(200);
+        expect(review.text).toBe(JSON.stringify(encodeTokenReview(V1, result, [])));
+        expect(review.contentLength).toBe(String(new TextEncoder().encode(review.text).length));
+      }
+    }
+  });
+
   it('builds no bytes for a result the token cache does not keep (an unfrozen one, a miss)', () => {
     const bytes = new ReviewBytes();
     const r: AuthnSuccess = { ...success('alice') };
-    for (let i = 0; i < 2; i++) {
-      const body = bytes.get(V1, r, []);
-      expect(typeof body).toBe('string');
-      expect(answer(body)).toEqual(encodeTokenReview(V1, r, []));
-    }
+    const first = bytes.get(V1, r, []);
+    const second = bytes.get(V1, r, []);
+    expect(second).not.toBe(first);
+    expect(answer(second)).toEqual(encodeTokenReview(V1, r, []));
   });
 
   it('answers a result without audiences of its own with each request’s audiences', () => {

@@ -6,6 +6,7 @@ import type { TokenAuthenticator } from '../../src/authn/authenticator.js';
 import { createListener } from '../../src/http/app.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import { Metrics } from '../../src/observe/metrics.js';
+import { suiteDir, writeFile } from '../helpers/files.js';
 import { captureLogs } from '../helpers/logs.js';
 import { reviewPath, startTestServer, tokenReview, type TestServer } from '../helpers/server.js';
 import { sharedTls } from '../helpers/tls.js';
@@ -96,6 +97,85 @@ describe('the review listener', () => {
     expect(slash.status).toBe(404);
     expect(slash.headers['x-request-id']).toBe('slash');
     expect(await counted()).toMatch(/path="other",code="404"/);
+  });
+
+  it('writes a review answer byte for byte the same, first from the authenticator and then from the cache', async () => {
+    const { dir, remove } = suiteDir();
+    // A static token's user: a name of two-, three- and four-byte characters, and one JSON escapes.
+    const tokens = writeFile(dir, 'tokens.csv', 'static-secret,"zoë-名前-🔑-\\q",u-1,ops\n');
+    const own = await startTestServer({ clock: manualClock(NOW_MS), flags: [`--token-auth-file=${tokens}`] });
+    try {
+      const cases = [
+        {
+          token: mintToken(),
+          body: (version: string) =>
+            new RegExp(
+              `^\\{"kind":"TokenReview","apiVersion":"authentication\\.k8s\\.io/${version}","metadata":\\{\\},"status":\\{"authenticated":true,"user":\\{"username":"system:serviceaccount:[^"]+","uid":"[^"]+","groups":\\["system:serviceaccounts","system:serviceaccounts:[^"]+","system:authenticated"\\],"extra":\\{[^}]+\\}\\},"audiences":\\["[^"]+"\\]\\}\\}$`,
+            ),
+        },
+        {
+          token: 'static-secret',
+          body: (version: string) =>
+            `{"kind":"TokenReview","apiVersion":"authentication.k8s.io/${version}","metadata":{},"status":{"authenticated":true,"user":{"username":"zoë-名前-🔑-\\\\q","uid":"u-1","groups":["ops","system:authenticated"]},"audiences":["https://kubernetes.default.svc.cluster.local"]}}`,
+        },
+      ];
+      for (const { token, body } of cases) {
+        for (const version of ['v1', 'v1beta1']) {
+          const socket = connect({ host: '127.0.0.1', port: own.port, ca: own.ca, servername: 'localhost' });
+          await once(socket, 'secureConnect');
+          const chunks: Buffer[] = [];
+          socket.on('data', (d: Buffer) => chunks.push(d));
+          const payload = Buffer.from(
+            JSON.stringify({ ...tokenReview(token), apiVersion: `authentication.k8s.io/${version}` }),
+          );
+          const request = (id: string) =>
+            `POST ${reviewPath(version)} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: ${id}\r\nContent-Length: ${payload.length}\r\n\r\n${payload}`;
+          // The first answer comes from the authenticator, the next two from the cache.
+          socket.write(request('one'));
+          const texts: string[] = [];
+          for (const id of ['one', 'two', 'three']) {
+            for (;;) {
+              const all = Buffer.concat(chunks);
+              const head = all.indexOf('\r\n\r\n');
+              const length =
+                head < 0
+                  ? NaN
+                  : Number(/Content-Length: (\d+)/.exec(all.subarray(0, head).toString('latin1'))?.[1]);
+              if (head >= 0 && all.length >= head + 4 + length) {
+                const answer = all.subarray(0, head + 4 + length);
+                chunks.length = 0;
+                if (all.length > answer.length) chunks.push(all.subarray(answer.length));
+                const [headLines, text] = [
+                  answer.subarray(0, head).toString('latin1'),
+                  answer.subarray(head + 4).toString('utf8'),
+                ];
+                expect(headLines).toMatch(
+                  new RegExp(
+                    `^HTTP/1\\.1 200 OK\\r\\nx-request-id: ${id}\\r\\ncontent-type: application/json\\r\\nContent-Length: ${Buffer.byteLength(text)}\\r\\nDate: [A-Za-z]{3}, \\d\\d [A-Za-z]{3} \\d{4} \\d\\d:\\d\\d:\\d\\d GMT\\r\\nConnection: keep-alive\\r\\nKeep-Alive: timeout=30$`,
+                  ),
+                );
+                texts.push(text);
+                break;
+              }
+              await once(socket, 'data');
+            }
+            if (id === 'one') socket.write(request('two'));
+            if (id === 'two') socket.write(request('three'));
+          }
+          socket.destroy();
+          const expected = body(version);
+          for (const text of texts) {
+            if (typeof expected === 'string') expect(text).toBe(expected);
+            else expect(text).toMatch(expected);
+          }
+          expect(texts[1]).toBe(texts[0]);
+          expect(texts[2]).toBe(texts[0]);
+        }
+      }
+    } finally {
+      await own.close();
+      remove();
+    }
   });
 
   it('reads a chunked body that arrives in many small pieces', async () => {
