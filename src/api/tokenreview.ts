@@ -1,5 +1,5 @@
 import type { AuthnResult } from '../authn/authenticator.js';
-import { INVALID_BEARER_TOKEN, parseBearer } from '../authn/bearer.js';
+import { bearerCredential, INVALID_BEARER_TOKEN } from '../authn/bearer.js';
 import { aggregateMessage } from '../errors.js';
 import { isObject } from '../json.js';
 import {
@@ -23,6 +23,11 @@ export type DecodeResult = { ok: true; input: TokenReviewInput } | { ok: false; 
 
 const bad = (message: string): DecodeResult => ({ ok: false, status: statusOf(400, 'BadRequest', message) });
 
+const API_VERSIONS: Readonly<Record<ApiVersionName, string>> = {
+  v1: `${AUTHN_GROUP}/v1`,
+  v1beta1: `${AUTHN_GROUP}/v1beta1`,
+};
+
 /**
  * A TokenReview request body (already JSON-parsed) → what to authenticate. Missing
  * `apiVersion`/`kind` are taken from the path, as kube-apiserver does (Vault sends only
@@ -31,7 +36,7 @@ const bad = (message: string): DecodeResult => ({ ok: false, status: statusOf(40
  */
 export function decodeTokenReview(body: unknown, pathVersion: ApiVersionName): DecodeResult {
   if (!isObject(body)) return bad('the request body must be a TokenReview object');
-  const expected = `${AUTHN_GROUP}/${pathVersion}`;
+  const expected = API_VERSIONS[pathVersion];
   const apiVersion = body.apiVersion;
   if (apiVersion !== undefined && apiVersion !== expected) {
     return bad(
@@ -63,7 +68,7 @@ export function decodeTokenReview(body: unknown, pathVersion: ApiVersionName): D
     input: {
       apiVersion: expected,
       // Kube reviews the token as the header `Authorization: Bearer <token>` would carry it.
-      token: parseBearer(`Bearer ${token}`),
+      token: bearerCredential(token),
       audiences: (audiences as string[] | null | undefined) ?? [],
     },
   };

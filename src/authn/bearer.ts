@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { TokenwardenError } from '../errors.js';
-import { goTrimSpace } from '../go-space.js';
+import { goTrimSpace, isGoSpaceCode } from '../go-space.js';
 import {
   failure,
   headerValues,
@@ -27,6 +27,18 @@ export function parseBearer(authorization: string): string | undefined {
   const secondSpace = rest.indexOf(' ');
   const token = secondSpace < 0 ? rest : rest.slice(0, secondSpace);
   return token === '' ? undefined : token;
+}
+
+/**
+ * The credential of `Authorization: Bearer <token>`, exactly as `parseBearer` reads that
+ * header (kube reviews a TokenReview's token this way). A token with no space in it that
+ * does not end in a Go space (every real token) is its own credential, found without
+ * building the header and scanning it three times; any other goes through `parseBearer`.
+ */
+export function bearerCredential(token: string): string | undefined {
+  const n = token.length;
+  if (n > 0 && !isGoSpaceCode(token.charCodeAt(n - 1)) && token.indexOf(' ') === -1) return token;
+  return parseBearer(`Bearer ${token}`);
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { internalError } from '../api/outcomes.js';
 import type { Metrics } from '../observe/metrics.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
-import { ReviewPaths, routedPath } from './review-routes.js';
+import { ReviewPaths } from './review-routes.js';
 import type { ReviewReply, Reviews } from './reviews.js';
 import { logUnhandled } from './unhandled.js';
 
@@ -28,8 +28,7 @@ export function reviewListener(
   const { metrics, logger } = deps;
 
   return (incoming, res) => {
-    const path = routedPath(incoming);
-    const matched = path === undefined ? undefined : paths.match(path);
+    const matched = paths.route(incoming);
     if (matched === undefined) return fallback(incoming, res);
     // One clock read for the start; the end is the one the review's access line took.
     const started = performance.now();

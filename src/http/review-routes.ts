@@ -86,7 +86,8 @@ const hostChecks = new Map<string, boolean>();
 const MAX_HOST_CHECKS = 256;
 
 /** A Host header the rest of the app accepts: one URL parsing takes whole as the host name and port. */
-function validHost(host: string): boolean {
+function validHost(host: string | undefined): host is string {
+  if (host === undefined || host === '') return false;
   let valid = hostChecks.get(host);
   if (valid === undefined) {
     valid = false;
@@ -114,14 +115,14 @@ export function routedPath(incoming: IncomingMessage): string | undefined {
   const host = incoming.headers.host;
   const plain = PLAIN_TARGET.exec(target);
   if (plain) {
-    if (host === undefined || host === '' || !validHost(host)) return undefined;
+    if (!validHost(host)) return undefined;
     const end = plain[0].length;
     return target.charCodeAt(end - 1) === 0x3f ? target.slice(0, end - 1) : target;
   }
   let url: URL;
   try {
     const absolute = target[0] !== '/' && (target.startsWith('http://') || target.startsWith('https://'));
-    if (!absolute && (host === undefined || host === '' || !validHost(host))) return undefined;
+    if (!absolute && !validHost(host)) return undefined;
     const backslash = target.indexOf('\\');
     if (backslash !== -1) {
       const query = target.indexOf('?');
@@ -137,7 +138,8 @@ export function routedPath(incoming: IncomingMessage): string | undefined {
 
 /** Matches routed paths to review routes: exactly, and for the namespaced one by its namespace segment. */
 export class ReviewPaths {
-  private readonly exact = new Map<string, ReviewRoute>();
+  /** Each route served at one path, matched: the same object for every request to it. */
+  private readonly exact = new Map<string, MatchedReview>();
   private readonly namespaced: ReviewRoute | undefined;
   private readonly namespacedPrefix: string;
   private readonly namespacedSuffix: string;
@@ -146,7 +148,7 @@ export class ReviewPaths {
     let namespaced: ReviewRoute | undefined;
     for (const r of routes) {
       if (r.target.namespaced) namespaced = r;
-      else this.exact.set(r.pattern, r);
+      else this.exact.set(r.pattern, Object.freeze({ route: r, path: r.pattern, namespace: '' }));
     }
     this.namespaced = namespaced;
     const t = namespaced?.target;
@@ -154,9 +156,21 @@ export class ReviewPaths {
     this.namespacedSuffix = t ? `/${t.resource}` : '';
   }
 
+  /**
+   * The review a request is for, routed as the app routes it (`routedPath`), or undefined.
+   * A target that is a review path itself, as every client sends it, is plain: only its Host
+   * is left to check.
+   */
+  route(incoming: IncomingMessage): MatchedReview | undefined {
+    const exact = this.exact.get(incoming.url ?? '');
+    if (exact !== undefined) return validHost(incoming.headers.host) ? exact : undefined;
+    const path = routedPath(incoming);
+    return path === undefined ? undefined : this.match(path);
+  }
+
   match(path: string): MatchedReview | undefined {
     const exact = this.exact.get(path);
-    if (exact) return { route: exact, path, namespace: '' };
+    if (exact) return exact;
     const { namespaced, namespacedPrefix: prefix, namespacedSuffix: suffix } = this;
     if (!namespaced || !path.startsWith(prefix) || !path.endsWith(suffix)) return undefined;
     const segment = path.slice(prefix.length, path.length - suffix.length);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AuthnRequest } from '../../src/authn/authenticator.js';
-import { bearerRequestAuthenticator, parseBearer } from '../../src/authn/bearer.js';
+import fc from 'fast-check';
+import { bearerCredential, bearerRequestAuthenticator, parseBearer } from '../../src/authn/bearer.js';
 import { tokentest } from '../helpers/tokentest.js';
+import { mintToken } from '../helpers/tokens.js';
 
 /** Every non-ASCII character Go's unicode.IsSpace (so strings.TrimSpace) accepts. */
 const GO_UNICODE_SPACES = [
@@ -15,6 +17,57 @@ const GO_UNICODE_SPACES = [
   '\u205f',
   '\u3000',
 ];
+
+describe('bearerCredential', () => {
+  /** Characters that matter to bearer parsing: spaces of every kind, near-spaces, and token text. */
+  const PIECES = [
+    ' ',
+    '\t',
+    '\n',
+    '\r',
+    '\v',
+    '\f',
+    '\ufeff',
+    '\u200b',
+    'a',
+    'Z',
+    '.',
+    '-',
+    '\ud83d',
+    '\udd11',
+    ...GO_UNICODE_SPACES,
+  ];
+
+  it('reads every token as parseBearer reads the header `Bearer <token>` (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 12 }), (pieces) => {
+        const token = pieces.join('');
+        expect(bearerCredential(token)).toBe(parseBearer(`Bearer ${token}`));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it.each([
+    ['', undefined],
+    [' ', undefined],
+    ['abc', 'abc'],
+    ['abc def', 'abc'],
+    [' abc', undefined],
+    ['abc\u3000', 'abc'],
+    ['abc\ufeff', 'abc\ufeff'],
+    ['\u0085', undefined],
+    ['a\u00a0b', 'a\u00a0b'],
+  ])('reads %j as the header `Bearer %s` would carry it', (token, credential) => {
+    expect(bearerCredential(token)).toBe(credential);
+    expect(parseBearer(`Bearer ${token}`)).toBe(credential);
+  });
+
+  it('reads a real token as itself', () => {
+    const token = mintToken();
+    expect(bearerCredential(token)).toBe(token);
+  });
+});
 
 describe('parseBearer', () => {
   it.each([

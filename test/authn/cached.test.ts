@@ -62,6 +62,23 @@ describe('cachedAuthenticator', () => {
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, size: 1 });
   });
 
+  it('answers a hit at once and a miss or a rejection through a promise, the same results as authenticateToken', async () => {
+    const { cache, calls } = setup((t, a) => (t === 'bad' ? error('ERR_TOKEN_INVALID') : answerFor(t, a)));
+    const miss = cache.authenticateTokenNow!('t', ['api']);
+    expect(miss).toBeInstanceOf(Promise);
+    const missed = await miss;
+    const hit = cache.authenticateTokenNow!('t', ['api']);
+    expect(hit).not.toBeInstanceOf(Promise);
+    expect(hit).toEqual(missed);
+    expect(await cache.authenticateToken('t', ['api'])).toBe(hit);
+    // Another audience list is another key: a miss again.
+    expect(cache.authenticateTokenNow!('t', ['other'])).toBeInstanceOf(Promise);
+    const rejected = await cache.authenticateTokenNow!('bad', ['api']);
+    expect(rejected).toMatchObject({ outcome: 'error' });
+    expect(cache.authenticateTokenNow!('bad', ['api'])).toBe(rejected);
+    expect(calls).toHaveLength(3);
+  });
+
   it('hands out the result it keeps frozen on every hit, and a miss its own unfrozen answer', async () => {
     // The HTTP layer keeps the response bytes of frozen results only (src/http/review-bytes.ts).
     const { cache } = setup((t, a) => answerFor(t, a));

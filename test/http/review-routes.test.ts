@@ -16,6 +16,8 @@ const LOCAL = (ns: string) => `/apis/authorization.k8s.io/v1/namespaces/${ns}/lo
 /** What routing a request came to: ours beside what a hono app with the same routes made of it. */
 interface Routed {
   readonly ours: { path: string; matched?: { pattern: string; namespace: string } } | 'refused';
+  /** The listener's `ReviewPaths.route` of the same request. */
+  readonly route: { pattern: string; namespace: string } | undefined;
   /** The hono app's route and `:namespace`, `null` for its 404; undefined when it never ran (a 400 before routing). */
   readonly hono?: { route: string; namespace: string; path: string } | null;
   readonly status: number;
@@ -25,6 +27,7 @@ const paths = new ReviewPaths(reviewRoutes(true));
 let server: Server;
 let ca: string;
 let ours: Routed['ours'] | undefined;
+let oursRoute: ReturnType<typeof describeMatch>;
 
 function describeMatch(m: MatchedReview | undefined) {
   return m ? { pattern: m.route.pattern, namespace: m.namespace } : undefined;
@@ -45,6 +48,8 @@ beforeAll(async () => {
   server = createServer({ cert: tls.cert, key: tls.key }, (req: IncomingMessage, res) => {
     const path = routedPath(req);
     ours = path === undefined ? 'refused' : { path, matched: describeMatch(paths.match(path)) };
+    // What the listener uses: the same route, through its shortcut for a target that is a review path.
+    oursRoute = describeMatch(paths.route(req));
     void hono(req, res);
   });
   server.listen(0, '127.0.0.1');
@@ -75,11 +80,17 @@ async function route(target: string, host: string | null = 'localhost'): Promise
   const body = text.slice(text.indexOf('\r\n\r\n') + 4);
   const seen = ours;
   if (seen === undefined) throw new Error(`the listener never ran for ${target}: ${text.slice(0, 40)}`);
-  return { ours: seen, status, ...(body === '' ? {} : { hono: JSON.parse(body) as Routed['hono'] }) };
+  return {
+    ours: seen,
+    route: oursRoute,
+    status,
+    ...(body === '' ? {} : { hono: JSON.parse(body) as Routed['hono'] }),
+  };
 }
 
 /** Ours and the app's routing agree: same route, same namespace and path, or both refuse. */
 function expectSameRouting(r: Routed): void {
+  expect(r.route).toEqual(r.ours === 'refused' ? undefined : r.ours.matched);
   if (r.ours === 'refused') {
     expect(r.status).toBe(400);
     expect(r.hono).toBeUndefined();
