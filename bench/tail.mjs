@@ -52,13 +52,16 @@ try {
     gen === 'wrk' || opts.rate === 0
       ? runWrk({ port, tokensFile: cachedFile, mode: 'cycle', connections, ...opts })
       : runPaced({ port, tokensFile: cachedFile, connections, ca: setup.caFile, ...opts });
-  const start = async (name) => {
-    const out = join(workDir, `${name}.probe.json`);
+  // A server is `name` or `name@flag,flag`: the same server with extra node flags of its own.
+  const start = async (spec) => {
+    const [name, own = ''] = spec.split('@');
+    const out = join(workDir, `${started.length}.probe.json`);
     process.env.BENCH_PROBE_OUT = out;
     const srv = await startServer(name, setup, {
       token: setup.pools[alg].cached[0],
-      nodeFlags: [...nodeFlags, ...(probe ? ['--import', probeFile] : [])],
+      nodeFlags: [...nodeFlags, ...own.split(',').filter(Boolean), ...(probe ? ['--import', probeFile] : [])],
     });
+    srv.name = spec;
     srv.probeOut = out;
     started.push(srv);
     if (!fresh) await runWrk({ port: srv.port, tokensFile: cachedFile, mode: 'cycle', seconds: 2 });

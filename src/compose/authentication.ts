@@ -11,16 +11,14 @@ import type { Clock } from '../clock.js';
 import type { HealthCheck } from '../http/ops.js';
 import type { KeySource, KeySourceHealth } from '../keys/key-source.js';
 import type { ReloadStats } from '../observe/metrics.js';
-import { watchClusterObjects, type ClusterObjectCaches } from '../live/cluster-objects.js';
+import type { ClusterObjectCaches } from '../live/cluster-objects.js';
 import type { WatchCacheHealth } from '../live/watch-cache.js';
-import { loadClusterConfig } from '../live/cluster-config.js';
 import type { ClusterKeySource } from '../live/cluster-keys.js';
-import { clusterTokenAuthenticator } from '../live/cluster-authenticator.js';
-import { clusterReviews } from '../live/cluster-reviews.js';
 import { delegateUnclaimed } from '../authn/delegating.js';
 import { clusterObjectsCheck, keySourceCheck } from './health.js';
 import { buildIdentitySources } from './identity.js';
 import { buildServiceAccountKeys } from './key-sources.js';
+import { liveParts } from './live-parts.js';
 import { loadAuthenticationConfig } from './oidc.js';
 import type { AuthenticationOptions } from './options.js';
 
@@ -72,14 +70,14 @@ export function buildAuthentication(
   deps: { readonly clock: Clock; readonly logger?: Logger; readonly watch: boolean },
 ): Authentication {
   const sa = options.serviceAccounts;
-  const kc = options.live ? loadClusterConfig(options.live.kubeconfigFile) : undefined;
+  const kc = options.live ? liveParts().loadClusterConfig(options.live.kubeconfigFile) : undefined;
   const keys = buildServiceAccountKeys(sa, { ...deps, ...(kc ? { cluster: kc } : {}) });
   const apiAudiences = implicitAudiences(options.apiAudiences, keys.cluster);
   // Watch events evict the cached answers that relied on the changed object; the cache is made below.
   let evict: (key: string) => void = () => {};
   const cluster: ClusterObjectCaches | undefined =
     kc && options.live
-      ? watchClusterObjects(kc, {
+      ? liveParts().watchClusterObjects(kc, {
           now: () => deps.clock.now(),
           ...(options.live.backoff ? { backoff: options.live.backoff } : {}),
           onChange: (key) => evict(key),
@@ -122,10 +120,13 @@ export function buildAuthentication(
     kc && options.live?.delegateUnknownTokens
       ? delegateUnclaimed(
           local,
-          clusterTokenAuthenticator(clusterReviews(kc, options.live.delegationTimeoutMs), {
-            implicitAudiences: apiAudiences,
-            ...(deps.logger ? { logger: deps.logger } : {}),
-          }),
+          liveParts().clusterTokenAuthenticator(
+            liveParts().clusterReviews(kc, options.live.delegationTimeoutMs),
+            {
+              implicitAudiences: apiAudiences,
+              ...(deps.logger ? { logger: deps.logger } : {}),
+            },
+          ),
         )
       : local,
   );

@@ -12,17 +12,9 @@ import { builtinAuthorizers, createAuthorizerUnion } from '../authz/union.js';
 import type { PolicySource } from '../authz/rbac/policy-source.js';
 import type { Clock } from '../clock.js';
 import type { HealthCheck } from '../http/ops.js';
-import { loadClusterConfig } from '../live/cluster-config.js';
-import {
-  clusterAuthorizer,
-  DELEGATED_ALLOW_TTL_MS,
-  DELEGATED_DECISIONS,
-  DELEGATED_DENY_TTL_MS,
-} from '../live/cluster-authorizer.js';
-import { watchClusterPolicy } from '../live/cluster-policy.js';
-import { clusterReviews } from '../live/cluster-reviews.js';
 import type { WatchCacheHealth } from '../live/watch-cache.js';
 import { watchesCheck } from './health.js';
+import { loadLiveParts } from './live-parts.js';
 import type { AuthorizationOptions } from './options.js';
 
 export interface Authorization {
@@ -76,6 +68,15 @@ export async function loadAuthorizationOptions(
   // Live mode: the cluster's RBAC, with the files (if any) served beside it.
   const live = options.cluster;
   try {
+    const {
+      clusterAuthorizer,
+      clusterReviews,
+      DELEGATED_ALLOW_TTL_MS,
+      DELEGATED_DECISIONS,
+      DELEGATED_DENY_TTL_MS,
+      loadClusterConfig,
+      watchClusterPolicy,
+    } = await loadLiveParts();
     const kc = loadClusterConfig(live.kubeconfigFile);
     const cluster = watchClusterPolicy(kc, {
       now: () => deps.clock.now(),

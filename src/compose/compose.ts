@@ -8,6 +8,7 @@ import {
   type LoadedAuthorizationOptions,
 } from './authorization.js';
 import { policyCheck } from './health.js';
+import { loadLiveParts } from './live-parts.js';
 import type { AuthenticationOptions, ComponentOptions } from './options.js';
 
 /** Everything a command, the library or a test serves from, built once from typed options. */
@@ -44,6 +45,7 @@ export type LoadedComponentOptions = Omit<ComponentOptions, 'authorization'> & {
 export async function compose<O extends ComponentOptions>(options: O): Promise<ComposedFrom<O>>;
 export async function compose(options: ComponentOptions): Promise<Components> {
   const { authorization: files, ...rest } = options;
+  if (options.authentication?.live) await loadLiveParts();
   const authorization = await loadAuthorizationOptions(files, options);
   try {
     return composeLoaded({ ...rest, ...(authorization ? { authorization } : {}) });

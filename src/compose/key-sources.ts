@@ -6,7 +6,8 @@ import { FileKeySource } from '../keys/file.js';
 import { createJwksKeySource, type RemoteKeySource } from '../keys/jwks.js';
 import type { KeySource } from '../keys/key-source.js';
 import { MergedKeySource } from '../keys/merged.js';
-import { ClusterKeySource } from '../live/cluster-keys.js';
+import type { ClusterKeySource } from '../live/cluster-keys.js';
+import { liveParts } from './live-parts.js';
 import type { ServiceAccountOptions } from './options.js';
 
 /** Which issuers are accepted, each with its keys; read per token, since the cluster's issuer is found at run time. */
@@ -95,7 +96,7 @@ export function buildServiceAccountKeys(
   }
   const cluster =
     deps.cluster && !hasServiceAccountKeys(keys)
-      ? new ClusterKeySource(deps.cluster, { issuers: options.issuers, ...common })
+      ? new (liveParts().ClusterKeySource)(deps.cluster, { issuers: options.issuers, ...common })
       : undefined;
   if (cluster) {
     remote.push(cluster);

@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { buildAuthentication } from '../../src/compose/authentication.js';
+import { loadLiveParts } from '../../src/compose/live-parts.js';
 import { authenticationOptions } from '../../src/config/options.js';
 import { loadConfig, requireTokenSettings } from '../../src/config/load.js';
 import { FileKeySource } from '../../src/keys/file.js';
@@ -146,6 +147,8 @@ describe('buildAuthentication', () => {
 
 describe('buildAuthentication in live mode (--kubeconfig)', () => {
   async function live(extra: string[] = [], before: (s: FakeApiserver) => void = () => {}) {
+    // As compose() does before composing live mode.
+    await loadLiveParts();
     const server = await startFakeApiserver(tempDir());
     before(server);
     server.put('serviceaccounts', { metadata: { name: 'app', namespace: 'ns1', uid: SA_UID } });
@@ -221,6 +224,7 @@ describe('buildAuthentication in live mode (--kubeconfig)', () => {
 
 describe("buildAuthentication in live mode without a key source (the apiserver's issuer and keys)", () => {
   async function discovering(flags: string[] = [], before: (s: FakeApiserver) => void = () => {}) {
+    await loadLiveParts();
     const server = await startFakeApiserver(tempDir());
     server.put('serviceaccounts', { metadata: { name: 'app', namespace: 'ns1', uid: SA_UID } });
     server.put('pods', { metadata: { name: 'app-7d9', namespace: 'ns1', uid: POD_UID } });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthnResult } from '../../src/authn/authenticator.js';
 import { manualClock } from '../../src/clock.js';
 import { buildAuthentication, type Authentication } from '../../src/compose/authentication.js';
+import { loadLiveParts } from '../../src/compose/live-parts.js';
 import { loadConfig } from '../../src/config/load.js';
 import { authenticationOptions } from '../../src/config/options.js';
 import { DELEGATED_TOKEN_TTL_MS } from '../../src/live/cluster-authenticator.js';
@@ -41,6 +42,8 @@ const staticTokens: ReviewHandler = (body) => {
 
 /** `serve --kubeconfig <fake> --delegate-unknown-tokens` with an SA issuer of its own, on a hand-moved clock. */
 async function start(handler: ReviewHandler, extra: string[] = [], timeoutMs?: number) {
+  // As compose() does before composing live mode.
+  await loadLiveParts();
   server = await startFakeApiserver(tempDir());
   server.answerReviews('tokenreviews', handler);
   const keyFile = writeFile(tempDir(), 'sa.pub', rsaKey().publicPem);
