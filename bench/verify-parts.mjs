@@ -17,6 +17,10 @@ const { ServiceAccountAuthenticator } = await importDist('authn/serviceaccount/a
 const { StaticKeySource } = await importDist('keys/static.js');
 const { toVerificationKey } = await importDist('keys/parse.js');
 const { systemClock } = await importDist('clock.js');
+const { checkAudiences } = await importDist('authn/audiences.js');
+const { boundServiceAccount, checkTime, serviceAccountUser, tokenAudiences } = await importDist(
+  'authn/serviceaccount/claims.js',
+);
 
 const i = process.argv.indexOf('--ops');
 const OPS = i > 0 ? Number(process.argv[i + 1]) : 20_000;
@@ -57,6 +61,11 @@ const parts = {
   '  key lookup (kid)': (n) => source.snapshot().byKid.get(gated[n].kid),
   verifyToken: (n) => verifyToken(source, gated[n]),
   'claims → user': (n) => sa.validateVerified(tokens[n], gated[n], false, [issuer]),
+  '  claim checks (aud, exp, nbf, iat)': (n) =>
+    checkAudiences(tokenAudiences(gated[n].untrustedClaims), [issuer], [issuer]).ok &&
+    checkTime(gated[n].untrustedClaims, systemClock.now()),
+  '  UserInfo from kubernetes.io claims': (n) =>
+    serviceAccountUser(boundServiceAccount(gated[n].untrustedClaims)),
   authenticateToken: (n) => sa.authenticateToken(tokens[n], [issuer]),
   '+ group adder': (n) => adder.authenticateToken(tokens[n], [issuer]),
   '+ group adder, cache miss + insert': (n) => chain.authenticateToken(tokens[n], [issuer]),
