@@ -50,21 +50,24 @@ export function authnRequestOf(incoming: IncomingMessage): AuthnRequest {
 }
 
 /**
- * A connection's verified client certificate name, looked up once per connection (a
- * kept-alive connection carries many reviews). `authorized` means the handshake verified
- * the chain against `--client-ca-file`; an unverified certificate names nobody.
+ * A connection's name for the access log, looked up once per connection (a kept-alive
+ * connection carries many reviews, and the peer address is a getter that asks the socket):
+ * its verified client certificate's common name, else its peer address. `authorized` means
+ * the handshake verified the chain against `--client-ca-file`; an unverified certificate
+ * names nobody.
  */
-const certificateNames = new WeakMap<Socket, string | null>();
+const connectionNames = new WeakMap<Socket, string>();
 
-function certificateName(socket: Socket): string | undefined {
-  let name = certificateNames.get(socket);
+function connectionName(socket: Socket): string | undefined {
+  let name = connectionNames.get(socket);
   if (name === undefined) {
     const tls = socket as Partial<TLSSocket>;
     const cn = tls.authorized === true ? tls.getPeerCertificate?.().subject?.CN : undefined;
-    name = typeof cn === 'string' && cn !== '' ? cn : null;
-    certificateNames.set(socket, name);
+    name = typeof cn === 'string' && cn !== '' ? cn : socket.remoteAddress;
+    // A socket already closed has no address to give; it carries no further request to ask again.
+    if (name !== undefined) connectionNames.set(socket, name);
   }
-  return name ?? undefined;
+  return name;
 }
 
 /**
@@ -77,5 +80,5 @@ export function callerName(
 ): string | undefined {
   if (authenticated !== undefined) return authenticated.username;
   if (!socket) return undefined;
-  return certificateName(socket) ?? socket.remoteAddress;
+  return connectionName(socket);
 }

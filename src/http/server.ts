@@ -204,11 +204,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   let draining = false;
-  // Before the app's listener: a handler that answers at once has sent its headers by the
-  // time a later listener runs, and setHeader then throws out of the event.
-  server.prependListener('request', (_req, res) => {
-    if (draining && !res.headersSent) res.setHeader('Connection', 'close');
-  });
+  // Added when draining starts, not before: a second 'request' listener costs every request
+  // a copy of the listener list. Before the app's listener: a handler that answers at once
+  // has sent its headers by the time a later listener runs, and setHeader then throws out of the event.
+  const startDraining = (): void => {
+    if (draining) return;
+    draining = true;
+    server.prependListener('request', (_req, res) => {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+    });
+  };
 
   const reloadTls = (): boolean => {
     if (!fromFiles) return false;
@@ -249,11 +254,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server,
     port,
     reloadTls,
-    drain() {
-      draining = true;
-    },
+    drain: startDraining,
     close(timeoutMs) {
-      draining = true;
+      startDraining();
       watch?.close();
       return new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
