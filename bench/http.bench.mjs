@@ -211,6 +211,7 @@ export async function runHttpBench({
             `${sc.id.padEnd(22)} r${round} ${srv.label.padEnd(24)} ${Math.round(s.okRps).toString().padStart(6)} ok/s` +
               `  p50 ${s.p50ms.toFixed(2)} p99 ${s.p99ms.toFixed(2)} ms  ${s.cpuUsPerReq.toFixed(1)} µs CPU/req` +
               `  server ${(s.serverCpu * 100).toFixed(0)}%  wrk ${(s.wrkCpu * 100).toFixed(0)}%  others ${(s.otherCpu * 100).toFixed(0)}%` +
+              (s.sendLagP99ms === undefined ? '' : `  send lag p99 ${s.sendLagP99ms.toFixed(2)} ms`) +
               (s.bad || s.errors || s.exhausted
                 ? `  bad ${s.bad} errors ${s.errors} exhausted ${s.exhausted}`
                 : ''),

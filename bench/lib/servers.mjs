@@ -145,7 +145,8 @@ export async function startServer(name, setup, { nodeFlags = [], token } = {}) {
   let exited = null;
   child.once('exit', (code, signal) => (exited = { code, signal }));
   const ca = readFileSync(setup.caFile);
-  const deadline = Date.now() + 20_000;
+  // serve warms up before it listens: on a loaded machine that alone has taken over 20 s.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited) throw new Error(`${name} exited (${JSON.stringify(exited)}) before serving: ${stderr}`);
     try {
@@ -156,7 +157,7 @@ export async function startServer(name, setup, { nodeFlags = [], token } = {}) {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`${name} did not answer within 20 s: ${stderr}`);
+      throw new Error(`${name} did not answer within 60 s: ${stderr}`);
     }
     await sleep(100);
   }
