@@ -1,7 +1,8 @@
 // Runs bench/paced (a Go generator: fixed rate on a nanosecond schedule, latency from each
 // request's scheduled send) pinned to CPU 0 like wrk, and reads back the same summary as
-// bench/lib/wrk.mjs, plus `late` (sends that left more than 1 ms after their slot) and
-// `lag_us` (how late sends left: the generator's own share of every latency). Built with
+// bench/lib/wrk.mjs, plus `lag_us` (how late the generator's own schedule ran: its share of
+// every latency), `start_us` (how late requests left: that, plus waiting for a free connection
+// while the server held all 50) and `late` (requests that left over 1 ms late). Built with
 // `go build` on first use into the bench cache directory, keyed by the source's hash.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
