@@ -167,6 +167,22 @@ export function createReviews(routes: ReviewRoutes): Reviews {
     reply(answer, now);
   };
 
+  /** The body as JSON, to `then`; a body refused before it could be decoded is answered and logged here. */
+  const withBody = (
+    call: ReviewCall,
+    log: ReviewAccessLog,
+    reply: Reply,
+    fail: Fail,
+    then: (body: unknown) => void,
+  ): void =>
+    readJson(
+      call,
+      routes.maxRequestBytes,
+      logger,
+      (read) => (read.ok ? then(read.body) : refused(call, log, read.answer, reply)),
+      fail,
+    );
+
   const reviewBytes = new ReviewBytes();
   const tokenReview = (version: ApiVersionName): Handler => {
     const log = new ReviewAccessLog(logger, `tokenreviews/${version}`, 'tokenreview');
@@ -187,23 +203,16 @@ export function createReviews(routes: ReviewRoutes): Reviews {
       reply(answer, now);
     };
     return (call, reply, fail) =>
-      readJson(
-        call,
-        routes.maxRequestBytes,
-        logger,
-        (read) => {
-          if (!read.ok) return refused(call, log, read.answer, reply);
-          const decoded = decodeTokenReview(read.body, version);
-          if (!decoded.ok) return refused(call, log, failure(decoded.status), reply);
-          const { input } = decoded;
-          whenSettled(
-            reviewToken(tokens, input),
-            (outcome) => answered(call, input.apiVersion, outcome, reply),
-            fail,
-          );
-        },
-        fail,
-      );
+      withBody(call, log, reply, fail, (body) => {
+        const decoded = decodeTokenReview(body, version);
+        if (!decoded.ok) return refused(call, log, failure(decoded.status), reply);
+        const { input } = decoded;
+        whenSettled(
+          reviewToken(tokens, input),
+          (outcome) => answered(call, input.apiVersion, outcome, reply),
+          fail,
+        );
+      });
   };
 
   /**
@@ -249,28 +258,21 @@ export function createReviews(routes: ReviewRoutes): Reviews {
       reply(answer, now);
     };
     const readAndDecide = (call: ReviewCall, caller: UserInfo | undefined, reply: Reply, fail: Fail): void =>
-      readJson(
-        call,
-        routes.maxRequestBytes,
-        logger,
-        (read) => {
-          if (!read.ok) return refused(call, log, read.answer, reply);
-          const decoded = decodeAccessReview(read.body, {
-            kind,
-            version,
-            ...(kind === 'LocalSubjectAccessReview' ? { namespace: call.matched.namespace } : {}),
-            ...(caller ? { caller } : {}),
-          });
-          if (!decoded.ok) return refused(call, log, decoded.answer, reply);
-          const { input } = decoded;
-          whenSettled(
-            reviewAccess(decider, input.attributes),
-            (result) => decided(call, input, result, reply),
-            fail,
-          );
-        },
-        fail,
-      );
+      withBody(call, log, reply, fail, (body) => {
+        const decoded = decodeAccessReview(body, {
+          kind,
+          version,
+          ...(kind === 'LocalSubjectAccessReview' ? { namespace: call.matched.namespace } : {}),
+          ...(caller ? { caller } : {}),
+        });
+        if (!decoded.ok) return refused(call, log, decoded.answer, reply);
+        const { input } = decoded;
+        whenSettled(
+          reviewAccess(decider, input.attributes),
+          (result) => decided(call, input, result, reply),
+          fail,
+        );
+      });
     if (kind !== 'SelfSubjectAccessReview')
       return (call, reply, fail) => readAndDecide(call, undefined, reply, fail);
     return (call, reply, fail) =>
