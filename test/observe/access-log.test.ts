@@ -37,6 +37,15 @@ const pathAsk = (username: string, value: string): Attributes => ({
   resourceRequest: false,
   path: value,
 });
+/** What the call sites handed pino of a resource request's attributes, in their order. */
+const resourceFields = (a: Attributes) => ({
+  verb: a.verb,
+  namespace: a.namespace,
+  apiGroup: a.apiGroup,
+  resource: a.resource,
+  subresource: a.subresource,
+  name: a.name,
+});
 
 /**
  * Each case writes one line as the call sites wrote it with pino (`logger.info(fields, msg)`
@@ -115,12 +124,7 @@ const CASES: Case[] = [
           reason: 'allow',
           user: a.user.username,
           groups: a.user.groups.length,
-          verb: a.verb,
-          namespace: a.namespace,
-          apiGroup: a.apiGroup,
-          resource: a.resource,
-          subresource: a.subresource,
-          name: a.name,
+          ...resourceFields(a),
           ...(v === '' ? {} : { authzReason: v }),
           ms: n,
         },
@@ -184,16 +188,7 @@ const CASES: Case[] = [
           user: a.user.username,
           groups: a.user.groups.length,
           impersonator: v,
-          ...(a.resourceRequest
-            ? {
-                verb: a.verb,
-                namespace: a.namespace,
-                apiGroup: a.apiGroup,
-                resource: a.resource,
-                subresource: a.subresource,
-                name: a.name,
-              }
-            : { verb: a.verb, nonResourcePath: a.path }),
+          ...(a.resourceRequest ? resourceFields(a) : { verb: a.verb, nonResourcePath: a.path }),
           ms: n,
         },
         'request',
