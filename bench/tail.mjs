@@ -1,6 +1,7 @@
 // The latency tail at a fixed offered load, servers in alternating slices (bench only):
 //   node bench/tail.mjs [--servers tokenwarden,node-ceiling] [--rate 2000] [--seconds 10]
-//                       [--rounds 3] [--alg RS256] [--probe] [--gen wrk|paced]
+//                       [--rounds 3] [--alg RS256] [--probe] [--gen wrk|paced] [--preload]
+//                       [--trace-gc]
 // Each server is started once (pinned to CPU 1, as in the full run), warmed with 2 s of
 // closed-loop load on the cached pool, then gets one slice per round in the order
 // A B … B A (reversed every other round). No CPU profiler. Prints per slice: achieved
@@ -8,7 +9,23 @@
 // how much of the machine other processes used; then medians per server.
 // --probe preloads bench/lib/loop-probe.mjs into every server: event-loop stalls with the
 // CPU the process used over each, GC pauses, CPU per thread.
-import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+// --preload gives every server the history a full run's 2,000/s slices come after
+// (bench/http.bench.mjs): its warm-up (cached pool, a burst of new tokens, cached pool,
+// for RS256 and ES256), then 3 rounds of 4 s at saturation on the cached RS256 pool and 3
+// on the cached ES256 pool, servers alternating as there.
+// --trace-gc runs tokenwarden servers with --trace-gc --trace-gc-nvp and their stdout (the
+// access log too) in a file, and prints per slice what V8 said about each GC: kind, pause,
+// bytes promoted to the old generation, and the old generation's size.
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +49,8 @@ const fresh = process.argv.includes('--fresh');
 const gen = arg('gen', 'paced');
 const connections = Number(arg('connections', '50'));
 const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean);
+const preload = process.argv.includes('--preload');
+const traceGc = process.argv.includes('--trace-gc');
 
 const workDir = join(tmpdir(), `tokenwarden-tail-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
@@ -45,10 +64,89 @@ const median = (xs) => {
 const ms = (us) => (us / 1000).toFixed(2);
 const VOID_LAG_US = 2000;
 
+/** The --trace-gc-nvp lines written to `file` since byte `from`, as {kind, pause, promoted, old}. */
+function gcLines(file, from) {
+  const fd = openSync(file, 'r');
+  const size = statSync(file).size;
+  const buf = Buffer.alloc(size - from);
+  readSync(fd, buf, 0, buf.length, from);
+  closeSync(fd);
+  const out = [];
+  for (const line of buf.toString('latin1').split('\n')) {
+    if (!line.includes('pause=')) continue;
+    const f = Object.fromEntries([...line.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+    out.push({
+      kind: f.gc,
+      pause: Number(f.pause),
+      promoted: Number(f.promoted),
+      oldBefore: Number(f.total_size_before),
+      oldAfter: Number(f.total_size_after),
+      reduceMemory: f.reduce_memory,
+    });
+  }
+  return out;
+}
+
+function gcSummary(gcs) {
+  const byKind = {};
+  for (const g of gcs) {
+    const k = (byKind[g.kind] ??= { n: 0, ms: 0, max: 0, promoted: 0 });
+    k.n++;
+    k.ms += g.pause;
+    k.max = Math.max(k.max, g.pause);
+    k.promoted += g.promoted || 0;
+  }
+  const last = gcs.at(-1);
+  return (
+    Object.entries(byKind)
+      .map(
+        ([k, v]) =>
+          `${k} ${v.n}× ${v.ms.toFixed(1)} ms (max ${v.max.toFixed(1)}), promoted ${(v.promoted / 1e6).toFixed(2)} MB`,
+      )
+      .join(', ') + (last ? `; heap after the last GC ${(last.oldAfter / 1e6).toFixed(1)} MB` : '')
+  );
+}
+
+/** What a full run's servers have been through before its 2,000/s slices (bench/http.bench.mjs). */
+async function preloadAll(servers, preloadFiles) {
+  for (const srv of servers)
+    for (const a of ['RS256', 'ES256']) {
+      const f = preloadFiles[a];
+      await runWrk({ port: srv.port, tokensFile: f.cached, mode: 'cycle', seconds: 2 });
+      await runWrk({ port: srv.port, tokensFile: f.uncached, mode: 'once', seconds: 1 });
+      await runWrk({ port: srv.port, tokensFile: f.cached, mode: 'cycle', seconds: 1 });
+    }
+  for (const a of ['RS256', 'ES256'])
+    for (let round = 0; round < 3; round++)
+      for (const srv of round % 2 ? [...servers].reverse() : servers) {
+        const r = await runWrk({
+          port: srv.port,
+          tokensFile: preloadFiles[a].cached,
+          mode: 'cycle',
+          seconds: 4,
+        });
+        console.log(`preload: cached ${a} r${round} ${srv.name} ${Math.round(r.okRps)}/s at saturation`);
+        await sleep(200);
+      }
+}
+
 try {
-  const setup = await prepare({ workDir, uncachedCount: 0, cacheTtlMs: 600_000 });
+  const setup = await prepare({ workDir, uncachedCount: preload ? 6000 : 0, cacheTtlMs: 600_000 });
   const cachedFile = join(workDir, 'cached.txt');
   writeFileSync(cachedFile, setup.pools[alg].cached.join('\n'));
+  const poolFile = (a, pool) => {
+    const f = join(workDir, `${a}.${pool}.txt`);
+    writeFileSync(f, setup.pools[a][pool].join('\n'));
+    return f;
+  };
+  const preloadFiles = preload
+    ? Object.fromEntries(
+        ['RS256', 'ES256'].map((a) => [
+          a,
+          { cached: poolFile(a, 'cached'), uncached: poolFile(a, 'uncached') },
+        ]),
+      )
+    : {};
   const load = (port, opts) =>
     gen === 'wrk' || opts.rate === 0
       ? runWrk({ port, tokensFile: cachedFile, mode: 'cycle', connections, ...opts })
@@ -58,12 +156,21 @@ try {
     const [name, own = ''] = spec.split('@');
     const out = join(workDir, `${started.length}.probe.json`);
     process.env.BENCH_PROBE_OUT = out;
+    const gcLog =
+      traceGc && name.startsWith('tokenwarden') ? join(workDir, `${started.length}.stdout`) : undefined;
     const srv = await startServer(name, setup, {
       token: setup.pools[alg].cached[0],
-      nodeFlags: [...nodeFlags, ...own.split(',').filter(Boolean), ...(probe ? ['--import', probeFile] : [])],
+      nodeFlags: [
+        ...nodeFlags,
+        ...own.split(',').filter(Boolean),
+        ...(probe ? ['--import', probeFile] : []),
+        ...(gcLog ? ['--trace-gc', '--trace-gc-nvp'] : []),
+      ],
+      stdoutFile: gcLog,
     });
     srv.name = spec;
     srv.probeOut = out;
+    srv.gcLog = gcLog;
     started.push(srv);
     if (!fresh) await runWrk({ port: srv.port, tokensFile: cachedFile, mode: 'cycle', seconds: 2 });
     return srv;
@@ -72,6 +179,7 @@ try {
   try {
     const names = fresh ? servers : [];
     for (const name of servers) if (!fresh) names.push((await start(name)).name);
+    if (preload && !fresh) await preloadAll(started, preloadFiles);
     const rows = [];
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 ? [...names].reverse() : names;
@@ -79,6 +187,7 @@ try {
         const srv = fresh ? await start(name) : started.find((x) => x.name === name);
         if (probe) process.kill(srv.pid, 'SIGUSR2');
         await sleep(200);
+        const gc0 = srv.gcLog ? statSync(srv.gcLog).size : 0;
         const c0 = processCpuSeconds(srv.pid);
         const m0 = machineCpu();
         const r = await load(srv.port, { seconds, rate });
@@ -103,6 +212,7 @@ try {
           late: r.late,
           lagP99: r.lag_us?.p99,
         };
+        if (srv.gcLog) row.gc = gcLines(srv.gcLog, gc0);
         if (probe) {
           process.kill(srv.pid, 'SIGUSR2');
           await sleep(300);
@@ -148,6 +258,11 @@ try {
           console.log(
             `   p99 by second of the slice (ms): ${r.p99_by_second_us.map((us) => ms(us)).join(' ')}`,
           );
+        if (r.worst)
+          console.log(
+            `   slowest requests (ms into the slice: latency ms): ${r.worst.map(([at, us]) => `${at}: ${ms(us)}`).join(', ')}`,
+          );
+        if (row.gc) console.log(`   V8 GC: ${gcSummary(row.gc)}`);
         if (row.probe) {
           const p = row.probe;
           console.log(

@@ -126,10 +126,11 @@ export function review(port, token, ca, timeoutMs = 5000) {
 }
 
 /** Starts one server pinned to SERVER_CPU; resolves once it answers a valid token. */
-export async function startServer(name, setup, { nodeFlags = [], token } = {}) {
+export async function startServer(name, setup, { nodeFlags = [], token, stdoutFile } = {}) {
   const def = SERVERS[name];
   const port = await freePort();
-  const devnull = openSync('/dev/null', 'w');
+  // stdoutFile: the access log and V8's --trace-gc lines kept (a file costs more per write than /dev/null).
+  const devnull = openSync(stdoutFile ?? '/dev/null', 'w');
   const child = spawn(
     'taskset',
     ['-c', SERVER_CPU, process.execPath, ...nodeFlags, ...def.args(setup, port)],

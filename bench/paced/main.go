@@ -83,6 +83,7 @@ func main() {
 	total := int(*rate * *seconds)
 	slots := make(chan time.Time, total)
 	lat := make([]int64, total)
+	sched := make([]int64, total)
 	lag := make([]int64, total)
 	dispatchLag := make([]int64, total)
 	second := make([]int32, total)
@@ -101,6 +102,7 @@ func main() {
 				lat[i] = int64(time.Since(t) / time.Microsecond)
 				lag[i] = int64(sent.Sub(t) / time.Microsecond)
 				second[i] = int32(t.Sub(start) / time.Second)
+				sched[i] = int64(t.Sub(start) / time.Microsecond)
 				switch {
 				case err != nil:
 					errs.Add(1)
@@ -140,6 +142,16 @@ func main() {
 		}
 		return s[i]
 	}
+	// The slowest requests, by when they were scheduled: where in the run the tail sits.
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return lat[order[a]] > lat[order[b]] })
+	worst := [][2]int64{}
+	for _, i := range order[:min(n, 10)] {
+		worst = append(worst, [2]int64{sched[i] / 1000, lat[i]})
+	}
 	var sum int64
 	perSecond := map[int32][]int64{}
 	for i, v := range lat {
@@ -172,6 +184,9 @@ func main() {
 		"lag_us":   map[string]any{"p50": pct(dispatchLag, 50), "p99": pct(dispatchLag, 99), "max": pct(dispatchLag, 100)},
 		"start_us": map[string]any{"p50": pct(lag, 50), "p99": pct(lag, 99), "max": pct(lag, 100)},
 		"late":     late,
+		// p99 of each second of the schedule, and the ten slowest requests as [ms into the run, µs].
+		"p99_by_second_us": p99BySecond,
+		"worst":            worst,
 	}
 	j, _ := json.Marshal(out)
 	fmt.Printf("PACEDJSON %s\n", j)
