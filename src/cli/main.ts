@@ -1,27 +1,41 @@
 #!/usr/bin/env node
 import { isTokenwardenError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { canI } from './commands/can-i.js';
-import { dev } from './commands/dev.js';
-import { jwks } from './commands/jwks.js';
-import { proxy } from './commands/proxy.js';
-import { serve } from './commands/serve.js';
-import { verify } from './commands/verify.js';
-import { whoCan } from './commands/who-can.js';
 import { UsageError, type Command } from './usage.js';
 
-const COMMANDS: Readonly<Record<string, { run: Command; summary: string }>> = {
-  serve: { run: serve, summary: 'run the TokenReview/SubjectAccessReview service' },
-  dev: { run: dev, summary: 'run on an ephemeral dev issuer and print a demo token (npm start)' },
-  verify: { run: verify, summary: 'check one token offline; exit 0 valid, 1 invalid' },
-  jwks: { run: jwks, summary: 'print the JWKS of key files with kube-apiserver kids' },
+/**
+ * Each command's module loads only when that command runs. A server's heap then holds only
+ * what its command reaches: `serve` without the sidecar proxy's HTTP client (undici) and the
+ * other commands' parts. Every module a process imports stays in its heap for life, and a
+ * major GC marks all of it, on the one core a server usually has (docs/benchmarks.md).
+ */
+const COMMANDS: Readonly<Record<string, { load: () => Promise<Command>; summary: string }>> = {
+  serve: {
+    load: async () => (await import('./commands/serve.js')).serve,
+    summary: 'run the TokenReview/SubjectAccessReview service',
+  },
+  dev: {
+    load: async () => (await import('./commands/dev.js')).dev,
+    summary: 'run on an ephemeral dev issuer and print a demo token (npm start)',
+  },
+  verify: {
+    load: async () => (await import('./commands/verify.js')).verify,
+    summary: 'check one token offline; exit 0 valid, 1 invalid',
+  },
+  jwks: {
+    load: async () => (await import('./commands/jwks.js')).jwks,
+    summary: 'print the JWKS of key files with kube-apiserver kids',
+  },
   proxy: {
-    run: proxy,
+    load: async () => (await import('./commands/proxy.js')).proxy,
     summary: 'run as an authenticating sidecar proxy in front of an upstream (and /check for ext-authz)',
   },
-  'can-i': { run: canI, summary: 'answer an RBAC question offline from policy files, as kubectl auth can-i' },
+  'can-i': {
+    load: async () => (await import('./commands/can-i.js')).canI,
+    summary: 'answer an RBAC question offline from policy files, as kubectl auth can-i',
+  },
   'who-can': {
-    run: whoCan,
+    load: async () => (await import('./commands/who-can.js')).whoCan,
     summary: 'list every subject the policy files allow VERB on RESOURCE, and through which binding',
   },
 };
@@ -55,7 +69,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(rest);
+    return await (
+      await command.load()
+    )(rest);
   } catch (err) {
     if (err instanceof UsageError || (isTokenwardenError(err) && !err.transient)) {
       console.error(`tokenwarden ${name}: ${err.message}`);

@@ -19,7 +19,7 @@ import { clusterObjectsCheck, keySourceCheck } from './health.js';
 import { buildIdentitySources } from './identity.js';
 import { buildServiceAccountKeys } from './key-sources.js';
 import { liveParts } from './live-parts.js';
-import { loadAuthenticationConfig } from './oidc.js';
+import { oidcParts } from './oidc-parts.js';
 import type { AuthenticationOptions } from './options.js';
 
 export interface Authentication {
@@ -98,7 +98,7 @@ export function buildAuthentication(
     jwt =
       options.authenticationConfigFile === undefined
         ? undefined
-        : loadAuthenticationConfig(options.authenticationConfigFile, {
+        : oidcParts().loadAuthenticationConfig(options.authenticationConfigFile, {
             ...deps,
             serviceAccountIssuers: sa.issuers,
             apiAudiences,

@@ -9,6 +9,7 @@ import {
 } from './authorization.js';
 import { policyCheck } from './health.js';
 import { loadLiveParts } from './live-parts.js';
+import { loadOidcParts } from './oidc-parts.js';
 import type { AuthenticationOptions, ComponentOptions } from './options.js';
 
 /** Everything a command, the library or a test serves from, built once from typed options. */
@@ -46,6 +47,7 @@ export async function compose<O extends ComponentOptions>(options: O): Promise<C
 export async function compose(options: ComponentOptions): Promise<Components> {
   const { authorization: files, ...rest } = options;
   if (options.authentication?.live) await loadLiveParts();
+  if (options.authentication?.authenticationConfigFile !== undefined) await loadOidcParts();
   const authorization = await loadAuthorizationOptions(files, options);
   try {
     return composeLoaded({ ...rest, ...(authorization ? { authorization } : {}) });

@@ -1,4 +1,5 @@
 import type * as LiveModules from './live-modules.js';
+import { onDemand } from './on-demand.js';
 
 /**
  * Live mode's parts, loaded only when live mode is configured. They bring
@@ -9,15 +10,9 @@ import type * as LiveModules from './live-modules.js';
  */
 export type LiveParts = typeof LiveModules;
 
-let parts: LiveParts | undefined;
+const parts = onDemand<LiveParts>(() => import('./live-modules.js'), 'live mode');
 
-export async function loadLiveParts(): Promise<LiveParts> {
-  parts ??= await import('./live-modules.js');
-  return parts;
-}
+export const loadLiveParts = parts.load;
 
 /** The parts, for the synchronous composition: compose() loads them first whenever live mode is configured. */
-export function liveParts(): LiveParts {
-  if (parts === undefined) throw new TypeError('live mode composed before loadLiveParts()');
-  return parts;
-}
+export const liveParts = parts.get;

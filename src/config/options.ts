@@ -3,7 +3,7 @@ import type { ProxyServiceOptions } from '../compose/run-proxy.js';
 import type { SidecarOptions } from '../compose/sidecar.js';
 import { targetAudiences } from '../authn/audiences.js';
 import { TokenwardenError } from '../errors.js';
-import { parseUpstream } from '../http/proxy.js';
+import { parseUpstream } from '../http/upstream-target.js';
 import { createAllowList } from '../proxy/allow-list.js';
 import { createAttributesGetter, createStaticAuthorizer } from '../proxy/authorization.js';
 import { createPathMatcher } from '../proxy/paths.js';

@@ -4,7 +4,7 @@ import type { GateRequest, GateResult } from '../proxy/gate.js';
 import { badRequest, denied, identityNotSendable, internalError } from '../api/outcomes.js';
 import { plainResponse, writePlain, type PlainResponse } from './gate-response.js';
 import { identityHeaderLines } from './identity-headers.js';
-import { gateRequestOf, withRequestId } from './proxy.js';
+import { gateRequestOf, withRequestId } from './gate-request.js';
 
 /** Where the ext-authz endpoint listens; Envoy's `path_prefix` is set to this. */
 export const CHECK_PATH = '/check';

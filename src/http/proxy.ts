@@ -8,7 +8,6 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Denial, GateRequest, GateResult } from '../proxy/gate.js';
 import type { UserInfo } from '../user.js';
@@ -16,47 +15,10 @@ import { badGateway, denied, identityNotSendable, internalError } from '../api/o
 import { plainResponse, rawHeadersOf, writePlain, type PlainResponse } from './gate-response.js';
 import { isIdentityHeader } from './identity-headers.js';
 import { identityLineCache, type FlatIdentity } from '../proxy/identity-lines.js';
-import { presentedChain } from './request-identity.js';
-import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 import { upstreamPool } from './upstream-pool.js';
-
-/** Where the proxy sends requests: an http(s) origin, or a unix socket (`unix:///run/app.sock`). */
-export interface UpstreamTarget {
-  readonly protocol: 'http:' | 'https:';
-  readonly host: string;
-  readonly port: number;
-  readonly socketPath?: string;
-}
-
-/**
- * `--upstream`: `http://host:port`, `https://host:port` or `unix:///path/to.sock`. A path,
- * query or credentials in the URL are refused: the client's path and query go upstream
- * byte for byte, with nothing joined to them.
- */
-export function parseUpstream(value: string): UpstreamTarget {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new TypeError(`upstream "${value}" is not a URL`);
-  }
-  if (url.protocol === 'unix:') {
-    if (url.pathname === '' || url.pathname === '/')
-      throw new TypeError(`upstream "${value}": no socket path`);
-    return { protocol: 'http:', host: 'localhost', port: 80, socketPath: decodeURIComponent(url.pathname) };
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new TypeError(`upstream "${value}" must be http://, https:// or unix://`);
-  if (
-    (url.pathname !== '/' && url.pathname !== '') ||
-    url.search !== '' ||
-    url.username !== '' ||
-    url.password !== ''
-  )
-    throw new TypeError(`upstream "${value}" must not carry a path, query or credentials`);
-  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-  return { protocol: url.protocol, host: url.hostname.replace(/^\[|\]$/g, ''), port };
-}
+import { gateRequestOf, withRequestId } from './gate-request.js';
+import type { UpstreamTarget } from './upstream-target.js';
 
 /** How a proxied request ended: forwarded upstream, or answered by the proxy itself. */
 export type ProxyOutcome = 'forwarded' | Denial['kind'] | 'upstream-unreachable';
@@ -207,38 +169,6 @@ function downstreamResponseHeaders(
   }
   if (!hasId) lines.push('X-Request-Id', requestId);
   return { lines, eventStream: contentType !== undefined && EVENT_STREAM.test(contentType) };
-}
-
-/**
- * The gate's view of a node request: every header line apart, the presented certificate
- * chain, and for the access line the request id (the client's `X-Request-Id` when it is
- * safe, else a new one) and the peer's address.
- */
-export function gateRequestOf(req: IncomingMessage): GateRequest & { readonly requestId: string } {
-  const socket = req.socket as TLSSocket;
-  const headers = req.headersDistinct;
-  // Repeated lines are no id (node's `headers` would join them with a comma, which is refused too).
-  const ids = headers[REQUEST_ID_HEADER];
-  return {
-    method: req.method ?? 'GET',
-    target: req.url ?? '',
-    headers,
-    requestId: requestIdOf(ids?.length === 1 ? ids[0] : undefined),
-    peer: socket.remoteAddress,
-    // Walked only when asked: only the client-certificate authenticator reads it.
-    get peerCertificates() {
-      return presentedChain(socket);
-    },
-  };
-}
-
-/**
- * The request id on a response of the proxy's own. Never through `res.setHeader`: node
- * then merges the raw header list by name, and repeated lines (`X-Remote-Group`,
- * `Set-Cookie`) would collapse into one.
- */
-export function withRequestId(response: PlainResponse, requestId: string): PlainResponse {
-  return { ...response, headers: [...response.headers, [REQUEST_ID_HEADER, requestId]] };
 }
 
 /** A response written straight onto a socket that has left HTTP parsing (an upgrade request). */

@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import type { UpstreamTarget } from './proxy.js';
+import type { UpstreamTarget } from './upstream-target.js';
 
 /**
  * The kept-alive connections proxied requests go upstream on: an undici `Pool`, dispatched

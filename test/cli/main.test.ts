@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { requireBuiltBin, runCli } from '../helpers/cli.js';
 import { tempDir, writeFile } from '../helpers/files.js';
 import { rsaKey } from '../helpers/keys.js';
+import { resolvedBy } from '../helpers/module-graph.js';
 import { ISSUER } from '../helpers/tokens.js';
 
 beforeAll(() => requireBuiltBin());
@@ -48,6 +49,18 @@ describe('tokenwarden command line', () => {
       }
     },
   );
+
+  it("loads only the command it runs: serve's module graph holds no other command and no proxy HTTP client", async () => {
+    const urls = await resolvedBy(['serve', '--help']);
+    expect(urls.some((u) => u.endsWith('/dist/cli/commands/serve.js'))).toBe(true);
+    const others = ['proxy', 'dev', 'verify', 'jwks', 'can-i', 'who-can'].map(
+      (c) => `/dist/cli/commands/${c}.js`,
+    );
+    expect(urls.filter((u) => others.some((o) => u.endsWith(o)))).toEqual([]);
+    expect(
+      urls.filter((u) => u.includes('/node_modules/undici/') || u.endsWith('/dist/http/proxy.js')),
+    ).toEqual([]);
+  });
 
   it('exits 2 naming an unknown command', async () => {
     await expectUsageError(['frobnicate'], 'unknown command "frobnicate"');

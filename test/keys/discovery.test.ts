@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { manualClock } from '../../src/clock.js';
 import { buildAuthentication } from '../../src/compose/authentication.js';
+import { loadOidcParts } from '../../src/compose/oidc-parts.js';
 import { authenticationOptions } from '../../src/config/options.js';
 import { loadConfig, requireTokenSettings } from '../../src/config/load.js';
 import {
@@ -240,7 +241,9 @@ describe('many issuers, wired from flags', () => {
     ).toThrow(/--service-account-jwks-ca-file: cannot read/);
   });
 
-  it('reads --authentication-config at start and refuses an invalid one (tests in test/authn/oidc)', () => {
+  it('reads --authentication-config at start and refuses an invalid one (tests in test/authn/oidc)', async () => {
+    // buildAuthentication is the synchronous composition: compose() loads these first.
+    await loadOidcParts();
     const path = writeFile(
       tempDir(),
       'authn.yaml',

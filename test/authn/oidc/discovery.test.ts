@@ -1,8 +1,9 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OidcAuthenticator } from '../../../src/authn/oidc/authenticator.js';
 import { parseAuthenticationConfiguration } from '../../../src/authn/oidc/config.js';
 import { loadConfig } from '../../../src/config/load.js';
 import { buildAuthentication } from '../../../src/compose/authentication.js';
+import { loadOidcParts } from '../../../src/compose/oidc-parts.js';
 import { authenticationOptions } from '../../../src/config/options.js';
 import { manualClock, systemClock } from '../../../src/clock.js';
 import { createDiscoveryKeySource } from '../../../src/keys/discovery.js';
@@ -11,6 +12,9 @@ import { rsaKey } from '../../helpers/keys.js';
 import { startTestServer, tokenReview, type TestServer } from '../../helpers/server.js';
 import { boundClaims, ISSUER, mintToken, NOW, NOW_MS, type Claims } from '../../helpers/tokens.js';
 import { json, jwksBody, serverPool, type JwksServer } from '../../keys/jwks-server.js';
+
+// buildAuthentication is the synchronous composition: compose() loads these first.
+beforeAll(() => loadOidcParts());
 
 const pool = serverPool();
 const servers: TestServer[] = [];
