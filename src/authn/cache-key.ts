@@ -58,23 +58,46 @@ export function cacheKeyFunction(
   // The outer message: K ⊕ opad, then the inner digest written in place on each call.
   const outer = Buffer.from([...key.map((b) => b ^ 0x5c), ...new Uint8Array(32)]);
   const ipad = inner.toString('latin1', 0, BLOCK);
+  // A frozen list's strings never change, so its part of the message is encoded once (the
+  // API audiences of every review that names none). Keyed by the list itself: no other list
+  // can hit its entry, and an equal list that is not frozen is encoded on each call.
+  const frozenParts = new WeakMap<readonly string[], Buffer | typeof NOT_WELL_FORMED>();
+  const audienceBytes = (audiences: readonly string[]): Buffer | typeof NOT_WELL_FORMED | undefined => {
+    if (!Object.isFrozen(audiences)) return undefined;
+    let part = frozenParts.get(audiences);
+    if (part === undefined) {
+      part = audiences.every(isWellFormed)
+        ? Buffer.from(audiences.map((a) => `${a.length * 2}:${a}`).join(''), 'utf8')
+        : NOT_WELL_FORMED;
+      frozenParts.set(audiences, part);
+    }
+    return part;
+  };
   return (token, audiences) => {
     // Parts are split by ASCII length prefixes, so no surrogate pair spans two of them.
     let wellFormed = isWellFormed(token);
     let bound = BLOCK + 1 + UTF8_BOUND(token);
-    for (const a of audiences) {
-      wellFormed &&= isWellFormed(a);
-      bound += UTF8_BOUND(a);
-    }
+    const part = audienceBytes(audiences);
+    if (part === undefined) {
+      for (const a of audiences) {
+        wellFormed &&= isWellFormed(a);
+        bound += UTF8_BOUND(a);
+      }
+    } else if (part === NOT_WELL_FORMED) wellFormed = false;
+    else bound += part.length;
     if (!wellFormed) return utf16Key(key, token, audiences);
     let innerDigest: string;
     if (bound <= INNER_BYTES) {
-      let at = BLOCK + 1;
-      at += inner.write(`${token.length * 2}:`, at, 'latin1');
+      let at = writeLengthPrefix(inner, BLOCK + 1, token.length * 2);
       at += inner.write(token, at, 'utf8');
-      for (const a of audiences) {
-        at += inner.write(`${a.length * 2}:`, at, 'latin1');
-        at += inner.write(a, at, 'utf8');
+      if (part === undefined) {
+        for (const a of audiences) {
+          at = writeLengthPrefix(inner, at, a.length * 2);
+          at += inner.write(a, at, 'utf8');
+        }
+      } else {
+        inner.set(part as Buffer, at);
+        at += (part as Buffer).length;
       }
       innerDigest = digest(inner.subarray(0, at), 'binary');
     } else {
@@ -84,6 +107,25 @@ export function cacheKeyFunction(
     outer.write(innerDigest, BLOCK, 'latin1');
     return digest(outer, 'base64');
   };
+}
+
+/** A frozen audience list holding a lone surrogate: hashed in UTF-16LE, as any such list. */
+const NOT_WELL_FORMED = Symbol('not well-formed');
+
+/**
+ * `n:` in ASCII digits at `at`, as `` `${n}:` `` would be written in latin1 (no string, no
+ * native call); returns where the next part starts.
+ */
+function writeLengthPrefix(buf: Buffer, at: number, n: number): number {
+  let digits = 1;
+  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++;
+  let m = n;
+  for (let i = at + digits - 1; i >= at; i--) {
+    buf[i] = 0x30 + (m % 10);
+    m = Math.floor(m / 10);
+  }
+  buf[at + digits] = 0x3a; // ':'
+  return at + digits + 1;
 }
 
 /** Room for the inner message of any token up to 16 KB of UTF-16 with its audiences; longer ones build a string. */

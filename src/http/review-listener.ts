@@ -66,15 +66,16 @@ const JSON_TYPE = 'application/json';
  */
 function writeReply(res: ServerResponse, requestId: string, reply: ReviewReply, head: boolean): void {
   if ('text' in reply) {
-    // Only a POST gets this far.
-    res.writeHead(reply.status, [
-      REQUEST_ID_HEADER,
-      requestId,
-      'content-type',
-      JSON_TYPE,
-      'Content-Length',
-      reply.contentLength,
-    ]);
+    // Only a POST gets this far. An object, not a list of lines: node writes a fresh
+    // response's object as it stands, in key order and spelling, where a list is first
+    // copied into the response's header table (a removeHeader, an appendHeader and a
+    // lower-cased name per line): the same bytes, about 0.5 KB less garbage per answer
+    // (docs/benchmarks.md).
+    res.writeHead(reply.status, {
+      [REQUEST_ID_HEADER]: requestId,
+      'content-type': JSON_TYPE,
+      'Content-Length': reply.contentLength,
+    });
     res.end(reply.text);
     return;
   }

@@ -178,6 +178,32 @@ describe('the review listener', () => {
     }
   });
 
+  it('writes a cached answer on a draining server with its Connection: close first, then the same lines as before', async () => {
+    const own = await startTestServer({ clock: manualClock(NOW_MS) });
+    try {
+      const { socket, received } = await rawConnection(own.port, own.ca);
+      const payload = JSON.stringify(tokenReview(mintToken()));
+      const request = (id: string) =>
+        `POST ${reviewPath()} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: ${id}\r\nContent-Length: ${payload.length}\r\n\r\n${payload}`;
+      socket.write(request('first'));
+      await responses(socket, received, 1);
+      own.running.drain();
+      // From the cache now, on a server that sets its Connection header before the answer's own.
+      socket.write(request('second'));
+      const [, drained] = await responses(socket, received, 2);
+      const head = drained!.slice(0, drained!.indexOf('\r\n\r\n'));
+      const length = Buffer.byteLength(drained!.slice(head.length + 4));
+      expect(head).toMatch(
+        new RegExp(
+          `^HTTP/1\\.1 200 OK\\r\\nConnection: close\\r\\nx-request-id: second\\r\\ncontent-type: application/json\\r\\nContent-Length: ${length}\\r\\nDate: [A-Za-z]{3}, \\d\\d [A-Za-z]{3} \\d{4} \\d\\d:\\d\\d:\\d\\d GMT$`,
+        ),
+      );
+      socket.destroy();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('reads a chunked body that arrives in many small pieces', async () => {
     const res = await server.request({
       method: 'POST',
