@@ -139,20 +139,52 @@ export function cachedAuthenticator(
     if (ttl > 0) negative.set(key, result, { ttl });
   };
 
-  const lookup = async (key: string, token: string, audiences: readonly string[]): Promise<AuthnResult> => {
-    const started = epoch;
+  // An authenticator bug must not become a crash or an unhandled rejection.
+  const internalError = (err: unknown): AuthnResult =>
+    failure(new TokenwardenError('ERR_INTERNAL', 'internal error while authenticating', { cause: err }));
+
+  const settle = async (
+    key: string,
+    pending: Promise<AuthnResult>,
+    started: number,
+  ): Promise<AuthnResult> => {
     try {
-      const result = await inner.authenticateToken(token, audiences);
+      const result = await pending;
       if (started === epoch) store(key, result);
       return result;
     } catch (err) {
-      // An authenticator bug must not become a crash or an unhandled rejection.
-      return failure(
-        new TokenwardenError('ERR_INTERNAL', 'internal error while authenticating', { cause: err }),
-      );
+      return internalError(err);
     } finally {
       if (started === epoch) inflight.delete(key);
     }
+  };
+
+  /**
+   * A miss asks the inner authenticator at once when it can answer at once (a token whose keys
+   * are at hand): that answer is stored with nothing in flight, since nothing ran in between.
+   * Only an answer that waits is shared in flight by concurrent identical lookups.
+   */
+  const lookup = (
+    key: string,
+    token: string,
+    audiences: readonly string[],
+  ): AuthnResult | Promise<AuthnResult> => {
+    const started = epoch;
+    let answer: AuthnResult | Promise<AuthnResult>;
+    try {
+      answer = inner.authenticateTokenNow
+        ? inner.authenticateTokenNow(token, audiences)
+        : inner.authenticateToken(token, audiences);
+    } catch (err) {
+      return internalError(err);
+    }
+    if (!(answer instanceof Promise)) {
+      store(key, answer);
+      return answer;
+    }
+    const pending = settle(key, answer, started);
+    inflight.set(key, pending);
+    return pending;
   };
 
   const authenticateTokenNow = (
@@ -166,12 +198,7 @@ export function cachedAuthenticator(
       return hit;
     }
     misses++;
-    let pending = inflight.get(key);
-    if (!pending) {
-      pending = lookup(key, token, audiences);
-      inflight.set(key, pending);
-    }
-    return pending;
+    return inflight.get(key) ?? lookup(key, token, audiences);
   };
 
   return {

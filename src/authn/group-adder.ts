@@ -36,11 +36,34 @@ function withAllAuthenticated(groups: readonly string[]): readonly string[] {
   return copy;
 }
 
-/** Kube's AuthenticatedGroupAdder over a token authenticator: `addAuthenticatedGroup` on each answer. */
+/**
+ * Kube's AuthenticatedGroupAdder over a token authenticator: `addAuthenticatedGroup` on each
+ * answer, at once when the inner authenticator answers at once.
+ */
 export function withAuthenticatedGroup(inner: TokenAuthenticator): TokenAuthenticator {
+  if (!inner.authenticateTokenNow) {
+    return {
+      async authenticateToken(token, audiences): Promise<AuthnResult> {
+        return addAuthenticatedGroup(await inner.authenticateToken(token, audiences));
+      },
+    } satisfies TokenAuthenticator;
+  }
+  const now = inner.authenticateTokenNow.bind(inner);
+  const authenticateTokenNow = (
+    token: string,
+    audiences: readonly string[],
+  ): AuthnResult | Promise<AuthnResult> => {
+    const result = now(token, audiences);
+    return result instanceof Promise ? result.then(addAuthenticatedGroup) : addAuthenticatedGroup(result);
+  };
   return {
-    async authenticateToken(token, audiences): Promise<AuthnResult> {
-      return addAuthenticatedGroup(await inner.authenticateToken(token, audiences));
+    authenticateTokenNow,
+    authenticateToken(token, audiences) {
+      try {
+        return Promise.resolve(authenticateTokenNow(token, audiences));
+      } catch (err) {
+        return Promise.reject(err);
+      }
     },
   } satisfies TokenAuthenticator;
 }

@@ -79,6 +79,48 @@ describe('cachedAuthenticator', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('stores an answer the inner authenticator gives at once, with nothing in flight, and answers the next lookup from it', async () => {
+    const clock = manualClock(NOW_MS);
+    let calls = 0;
+    let throws = false;
+    const inner = {
+      authenticateToken: () => Promise.reject(new Error('the cache must ask authenticateTokenNow')),
+      authenticateTokenNow: (t: string, a: readonly string[]): AuthnResult | Promise<AuthnResult> => {
+        calls++;
+        if (throws) throw new Error('bug');
+        return t === 'slow'
+          ? Promise.resolve(answerFor(t, a))
+          : t === 'bad'
+            ? error('ERR_TOKEN_INVALID')
+            : answerFor(t, a);
+      },
+    };
+    const cache = cachedAuthenticator(inner, { ttlMs: 120_000, negativeTtlMs: 10_000, max: 100, clock });
+    const miss = cache.authenticateTokenNow!('t', ['api']);
+    expect(miss).not.toBeInstanceOf(Promise);
+    expect(miss).toEqual(answerFor('t', ['api']));
+    expect(Object.isFrozen(miss)).toBe(false);
+    const hit = cache.authenticateTokenNow!('t', ['api']);
+    expect(hit).toEqual(miss);
+    expect(Object.isFrozen(hit)).toBe(true);
+    const rejected = cache.authenticateTokenNow!('bad', ['api']);
+    expect(cache.authenticateTokenNow!('bad', ['api'])).toBe(rejected);
+    // An answer that waits is still shared by concurrent identical lookups.
+    const [a, b] = [
+      cache.authenticateTokenNow!('slow', ['api']),
+      cache.authenticateTokenNow!('slow', ['api']),
+    ];
+    expect(a).toBeInstanceOf(Promise);
+    expect(b).toBe(a);
+    expect(await a).toEqual(answerFor('slow', ['api']));
+    expect(calls).toBe(3);
+    expect(cache.stats()).toMatchObject({ hits: 2, size: 2, negativeSize: 1 });
+    throws = true;
+    const broken = await cache.authenticateToken('other', ['api']);
+    expect(broken.outcome === 'error' && broken.error.code).toBe('ERR_INTERNAL');
+    expect(cache.stats()).toMatchObject({ size: 2, negativeSize: 1 });
+  });
+
   it('hands out the result it keeps frozen on every hit, and a miss its own unfrozen answer', async () => {
     // The HTTP layer keeps the response bytes of frozen results only (src/http/review-bytes.ts).
     const { cache } = setup((t, a) => answerFor(t, a));

@@ -25,6 +25,23 @@ describe('withAuthenticatedGroup', () => {
     expect(groups(inner)).toHaveLength(2);
   });
 
+  it('answers at once when the inner authenticator does, through a promise when it waits', async () => {
+    const answer = success('system:serviceaccount:ns1:app', ['system:serviceaccounts']);
+    const adder = withAuthenticatedGroup({
+      authenticateToken: (t) =>
+        Promise.resolve(t === 'now' ? answer : failure(new TokenwardenError('ERR_TOKEN_INVALID', 'x'))),
+      authenticateTokenNow: (t) => (t === 'now' ? answer : Promise.resolve(answer)),
+    });
+    const now = adder.authenticateTokenNow!('now', []);
+    expect(now).not.toBeInstanceOf(Promise);
+    expect(groups(now as AuthnResult)).toEqual(['system:serviceaccounts', 'system:authenticated']);
+    const later = adder.authenticateTokenNow!('later', []);
+    expect(later).toBeInstanceOf(Promise);
+    expect(await later).toEqual(now);
+    expect(await adder.authenticateToken('now', [])).toEqual(now);
+    expect(withAuthenticatedGroup(fromFunction(() => answer)).authenticateTokenNow).toBeUndefined();
+  });
+
   it('appends to a frozen (shared) list once and shares the frozen copy', async () => {
     const shared = Object.freeze(['system:serviceaccounts', 'system:serviceaccounts:ns1']);
     const a = groups(await run(success('system:serviceaccount:ns1:a', shared as string[])));

@@ -11,7 +11,7 @@ import {
 } from '../authenticator.js';
 import { checkAudiences } from '../audiences.js';
 import { gateToken, type UnverifiedToken } from '../jwt/gate.js';
-import { verifyToken } from '../jwt/verify.js';
+import { verifyToken, type KeyVerdict } from '../jwt/verify.js';
 import {
   checkBoundObjects,
   checkLegacyObjects,
@@ -67,7 +67,20 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     this.isOurs = (iss) => options.issuers.has(iss) || iss === LEGACY_ISSUER;
   }
 
-  async authenticateToken(token: string, audiences: readonly string[]): Promise<AuthnResult> {
+  authenticateToken(token: string, audiences: readonly string[]): Promise<AuthnResult> {
+    try {
+      const result = this.authenticateTokenNow(token, audiences);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * The answer without a promise when the issuer's keys are at hand (nearly every token):
+   * a cache miss then costs its callers no promise and no turn of the microtask queue each.
+   */
+  authenticateTokenNow(token: string, audiences: readonly string[]): AuthnResult | Promise<AuthnResult> {
     const gated = gateToken(token, this.isOurs);
     if (gated.kind === 'not-mine') return NO_OPINION;
     if (gated.kind === 'rejected') return failure(gated.error);
@@ -81,9 +94,20 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
       );
     }
     const source = legacy ? this.options.legacyKeys : this.options.issuers.get(t.untrustedIssuer);
-    let verdict = source && verifyToken(source, t);
-    // Most tokens verify without a turn of the event loop; awaiting only a real promise saves a hop each.
-    if (verdict instanceof Promise) verdict = await verdict;
+    const verdict = source && verifyToken(source, t);
+    // Most tokens verify without a turn of the event loop; only a key refresh or many candidates wait.
+    if (verdict instanceof Promise)
+      return verdict.then((settled) => this.afterSignature(token, t, legacy, audiences, settled));
+    return this.afterSignature(token, t, legacy, audiences, verdict);
+  }
+
+  private afterSignature(
+    token: string,
+    t: UnverifiedToken,
+    legacy: boolean,
+    audiences: readonly string[],
+    verdict: KeyVerdict | undefined,
+  ): AuthnResult {
     if (!verdict) return failure(new TokenwardenError('ERR_KEYS_UNAVAILABLE', KEYS_UNAVAILABLE));
     if (!verdict.ok) return failure(verdict.error);
     return this.validateVerified(token, t, legacy, audiences);

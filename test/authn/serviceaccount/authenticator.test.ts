@@ -59,6 +59,26 @@ async function review(
   return verdict(await authenticator(options).sa.authenticateToken(token, audiences));
 }
 
+/**
+ * A remote-like source holding the default RSA key, whose refresh (recorded in `asked`) brings
+ * in `stranger` too.
+ */
+function rotatingSource(stranger: ReturnType<typeof rsaKey>, asked: string[] = []): KeySource {
+  let current: KeySnapshot = makeSnapshot([verificationKey(rsaKey())], 1);
+  return {
+    name: 'remote',
+    snapshot: () => current,
+    refreshForKid: (kid) => {
+      asked.push(kid);
+      current = makeSnapshot([verificationKey(rsaKey()), verificationKey(stranger)], 2);
+      return Promise.resolve(current);
+    },
+    onChange: () => () => {},
+    health: () => ({ name: 'remote', ready: true, keyCount: 1, loads: 1, loadFailures: 0 }),
+    close: () => {},
+  };
+}
+
 describe('ServiceAccountAuthenticator', () => {
   it('authenticates a pod-bound token as kube does', async () => {
     const r = await authenticator().sa.authenticateToken(mintToken(), []);
@@ -73,6 +93,34 @@ describe('ServiceAccountAuthenticator', () => {
       audiences: [ISSUER],
       expiresAt: NOW + 3600,
     });
+  });
+
+  it('answers at once when the keys are at hand, and through a promise when a kid needs a refresh, as authenticateToken does', async () => {
+    const stranger = rsaKey('rotated-in');
+    const { sa } = authenticator({ issuers: new Map([[ISSUER, rotatingSource(stranger)]]) });
+    const tokens = [
+      mintToken(),
+      mintToken({ claims: boundClaims({ aud: ['elsewhere'] }) }),
+      mintToken({ header: { jku: 'https://example.com/keys' } }),
+      mintToken({ claims: boundClaims({ iss: OTHER_ISSUER }) }),
+      'not a jwt',
+    ];
+    for (const token of tokens) {
+      const now = sa.authenticateTokenNow(token, []);
+      expect(now).not.toBeInstanceOf(Promise);
+      expect(now).toEqual(await sa.authenticateToken(token, []));
+    }
+    const later = sa.authenticateTokenNow(mintToken({ key: stranger }), []);
+    expect(later).toBeInstanceOf(Promise);
+    expect(verdict(await later)).toMatchObject({ outcome: 'authenticated' });
+    // The refreshed keys are at hand now: the next token of that kid is answered at once.
+    expect(verdict(sa.authenticateTokenNow(mintToken({ key: stranger }), []) as AuthnResult)).toMatchObject({
+      outcome: 'authenticated',
+    });
+    // A signature that fails under a known kid asks for fresh keys first, as kube's key cache does.
+    const refused = sa.authenticateTokenNow(`${mintToken().slice(0, -4)}AAAA`, []);
+    expect(refused).toBeInstanceOf(Promise);
+    expect(verdict(await refused)).toBe('go-jose/go-jose: error in cryptographic primitive');
   });
 
   it('authenticates tokens of each key of the issuer', async () => {
@@ -177,21 +225,8 @@ describe('ServiceAccountAuthenticator', () => {
 
     it('asks a source to refresh only for a gated token with a kid it lacks', async () => {
       const stranger = rsaKey('rotated-in');
-      let current: KeySnapshot = makeSnapshot([verificationKey(rsaKey())], 1);
       const asked: string[] = [];
-      const source: KeySource = {
-        name: 'remote',
-        snapshot: () => current,
-        refreshForKid: (kid) => {
-          asked.push(kid);
-          current = makeSnapshot([verificationKey(rsaKey()), verificationKey(stranger)], 2);
-          return Promise.resolve(current);
-        },
-        onChange: () => () => {},
-        health: () => ({ name: 'remote', ready: true, keyCount: 1, loads: 1, loadFailures: 0 }),
-        close: () => {},
-      };
-      const { sa } = authenticator({ issuers: new Map([[ISSUER, source]]) });
+      const { sa } = authenticator({ issuers: new Map([[ISSUER, rotatingSource(stranger, asked)]]) });
       await sa.authenticateToken(mintToken(), []);
       await sa.authenticateToken(
         mintToken({ key: stranger, claims: boundClaims({ iss: OTHER_ISSUER }) }),
