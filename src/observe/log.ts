@@ -33,11 +33,12 @@ export function batchBytes(maxWrite = MAX_WRITE): number {
   return Math.min(LOG_BATCH_BYTES, maxWrite - 1024);
 }
 
-/** The parts of sonic-boom 4's utf8 mode that its own `write` (index.js) uses. */
+/** The parts of sonic-boom 4's buffer mode that its own `write` (index.js, `writeBuffer`) uses. */
 interface SonicBoomState {
   destroyed: boolean;
   _len: number;
-  readonly _bufs: string[];
+  readonly _bufs: Buffer[][];
+  readonly _lens: number[];
   readonly _hwm: number;
   readonly _writing: boolean;
   readonly maxLength: number;
@@ -47,42 +48,77 @@ interface SonicBoomState {
   emit(event: 'drop', data: string): boolean;
 }
 
+/** Lines are encoded into slabs of this size, each region written once and never reused. */
+const SLAB_BYTES = 64 * 1024;
+
 /**
- * sonic-boom's `write`, less one cost: before appending a line to the batch it measures
- * the UTF-8 length of the whole batch so far (`Buffer.byteLength` of a string built by
- * `+=`, which V8 flattens first), 2–3 µs a line at 3 KB batches, the largest part of an
- * access line's cost (docs/benchmarks.md). Here the batch's length is carried along with
- * it. It is trusted only while the last buffer is the very string it was measured for:
- * sonic-boom itself may replace that buffer (`flush` pushes an empty one, `flushSync`
- * puts back a part-written one), and then it is measured as before. Everything else
- * (when to write, the `maxWrite` cap that never splits a line, flushes, the exit hook
- * pino registers, EPIPE) stays sonic-boom's and pino's.
+ * sonic-boom's buffer-mode `write`, with each line encoded at once into a slab of memory
+ * outside V8's heap instead of kept as a string. Lines wait in the batch until its write,
+ * and with strings the batch and the write in flight stayed in the heap long enough to
+ * survive young-generation collections: promoted, they filled the old generation and
+ * brought on mark-compacts, whose marking shares the server's one core (~10× fewer bytes
+ * promoted per scavenge without them; docs/benchmarks.md). A batch is one view of its
+ * slab, grown line by line: sonic-boom writes a batch of one buffer as it is, with no copy.
+ * A view is extended only while it is the very one this write put last; when sonic-boom has
+ * put something else there (`flush` pushes an empty batch), the next line starts a new
+ * batch, as sonic-boom's own write would. Everything else (when to write, the `maxWrite`
+ * cap that never splits a line, flushes, the exit hook pino registers, EPIPE) stays
+ * sonic-boom's and pino's.
  */
-function measuredWrite(stream: SonicBoomState): (data: string) => boolean {
-  let measured = '';
-  let measuredBytes = 0;
+function slabWrite(stream: SonicBoomState): (data: string) => boolean {
+  let slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+  let used = 0;
+  let batch: Buffer | undefined;
+  let batchStart = 0;
   return function write(data) {
     if (stream.destroyed) throw new Error('SonicBoom destroyed');
     const line = `${data}`;
-    const bytes = Buffer.byteLength(line);
-    const len = stream._len + bytes;
-    const bufs = stream._bufs;
+    // At most 3 UTF-8 bytes per UTF-16 unit: room for that, or a fresh slab (or a buffer of the line's own).
+    const room = line.length * 3;
+    let bytes: Buffer;
+    if (room > SLAB_BYTES) {
+      bytes = Buffer.from(line);
+      batch = undefined;
+    } else {
+      if (SLAB_BYTES - used < room) {
+        slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
+        used = 0;
+        batch = undefined;
+      }
+      bytes = slab.subarray(used, used + slab.write(line, used));
+    }
+    const n = bytes.length;
+    const len = stream._len + n;
     if (stream.maxLength && len > stream.maxLength) {
       stream.emit('drop', line);
       return stream._len < stream._hwm;
     }
-    const n = bufs.length;
-    const lastBytes =
-      n === 0 ? 0 : bufs[n - 1] === measured ? measuredBytes : Buffer.byteLength(bufs[n - 1]!);
-    if (n === 0 || lastBytes + bytes > stream.maxWrite) {
-      bufs.push(line);
-      measured = line;
-      measuredBytes = bytes;
+    const ours = bytes.buffer === slab.buffer;
+    const bufs = stream._bufs;
+    const lens = stream._lens;
+    const last = bufs.length - 1;
+    if (last >= 0 && lens[last]! + n <= stream.maxWrite) {
+      // Joins the last batch, as sonic-boom's own write decides.
+      const parts = bufs[last]!;
+      if (ours && batch !== undefined && parts.length === 1 && parts[0] === batch) {
+        batch = slab.subarray(batchStart, used + n);
+        parts[0] = batch;
+      } else if (ours && parts.length === 0) {
+        batch = bytes;
+        batchStart = used;
+        parts.push(bytes);
+      } else {
+        parts.push(bytes);
+        batch = undefined;
+      }
+      lens[last]! += n;
     } else {
-      measured = bufs[n - 1] + line;
-      measuredBytes = lastBytes + bytes;
-      bufs[n - 1] = measured;
+      bufs.push([bytes]);
+      lens.push(n);
+      batch = ours ? bytes : undefined;
+      batchStart = used;
     }
+    if (ours) used += n;
     stream._len = len;
     if (!stream._writing && stream._len >= stream.minLength) stream._actualWrite();
     return stream._len < stream._hwm;
@@ -96,10 +132,11 @@ export function batchedDestination(fd: number, maxWrite?: number): DestinationSt
     sync: false,
     minLength: batchBytes(maxWrite),
     periodicFlush: LOG_FLUSH_MS,
+    contentMode: 'buffer',
     ...(maxWrite === undefined ? {} : { maxWrite }),
   });
   // sonic-boom sets `write` on the instance itself, per content mode; this replaces it the same way.
-  stream.write = measuredWrite(stream as unknown as SonicBoomState);
+  stream.write = slabWrite(stream as unknown as SonicBoomState);
   return stream;
 }
 

@@ -86,6 +86,43 @@ describe('batchedDestination', () => {
     },
   );
 
+  it('holds the lines waiting for a write outside the JavaScript heap, and writes them all', async () => {
+    requireBuiltBin();
+    const dir = suiteDir();
+    try {
+      const file = join(dir.dir, 'waiting.log');
+      // 4 MB of lines written in one synchronous run: the first batch's write is in flight and
+      // cannot finish before the run ends, so everything after it is waiting when measured.
+      const script = `
+        import { openSync } from 'node:fs';
+        import { batchedDestination } from ${JSON.stringify(join(REPO_ROOT, 'dist/observe/log.js'))};
+        const dest = batchedDestination(openSync(${JSON.stringify(file)}, 'w'));
+        const lines = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ i, s: 'ü'.repeat(i % 50) + 'x'.repeat(1000) }) + '\\n');
+        globalThis.gc(); globalThis.gc();
+        const before = process.memoryUsage();
+        for (let i = 0; i < lines.length; i++) { dest.write(lines[i]); lines[i] = undefined; }
+        globalThis.gc(); globalThis.gc();
+        const after = process.memoryUsage();
+        dest.on('close', () => console.log(JSON.stringify({ heap: after.heapUsed - before.heapUsed, outside: after.arrayBuffers - before.arrayBuffers })));
+        dest.end();
+      `;
+      const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const result = await finished(child);
+      expect(result.code, result.stderr).toBe(0);
+      const grew = JSON.parse(result.stdout) as { heap: number; outside: number };
+      expect(grew.outside).toBeGreaterThan(3_000_000);
+      expect(grew.heap).toBeLessThan(1_000_000);
+      const written = readFileSync(file, 'utf8').trimEnd().split('\n');
+      expect(written.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(
+        Array.from({ length: 4000 }, (_, i) => i),
+      );
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('loses no line when the process exits without waiting for its writes', async () => {
     requireBuiltBin();
     const script = `
