@@ -9,6 +9,7 @@
 import { createVerify, verify } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { importDist } from './lib/dist.mjs';
+import { interleavedCpu } from './lib/interleave.mjs';
 import { saTokens } from './lib/sa-tokens.mjs';
 
 const { values } = parseArgs({
@@ -62,18 +63,11 @@ const names = Object.keys(rows);
 for (const n of names) if (!rows[n](pre[0])) throw new Error(`${n} refuses a valid ${alg} token`);
 const BATCH = 100;
 const rounds = Number(values.rounds);
-const cpu = Object.fromEntries(names.map((n) => [n, 0]));
-for (let r = -20; r < rounds; r++) {
-  const base = ((r + 20) * BATCH) % tokens.length;
-  for (const n of r % 2 ? names : [...names].reverse()) {
-    const row = rows[n];
-    const t0 = process.cpuUsage();
-    for (let k = 0; k < BATCH; k++) row(pre[(base + k) % tokens.length]);
-    const t = process.cpuUsage(t0);
-    // The first 20 rounds warm up every row.
-    if (r >= 0) cpu[n] += t.user + t.system;
-  }
-}
+const cpu = await interleavedCpu(names, rounds, (n, round) => {
+  const row = rows[n];
+  const base = (round * BATCH) % tokens.length;
+  for (let k = 0; k < BATCH; k++) row(pre[(base + k) % tokens.length]);
+});
 if (sink === undefined) throw new Error('nothing decoded');
 const per = (n) => cpu[n] / (rounds * BATCH);
 console.log(`${alg}, ${rounds} rounds of ${BATCH} tokens each, CPU µs per token:`);

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { createVerifier } from 'fast-jwt';
 import { distDir } from './lib/dist.mjs';
+import { interleavedCpu } from './lib/interleave.mjs';
 import { saTokens } from './lib/sa-tokens.mjs';
 
 const { values } = parseArgs({
@@ -76,17 +77,10 @@ const names = Object.keys(subjects);
 for (const n of names) if (!(await subjects[n](0))) throw new Error(`${n} refuses a valid ${alg} token`);
 const BATCH = 100;
 const rounds = Number(values.rounds);
-const cpu = Object.fromEntries(names.map((n) => [n, 0]));
-for (let r = -20; r < rounds; r++) {
-  const base = ((r + 20) * BATCH) % tokens.length;
-  for (const n of r % 2 ? names : [...names].reverse()) {
-    const t0 = process.cpuUsage();
-    for (let k = 0; k < BATCH; k++) await subjects[n]((base + k) % tokens.length);
-    const t = process.cpuUsage(t0);
-    // The first 20 rounds warm up every subject.
-    if (r >= 0) cpu[n] += t.user + t.system;
-  }
-}
+const cpu = await interleavedCpu(names, rounds, async (n, round) => {
+  const base = (round * BATCH) % tokens.length;
+  for (let k = 0; k < BATCH; k++) await subjects[n]((base + k) % tokens.length);
+});
 const per = (n) => cpu[n] / (rounds * BATCH);
 const bare = per('crypto.verify (bare)');
 console.log(`${alg}, ${rounds} rounds of ${BATCH} tokens each, CPU µs per token:`);
