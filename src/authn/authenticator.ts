@@ -62,6 +62,24 @@ export interface TokenAuthenticator {
   authenticateTokenNow?(token: string, audiences: readonly string[]): AuthnResult | Promise<AuthnResult>;
 }
 
+/**
+ * `authenticateToken` for an authenticator that has `authenticateTokenNow`: the same answer,
+ * always as a promise, and a throw as a rejection (the promise an in-flight answer already is
+ * is handed out as it is).
+ */
+export function promisedAnswer(
+  now: NonNullable<TokenAuthenticator['authenticateTokenNow']>,
+): TokenAuthenticator['authenticateToken'] {
+  return (token, audiences) => {
+    try {
+      const result = now(token, audiences);
+      return result instanceof Promise ? result : Promise.resolve(result);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+}
+
 export function fromFunction(
   fn: (token: string, audiences: readonly string[]) => Promise<AuthnResult> | AuthnResult,
 ): TokenAuthenticator {

@@ -2,7 +2,13 @@ import { LRUCache } from 'lru-cache';
 import type { Clock } from '../clock.js';
 import type { UserInfo } from '../user.js';
 import { TokenwardenError } from '../errors.js';
-import { failure, type AuthnResult, type AuthnSuccess, type TokenAuthenticator } from './authenticator.js';
+import {
+  failure,
+  promisedAnswer,
+  type AuthnResult,
+  type AuthnSuccess,
+  type TokenAuthenticator,
+} from './authenticator.js';
 import { cacheKeyFunction, lengthPrefixed } from './cache-key.js';
 
 export interface CacheOptions {
@@ -203,10 +209,7 @@ export function cachedAuthenticator(
 
   return {
     authenticateTokenNow,
-    authenticateToken(token, audiences) {
-      const result = authenticateTokenNow(token, audiences);
-      return result instanceof Promise ? result : Promise.resolve(result);
-    },
+    authenticateToken: promisedAnswer(authenticateTokenNow),
     clear() {
       epoch++;
       positive.clear();

@@ -1,5 +1,5 @@
 import { ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS } from '../user.js';
-import type { AuthnResult, TokenAuthenticator } from './authenticator.js';
+import { promisedAnswer, type AuthnResult, type TokenAuthenticator } from './authenticator.js';
 
 /**
  * Kube's AuthenticatedGroupAdder on one answer: a success gets `system:authenticated`
@@ -58,12 +58,6 @@ export function withAuthenticatedGroup(inner: TokenAuthenticator): TokenAuthenti
   };
   return {
     authenticateTokenNow,
-    authenticateToken(token, audiences) {
-      try {
-        return Promise.resolve(authenticateTokenNow(token, audiences));
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    },
+    authenticateToken: promisedAnswer(authenticateTokenNow),
   } satisfies TokenAuthenticator;
 }

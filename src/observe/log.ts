@@ -75,8 +75,10 @@ function slabWrite(stream: SonicBoomState): (data: string) => boolean {
     const line = `${data}`;
     // At most 3 UTF-8 bytes per UTF-16 unit: room for that, or a fresh slab (or a buffer of the line's own).
     const room = line.length * 3;
+    // Whether the line's bytes are in the slab (then the batch may grow over them).
+    const ours = room <= SLAB_BYTES;
     let bytes: Buffer;
-    if (room > SLAB_BYTES) {
+    if (!ours) {
       bytes = Buffer.from(line);
       batch = undefined;
     } else {
@@ -93,7 +95,6 @@ function slabWrite(stream: SonicBoomState): (data: string) => boolean {
       stream.emit('drop', line);
       return stream._len < stream._hwm;
     }
-    const ours = bytes.buffer === slab.buffer;
     const bufs = stream._bufs;
     const lens = stream._lens;
     const last = bufs.length - 1;

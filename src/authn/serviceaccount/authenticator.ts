@@ -5,6 +5,7 @@ import type { KeySource } from '../../keys/key-source.js';
 import {
   failure,
   NO_OPINION,
+  promisedAnswer,
   type AuthnResult,
   type AuthnSuccess,
   type TokenAuthenticator,
@@ -67,14 +68,9 @@ export class ServiceAccountAuthenticator implements TokenAuthenticator {
     this.isOurs = (iss) => options.issuers.has(iss) || iss === LEGACY_ISSUER;
   }
 
-  authenticateToken(token: string, audiences: readonly string[]): Promise<AuthnResult> {
-    try {
-      const result = this.authenticateTokenNow(token, audiences);
-      return result instanceof Promise ? result : Promise.resolve(result);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
+  readonly authenticateToken = promisedAnswer((token, audiences) =>
+    this.authenticateTokenNow(token, audiences),
+  );
 
   /**
    * The answer without a promise when the issuer's keys are at hand (nearly every token):
