@@ -288,6 +288,26 @@ describe('access log', () => {
     ]);
   });
 
+  it("writes each line with the clock's millisecond at that line, as pino does while the clock moves", () => {
+    const logs = captureLogs('info');
+    const access = new ReviewAccessLog(logs.logger, 'tokenreviews/v1', 'tokenreview');
+    const clock = vi.spyOn(Date, 'now');
+    for (const now of [
+      1_765_000_000_123, 1_765_000_000_123, 1_765_000_000_124, 1_765_000_009_999, 1_765_000_000_123,
+    ]) {
+      clock.mockReturnValue(now);
+      const start = logs.text().length;
+      logs.logger
+        .child({ route: 'tokenreviews/v1' })
+        .info({ reqId: 'r', decision: 'authenticated', reason: 'ok', user: 'u', ms: 0.5 }, 'tokenreview');
+      const middle = logs.text().length;
+      access.token('r', undefined, 'authenticated', 'ok', 'u', 0.5);
+      const text = logs.text();
+      expect(text.slice(middle)).toBe(text.slice(start, middle));
+      expect(JSON.parse(text.slice(middle)).time).toBe(now);
+    }
+  });
+
   it('keeps a token given for a field nobody named out of the line', () => {
     const token = mintToken();
     const logs = captureLogs('info');
