@@ -186,6 +186,23 @@ describe('routedPath and ReviewPaths (the review listener routes as the hono app
     }
   });
 
+  it('checks every request’s Host on its own, whichever Host the request before it named', async () => {
+    for (const [host, refused] of [
+      ['localhost', false],
+      ['localhost/x', true],
+      ['localhost', false],
+      ['127.0.0.1:8443', false],
+      ['localhost', false],
+      ['bad host', true],
+      ['bad host', true],
+      ['127.0.0.1:8443', false],
+    ] as const) {
+      const r = await route(TOKENS, host);
+      expect(r.ours === 'refused', host).toBe(refused);
+      expectSameRouting(r);
+    }
+  });
+
   it('routes an absolute-form target by its own path, whatever the Host header says', async () => {
     const r = await route(`https://elsewhere.example${TOKENS}`, 'bad host');
     expect(r.ours !== 'refused' && r.ours.matched?.pattern).toBe(TOKENS);
