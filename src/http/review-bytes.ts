@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { AuthnResult } from '../authn/authenticator.js';
-import { encodeTokenReview } from '../api/tokenreview.js';
+import { encodeTokenReviewText } from '../api/tokenreview.js';
 
 /**
  * A TokenReview's answer, ready to write: its JSON text and that text's UTF-8 length as the
@@ -15,7 +15,7 @@ export interface ReviewText {
 }
 
 function reviewText(apiVersion: string, result: AuthnResult, requested: readonly string[]): ReviewText {
-  const text = JSON.stringify(encodeTokenReview(apiVersion, result, requested));
+  const text = encodeTokenReviewText(apiVersion, result, requested);
   return { status: 200, text, contentLength: String(Buffer.byteLength(text)) };
 }
 

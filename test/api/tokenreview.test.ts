@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { failure, NO_OPINION, type AuthnResult } from '../../src/authn/authenticator.js';
-import { decodeTokenReview, encodeTokenReview } from '../../src/api/tokenreview.js';
+import { decodeTokenReview, encodeTokenReview, encodeTokenReviewText } from '../../src/api/tokenreview.js';
 import { INVALID_BEARER_TOKEN } from '../../src/authn/bearer.js';
 import { TokenwardenError } from '../../src/errors.js';
 
@@ -178,6 +178,88 @@ describe('encodeTokenReview', () => {
   it('never carries a spec', () => {
     expect(encodeTokenReview(V1, success, [])).not.toHaveProperty('spec');
     expect(encodeTokenReview(V1, NO_OPINION, [])).not.toHaveProperty('spec');
+  });
+});
+
+describe('encodeTokenReviewText', () => {
+  const objectText = (apiVersion: string, r: AuthnResult, requested: readonly string[]): string =>
+    JSON.stringify(encodeTokenReview(apiVersion, r, requested));
+  const success = (user: AuthnSuccessUser, audiences: readonly string[] = ['api']): AuthnResult => ({
+    outcome: 'authenticated',
+    user,
+    audiences,
+    expiresAt: 1_800_000_000,
+  });
+  type AuthnSuccessUser = Extract<AuthnResult, { outcome: 'authenticated' }>['user'];
+
+  it('writes the text JSON.stringify writes for every shape of success', () => {
+    const cases: [AuthnResult, readonly string[]][] = [
+      [
+        success({
+          username: 'system:serviceaccount:ns1:app',
+          uid: 'u-1',
+          groups: Object.freeze(['system:serviceaccounts', 'system:authenticated']),
+          extra: {
+            'authentication.kubernetes.io/pod-name': ['p'],
+            'authentication.kubernetes.io/credential-id': ['JTI=1'],
+          },
+        }),
+        [],
+      ],
+      [success({ username: 'u', uid: '', groups: [] }), []],
+      [success({ username: 'u', groups: ['g'], extra: {} }), []],
+      [success({ username: 'u', groups: ['g'] }, []), ['requested', 'other']],
+      [
+        success({
+          username: 'quote " back \\ nl \n \u2028 lone \ud800 pair \ud83d\ude00',
+          groups: ['\u0000'],
+        }),
+        [],
+      ],
+      // JSON.stringify writes integer-like keys first, whatever order they were added in.
+      [
+        success({ username: 'u', groups: ['g'], extra: { b: ['1'], '2': ['2'], a: [], '1': ['x', 'y'] } }),
+        [],
+      ],
+      [
+        success({ username: 'u', groups: ['g'], extra: JSON.parse('{"__proto__":["p"],"toJSON":["t"]}') }),
+        [],
+      ],
+      [success({ username: 'u', groups: ['g'], extra: Object.create({ inherited: ['i'] }) }), []],
+      [success({ username: 'u', groups: ['g'], extra: { odd: 'not a list' as unknown as string[] } }), []],
+      [NO_OPINION, ['api']],
+      [failure(new TokenwardenError('ERR_TOKEN_EXPIRED', 'service account token has expired')), []],
+    ];
+    for (const [r, requested] of cases) {
+      for (const v of [V1, V1BETA1])
+        expect(encodeTokenReviewText(v, r, requested)).toBe(objectText(v, r, requested));
+    }
+  });
+
+  it('writes the text JSON.stringify writes for random users and audiences', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 12 });
+    const list = fc.array(text, { maxLength: 4 });
+    fc.assert(
+      fc.property(
+        text,
+        fc.option(text, { nil: undefined }),
+        list,
+        fc.option(fc.dictionary(text, list, { maxKeys: 4 }), { nil: undefined }),
+        list,
+        list,
+        (username, uid, groups, extra, audiences, requested) => {
+          const user: AuthnSuccessUser = {
+            username,
+            groups,
+            ...(uid !== undefined ? { uid } : {}),
+            ...(extra !== undefined ? { extra } : {}),
+          };
+          const r = success(user, audiences);
+          expect(encodeTokenReviewText(V1, r, requested)).toBe(objectText(V1, r, requested));
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
 
