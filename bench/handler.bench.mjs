@@ -8,20 +8,14 @@
 // TOKENWARDEN_DIST=/path/dist measures another build; BENCH_ALT_DIST='label=/path/dist'
 // measures a second build in the same process run, rounds interleaved.
 import { distDir } from './lib/dist.mjs';
-import { build, cpuPerAnswer, handlerBenchSetup, median, post } from './lib/handler-app.mjs';
+import { build, cpuPerAnswer, handlerBenchSetup, median, tokenReviews } from './lib/handler-app.mjs';
 
 const { values, privatePem, publicPem, builds } = handlerBenchSetup(distDir);
 const subjects = [];
 for (const [label, dir] of builds) {
   const { listener, tokens } = (await build(dir)).make(privatePem, publicPem);
-  const bodies = tokens.map((t) =>
-    Buffer.from(
-      JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: t } }),
-    ),
-  );
-  const review = (i) =>
-    post(listener, '/apis/authentication.k8s.io/v1/tokenreviews', bodies[i % bodies.length]);
-  for (let i = 0; i < bodies.length; i++) {
+  const review = tokenReviews(listener, tokens);
+  for (let i = 0; i < tokens.length; i++) {
     const { text } = await review(i);
     if (!text.includes('"authenticated":true')) throw new Error(`${label}: not authenticated: ${text}`);
   }

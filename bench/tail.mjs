@@ -13,9 +13,9 @@
 // (bench/http.bench.mjs): its warm-up (cached pool, a burst of new tokens, cached pool,
 // for RS256 and ES256), then 3 rounds of 4 s at saturation on the cached RS256 pool and 3
 // on the cached ES256 pool, servers alternating as there.
-// --trace-gc runs tokenwarden servers with --trace-gc --trace-gc-nvp and their stdout (the
+// --trace-gc runs every server with --trace-gc --trace-gc-nvp and its stdout (tokenwarden's
 // access log too) in a file, and prints per slice what V8 said about each GC: kind, pause,
-// bytes promoted to the old generation, and the old generation's size.
+// bytes promoted to the old generation (also per answer), and the old generation's size.
 import {
   closeSync,
   openSync,
@@ -156,8 +156,8 @@ try {
     const [name, own = ''] = spec.split('@');
     const out = join(workDir, `${started.length}.probe.json`);
     process.env.BENCH_PROBE_OUT = out;
-    const gcLog =
-      traceGc && name.startsWith('tokenwarden') ? join(workDir, `${started.length}.stdout`) : undefined;
+    // Every server here is one Node process; only tokenwarden writes to stdout (its access log).
+    const gcLog = traceGc ? join(workDir, `${started.length}.stdout`) : undefined;
     const srv = await startServer(name, setup, {
       token: setup.pools[alg].cached[0],
       nodeFlags: [
@@ -262,7 +262,12 @@ try {
           console.log(
             `   slowest requests (ms into the slice: latency ms): ${r.worst.map(([at, us]) => `${at}: ${ms(us)}`).join(', ')}`,
           );
-        if (row.gc) console.log(`   V8 GC: ${gcSummary(row.gc)}`);
+        if (row.gc) {
+          row.promotedPerAnswer = row.gc.reduce((a, g) => a + (g.promoted || 0), 0) / r.ok;
+          console.log(
+            `   V8 GC: ${gcSummary(row.gc)}; promoted per answer ${row.promotedPerAnswer.toFixed(1)} B`,
+          );
+        }
         if (row.probe) {
           const p = row.probe;
           console.log(
@@ -293,7 +298,10 @@ try {
       const med = (k) => median(mine.map((r) => r[k]));
       console.log(
         `${name.padEnd(14)} ${Math.round(med('okRps'))}/s p50 ${ms(med('p50'))} p99 ${ms(med('p99'))} (rounds: ${mine.map((r) => ms(r.p99)).join(', ')}) ` +
-          `p99.9 ${ms(med('p999'))} max ${ms(med('max'))} ms; ${med('cpuUs').toFixed(0)} µs CPU/answer; others ${(med('others') * 100).toFixed(0)} %`,
+          `p99.9 ${ms(med('p999'))} max ${ms(med('max'))} ms; ${med('cpuUs').toFixed(0)} µs CPU/answer; others ${(med('others') * 100).toFixed(0)} %` +
+          (traceGc
+            ? `; promoted ${med('promotedPerAnswer').toFixed(1)} B/answer, mark-compacts ${mine.map((r) => r.gc.filter((g) => g.kind !== 's').length).join(', ')}`
+            : ''),
       );
     }
     if (process.env.BENCH_TAIL_JSON)

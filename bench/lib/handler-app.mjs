@@ -140,6 +140,16 @@ export function post(listener, path, body) {
   });
 }
 
+/** `review(i)`: a TokenReview of the i-th token (cycled) through `listener`, in process. */
+export function tokenReviews(listener, tokens) {
+  const bodies = tokens.map((t) =>
+    Buffer.from(
+      JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: t } }),
+    ),
+  );
+  return (i) => post(listener, '/apis/authentication.k8s.io/v1/tokenreviews', bodies[i % bodies.length]);
+}
+
 /**
  * CPU µs per answer of each subject ({ label, review(i) }), 50 requests in flight as the HTTP
  * bench's connections, in interleaved rounds (order reversed every other round); each label's
@@ -168,6 +178,25 @@ export async function cpuPerAnswer(subjects, { seconds, rounds }) {
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** A signing key pair for the bench's tokens, as PEM. */
+export function benchKeys() {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }),
+  };
+}
+
+/** The builds to compare: this one, plus BENCH_ALT_DIST='label=/path/dist,…'. */
+export function benchBuilds(distDir) {
+  const builds = [['tokenwarden', distDir]];
+  for (const spec of (process.env.BENCH_ALT_DIST ?? '').split(',').filter(Boolean)) {
+    const [label, dir] = spec.split('=');
+    builds.push([label, resolve(dir)]);
+  }
+  return builds;
+}
+
 /**
  * What the handler benches share: `--seconds` and `--rounds`, a signing key pair, and the
  * builds to compare (this one, plus BENCH_ALT_DIST='label=/path/dist,…').
@@ -176,16 +205,5 @@ export function handlerBenchSetup(distDir) {
   const { values } = parseArgs({
     options: { seconds: { type: 'string', default: '2' }, rounds: { type: 'string', default: '5' } },
   });
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const builds = [['tokenwarden', distDir]];
-  for (const spec of (process.env.BENCH_ALT_DIST ?? '').split(',').filter(Boolean)) {
-    const [label, dir] = spec.split('=');
-    builds.push([label, resolve(dir)]);
-  }
-  return {
-    values,
-    privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }),
-    publicPem: publicKey.export({ type: 'spki', format: 'pem' }),
-    builds,
-  };
+  return { values, ...benchKeys(), builds: benchBuilds(distDir) };
 }
