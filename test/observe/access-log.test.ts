@@ -269,6 +269,41 @@ describe('access log', () => {
     });
   }
 
+  it('writes each of many lines from one log with its own caller and reason, repeated or changed, as pino does', () => {
+    const logs = captureLogs('info');
+    const tokens = new ReviewAccessLog(logs.logger, 'tokenreviews/v1', 'tokenreview');
+    const access = new ReviewAccessLog(logs.logger, 'subjectaccessreviews/v1', 'subjectaccessreview');
+    const values = [undefined, 'a', 'a', 'b', undefined, undefined, ...AWKWARD, 'a "quote"', 'plain', 'a'];
+    let i = 0;
+    for (const caller of values) {
+      // The reasons run out of step with the callers, so that both repeat and change on different lines.
+      const reason = AWKWARD[i++ % 3]!;
+      const start = logs.text().length;
+      logs.logger
+        .child({ route: 'tokenreviews/v1' })
+        .info({ reqId: 'r', caller, decision: 'authenticated', reason, user: 'u', ms: 1 }, 'tokenreview');
+      logs.logger.child({ route: 'subjectaccessreviews/v1' }).info(
+        {
+          reqId: 'r',
+          caller,
+          decision: 'allowed',
+          reason,
+          user: 'u',
+          groups: 3,
+          ...resourceFields(resourceAsk('u', 'x')),
+          ms: 1,
+        },
+        'subjectaccessreview',
+      );
+      const middle = logs.text().length;
+      tokens.token('r', caller, 'authenticated', reason, 'u', 1);
+      access.access('r', caller, 'allowed', reason, resourceAsk('u', 'x'), '', 1);
+      const text = logs.text();
+      expect(text.slice(middle)).toBe(text.slice(start, middle));
+    }
+    expect(logs.lines).toHaveLength(4 * values.length);
+  });
+
   it('writes nothing when the level is above info, as logger.info does', () => {
     const logs = captureLogs('warn');
     for (const c of CASES) c.access(logs.logger, 'x', 1);
