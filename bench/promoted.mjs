@@ -16,6 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import { distDir } from './lib/dist.mjs';
 import { benchBuilds, benchKeys, build, median, tokenReviews } from './lib/handler-app.mjs';
 import { SERVER_CPU } from './lib/servers.mjs';
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '15' },
     rounds: { type: 'string', default: '2' },
     sample: { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
     child: { type: 'string' },
     out: { type: 'string' },
   },
@@ -49,6 +51,12 @@ async function slice(dir, sampleFile) {
       includeObjectsCollectedByMajorGC: true,
       includeObjectsCollectedByMinorGC: false,
     });
+  const oldGeneration = () =>
+    v8
+      .getHeapSpaceStatistics()
+      .filter((sp) => ['old_space', 'map_space', 'code_space', 'large_object_space'].includes(sp.space_name))
+      .reduce((a, sp) => a + sp.space_used_size, 0);
+  const old0 = oldGeneration();
   console.log('MARK start');
   const t0 = performance.now();
   let n = 0;
@@ -61,7 +69,7 @@ async function slice(dir, sampleFile) {
     };
     tick();
   });
-  console.log(`MARK end ${n}`);
+  console.log(`MARK end ${n} ${oldGeneration() - old0}`);
   if (sampleFile) {
     // What is still young at the end was not collected by a scavenge either: two scavenges
     // first, so that only what outlives them stays in the profile.
@@ -76,11 +84,11 @@ async function slice(dir, sampleFile) {
 function gcBetweenMarks(stdout) {
   let on = false;
   let answers = 0;
-  const g = { scavenges: 0, pauseMs: 0, promoted: 0, marks: 0 };
+  const g = { scavenges: 0, pauseMs: 0, promoted: 0, marks: 0, oldGrowth: 0 };
   for (const line of stdout.split('\n')) {
     if (line.startsWith('MARK start')) on = true;
     else if (line.startsWith('MARK end')) {
-      answers = Number(line.split(' ')[2]);
+      [answers, g.oldGrowth] = line.split(' ').slice(2).map(Number);
       on = false;
     } else if (on && line.includes('pause=')) {
       const f = Object.fromEntries([...line.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
@@ -151,7 +159,10 @@ for (let round = 0; round < Number(values.rounds); round++) {
     rows.get(label).push(perAnswer);
     console.log(
       `round ${round + 1} ${label.padEnd(14)} ${g.answers} answers: promoted ${perAnswer.toFixed(1)} B/answer, ` +
-        `${g.scavenges} scavenges (mean pause ${(g.pauseMs / g.scavenges).toFixed(2)} ms), ${g.marks} mark-compacts`,
+        `${g.scavenges} scavenges (mean pause ${(g.pauseMs / g.scavenges).toFixed(2)} ms), ${g.marks} mark-compacts` +
+        // With no mark-compact in the slice, the old generation's growth is what was promoted plus
+        // what was allocated there directly (maps, pretenured objects).
+        (g.marks === 0 ? `; old generation grew ${(g.oldGrowth / g.answers).toFixed(1)} B/answer` : ''),
     );
     if (sampleFile)
       for (const [fn, b] of topAllocators(sampleFile))
