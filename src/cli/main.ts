@@ -69,9 +69,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (
-      await command.load()
-    )(rest);
+    const run = await command.load();
+    return await run(rest);
   } catch (err) {
     if (err instanceof UsageError || (isTokenwardenError(err) && !err.transient)) {
       console.error(`tokenwarden ${name}: ${err.message}`);

@@ -147,14 +147,13 @@ export function routedPath(incoming: IncomingMessage): string | undefined {
 
 /** Matches routed paths to review routes: exactly, and for the namespaced one by its namespace segment. */
 export class ReviewPaths {
-  /** Each route served at one path, matched: the same object for every request to it. */
-  private readonly exact = new Map<string, MatchedReview>();
   /**
-   * The same, as a list for `route`: a request target is a new string each time, which a map
-   * lookup hashes whole before comparing it, where a comparison with each of a handful of
-   * paths stops at the first length or character that differs (docs/benchmarks.md).
+   * Each route served at one path, matched: the same object for every request to it. A list,
+   * not a map: a request target is a new string each time, which a map lookup hashes whole
+   * before comparing it, where a comparison with each of a handful of paths stops at the
+   * first length or character that differs (docs/benchmarks.md).
    */
-  private readonly exactList: MatchedReview[] = [];
+  private readonly exact: MatchedReview[] = [];
   private readonly namespaced: ReviewRoute | undefined;
   private readonly namespacedPrefix: string;
   private readonly namespacedSuffix: string;
@@ -164,9 +163,7 @@ export class ReviewPaths {
     for (const r of routes) {
       if (r.target.namespaced) namespaced = r;
       else {
-        const matched = Object.freeze({ route: r, path: r.pattern, namespace: '' });
-        this.exact.set(r.pattern, matched);
-        this.exactList.push(matched);
+        this.exact.push(Object.freeze({ route: r, path: r.pattern, namespace: '' }));
       }
     }
     this.namespaced = namespaced;
@@ -181,16 +178,14 @@ export class ReviewPaths {
    * is left to check.
    */
   route(incoming: IncomingMessage): MatchedReview | undefined {
-    const target = incoming.url;
-    for (const exact of this.exactList) {
-      if (exact.path === target) return validHost(incoming.headers.host) ? exact : undefined;
-    }
+    const exact = this.exactly(incoming.url);
+    if (exact !== undefined) return validHost(incoming.headers.host) ? exact : undefined;
     const path = routedPath(incoming);
     return path === undefined ? undefined : this.match(path);
   }
 
   match(path: string): MatchedReview | undefined {
-    const exact = this.exact.get(path);
+    const exact = this.exactly(path);
     if (exact) return exact;
     const { namespaced, namespacedPrefix: prefix, namespacedSuffix: suffix } = this;
     if (!namespaced || !path.startsWith(prefix) || !path.endsWith(suffix)) return undefined;
@@ -198,5 +193,10 @@ export class ReviewPaths {
     // One non-empty segment, as a `:namespace` route parameter matches; decoded as hono decodes one.
     if (segment === '' || segment.includes('/')) return undefined;
     return { route: namespaced, path, namespace: tryDecodeURIComponent(segment) };
+  }
+
+  private exactly(path: string | undefined): MatchedReview | undefined {
+    for (const exact of this.exact) if (exact.path === path) return exact;
+    return undefined;
   }
 }
