@@ -81,6 +81,7 @@ export function composeLoaded(options: LoadedComponentOptions): Components {
     authorization,
     get metrics() {
       metrics ??= new Metrics({
+        gcDurationMetric: options.gcDurationMetric === true,
         ...(authentication
           ? {
               cacheStats: () => authentication.authenticator.stats(),

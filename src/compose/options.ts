@@ -108,6 +108,8 @@ export interface ComponentOptions {
   readonly logger?: Logger;
   /** Watch files and reload them on change (off for one-shot commands). */
   readonly watch: boolean;
+  /** `--gc-duration-metric`: prom-client's GC-duration histogram on /metrics. */
+  readonly gcDurationMetric?: boolean;
 }
 
 /** The CLI's defaults (`--cache-ttl 2m`, `--negative-cache-ttl 10s`, `--cache-size 10000`), for the library. */

@@ -36,6 +36,8 @@ export interface ProxyServiceOptions {
    * is the upstream's. Unset, they are not served.
    */
   readonly endpointsPort?: number;
+  /** `--gc-duration-metric`. */
+  readonly gcDurationMetric?: boolean;
   readonly logger: Logger;
   readonly clock?: Clock;
 }
@@ -61,6 +63,7 @@ export async function startProxyService(options: ProxyServiceOptions): Promise<R
     clock,
     logger,
     watch: true,
+    gcDurationMetric: options.gcDurationMetric === true,
   });
   let sidecar;
   try {

@@ -42,6 +42,8 @@ export interface ServiceOptions {
   readonly warmUpRequests?: number;
   /** Set in a worker of `serve --workers N`: /metrics and /readyz then speak for every worker. */
   readonly worker?: WorkerLink;
+  /** `--gc-duration-metric`. */
+  readonly gcDurationMetric?: boolean;
 }
 
 /** A throwaway CA-signed certificate for localhost, when no certificate files are given. */
@@ -67,6 +69,7 @@ export async function runService(options: ServiceOptions): Promise<number> {
     clock: systemClock,
     logger,
     watch: true,
+    gcDurationMetric: options.gcDurationMetric === true,
   });
   const { authentication, authorization } = components;
   let shuttingDown = false;

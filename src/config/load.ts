@@ -39,6 +39,8 @@ export interface ResolvedConfig {
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
   readonly logLevel: string;
+  /** `--gc-duration-metric`: prom-client's GC-duration histogram on /metrics. */
+  readonly gcDurationMetric: boolean;
   /** `--workers`: processes sharing the listener; `auto` is resolved when serving starts. */
   readonly workers: number | 'auto';
   /** `--service-account-jwks-uri`s; `issuer` unset means the URL serves every SA issuer. */
@@ -367,6 +369,7 @@ export function loadConfig(command: CommandName, argv: readonly string[]): Resol
     shutdownDelayMs: get('shutdown-delay-duration', 0),
     shutdownTimeoutMs: get('shutdown-timeout', 30_000),
     logLevel: get('log-level', 'info'),
+    gcDurationMetric: get('gc-duration-metric', false),
     workers,
     serviceAccountJwksUris: jwksUris,
     serviceAccountIssuerDiscovery: get('service-account-issuer-discovery', false),

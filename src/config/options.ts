@@ -174,5 +174,6 @@ export function proxyServiceOptions(config: ResolvedConfig): Omit<ProxyServiceOp
     checkEndpoint: p.checkEndpoint,
     listen,
     ...(p.endpointsPort === undefined ? {} : { endpointsPort: p.endpointsPort }),
+    gcDurationMetric: config.gcDurationMetric,
   };
 }

@@ -3,7 +3,6 @@ import {
   Gauge,
   Histogram,
   Registry,
-  collectDefaultMetrics,
   type MetricObjectWithValues,
   type MetricValueWithName,
 } from 'prom-client';
@@ -12,6 +11,7 @@ import type { PolicyHealth } from '../authz/rbac/policy-source.js';
 import type { KeySourceHealth } from '../keys/key-source.js';
 import type { WatchCacheHealth } from '../live/watch-cache.js';
 import { VERSION } from '../version.js';
+import { registerProcessMetrics } from './process-metrics.js';
 
 /** Automatic reloads of a configuration file since start, as kube's `…_config_controller_automatic_reload*` count them. */
 export interface ReloadStats {
@@ -25,6 +25,8 @@ export interface ReloadStats {
 export interface MetricsSources {
   /** Node's process and event-loop metrics (default on); off for a registry nobody scrapes. */
   readonly processMetrics?: boolean;
+  /** `--gc-duration-metric`: prom-client's GC-duration histogram among them (default off; see process-metrics.ts). */
+  readonly gcDurationMetric?: boolean;
   readonly cacheStats?: () => CacheStats;
   readonly keySources?: () => readonly KeySourceHealth[];
   readonly policy?: () => PolicyHealth;
@@ -126,13 +128,8 @@ export class Metrics {
   private readonly decisionCounts = new Map<string, Map<string, Map<string, number>>>();
 
   constructor(sources: MetricsSources = {}) {
-    if (sources.processMetrics !== false) {
-      collectDefaultMetrics({ register: this.registry, prefix: 'tokenwarden_' });
-      // prom-client also exposes these sums as gauges named `_total`, the counter suffix, which
-      // invites rate() on a gauge; the per-type gauges without the suffix carry the same counts.
-      for (const kind of ['resources', 'handles', 'requests'])
-        this.registry.removeSingleMetric(`tokenwarden_nodejs_active_${kind}_total`);
-    }
+    if (sources.processMetrics !== false)
+      registerProcessMetrics(this.registry, { gcDuration: sources.gcDurationMetric === true });
     const { routes, decisionCounts } = this;
     new Counter({
       name: 'tokenwarden_http_requests_total',

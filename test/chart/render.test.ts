@@ -443,9 +443,12 @@ describe('the chart with other values', () => {
         '--service-account-issuer-discovery',
         '--cache-size=50000',
         '--workers=auto',
+        '--gc-duration-metric',
       ]),
     );
     expect(args, "an extra flag replaces the chart's own").not.toContain('--cache-size=10000');
+    for (const set of sets.filter((s) => s !== 'everything'))
+      expect(podSpec(objectsOf(set)).containers[0]!.args, set).not.toContain('--gc-duration-metric');
     const service = only(objects, 'Service').spec as { clusterIP: string };
     expect(service.clusterIP).toBe('10.96.0.50');
   });

@@ -71,6 +71,7 @@ export const VALUES_SETS: Readonly<Record<string, object>> = {
     },
     autoscaling: { enabled: true },
     metrics: {
+      gcDuration: true,
       scrapers: { serviceAccounts: [{ namespace: 'monitoring', name: 'prometheus-k8s' }] },
       serviceMonitor: { enabled: true, labels: { release: 'prometheus' } },
       prometheusRule: { enabled: true },

@@ -41,6 +41,8 @@ afterAll(() => removeDir());
 interface Running {
   readonly child: ChildProcess;
   readonly port: number;
+  /** The proxy's `--proxy-endpoints-port` listener, when asked for. */
+  readonly endpointsPort?: number;
   stop(): Promise<CliResult>;
 }
 
@@ -85,6 +87,7 @@ async function startListener(command: string, ...flags: string[]): Promise<Runni
   return {
     child,
     port: serving.port as number,
+    ...(serving.endpointsPort === undefined ? {} : { endpointsPort: serving.endpointsPort as number }),
     stop() {
       child.kill('SIGTERM');
       return exited;
@@ -131,6 +134,18 @@ function post(port: number, path: string, body: unknown): Promise<{ status: numb
     );
     req.on('error', reject);
     req.end(text);
+  });
+}
+
+function getText(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, ca: tls.ca, path, agent: false }, (res) => {
+      let out = '';
+      res.setEncoding('utf8').on('data', (d: string) => (out += d));
+      res.on('end', () => resolve(out));
+    });
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -263,6 +278,31 @@ describe('serve flags', () => {
       } finally {
         expect((await s.stop()).code).toBe(0);
       }
+    },
+  );
+
+  it.each([
+    ['serve', []],
+    ['proxy', ['--proxy-endpoints-port', '0']],
+  ])(
+    '%s exports the GC-duration histogram only with --gc-duration-metric, the other process metrics always',
+    async (command, extra) => {
+      const GC = '# TYPE tokenwarden_nodejs_gc_duration_seconds histogram';
+      const LAG = '# TYPE tokenwarden_nodejs_eventloop_lag_p99_seconds gauge';
+      const scrape = async (...flags: string[]) => {
+        const s = await startListener(command, ...startable(command), ...extra, ...flags);
+        try {
+          return await getText(s.endpointsPort ?? s.port, '/metrics');
+        } finally {
+          expect((await s.stop()).code).toBe(0);
+        }
+      };
+      const plain = await scrape();
+      expect(plain).toContain(LAG);
+      expect(plain).not.toContain(GC);
+      const withGc = await scrape('--gc-duration-metric');
+      expect(withGc).toContain(LAG);
+      expect(withGc).toContain(GC);
     },
   );
 

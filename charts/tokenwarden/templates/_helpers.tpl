@@ -273,6 +273,9 @@ subjects:
 {{- $args = append $args (printf "--shutdown-delay-duration=%ds" (int $v.shutdown.delaySeconds)) }}
 {{- $args = append $args (printf "--shutdown-timeout=%ds" (int $v.shutdown.timeoutSeconds)) }}
 {{- $args = append $args (printf "--log-level=%s" $v.logLevel) }}
+{{- if $v.metrics.gcDuration }}
+{{- $args = append $args "--gc-duration-metric" }}
+{{- end }}
 {{- $overridden := dict }}
 {{- range $v.extraArgs }}
 {{- $_ := set $overridden (regexReplaceAll "=.*$" . "") true }}

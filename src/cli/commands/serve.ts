@@ -71,6 +71,7 @@ export const serve: Command = async (argv) => {
     ...(check ? { check } : {}),
     logger,
     warmUpRequests: WARM_UP_REQUESTS,
+    gcDurationMetric: config.gcDurationMetric,
     ...(worker ? { worker } : {}),
   });
 };
