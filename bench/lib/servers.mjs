@@ -1,5 +1,6 @@
 // Starting, checking and stopping the servers under test (bench only). Every server is
-// one Node process pinned to CPU 1 with `taskset -c 1`, listening on 127.0.0.1.
+// one process pinned to CPU 1 with `taskset -c 1`, listening on 127.0.0.1: Node, or the
+// Go ceiling with GOMAXPROCS=1.
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -7,6 +8,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { distDir } from './dist.mjs';
+import { goBinary } from './go-build.mjs';
 import { REVIEW_PATH } from './review.mjs';
 
 const benchDir = fileURLToPath(new URL('../', import.meta.url));
@@ -45,10 +47,22 @@ export const SERVERS = {
     // --cache-ttl 10m as fast-jwt's default cacheTTL, so no cached entry expires mid-run.
     args: tokenwardenArgs(distDir),
   },
+  // Diagnostic: the same build with prom-client's GC-duration histogram on (--gc-duration-metric).
+  'tokenwarden-gc-metric': {
+    label: 'tokenwarden --gc-duration-metric',
+    args: (s, port) => [...tokenwardenArgs(distDir)(s, port), '--gc-duration-metric'],
+  },
   fastify: { label: 'fastify + fast-jwt', args: benchScript('peers/fastify-fastjwt.mjs') },
   express: { label: 'express + jsonwebtoken', args: benchScript('peers/express-jsonwebtoken.mjs') },
   'node-ceiling': { label: 'node ceiling', args: benchScript('ceilings/node-ceiling.mjs') },
   'hono-ceiling': { label: 'hono ceiling', args: benchScript('ceilings/hono-ceiling.mjs') },
+  // No JavaScript engine: what the machine and the generator leave for any server's tail.
+  'go-ceiling': {
+    label: 'Go ceiling',
+    exec: () => goBinary('ceilings/go-ceiling'),
+    env: { GOMAXPROCS: '1' },
+    args: (s, port) => ['-config', s.configFile, '-port', String(port)],
+  },
   // Diagnostic: the hono ceiling reading its body with c.req.text(), as tokenwarden does.
   'hono-ceiling-req': {
     label: 'hono ceiling, c.req.text()',
@@ -131,13 +145,11 @@ export async function startServer(name, setup, { nodeFlags = [], token, stdoutFi
   const port = await freePort();
   // stdoutFile: the access log and V8's --trace-gc lines kept (a file costs more per write than /dev/null).
   const devnull = openSync(stdoutFile ?? '/dev/null', 'w');
-  const child = spawn(
-    'taskset',
-    ['-c', SERVER_CPU, process.execPath, ...nodeFlags, ...def.args(setup, port)],
-    {
-      stdio: ['ignore', devnull, 'pipe'],
-    },
-  );
+  const command = def.exec ? [def.exec()] : [process.execPath, ...nodeFlags];
+  const child = spawn('taskset', ['-c', SERVER_CPU, ...command, ...def.args(setup, port)], {
+    stdio: ['ignore', devnull, 'pipe'],
+    env: { ...process.env, ...def.env },
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (c) => {

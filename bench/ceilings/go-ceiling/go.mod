@@ -1,0 +1,3 @@
+module tokenwarden/bench/go-ceiling
+
+go 1.22
