@@ -7,6 +7,13 @@
 //
 //	paced -url URL -tokens FILE -rate 2000 -seconds 10 -connections 50 -ca CA.pem [-expect true]
 //
+// The first -lead-in seconds (default 1) run at the same rate but their latencies are not
+// counted: the pool's 50 connections are opened just before the clock starts, and the first
+// requests after that meet whatever setting them up left behind, on the generator's side too
+// (wrk2 leaves a 10 s calibration period out of its results for the same reason). Counts,
+// rates and the duration cover the whole run, so the server's CPU per answer stays the CPU
+// it used over every answer it gave.
+//
 // Prints one line: PACEDJSON {...} with the fields bench/lib/wrk.mjs reads from wrk.
 package main
 
@@ -35,7 +42,8 @@ func main() {
 	url := flag.String("url", "", "review URL")
 	tokensFile := flag.String("tokens", "", "one token a line, cycled")
 	rate := flag.Float64("rate", 2000, "requests per second")
-	seconds := flag.Float64("seconds", 10, "length of the run")
+	seconds := flag.Float64("seconds", 10, "length of the run whose latencies count")
+	leadIn := flag.Float64("lead-in", 1, "seconds at the rate before latencies count")
 	conns := flag.Int("connections", 50, "keep-alive connections")
 	caFile := flag.String("ca", "", "CA certificate (PEM)")
 	expect := flag.String("expect", "true", `"true": count 200 with "authenticated":true`)
@@ -80,29 +88,36 @@ func main() {
 	wg.Wait()
 
 	interval := time.Duration(float64(time.Second) / *rate)
-	total := int(*rate * *seconds)
-	slots := make(chan time.Time, total)
-	lat := make([]int64, total)
-	sched := make([]int64, total)
-	lag := make([]int64, total)
-	dispatchLag := make([]int64, total)
-	second := make([]int32, total)
+	skip := int(*rate * *leadIn)
+	total := skip + int(*rate**seconds)
+	type slot struct {
+		t time.Time
+		k int
+	}
+	slots := make(chan slot, total)
+	n := total - skip
+	lat := make([]int64, n)
+	sched := make([]int64, n)
+	lag := make([]int64, n)
+	dispatchLag := make([]int64, n)
+	second := make([]int32, n)
 	var ok, bad, errs atomic.Int64
 	var done sync.WaitGroup
-	var idx atomic.Int64
 	start := time.Now()
+	counted := start.Add(time.Duration(skip) * interval)
 	for _, c := range clients {
 		done.Add(1)
 		go func(c *http.Client) {
 			defer done.Done()
-			for t := range slots {
+			for s := range slots {
 				sent := time.Now()
 				good, err := send(c)
-				i := idx.Add(1) - 1
-				lat[i] = int64(time.Since(t) / time.Microsecond)
-				lag[i] = int64(sent.Sub(t) / time.Microsecond)
-				second[i] = int32(t.Sub(start) / time.Second)
-				sched[i] = int64(t.Sub(start) / time.Microsecond)
+				if i := s.k - skip; i >= 0 {
+					lat[i] = int64(time.Since(s.t) / time.Microsecond)
+					lag[i] = int64(sent.Sub(s.t) / time.Microsecond)
+					second[i] = int32(s.t.Sub(counted) / time.Second)
+					sched[i] = int64(s.t.Sub(counted) / time.Microsecond)
+				}
 				switch {
 				case err != nil:
 					errs.Add(1)
@@ -124,14 +139,14 @@ func main() {
 			ts := syscall.NsecToTimespec(int64(d))
 			_ = syscall.Nanosleep(&ts, nil)
 		}
-		slots <- t
-		dispatchLag[k] = int64(time.Since(t) / time.Microsecond)
+		slots <- slot{t, k}
+		if k >= skip {
+			dispatchLag[k-skip] = int64(time.Since(t) / time.Microsecond)
+		}
 	}
 	close(slots)
 	done.Wait()
 	elapsed := time.Since(start)
-	n := int(idx.Load())
-	lat, lag = lat[:n], lag[:n]
 	pct := func(s []int64, p float64) int64 {
 		if len(s) == 0 {
 			return 0
@@ -175,7 +190,7 @@ func main() {
 		}
 	}
 	out := map[string]any{
-		"requests": n, "duration_us": elapsed.Microseconds(), "ok": ok.Load(), "bad": bad.Load(), "exhausted": 0,
+		"requests": total, "duration_us": elapsed.Microseconds(), "ok": ok.Load(), "bad": bad.Load(), "exhausted": 0,
 		"errors": map[string]int64{"connect": 0, "read": errs.Load(), "write": 0, "status": 0, "timeout": 0},
 		"lat_us": map[string]any{"mean": float64(sum) / float64(max(n, 1)), "p50": pct(lat, 50), "p90": pct(lat, 90),
 			"p99": pct(lat, 99), "p999": pct(lat, 99.9), "max": pct(lat, 100)},
