@@ -30,14 +30,13 @@ const DEFAULT_METRICS = [
 
 export const PROCESS_METRICS_PREFIX = 'tokenwarden_';
 
+const require = createRequire(import.meta.url);
+
 /** Registers Node's process metrics on `registry`; the GC-duration histogram only with `gcDuration`. */
 export function registerProcessMetrics(registry: Registry, { gcDuration }: { gcDuration: boolean }): void {
-  const require = createRequire(import.meta.url);
   const config = { prefix: PROCESS_METRICS_PREFIX, eventLoopMonitoringPrecision: 10 };
-  for (const name of gcDuration ? [...DEFAULT_METRICS, 'gc'] : DEFAULT_METRICS) {
-    if (name === 'processResources' && typeof process.getActiveResourcesInfo !== 'function') continue;
+  for (const name of gcDuration ? [...DEFAULT_METRICS, 'gc'] : DEFAULT_METRICS)
     (require(`prom-client/lib/metrics/${name}`) as DefaultMetric)(registry, config);
-  }
   // prom-client also exposes these sums as gauges named `_total`, the counter suffix, which
   // invites rate() on a gauge; the per-type gauges without the suffix carry the same counts.
   for (const kind of ['resources', 'handles', 'requests'])
