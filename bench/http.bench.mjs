@@ -33,21 +33,32 @@ export const SERVER_ORDER = process.env.BENCH_SERVERS
       'fastify',
       'express',
       'hono-ceiling-req',
-      'tokenwarden-gc-metric',
+      'tokenwarden-v8-defaults',
       ...(hasGo() ? ['go-ceiling'] : []),
     ];
 /**
  * Diagnostic servers take part only in these scenarios. The Go ceiling is there for the
  * latency tail: what this machine and the generator allow any server at a fixed rate;
- * tokenwarden with its GC-duration histogram for what that metric costs the tail.
+ * tokenwarden with its GC-duration histogram (by BENCH_SERVERS) for what that metric costs
+ * the tail; tokenwarden on node's heap defaults for what the image's node flags change.
  */
 const cachedRs256 = (id) => id === 'cached RS256' || id.startsWith('cached RS256 @ ');
 const ONLY_IN = {
   'hono-ceiling-req': (id) => id === 'cached RS256',
   'tokenwarden-gc-metric': cachedRs256,
+  'tokenwarden-v8-defaults': (id) => id.startsWith('cached '),
   'go-ceiling': cachedRs256,
 };
 const takesPart = (name, id) => !ONLY_IN[name] || ONLY_IN[name](id);
+
+/**
+ * Servers not being measured are stopped (SIGSTOP) and each is resumed RESUME_LEAD_MS
+ * before its own slice, so its idle work (V8's memory-reducer GCs, timers) does not land
+ * on the shared core during another server's slice, and the timers it missed fire before
+ * its slice starts. BENCH_PAUSE_IDLE=0 keeps every server running, as before.
+ */
+const PAUSE_IDLE = process.env.BENCH_PAUSE_IDLE !== '0';
+const RESUME_LEAD_MS = 1000;
 
 export function httpPlan(quick) {
   const plan = quick
@@ -134,7 +145,7 @@ export async function runHttpBench({
   servers = SERVER_ORDER,
   workDir,
 } = {}) {
-  const plan = { ...httpPlan(quick), rateGen: RATE_GEN };
+  const plan = { ...httpPlan(quick), rateGen: RATE_GEN, pauseIdle: PAUSE_IDLE };
   workDir ??= join(tmpdir(), `tokenwarden-bench-${process.pid}`);
   mkdirSync(workDir, { recursive: true });
   const setup = await prepare({ workDir, uncachedCount: uncachedNeeded(plan), cacheTtlMs: 600_000, log });
@@ -192,7 +203,8 @@ export async function runHttpBench({
         await runWrk({ port: srv.port, tokensFile: files[alg].cached, mode: 'cycle', seconds: 1 });
       }
     }
-    log('warm-up done');
+    if (PAUSE_IDLE) for (const srv of running) srv.pause();
+    log(`warm-up done${PAUSE_IDLE ? '; servers not being measured are paused' : ''}`);
 
     // BENCH_SCENARIOS=id,id picks scenarios (e.g. "cached RS256,uncached RS256").
     const picked = process.env.BENCH_SCENARIOS?.split(',');
@@ -225,7 +237,12 @@ export async function runHttpBench({
                   seconds: sc.seconds,
                   rate: sc.kind === 'rate' ? plan.rate : sc.kind === 'scaled' ? plan.scaledRate : 0,
                 };
+          if (PAUSE_IDLE) {
+            srv.resume();
+            await sleep(RESUME_LEAD_MS);
+          }
           const s = await slice(srv, opts);
+          if (PAUSE_IDLE) srv.pause();
           results.slices.push({ scenario: sc.id, server: srv.name, round, ...s });
           log(
             `${sc.id.padEnd(22)} r${round} ${srv.label.padEnd(24)} ${Math.round(s.okRps).toString().padStart(6)} ok/s` +

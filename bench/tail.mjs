@@ -1,7 +1,7 @@
 // The latency tail at a fixed offered load, servers in alternating slices (bench only):
 //   node bench/tail.mjs [--servers tokenwarden,node-ceiling] [--rate 2000] [--seconds 10]
 //                       [--rounds 3] [--alg RS256] [--probe] [--gen wrk|paced] [--preload]
-//                       [--trace-gc]
+//                       [--trace-gc] [--idle SECONDS]
 // Each server is started once (pinned to CPU 1, as in the full run), warmed with 2 s of
 // closed-loop load on the cached pool, then gets one slice per round in the order
 // A B … B A (reversed every other round). No CPU profiler. Prints per slice: achieved
@@ -16,6 +16,8 @@
 // --trace-gc runs every server with --trace-gc --trace-gc-nvp and its stdout (tokenwarden's
 // access log too) in a file, and prints per slice what V8 said about each GC: kind, pause,
 // bytes promoted to the old generation (also per answer), and the old generation's size.
+// --idle S leaves every server idle for S seconds before each round (a burst after a quiet
+// spell: V8 shrinks the young generation at the first GC after about 14 s without allocation).
 import {
   closeSync,
   openSync,
@@ -51,6 +53,7 @@ const connections = Number(arg('connections', '50'));
 const nodeFlags = arg('node-flags', '').split(' ').filter(Boolean);
 const preload = process.argv.includes('--preload');
 const traceGc = process.argv.includes('--trace-gc');
+const idleSeconds = Number(arg('idle', '0'));
 
 const workDir = join(tmpdir(), `tokenwarden-tail-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
@@ -151,7 +154,7 @@ try {
     gen === 'wrk' || opts.rate === 0
       ? runWrk({ port, tokensFile: cachedFile, mode: 'cycle', connections, ...opts })
       : runPaced({ port, tokensFile: cachedFile, connections, ca: setup.caFile, ...opts });
-  // A server is `name` or `name@flag,flag`: the same server with extra node flags of its own.
+  // A server is `name` or `name@flag+flag`: the same server with extra node flags of its own.
   const start = async (spec) => {
     const [name, own = ''] = spec.split('@');
     const out = join(workDir, `${started.length}.probe.json`);
@@ -162,7 +165,7 @@ try {
       token: setup.pools[alg].cached[0],
       nodeFlags: [
         ...nodeFlags,
-        ...own.split(',').filter(Boolean),
+        ...own.split('+').filter(Boolean),
         ...(probe ? ['--import', probeFile] : []),
         ...(gcLog ? ['--trace-gc', '--trace-gc-nvp'] : []),
       ],
@@ -183,6 +186,7 @@ try {
     const rows = [];
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 ? [...names].reverse() : names;
+      if (idleSeconds > 0) await sleep(idleSeconds * 1000);
       for (const name of order) {
         const srv = fresh ? await start(name) : started.find((x) => x.name === name);
         if (probe) process.kill(srv.pid, 'SIGUSR2');

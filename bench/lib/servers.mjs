@@ -14,6 +14,25 @@ import { REVIEW_PATH } from './review.mjs';
 const benchDir = fileURLToPath(new URL('../', import.meta.url));
 export const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? '1';
 
+/**
+ * The node flags the image's ENTRYPOINT starts tokenwarden with (the Dockerfile's `node FLAGS… …/cli/main.js`):
+ * the bench runs every tokenwarden build the way the image does.
+ */
+export const IMAGE_NODE_FLAGS = imageNodeFlags(
+  readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'),
+);
+
+function imageNodeFlags(dockerfile) {
+  const line = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(dockerfile);
+  const argv = line ? JSON.parse(line[1]) : [];
+  const script = argv.findIndex((a) => a.endsWith('/cli/main.js'));
+  if (argv[0] !== 'node' || script < 0)
+    throw new Error(
+      'bench: the Dockerfile has no ENTRYPOINT ["node", …, "…/cli/main.js"] to take node flags from',
+    );
+  return argv.slice(1, script);
+}
+
 const tokenwardenArgs = (dist) => (s, port) => [
   resolve(dist, 'cli/main.js'),
   'serve',
@@ -43,6 +62,7 @@ const benchScript =
 export const SERVERS = {
   tokenwarden: {
     label: 'tokenwarden',
+    nodeFlags: IMAGE_NODE_FLAGS,
     // Default logging (info, one JSON line per review, to stdout → /dev/null) and metrics.
     // --cache-ttl 10m as fast-jwt's default cacheTTL, so no cached entry expires mid-run.
     args: tokenwardenArgs(distDir),
@@ -50,8 +70,11 @@ export const SERVERS = {
   // Diagnostic: the same build with prom-client's GC-duration histogram on (--gc-duration-metric).
   'tokenwarden-gc-metric': {
     label: 'tokenwarden --gc-duration-metric',
+    nodeFlags: IMAGE_NODE_FLAGS,
     args: (s, port) => [...tokenwardenArgs(distDir)(s, port), '--gc-duration-metric'],
   },
+  // Diagnostic: the same build on node's own heap defaults, without the image's node flags.
+  'tokenwarden-v8-defaults': { label: 'tokenwarden, node defaults', args: tokenwardenArgs(distDir) },
   fastify: { label: 'fastify + fast-jwt', args: benchScript('peers/fastify-fastjwt.mjs') },
   express: { label: 'express + jsonwebtoken', args: benchScript('peers/express-jsonwebtoken.mjs') },
   'node-ceiling': { label: 'node ceiling', args: benchScript('ceilings/node-ceiling.mjs') },
@@ -81,7 +104,11 @@ export const ALT_SERVERS = (process.env.BENCH_ALT_DIST ?? '')
     const eq = spec.indexOf('=');
     const [label, dist] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [`alt ${i + 1}`, spec];
     const name = `tokenwarden-alt${i + 1}`;
-    SERVERS[name] = { label: `tokenwarden (${label})`, args: tokenwardenArgs(dist) };
+    SERVERS[name] = {
+      label: `tokenwarden (${label})`,
+      nodeFlags: IMAGE_NODE_FLAGS,
+      args: tokenwardenArgs(dist),
+    };
     return name;
   });
 
@@ -145,7 +172,7 @@ export async function startServer(name, setup, { nodeFlags = [], token, stdoutFi
   const port = await freePort();
   // stdoutFile: the access log and V8's --trace-gc lines kept (a file costs more per write than /dev/null).
   const devnull = openSync(stdoutFile ?? '/dev/null', 'w');
-  const command = def.exec ? [def.exec()] : [process.execPath, ...nodeFlags];
+  const command = def.exec ? [def.exec()] : [process.execPath, ...(def.nodeFlags ?? []), ...nodeFlags];
   const child = spawn('taskset', ['-c', SERVER_CPU, ...command, ...def.args(setup, port)], {
     stdio: ['ignore', devnull, 'pipe'],
     env: { ...process.env, ...def.env },
@@ -182,8 +209,18 @@ export async function startServer(name, setup, { nodeFlags = [], token, stdoutFi
     ca,
     caFile: setup.caFile,
     stderr: () => stderr,
-    stop: () => stopChild(child, () => exited),
+    // SIGSTOP/SIGCONT: a server not being measured does no work on the shared core.
+    pause: () => signal(child, 'SIGSTOP', () => exited),
+    resume: () => signal(child, 'SIGCONT', () => exited),
+    stop: async () => {
+      signal(child, 'SIGCONT', () => exited);
+      await stopChild(child, () => exited);
+    },
   };
+}
+
+function signal(child, name, exited) {
+  if (!exited()) child.kill(name);
 }
 
 async function stopChild(child, exited) {
