@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarize } from './lib/cpuprofile.mjs';
 import { distDir, importDist } from './lib/dist.mjs';
-import { freePort, sleep, SERVER_CPU } from './lib/servers.mjs';
+import { IMAGE_NODE_FLAGS, freePort, sleep, SERVER_CPU } from './lib/servers.mjs';
 import { LOAD_CPU } from './lib/wrk.mjs';
 
 const arg = (name, dflt) => {
@@ -233,6 +233,7 @@ try {
   const tokenwardenProxy = async (label, dist) => {
     const port = await freePort();
     const child = pinned([
+      ...IMAGE_NODE_FLAGS,
       join(dist, 'cli/main.js'),
       'proxy',
       '--upstream',

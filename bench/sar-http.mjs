@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importDist, distFile } from './lib/dist.mjs';
 import { summarize } from './lib/cpuprofile.mjs';
-import { freePort, processCpuSeconds, sleep, SERVER_CPU } from './lib/servers.mjs';
+import { IMAGE_NODE_FLAGS, freePort, processCpuSeconds, sleep, SERVER_CPU } from './lib/servers.mjs';
 import { sarBody, sarPolicy } from './lib/sar.mjs';
 import { LOAD_CPU } from './lib/wrk.mjs';
 
@@ -107,6 +107,7 @@ try {
       '-c',
       SERVER_CPU,
       process.execPath,
+      ...IMAGE_NODE_FLAGS,
       ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
       distFile('cli/main.js'),
       'serve',
