@@ -54,25 +54,28 @@ const tokenwardenArgs = (dist) => (s, port) => [
   `${Math.round(s.cacheTtlMs / 1000)}s`,
 ];
 
+/** A tokenwarden build run as the image runs it, with `extra` serve flags. */
+const tokenwardenServer = (label, dist, ...extra) => ({
+  label,
+  nodeFlags: IMAGE_NODE_FLAGS,
+  args: (s, port) => [...tokenwardenArgs(dist)(s, port), ...extra],
+});
+
 /** A peer or ceiling of bench/: `node SCRIPT --config CONFIG --port N [extra…]`. */
 const benchScript =
   (script, ...extra) =>
   (s, port) => [`${benchDir}${script}`, '--config', s.configFile, '--port', String(port), ...extra];
 
 export const SERVERS = {
-  tokenwarden: {
-    label: 'tokenwarden',
-    nodeFlags: IMAGE_NODE_FLAGS,
-    // Default logging (info, one JSON line per review, to stdout → /dev/null) and metrics.
-    // --cache-ttl 10m as fast-jwt's default cacheTTL, so no cached entry expires mid-run.
-    args: tokenwardenArgs(distDir),
-  },
+  // Default logging (info, one JSON line per review, to stdout → /dev/null) and metrics.
+  // --cache-ttl 10m as fast-jwt's default cacheTTL, so no cached entry expires mid-run.
+  tokenwarden: tokenwardenServer('tokenwarden', distDir),
   // Diagnostic: the same build with prom-client's GC-duration histogram on (--gc-duration-metric).
-  'tokenwarden-gc-metric': {
-    label: 'tokenwarden --gc-duration-metric',
-    nodeFlags: IMAGE_NODE_FLAGS,
-    args: (s, port) => [...tokenwardenArgs(distDir)(s, port), '--gc-duration-metric'],
-  },
+  'tokenwarden-gc-metric': tokenwardenServer(
+    'tokenwarden --gc-duration-metric',
+    distDir,
+    '--gc-duration-metric',
+  ),
   // Diagnostic: the same build on node's own heap defaults, without the image's node flags.
   'tokenwarden-v8-defaults': { label: 'tokenwarden, node defaults', args: tokenwardenArgs(distDir) },
   fastify: { label: 'fastify + fast-jwt', args: benchScript('peers/fastify-fastjwt.mjs') },
@@ -104,11 +107,7 @@ export const ALT_SERVERS = (process.env.BENCH_ALT_DIST ?? '')
     const eq = spec.indexOf('=');
     const [label, dist] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [`alt ${i + 1}`, spec];
     const name = `tokenwarden-alt${i + 1}`;
-    SERVERS[name] = {
-      label: `tokenwarden (${label})`,
-      nodeFlags: IMAGE_NODE_FLAGS,
-      args: tokenwardenArgs(dist),
-    };
+    SERVERS[name] = tokenwardenServer(`tokenwarden (${label})`, dist);
     return name;
   });
 
@@ -184,6 +183,7 @@ export async function startServer(name, setup, { nodeFlags = [], token, stdoutFi
   });
   let exited = null;
   child.once('exit', (code, signal) => (exited = { code, signal }));
+  const hasExited = () => exited;
   const ca = readFileSync(setup.caFile);
   // serve warms up before it listens: on a loaded machine that alone has taken over 20 s.
   const deadline = Date.now() + 60_000;
@@ -210,11 +210,11 @@ export async function startServer(name, setup, { nodeFlags = [], token, stdoutFi
     caFile: setup.caFile,
     stderr: () => stderr,
     // SIGSTOP/SIGCONT: a server not being measured does no work on the shared core.
-    pause: () => signal(child, 'SIGSTOP', () => exited),
-    resume: () => signal(child, 'SIGCONT', () => exited),
+    pause: () => signal(child, 'SIGSTOP', hasExited),
+    resume: () => signal(child, 'SIGCONT', hasExited),
     stop: async () => {
-      signal(child, 'SIGCONT', () => exited);
-      await stopChild(child, () => exited);
+      signal(child, 'SIGCONT', hasExited);
+      await stopChild(child, hasExited);
     },
   };
 }
