@@ -60,6 +60,18 @@ const takesPart = (name, id) => !ONLY_IN[name] || ONLY_IN[name](id);
 const PAUSE_IDLE = process.env.BENCH_PAUSE_IDLE !== '0';
 const RESUME_LEAD_MS = 1000;
 
+/**
+ * A saturated slice starts after LEAD_IN_SECONDS of the same closed-loop load whose
+ * figures are not kept (the paced generator's -lead-in does the same at a fixed rate). A
+ * server resumed after a minute stopped sizes its young generation at the first GC for the
+ * quiet spell it saw (V8 shrinks it after ~14 s without allocation), and the first seconds of
+ * load then pay scavenges and mark-compacts that steady load does not: the slice measures
+ * saturation, and tail.mjs --idle the burst after a quiet spell. An uncached slice leads in
+ * on the cached pool, so that no token of its round is seen before it. BENCH_LEAD_IN=0 turns
+ * it off (whole seconds, as wrk takes them).
+ */
+const LEAD_IN_SECONDS = Math.max(0, Math.round(Number(process.env.BENCH_LEAD_IN ?? 1)));
+
 export function httpPlan(quick) {
   const plan = quick
     ? {
@@ -145,7 +157,12 @@ export async function runHttpBench({
   servers = SERVER_ORDER,
   workDir,
 } = {}) {
-  const plan = { ...httpPlan(quick), rateGen: RATE_GEN, pauseIdle: PAUSE_IDLE };
+  const plan = {
+    ...httpPlan(quick),
+    rateGen: RATE_GEN,
+    pauseIdle: PAUSE_IDLE,
+    leadInSeconds: LEAD_IN_SECONDS,
+  };
   workDir ??= join(tmpdir(), `tokenwarden-bench-${process.pid}`);
   mkdirSync(workDir, { recursive: true });
   const setup = await prepare({ workDir, uncachedCount: uncachedNeeded(plan), cacheTtlMs: 600_000, log });
@@ -240,6 +257,14 @@ export async function runHttpBench({
           if (PAUSE_IDLE) {
             srv.resume();
             await sleep(RESUME_LEAD_MS);
+          }
+          if (LEAD_IN_SECONDS > 0 && !opts.rate) {
+            await runWrk({
+              port: srv.port,
+              tokensFile: files[sc.alg].cached,
+              mode: 'cycle',
+              seconds: LEAD_IN_SECONDS,
+            });
           }
           const s = await slice(srv, opts);
           if (PAUSE_IDLE) srv.pause();
