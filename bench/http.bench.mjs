@@ -21,6 +21,7 @@ import {
 import { hasGo } from './lib/go-build.mjs';
 import { RATE_GEN, runPaced } from './lib/paced.mjs';
 import { runWrk } from './lib/wrk.mjs';
+import { median } from './lib/median.mjs';
 
 // BENCH_SERVERS=a,b,… picks servers; BENCH_ALT_DIST adds another tokenwarden build.
 export const SERVER_ORDER = process.env.BENCH_SERVERS
@@ -111,13 +112,6 @@ export const SCALED_RATE_ID = 'cached RS256 @ scaled rate';
 
 /** Tokens needed per algorithm for the uncached pool (the memory bench reuses RS256's). */
 export const uncachedNeeded = (plan) => plan.uncachedWarm + plan.rounds * plan.uncachedPerRound;
-
-const median = (xs) => {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
 
 /** One timed slice against one server, with the CPU it and everybody else used meanwhile. */
 async function slice(server, opts) {

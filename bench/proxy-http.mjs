@@ -32,6 +32,7 @@ import { summarize } from './lib/cpuprofile.mjs';
 import { distDir, importDist } from './lib/dist.mjs';
 import { IMAGE_NODE_FLAGS, freePort, sleep, SERVER_CPU } from './lib/servers.mjs';
 import { LOAD_CPU } from './lib/wrk.mjs';
+import { median } from './lib/median.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -325,11 +326,6 @@ try {
       samples.get(p ? p.label : 'direct').push({ throughput: measured(p, 50), latency: measured(p, 1) });
     process.stderr.write(`proxy bench: round ${round + 1} of ${rounds} done\n`);
   }
-  const median = (values) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = sorted.length >> 1;
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  };
   const direct = samples.get('direct');
   /** Medians over the rounds; "added" is each round's difference from direct in the same round. */
   const summary = (label) => {

@@ -3,8 +3,11 @@
 // keep-alive) asking one allowed and one not-allowed review in turn. Counts only
 // answers with the expected `allowed`, and prints requests per second, latency and the
 // server's CPU µs per answer (/proc; far less disturbed by other processes than the rate).
+// The target is a ratio to the hono ceiling's cached TokenReview rate, so the ceiling runs
+// beside it on the same core, in alternating slices (A B, B A, …), each after 1 s of its
+// own load that is not kept: the ratio of each round is of two slices next to each other.
 // --profile runs the server under `node --cpu-prof` and prints where its time went.
-//   node bench/sar-http.mjs [--seconds 8] [--bindings 10000] [--profile]
+//   node bench/sar-http.mjs [--seconds 4] [--rounds 3] [--bindings 10000] [--profile]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -12,20 +15,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importDist, distFile } from './lib/dist.mjs';
 import { summarize } from './lib/cpuprofile.mjs';
-import { IMAGE_NODE_FLAGS, freePort, processCpuSeconds, sleep, SERVER_CPU } from './lib/servers.mjs';
+import {
+  IMAGE_NODE_FLAGS,
+  freePort,
+  processCpuSeconds,
+  sleep,
+  startServer,
+  SERVER_CPU,
+} from './lib/servers.mjs';
 import { sarBody, sarPolicy } from './lib/sar.mjs';
-import { LOAD_CPU } from './lib/wrk.mjs';
+import { prepare } from './lib/setup.mjs';
+import { LOAD_CPU, runWrk } from './lib/wrk.mjs';
+import { median } from './lib/median.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : dflt;
 };
-const seconds = Number(arg('seconds', '8'));
+const seconds = Number(arg('seconds', '4'));
+const rounds = Math.max(1, Number(arg('rounds', '3')));
 const bindings = Number(arg('bindings', '10000'));
 const profile = process.argv.includes('--profile');
 const PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 
 const { createCertificateAuthority, issueCertificate } = await importDist('dev/certs.js');
+
 const dir = mkdtempSync(join(tmpdir(), 'tokenwarden-sar-bench-'));
 
 const allowed = sarBody('system:serviceaccount:ns42:sa-4242', 'get');
@@ -80,6 +94,8 @@ end
 `;
 
 let server;
+let ceiling;
+let loadStartUs;
 try {
   const ca = await createCertificateAuthority('bench-ca');
   const leaf = await issueCertificate(ca, {
@@ -141,38 +157,94 @@ try {
     }
   }
   const url = `https://127.0.0.1:${port}${PATH}`;
-  spawnSync('taskset', ['-c', LOAD_CPU, 'wrk', '-t1', '-c50', '-d2s', '-s', files.script, url], {
-    encoding: 'utf8',
+  const wrkSar = (secs, latency) =>
+    spawnSync(
+      'taskset',
+      [
+        '-c',
+        LOAD_CPU,
+        'wrk',
+        '-t1',
+        '-c50',
+        `-d${secs}s`,
+        ...(latency ? ['--latency'] : []),
+        '-s',
+        files.script,
+        url,
+      ],
+      { encoding: 'utf8', timeout: (secs + 30) * 1000 },
+    );
+  wrkSar(2, false);
+
+  const setup = await prepare({
+    workDir: join(dir, 'tokenreview'),
+    uncachedCount: 0,
+    cacheTtlMs: 600_000,
+    log: () => {},
   });
-  const cpu0 = processCpuSeconds(server.pid);
-  const loadStartUs = Number(process.hrtime.bigint() / 1000n);
-  const run = spawnSync(
-    'taskset',
-    ['-c', LOAD_CPU, 'wrk', '-t1', '-c50', `-d${seconds}s`, '--latency', '-s', files.script, url],
-    {
-      encoding: 'utf8',
-      timeout: (seconds + 30) * 1000,
-    },
-  );
-  const cpu = processCpuSeconds(server.pid) - cpu0;
-  const line = run.stdout.split('\n').find((l) => l.startsWith('JSON '));
-  if (!line) throw new Error(`wrk failed: ${run.stderr}${run.stdout}`);
-  const r = JSON.parse(line.slice(5));
+  const cachedPool = join(dir, 'tokenreview', 'RS256.cached.txt');
+  writeFileSync(cachedPool, setup.pools.RS256.cached.join('\n'));
+  ceiling = await startServer('hono-ceiling', setup, { token: setup.pools.RS256.cached[0] });
+  const honoLoad = (secs) =>
+    runWrk({ port: ceiling.port, tokensFile: cachedPool, mode: 'cycle', seconds: secs });
+  await honoLoad(2);
+
+  const sarSlice = () => {
+    wrkSar(1, false);
+    const cpu0 = processCpuSeconds(server.pid);
+    loadStartUs ??= Number(process.hrtime.bigint() / 1000n);
+    const run = wrkSar(seconds, true);
+    const cpu = processCpuSeconds(server.pid) - cpu0;
+    const line = run.stdout.split('\n').find((l) => l.startsWith('JSON '));
+    if (!line) throw new Error(`wrk failed: ${run.stderr}${run.stdout}`);
+    const r = JSON.parse(line.slice(5));
+    return { ...r, rps: (r.yes + r.no) / r.seconds, cpuUs: (cpu * 1e6) / (r.yes + r.no) };
+  };
+  const honoSlice = async () => {
+    await honoLoad(1);
+    const cpu0 = processCpuSeconds(ceiling.pid);
+    const r = await honoLoad(seconds);
+    const cpu = processCpuSeconds(ceiling.pid) - cpu0;
+    return { okRps: r.okRps, cpuUs: (cpu * 1e6) / r.ok, bad: r.bad + r.exhausted };
+  };
+  const sar = [];
+  const hono = [];
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      sar.push(sarSlice());
+      hono.push(await honoSlice());
+    } else {
+      hono.push(await honoSlice());
+      sar.push(sarSlice());
+    }
+  }
   const result = {
     bindings,
-    rps: (r.yes + r.no) / r.seconds,
-    allowed: r.yes,
-    denied: r.no,
-    bad: r.bad,
-    p50ms: r.p50,
-    p99ms: r.p99,
-    cpuUsPerAnswer: (cpu * 1e6) / (r.yes + r.no),
+    rounds,
+    rps: median(sar.map((x) => x.rps)),
+    allowed: sar.reduce((a, x) => a + x.yes, 0),
+    denied: sar.reduce((a, x) => a + x.no, 0),
+    bad: sar.reduce((a, x) => a + x.bad, 0),
+    p50ms: median(sar.map((x) => x.p50)),
+    p99ms: median(sar.map((x) => x.p99)),
+    cpuUsPerAnswer: median(sar.map((x) => x.cpuUs)),
+    perRound: sar.map((x) => Math.round(x.rps)),
+    ceiling: {
+      okRps: median(hono.map((x) => x.okRps)),
+      cpuUsPerReq: median(hono.map((x) => x.cpuUs)),
+      bad: hono.reduce((a, x) => a + x.bad, 0),
+      perRound: hono.map((x) => Math.round(x.okRps)),
+    },
+    ratioPerRound: sar.map((x, i) => x.rps / hono[i].okRps),
   };
   console.log(`SARJSON ${JSON.stringify(result)}`);
   console.log(
-    `SubjectAccessReview over HTTPS, ${bindings} RoleBindings: ${((r.yes + r.no) / r.seconds).toFixed(0)} answers/s ` +
-      `(${r.yes} allowed, ${r.no} not, ${r.bad} errors), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms at 50 connections, ` +
-      `${((cpu * 1e6) / (r.yes + r.no)).toFixed(1)} µs of server CPU per answer`,
+    `SubjectAccessReview over HTTPS, ${bindings} RoleBindings, median of ${rounds} slice(s) of ${seconds} s: ` +
+      `${result.rps.toFixed(0)} answers/s (${result.allowed} allowed, ${result.denied} not, ${result.bad} errors), ` +
+      `p50 ${result.p50ms.toFixed(2)} ms, p99 ${result.p99ms.toFixed(2)} ms at 50 connections, ` +
+      `${result.cpuUsPerAnswer.toFixed(1)} µs of server CPU per answer; hono ceiling's cached TokenReview beside it ` +
+      `${result.ceiling.okRps.toFixed(0)}/s (${result.ceiling.cpuUsPerReq.toFixed(1)} µs); per round ` +
+      result.ratioPerRound.map((x) => x.toFixed(2)).join(', '),
   );
   if (profile) {
     await new Promise((resolve) => {
@@ -185,8 +257,9 @@ try {
       `-- self time by place --\n${s.places.join('\n')}\n\n-- self time by function --\n${s.functions.join('\n')}`,
     );
   }
-  if (r.bad > 0) process.exitCode = 1;
+  if (result.bad > 0 || result.ceiling.bad > 0) process.exitCode = 1;
 } finally {
+  await ceiling?.stop();
   server?.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 }

@@ -35,6 +35,7 @@ import { machineCpu, processCpuSeconds, sleep, startServer } from './lib/servers
 import { prepare } from './lib/setup.mjs';
 import { runWrk } from './lib/wrk.mjs';
 import { runPaced } from './lib/paced.mjs';
+import { median } from './lib/median.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -58,12 +59,6 @@ const idleSeconds = Number(arg('idle', '0'));
 const workDir = join(tmpdir(), `tokenwarden-tail-${process.pid}`);
 mkdirSync(workDir, { recursive: true });
 const probeFile = fileURLToPath(new URL('./lib/loop-probe.mjs', import.meta.url));
-const median = (xs) => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const ms = (us) => (us / 1000).toFixed(2);
 const VOID_LAG_US = 2000;
 

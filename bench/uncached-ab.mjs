@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { machineCpu, processCpuSeconds, startServer } from './lib/servers.mjs';
 import { prepare } from './lib/setup.mjs';
 import { runWrk } from './lib/wrk.mjs';
+import { median } from './lib/median.mjs';
 
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,11 +28,6 @@ const rounds = Number(arg('rounds', '6'));
 const seconds = Number(arg('seconds', '4'));
 const perfDir = arg('perf', undefined);
 if (perfDir) mkdirSync(perfDir, { recursive: true });
-
-const median = (v) => {
-  const s = [...v].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** `perf record` of one process until `seconds` have passed; resolves once perf has written its file. */
 function perfRecord(pid, file) {

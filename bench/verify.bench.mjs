@@ -13,17 +13,12 @@ import { createVerifier } from 'fast-jwt';
 import { jwtVerify } from 'jose';
 import { importDist } from './lib/dist.mjs';
 import { ALGS, breakSignature, prepare } from './lib/setup.mjs';
+import { median } from './lib/median.mjs';
 
 const { ServiceAccountAuthenticator } = await importDist('authn/serviceaccount/authenticator.js');
 const { StaticKeySource } = await importDist('keys/static.js');
 const { toVerificationKey } = await importDist('keys/parse.js');
 const { systemClock } = await importDist('clock.js');
-
-const median = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
 
 function methodsFor(setup, alg) {
   const k = setup.keys.find((x) => x.alg === alg);
