@@ -1,7 +1,8 @@
 // `npm run bench`: every benchmark of docs/benchmarks.md in one bounded run, then a table.
 //   node bench/run.mjs [--quick] [--only http,verify,memory,sar,proxy]     (BENCH_QUICK=1 = --quick)
-// Full run ≈ 8–10 minutes on the 2-core machine (+1–2 minutes the first time, to mint the
-// token pools); quick ≈ 3 minutes. Needs wrk (Debian: apt-get install wrk) and taskset.
+// Full run: BENCH_ROUNDS=5 took 23 minutes and 9 took 41 on the 2-core machine (2026-12-07;
+// +1–2 minutes the first time, to mint the token pools); quick ≈ 3 minutes. Needs wrk
+// (Debian: apt-get install wrk) and taskset.
 // Not part of `npm test`. Results also go to bench/results/latest.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

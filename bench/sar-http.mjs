@@ -39,7 +39,6 @@ const profile = process.argv.includes('--profile');
 const PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 
 const { createCertificateAuthority, issueCertificate } = await importDist('dev/certs.js');
-
 const dir = mkdtempSync(join(tmpdir(), 'tokenwarden-sar-bench-'));
 
 const allowed = sarBody('system:serviceaccount:ns42:sa-4242', 'get');
