@@ -9,11 +9,11 @@
 // --profile runs the server under `node --cpu-prof` and prints where its time went.
 //   node bench/sar-http.mjs [--seconds 4] [--rounds 3] [--bindings 10000] [--profile]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importDist, distFile } from './lib/dist.mjs';
+import { distFile } from './lib/dist.mjs';
 import { summarize } from './lib/cpuprofile.mjs';
 import {
   IMAGE_NODE_FLAGS,
@@ -38,7 +38,6 @@ const bindings = Number(arg('bindings', '10000'));
 const profile = process.argv.includes('--profile');
 const PATH = '/apis/authorization.k8s.io/v1/subjectaccessreviews';
 
-const { createCertificateAuthority, issueCertificate } = await importDist('dev/certs.js');
 const dir = mkdtempSync(join(tmpdir(), 'tokenwarden-sar-bench-'));
 
 const allowed = sarBody('system:serviceaccount:ns42:sa-4242', 'get');
@@ -96,20 +95,15 @@ let server;
 let ceiling;
 let loadStartUs;
 try {
-  const ca = await createCertificateAuthority('bench-ca');
-  const leaf = await issueCertificate(ca, {
-    commonName: 'bench',
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
+  // The TokenReview bench's set-up: its certificate serves both servers, its pool the ceiling.
+  const setup = await prepare({
+    workDir: join(dir, 'tokenreview'),
+    uncachedCount: 0,
+    cacheTtlMs: 600_000,
+    log: () => {},
   });
-  const files = {
-    cert: join(dir, 'tls.crt'),
-    key: join(dir, 'tls.key'),
-    policy: join(dir, 'policy.yaml'),
-    script: join(dir, 'sar.lua'),
-  };
-  writeFileSync(files.cert, leaf.cert + ca.cert);
-  writeFileSync(files.key, leaf.key);
+  const ca = readFileSync(setup.caFile);
+  const files = { policy: join(dir, 'policy.yaml'), script: join(dir, 'sar.lua') };
   writeFileSync(files.policy, sarPolicy(bindings));
   writeFileSync(files.script, lua);
   const port = await freePort();
@@ -127,9 +121,9 @@ try {
       distFile('cli/main.js'),
       'serve',
       '--tls-cert-file',
-      files.cert,
+      setup.certFile,
       '--tls-private-key-file',
-      files.key,
+      setup.keyFile,
       '--token-auth-file',
       '/dev/null',
       '--rbac-policy-file',
@@ -145,8 +139,8 @@ try {
   const deadline = Date.now() + 120_000;
   for (;;) {
     try {
-      const a = await post(port, ca.cert, allowed);
-      const r = await post(port, ca.cert, refused);
+      const a = await post(port, ca, allowed);
+      const r = await post(port, ca, refused);
       if (!a.text.includes('"allowed":true') || !r.text.includes('"allowed":false'))
         throw new Error(`unexpected answers: ${a.text} ${r.text}`);
       break;
@@ -175,12 +169,6 @@ try {
     );
   wrkSar(2, false);
 
-  const setup = await prepare({
-    workDir: join(dir, 'tokenreview'),
-    uncachedCount: 0,
-    cacheTtlMs: 600_000,
-    log: () => {},
-  });
   const cachedPool = join(dir, 'tokenreview', 'RS256.cached.txt');
   writeFileSync(cachedPool, setup.pools.RS256.cached.join('\n'));
   ceiling = await startServer('hono-ceiling', setup, { token: setup.pools.RS256.cached[0] });
