@@ -3,20 +3,27 @@ import type { AuthnResult } from '../authn/authenticator.js';
 import { encodeTokenReviewText } from '../api/tokenreview.js';
 
 /**
- * A TokenReview's answer, ready to write: its JSON text and that text's UTF-8 length as the
- * `Content-Length` value. Text, not bytes: node's `end(string)` joins the header and the body
- * into one string and one socket write, where a byte body is written as a second chunk;
- * the byte body cost about 8 µs more per answer over HTTPS (docs/benchmarks.md).
+ * A review's answer, ready to write: its JSON text, that text's UTF-8 length as the
+ * `Content-Length` value, and the spelling of its `Content-Type` line (a TokenReview's
+ * and an access review's answers were written by the hono app with different ones, and
+ * keep them). Text, not bytes: node's `end(string)` joins the header and the body into one
+ * string and one socket write, where a byte body is written as a second chunk; the byte
+ * body cost about 8 µs more per answer over HTTPS (docs/benchmarks.md).
  */
-export interface ReviewText {
+export interface AnswerText {
   readonly status: 200;
   readonly text: string;
   readonly contentLength: string;
+  readonly typeName: 'content-type' | 'Content-Type';
 }
 
-function reviewText(apiVersion: string, result: AuthnResult, requested: readonly string[]): ReviewText {
-  const text = encodeTokenReviewText(apiVersion, result, requested);
-  return { status: 200, text, contentLength: String(Buffer.byteLength(text)) };
+/** A 200 answer of `text`, frozen: it may be written again for later reviews. */
+export function answerText(text: string, typeName: AnswerText['typeName']): AnswerText {
+  return Object.freeze({ status: 200, text, contentLength: String(Buffer.byteLength(text)), typeName });
+}
+
+function reviewText(apiVersion: string, result: AuthnResult, requested: readonly string[]): AnswerText {
+  return answerText(encodeTokenReviewText(apiVersion, result, requested), 'content-type');
 }
 
 /**
@@ -38,20 +45,20 @@ function reviewText(apiVersion: string, result: AuthnResult, requested: readonly
  * keeps that result object alive until it is evicted here.
  */
 export class ReviewBytes {
-  private readonly answers: LRUCache<AuthnResult, Map<string, ReviewText>>;
+  private readonly answers: LRUCache<AuthnResult, Map<string, AnswerText>>;
 
   constructor(max = 4096) {
     this.answers = new LRUCache({ max });
   }
 
-  get(apiVersion: string, result: AuthnResult, requested: readonly string[]): ReviewText {
+  get(apiVersion: string, result: AuthnResult, requested: readonly string[]): AnswerText {
     if (result.outcome !== 'authenticated' || result.audiences.length === 0 || !Object.isFrozen(result)) {
       return reviewText(apiVersion, result, requested);
     }
     let perVersion = this.answers.get(result);
     let answer = perVersion?.get(apiVersion);
     if (answer === undefined) {
-      answer = Object.freeze(reviewText(apiVersion, result, requested));
+      answer = reviewText(apiVersion, result, requested);
       if (!perVersion) {
         perVersion = new Map();
         this.answers.set(result, perVersion);

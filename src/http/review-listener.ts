@@ -71,21 +71,34 @@ function writeReply(res: ServerResponse, requestId: string, reply: ReviewReply, 
     // copied into the response's header table (a removeHeader, an appendHeader and a
     // lower-cased name per line): the same bytes, about 0.5 KB less garbage per answer
     // (docs/benchmarks.md).
-    res.writeHead(reply.status, {
-      [REQUEST_ID_HEADER]: requestId,
-      'content-type': JSON_TYPE,
-      'Content-Length': reply.contentLength,
-    });
+    res.writeHead(
+      reply.status,
+      reply.typeName === 'content-type'
+        ? { [REQUEST_ID_HEADER]: requestId, 'content-type': JSON_TYPE, 'Content-Length': reply.contentLength }
+        : {
+            [REQUEST_ID_HEADER]: requestId,
+            'Content-Type': JSON_TYPE,
+            'Content-Length': reply.contentLength,
+          },
+    );
     res.end(reply.text);
     return;
   }
-  const lines = [REQUEST_ID_HEADER, requestId];
-  if (reply.headers === undefined && !head) lines.push('Content-Type', JSON_TYPE);
-  else {
-    const named = new Map<string, string>([['content-type', JSON_TYPE]]);
-    for (const [name, value] of Object.entries(reply.headers ?? {})) named.set(name.toLowerCase(), value);
-    for (const name of [...named.keys()].sort()) lines.push(name, named.get(name)!);
+  if (reply.headers === undefined && !head) {
+    // A refusal's Status: written from an object too, the same lines the list below writes.
+    const body = JSON.stringify(reply.body);
+    res.writeHead(reply.status, {
+      [REQUEST_ID_HEADER]: requestId,
+      'Content-Type': JSON_TYPE,
+      'Content-Length': String(Buffer.byteLength(body)),
+    });
+    res.end(body);
+    return;
   }
+  const lines = [REQUEST_ID_HEADER, requestId];
+  const named = new Map<string, string>([['content-type', JSON_TYPE]]);
+  for (const [name, value] of Object.entries(reply.headers ?? {})) named.set(name.toLowerCase(), value);
+  for (const name of [...named.keys()].sort()) lines.push(name, named.get(name)!);
   if (head) {
     res.writeHead(reply.status, lines);
     res.end();

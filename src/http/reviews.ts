@@ -4,18 +4,12 @@ import {
   badRequest,
   failure,
   methodNotAllowed,
-  ok,
   tooLarge,
   unauthorized,
   unsupportedMediaType,
   type HttpAnswer,
 } from '../api/outcomes.js';
-import {
-  decodeAccessReview,
-  encodeSubjectAccessReview,
-  type AccessReviewKind,
-  type SubjectAccessReviewInput,
-} from '../api/subjectaccessreview.js';
+import { decodeAccessReview, type AccessReviewKind } from '../api/subjectaccessreview.js';
 import { decodeTokenReview } from '../api/tokenreview.js';
 import type { ApiVersionName } from '../api/types.js';
 import type { RequestAuthenticator } from '../authn/authenticator.js';
@@ -31,7 +25,8 @@ import { callerGate, reviewCallerAttributes } from './caller-authorization.js';
 import { nestedDeeperThan } from './json-depth.js';
 import { authnRequestOf, callerName } from './request-identity.js';
 import { REVIEW_RESOURCE, reviewRoutes, type MatchedReview, type ReviewRoute } from './review-routes.js';
-import { ReviewBytes, type ReviewText } from './review-bytes.js';
+import { ReviewBytes, type AnswerText } from './review-bytes.js';
+import { AccessReviewAnswers, type DecodedAccessReview } from './access-review-answers.js';
 
 export interface ReviewRoutes {
   readonly tokens: TokenReviewer;
@@ -63,8 +58,8 @@ export interface ReviewCall {
   callerUser?: UserInfo;
 }
 
-/** A review's answer: an outcome of `api/outcomes.ts`, or a TokenReview's text. */
-export type ReviewReply = HttpAnswer | ReviewText;
+/** A review's answer: an outcome of `api/outcomes.ts`, or a review's text. */
+export type ReviewReply = HttpAnswer | AnswerText;
 
 /** Hands a review's answer back; `at` is the `performance.now()` it was complete at, when already read. */
 export type Reply = (answer: ReviewReply, at?: number) => void;
@@ -98,9 +93,10 @@ function acceptsBody(incoming: IncomingMessage): boolean {
   return type === undefined || type === '' || type === 'application/json' || JSON_TYPE.test(type);
 }
 
+type TextRead = { ok: true; text: string } | { ok: false; answer: HttpAnswer };
 type JsonRead = { ok: true; body: unknown } | { ok: false; answer: HttpAnswer };
 
-function parseJson(call: ReviewCall, read: BodyResult, logger: Logger): JsonRead {
+function bodyText(call: ReviewCall, read: BodyResult, logger: Logger): TextRead {
   if (!read.ok && read.problem === 'cut-short') {
     // Nobody is left to answer; the 400 is for the request metrics. Not an error of ours.
     logger.info(
@@ -110,10 +106,14 @@ function parseJson(call: ReviewCall, read: BodyResult, logger: Logger): JsonRead
     return { ok: false, answer: badRequest('the request body was cut short') };
   }
   if (!read.ok) return { ok: false, answer: tooLarge() };
-  if (nestedDeeperThan(read.text))
+  return read;
+}
+
+function parseJson(text: string): JsonRead {
+  if (nestedDeeperThan(text))
     return { ok: false, answer: badRequest('the request body is nested too deeply') };
   try {
-    return { ok: true, body: JSON.parse(read.text) };
+    return { ok: true, body: JSON.parse(text) };
   } catch {
     // Never the parser's message: V8 quotes the input, which may be a token.
     return { ok: false, answer: badRequest('the request body is not valid JSON') };
@@ -121,21 +121,21 @@ function parseJson(call: ReviewCall, read: BodyResult, logger: Logger): JsonRead
 }
 
 /**
- * The body as JSON, to `then`: called from the body's 'end' (or at once, for a body refused
+ * The body's text, to `then`: called from the body's 'end' (or at once, for a body refused
  * before it is read), so what `then` throws is caught here and goes to `fail`.
  */
-function readJson(
+function readText(
   call: ReviewCall,
   maxBytes: number,
   logger: Logger,
-  then: (read: JsonRead) => void,
+  then: (read: TextRead) => void,
   fail: Fail,
 ): void {
   const { incoming } = call;
   if (!acceptsBody(incoming)) return then({ ok: false, answer: unsupportedMediaType() });
   readBody(incoming, maxBytes, (read) => {
     try {
-      then(parseJson(call, read, logger));
+      then(bodyText(call, read, logger));
     } catch (err) {
       fail(err);
     }
@@ -169,7 +169,23 @@ export function createReviews(routes: ReviewRoutes): Reviews {
     reply(answer, now);
   };
 
-  /** The body as JSON, to `then`; a body refused before it could be decoded is answered and logged here. */
+  /** The body's text, to `then`; a body refused before it could be read whole is answered and logged here. */
+  const withText = (
+    call: ReviewCall,
+    log: ReviewAccessLog,
+    reply: Reply,
+    fail: Fail,
+    then: (text: string) => void,
+  ): void =>
+    readText(
+      call,
+      routes.maxRequestBytes,
+      logger,
+      (read) => (read.ok ? then(read.text) : refused(call, log, read.answer, reply)),
+      fail,
+    );
+
+  /** The body as JSON, to `then`; a body that is not is answered and logged here. */
   const withBody = (
     call: ReviewCall,
     log: ReviewAccessLog,
@@ -177,13 +193,11 @@ export function createReviews(routes: ReviewRoutes): Reviews {
     fail: Fail,
     then: (body: unknown) => void,
   ): void =>
-    readJson(
-      call,
-      routes.maxRequestBytes,
-      logger,
-      (read) => (read.ok ? then(read.body) : refused(call, log, read.answer, reply)),
-      fail,
-    );
+    withText(call, log, reply, fail, (text) => {
+      const parsed = parseJson(text);
+      if (!parsed.ok) return refused(call, log, parsed.answer, reply);
+      then(parsed.body);
+    });
 
   const reviewBytes = new ReviewBytes();
   const tokenReview = (version: ApiVersionName): Handler => {
@@ -235,45 +249,47 @@ export function createReviews(routes: ReviewRoutes): Reviews {
   };
 
   const accessReview = (kind: AccessReviewKind, decider: Authorizer, version: ApiVersionName): Handler => {
-    const review = kind.toLowerCase() as Lowercase<AccessReviewKind>;
-    const log = new ReviewAccessLog(logger, `${REVIEW_RESOURCE[kind]}/${version}`, review);
-    const decided = (
-      call: ReviewCall,
-      input: SubjectAccessReviewInput,
-      result: AuthzResult,
-      reply: Reply,
-    ) => {
+    const name = kind.toLowerCase() as Lowercase<AccessReviewKind>;
+    const log = new ReviewAccessLog(logger, `${REVIEW_RESOURCE[kind]}/${version}`, name);
+    const answers = new AccessReviewAnswers(version, { keep: kind !== 'SelfSubjectAccessReview' });
+    const decided = (call: ReviewCall, review: DecodedAccessReview, result: AuthzResult, reply: Reply) => {
       const decision = result.decision === 'allow' ? 'allowed' : 'denied';
       const reason = accessReason(result);
-      metrics.decision(review, decision, reason);
-      const answer = ok(encodeSubjectAccessReview(input, result, version));
+      metrics.decision(name, decision, reason);
+      const answer = answers.answer(review, result);
       const now = performance.now();
       log.access(
         call.requestId,
         callerOf(call),
         decision,
         reason,
-        input.attributes,
+        review.input.attributes,
         result.reason,
         now - call.started,
       );
       reply(answer, now);
     };
+    const decide = (call: ReviewCall, review: DecodedAccessReview, reply: Reply, fail: Fail): void =>
+      whenSettled(
+        reviewAccess(decider, review.input.attributes),
+        (result) => decided(call, review, result, reply),
+        fail,
+      );
     const readAndDecide = (call: ReviewCall, caller: UserInfo | undefined, reply: Reply, fail: Fail): void =>
-      withBody(call, log, reply, fail, (body) => {
-        const decoded = decodeAccessReview(body, {
+      withText(call, log, reply, fail, (text) => {
+        const { namespace } = call.matched;
+        const known = answers.get(namespace, text);
+        if (known !== undefined) return decide(call, known, reply, fail);
+        const parsed = parseJson(text);
+        if (!parsed.ok) return refused(call, log, parsed.answer, reply);
+        const decoded = decodeAccessReview(parsed.body, {
           kind,
           version,
-          ...(kind === 'LocalSubjectAccessReview' ? { namespace: call.matched.namespace } : {}),
+          ...(kind === 'LocalSubjectAccessReview' ? { namespace } : {}),
           ...(caller ? { caller } : {}),
         });
         if (!decoded.ok) return refused(call, log, decoded.answer, reply);
-        const { input } = decoded;
-        whenSettled(
-          reviewAccess(decider, input.attributes),
-          (result) => decided(call, input, result, reply),
-          fail,
-        );
+        decide(call, answers.remember(namespace, text, decoded.input), reply, fail);
       });
     if (kind !== 'SelfSubjectAccessReview')
       return (call, reply, fail) => readAndDecide(call, undefined, reply, fail);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NO_OPINION, type AuthnResult, type AuthnSuccess } from '../../src/authn/authenticator.js';
 import { encodeTokenReview } from '../../src/api/tokenreview.js';
-import { ReviewBytes, type ReviewText } from '../../src/http/review-bytes.js';
+import { ReviewBytes, type AnswerText } from '../../src/http/review-bytes.js';
 
 const V1 = 'authentication.k8s.io/v1';
 const V1BETA1 = 'authentication.k8s.io/v1beta1';
@@ -15,7 +15,7 @@ function success(username: string, audiences: readonly string[] = ['https://issu
   });
 }
 
-function answer(review: ReviewText): unknown {
+function answer(review: AnswerText): unknown {
   return JSON.parse(review.text);
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, issueCertificate, type IssuedCert } from '../../src/dev/certs.js';
-import { suiteDir, writeFile } from '../helpers/files.js';
+import { replaceFile, suiteDir, writeFile } from '../helpers/files.js';
 import type { HttpsResponse } from '../helpers/http.js';
 import { SentTokens } from '../helpers/logs.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -229,6 +229,100 @@ describe('SelfSubjectAccessReview', () => {
       'Invalid',
       `.${AUTHZ} "" is invalid: [spec: Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified, metadata: Invalid value: {"name":"me"}: must be empty]`,
     );
+  });
+});
+
+describe('an access review asked again with the same body', () => {
+  const sar = (user: string) => ({
+    apiVersion: `${AUTHZ}/v1`,
+    kind: 'SubjectAccessReview',
+    spec: { user, resourceAttributes: listPods('team-a') },
+  });
+  const SAR_PATH = `/apis/${AUTHZ}/v1/subjectaccessreviews`;
+
+  it('is decided by the policy in force when it is asked, not when it was first asked', async () => {
+    const own = suiteDir();
+    const policyFile = writeFile(own.dir, 'policy.yaml', POLICY);
+    const watched = await startTestServer({ flags: ['--authorization-policy-file', policyFile] });
+    const ask = async (): Promise<unknown> => {
+      const res = await watched.request({
+        method: 'POST',
+        path: SAR_PATH,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(sar('alice')),
+      });
+      expect(res.status).toBe(200);
+      return (res.json() as { status: unknown }).status;
+    };
+    /** Asks until the answer is `expected`, for 15 s at most (the policy file's watch must see the change). */
+    const until = async (expected: unknown): Promise<unknown> => {
+      let got: unknown;
+      for (const end = Date.now() + 15_000; Date.now() < end; await new Promise((r) => setTimeout(r, 50))) {
+        got = await ask();
+        if (JSON.stringify(got) === JSON.stringify(expected)) break;
+      }
+      return got;
+    };
+    const allowed = {
+      allowed: true,
+      reason: 'RBAC: allowed by RoleBinding "alice-reads-pods/team-a" of Role "pod-reader" to User "alice"',
+    };
+    try {
+      expect(await ask()).toEqual(allowed);
+      expect(await ask()).toEqual(allowed);
+      replaceFile(policyFile, POLICY.replace('kind: User, name: alice', 'kind: User, name: bob'));
+      expect(await until({ allowed: false })).toEqual({ allowed: false });
+      replaceFile(policyFile, POLICY.replace('alice-reads-pods', 'alice-lists-pods'));
+      expect(
+        await until({ ...allowed, reason: allowed.reason.replace('alice-reads-pods', 'alice-lists-pods') }),
+      ).toEqual({
+        ...allowed,
+        reason: allowed.reason.replace('alice-reads-pods', 'alice-lists-pods'),
+      });
+    } finally {
+      await watched.close();
+      own.remove();
+    }
+  });
+
+  it("is decoded for the namespace of each LocalSubjectAccessReview's path", async () => {
+    const body = { spec: { user: 'alice', resourceAttributes: listPods('team-a') } };
+    for (let round = 0; round < 2; round++) {
+      expect((await local('team-a', body)).json()).toMatchObject({
+        metadata: { namespace: 'team-a' },
+        status: { allowed: true },
+      });
+      expectStatus(
+        await local('team-b', body),
+        422,
+        'Invalid',
+        `.${AUTHZ} "" is invalid: spec.resourceAttributes.namespace: Invalid value: "team-a": must match metadata.namespace`,
+      );
+    }
+  });
+
+  it("asks about each SelfSubjectAccessReview's own caller", async () => {
+    const body = { spec: { resourceAttributes: listPods('team-a') } };
+    const token = sent.add(mintToken({ claims: boundClaims({}, nowSeconds) }));
+    for (let round = 0; round < 2; round++) {
+      expect((await self(body, { cert: alice })).json()).toMatchObject({ status: { allowed: true } });
+      expect((await self(body, { token })).json()).toMatchObject({ status: { allowed: false } });
+      expectStatus(await self(body), 400, 'BadRequest', 'no user present on request');
+    }
+  });
+
+  it('writes the same bytes and access line for a review seen before as for a new one', async () => {
+    const first = await post(SAR_PATH, sar('alice'), { requestId: 'first' });
+    const firstLine = server.logs.lines.at(-1);
+    const again = await post(SAR_PATH, sar('alice'), { requestId: 'again' });
+    const againLine = server.logs.lines.at(-1);
+    expect(again.body).toBe(first.body);
+    expect(again.headers['content-type']).toBe('application/json');
+    expect(again.headers['content-length']).toBe(String(Buffer.byteLength(again.body)));
+    const { time: _t1, ms: _m1, reqId: r1, ...restFirst } = firstLine as Record<string, unknown>;
+    const { time: _t2, ms: _m2, reqId: r2, ...restAgain } = againLine as Record<string, unknown>;
+    expect([r1, r2]).toEqual(['first', 'again']);
+    expect(restAgain).toEqual(restFirst);
   });
 });
 
