@@ -10,6 +10,21 @@ export interface DecodedAccessReview {
   last?: { readonly result: AuthzResult; readonly answer: AnswerText };
 }
 
+/** How many recent texts `seen` remembers (a power of two). */
+const SEEN_SLOTS = 1024;
+
+const FNV_OFFSET = 0x811c9dc5 | 0;
+
+/**
+ * FNV-1a over a string's UTF-16 code units, from `h`. Only ever a hint that a text came
+ * before: two texts with one fingerprint make the second one looked up and kept, keyed by
+ * its own text as always.
+ */
+function fingerprint(s: string, h: number): number {
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h;
+}
+
 /** Longest body text kept: a review with a user's groups and extra fits many times over. */
 const MAX_KEPT_TEXT = 4096;
 
@@ -31,24 +46,45 @@ const sameDecision = (a: AuthzResult, b: AuthzResult): boolean =>
  */
 export class AccessReviewAnswers {
   private readonly decoded: LRUCache<string, DecodedAccessReview> | undefined;
+  /** The fingerprints of the texts last decoded, one per slot (see `keyOf`). */
+  private readonly seen = new Int32Array(SEEN_SLOTS);
 
   constructor(
     private readonly version: ApiVersionName,
     options: { readonly keep: boolean; readonly max?: number },
   ) {
-    this.decoded = options.keep ? new LRUCache({ max: options.max ?? 1024 }) : undefined;
+    this.decoded = options.keep ? new LRUCache({ max: options.max ?? 64 }) : undefined;
   }
 
-  /** The review a body text decoded to before on this route, in the namespace of its path. */
-  get(namespace: string, text: string): DecodedAccessReview | undefined {
-    return this.decoded?.get(keyOf(namespace, text));
+  /**
+   * The key of a body text on this route, in the namespace of its path, when the same text
+   * came recently: only a text asked again is looked up and kept. Else undefined, and the
+   * text's fingerprint is recorded. Kept on first sight, every new text was hashed, set into
+   * the cache and evicted, and entries outlived scavenges: with every body new (clients such
+   * as kube-apiserver keep their own decisions) a review cost about 5 µs more than without a
+   * cache (docs/benchmarks.md). A fingerprint in a typed array holds no object. The key is
+   * built once per review: a new string is hashed whole on each lookup.
+   */
+  keyOf(namespace: string, text: string): string | undefined {
+    if (this.decoded === undefined || text.length > MAX_KEPT_TEXT) return undefined;
+    const print = fingerprint(text, fingerprint(namespace, FNV_OFFSET));
+    const slot = print & (SEEN_SLOTS - 1);
+    if (this.seen[slot] !== print) {
+      this.seen[slot] = print;
+      return undefined;
+    }
+    return `${namespace.length}:${namespace}${text}`;
   }
 
-  /** A review just decoded, kept for its text when the route keeps any and the text is short. */
-  remember(namespace: string, text: string, input: SubjectAccessReviewInput): DecodedAccessReview {
+  /** The review the body text of `key` decoded to before. */
+  get(key: string | undefined): DecodedAccessReview | undefined {
+    return key === undefined ? undefined : this.decoded?.get(key);
+  }
+
+  /** A review just decoded, kept under `key` when there is one. */
+  remember(key: string | undefined, input: SubjectAccessReviewInput): DecodedAccessReview {
     const entry: DecodedAccessReview = { input: Object.freeze(input) };
-    if (this.decoded !== undefined && text.length <= MAX_KEPT_TEXT)
-      this.decoded.set(keyOf(namespace, text), entry);
+    if (key !== undefined) this.decoded?.set(key, entry);
     return entry;
   }
 
@@ -64,5 +100,3 @@ export class AccessReviewAnswers {
     return answer;
   }
 }
-
-const keyOf = (namespace: string, text: string): string => `${namespace.length}:${namespace}${text}`;

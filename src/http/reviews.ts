@@ -278,7 +278,8 @@ export function createReviews(routes: ReviewRoutes): Reviews {
     const readAndDecide = (call: ReviewCall, caller: UserInfo | undefined, reply: Reply, fail: Fail): void =>
       withText(call, log, reply, fail, (text) => {
         const { namespace } = call.matched;
-        const known = answers.get(namespace, text);
+        const key = answers.keyOf(namespace, text);
+        const known = answers.get(key);
         if (known !== undefined) return decide(call, known, reply, fail);
         const parsed = parseJson(text);
         if (!parsed.ok) return refused(call, log, parsed.answer, reply);
@@ -289,7 +290,7 @@ export function createReviews(routes: ReviewRoutes): Reviews {
           ...(caller ? { caller } : {}),
         });
         if (!decoded.ok) return refused(call, log, decoded.answer, reply);
-        decide(call, answers.remember(namespace, text, decoded.input), reply, fail);
+        decide(call, answers.remember(key, decoded.input), reply, fail);
       });
     if (kind !== 'SelfSubjectAccessReview')
       return (call, reply, fail) => readAndDecide(call, undefined, reply, fail);
