@@ -178,6 +178,59 @@ describe('the review listener', () => {
     }
   });
 
+  it("writes an access review's answer, new or kept, and a refusal with the header lines the hono app wrote", async () => {
+    const { dir, remove } = suiteDir();
+    const policy = writeFile(
+      dir,
+      'policy.yaml',
+      `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: reader }
+rules: [{ apiGroups: [""], resources: [pods], verbs: [get] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: alice-reads }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: reader }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: alice }]
+`,
+    );
+    const own = await startTestServer({ flags: ['--rbac-policy-file', policy] });
+    try {
+      const { socket, received } = await rawConnection(own.port, own.ca);
+      const body = JSON.stringify({
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: { user: 'alice', resourceAttributes: { verb: 'get', resource: 'pods' } },
+      });
+      const request = (id: string, text: string) =>
+        `POST /apis/authorization.k8s.io/v1/subjectaccessreviews HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: ${id}\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`;
+      // Decoded, decoded and kept, then answered from what was kept; and a body that is not JSON.
+      const ids = ['one', 'two', 'three', 'refused'];
+      socket.write(ids.map((id) => request(id, id === 'refused' ? '{' : body)).join(''));
+      const answers = await responses(socket, received, ids.length);
+      socket.destroy();
+      const texts = answers.map((answer, i) => {
+        const head = answer.slice(0, answer.indexOf('\r\n\r\n'));
+        const text = answer.slice(head.length + 4);
+        const status = ids[i] === 'refused' ? '400 Bad Request' : '200 OK';
+        expect(head).toMatch(
+          new RegExp(
+            `^HTTP/1\\.1 ${status}\\r\\nx-request-id: ${ids[i]}\\r\\nContent-Type: application/json\\r\\nContent-Length: ${Buffer.byteLength(text)}\\r\\nDate: [A-Za-z]{3}, \\d\\d [A-Za-z]{3} \\d{4} \\d\\d:\\d\\d:\\d\\d GMT\\r\\nConnection: keep-alive\\r\\nKeep-Alive: timeout=30$`,
+          ),
+        );
+        return text;
+      });
+      expect(JSON.parse(texts[0]!)).toMatchObject({ status: { allowed: true } });
+      expect(texts[1]).toBe(texts[0]);
+      expect(texts[2]).toBe(texts[0]);
+      expect(JSON.parse(texts[3]!)).toMatchObject({ kind: 'Status', code: 400 });
+    } finally {
+      await own.close();
+      remove();
+    }
+  });
+
   it('writes a cached answer on a draining server with its Connection: close first, then the same lines as before', async () => {
     const own = await startTestServer({ clock: manualClock(NOW_MS) });
     try {
