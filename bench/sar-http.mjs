@@ -7,9 +7,9 @@
 // beside it on the same core, in alternating slices (A B, B A, …), each after 1 s of its
 // own load that is not kept: the ratio of each round is of two slices next to each other.
 // --profile runs the server under `node --cpu-prof` and prints where its time went.
-// --distinct N asks each of the two reviews about N pods by name, in turn (every body new
-// to a server that keeps 1,024 per route, when N is larger): the cost of a review never
-// seen before, where the default asks the same two bodies again and again.
+// --distinct N asks each of the two reviews about N pods by name, in turn (with N in the
+// thousands, no body comes again while the server still remembers it): the cost of a review
+// never seen before, where the default asks the same two bodies again and again.
 //   node bench/sar-http.mjs [--seconds 4] [--rounds 3] [--bindings 10000] [--distinct N] [--profile]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

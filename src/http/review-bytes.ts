@@ -11,15 +11,15 @@ import { encodeTokenReviewText } from '../api/tokenreview.js';
  * body cost about 8 µs more per answer over HTTPS (docs/benchmarks.md).
  */
 export interface AnswerText {
-  readonly status: 200;
+  readonly status: number;
   readonly text: string;
   readonly contentLength: string;
   readonly typeName: 'content-type' | 'Content-Type';
 }
 
-/** A 200 answer of `text`, frozen: it may be written again for later reviews. */
-export function answerText(text: string, typeName: AnswerText['typeName']): AnswerText {
-  return Object.freeze({ status: 200, text, contentLength: String(Buffer.byteLength(text)), typeName });
+/** An answer of `text` (200 unless told), frozen: it may be written again for later reviews. */
+export function answerText(text: string, typeName: AnswerText['typeName'], status = 200): AnswerText {
+  return Object.freeze({ status, text, contentLength: String(Buffer.byteLength(text)), typeName });
 }
 
 function reviewText(apiVersion: string, result: AuthnResult, requested: readonly string[]): AnswerText {

@@ -4,6 +4,7 @@ import { internalError } from '../api/outcomes.js';
 import type { Metrics } from '../observe/metrics.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
 import { ReviewPaths } from './review-routes.js';
+import { answerText, type AnswerText } from './review-bytes.js';
 import type { ReviewReply, Reviews } from './reviews.js';
 import { logUnhandled } from './unhandled.js';
 
@@ -65,36 +66,10 @@ const JSON_TYPE = 'application/json';
  * (its Headers objects lower-case and sort names), the request id first.
  */
 function writeReply(res: ServerResponse, requestId: string, reply: ReviewReply, head: boolean): void {
-  if ('text' in reply) {
-    // Only a POST gets this far. An object, not a list of lines: node writes a fresh
-    // response's object as it stands, in key order and spelling, where a list is first
-    // copied into the response's header table (a removeHeader, an appendHeader and a
-    // lower-cased name per line): the same bytes, about 0.5 KB less garbage per answer
-    // (docs/benchmarks.md).
-    res.writeHead(
-      reply.status,
-      reply.typeName === 'content-type'
-        ? { [REQUEST_ID_HEADER]: requestId, 'content-type': JSON_TYPE, 'Content-Length': reply.contentLength }
-        : {
-            [REQUEST_ID_HEADER]: requestId,
-            'Content-Type': JSON_TYPE,
-            'Content-Length': reply.contentLength,
-          },
-    );
-    res.end(reply.text);
-    return;
-  }
-  if (reply.headers === undefined && !head) {
-    // A refusal's Status: written from an object too, the same lines the list below writes.
-    const body = JSON.stringify(reply.body);
-    res.writeHead(reply.status, {
-      [REQUEST_ID_HEADER]: requestId,
-      'Content-Type': JSON_TYPE,
-      'Content-Length': String(Buffer.byteLength(body)),
-    });
-    res.end(body);
-    return;
-  }
+  if ('text' in reply) return writeText(res, requestId, reply);
+  // A refusal's Status: the same lines the list below would write, from an object too.
+  if (reply.headers === undefined && !head)
+    return writeText(res, requestId, answerText(JSON.stringify(reply.body), 'Content-Type', reply.status));
   const lines = [REQUEST_ID_HEADER, requestId];
   const named = new Map<string, string>([['content-type', JSON_TYPE]]);
   for (const [name, value] of Object.entries(reply.headers ?? {})) named.set(name.toLowerCase(), value);
@@ -108,6 +83,23 @@ function writeReply(res: ServerResponse, requestId: string, reply: ReviewReply, 
   lines.push('Content-Length', String(Buffer.byteLength(body)));
   res.writeHead(reply.status, lines);
   res.end(body);
+}
+
+/**
+ * An answer's text after one `writeHead` from an object, never for a HEAD. An object,
+ * not a list of lines: node writes a fresh response's object as it stands, in key order and
+ * spelling, where a list is first copied into the response's header table (a removeHeader,
+ * an appendHeader and a lower-cased name per line): the same bytes, about 0.5 KB less
+ * garbage per answer (docs/benchmarks.md).
+ */
+function writeText(res: ServerResponse, requestId: string, reply: AnswerText): void {
+  res.writeHead(
+    reply.status,
+    reply.typeName === 'content-type'
+      ? { [REQUEST_ID_HEADER]: requestId, 'content-type': JSON_TYPE, 'Content-Length': reply.contentLength }
+      : { [REQUEST_ID_HEADER]: requestId, 'Content-Type': JSON_TYPE, 'Content-Length': reply.contentLength },
+  );
+  res.end(reply.text);
 }
 
 /** How long, and how much of, a body answered before it was read is read and dropped. */
