@@ -2,9 +2,10 @@ import { constants, verify } from 'node:crypto';
 import { TokenwardenError } from '../../errors.js';
 import type { Algorithm, KeySnapshot, KeySource, VerificationKey } from '../../keys/key-source.js';
 import { MAX_TOKEN_LENGTH, type UnverifiedToken } from './gate.js';
+import { verifyPkcs1v15, type Sha2Hash } from './pkcs1.js';
 
 interface AlgorithmSpec {
-  readonly hash: string;
+  readonly hash: Sha2Hash;
   readonly kind: 'pkcs1' | 'pss' | 'ecdsa';
   /** ECDSA signatures in a JWS are fixed-length R‖S (JWA §3.4); DER is refused. */
   readonly ecdsaLength?: number;
@@ -22,12 +23,14 @@ const ALGORITHMS: Readonly<Record<Algorithm, AlgorithmSpec>> = {
   ES512: { hash: 'sha512', kind: 'ecdsa', ecdsaLength: 132 },
 };
 
-const HASH_BYTES: Readonly<Record<string, number>> = { sha256: 32, sha384: 48, sha512: 64 };
+const HASH_BYTES: Readonly<Record<Sha2Hash, number>> = { sha256: 32, sha384: 48, sha512: 64 };
 
 /**
  * One signature check with node:crypto directly on a KeyObject imported at load time:
  * no per-call key import, no JWK handling, no promise: allocation per request is what the
- * benchmark showed costing most (docs/benchmarks.md). The key must be bound to the token's algorithm.
+ * benchmark showed costing most (docs/benchmarks.md). RS* goes through the RSA public
+ * operation and a whole-encoding comparison (pkcs1.ts), as Go's crypto/rsa verifies.
+ * The key must be bound to the token's algorithm.
  */
 export function verifySignature(
   alg: Algorithm,
@@ -40,12 +43,12 @@ export function verifySignature(
   try {
     switch (spec.kind) {
       case 'pkcs1':
-        return verify(spec.hash, data, key.key, signature);
+        return verifyPkcs1v15(spec.hash, data, key.key, signature);
       case 'pss':
         return verify(
           spec.hash,
           data,
-          { key: key.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[spec.hash]! },
+          { key: key.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: HASH_BYTES[spec.hash] },
           signature,
         );
       case 'ecdsa':
