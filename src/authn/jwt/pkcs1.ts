@@ -19,7 +19,8 @@ const DIGEST_INFO: Readonly<Record<Sha2Hash, Buffer>> = {
   sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
 };
 
-const HASH_BYTES: Readonly<Record<Sha2Hash, number>> = { sha256: 32, sha384: 48, sha512: 64 };
+/** Each hash's length in bytes: the PKCS #1 encoding's tail here, the PSS salt length in verify.ts. */
+export const HASH_BYTES: Readonly<Record<Sha2Hash, number>> = { sha256: 32, sha384: 48, sha512: 64 };
 
 export type Sha2Hash = 'sha256' | 'sha384' | 'sha512';
 

@@ -2,7 +2,7 @@ import { constants, verify } from 'node:crypto';
 import { TokenwardenError } from '../../errors.js';
 import type { Algorithm, KeySnapshot, KeySource, VerificationKey } from '../../keys/key-source.js';
 import { MAX_TOKEN_LENGTH, type UnverifiedToken } from './gate.js';
-import { verifyPkcs1v15, type Sha2Hash } from './pkcs1.js';
+import { HASH_BYTES, verifyPkcs1v15, type Sha2Hash } from './pkcs1.js';
 
 interface AlgorithmSpec {
   readonly hash: Sha2Hash;
@@ -22,8 +22,6 @@ const ALGORITHMS: Readonly<Record<Algorithm, AlgorithmSpec>> = {
   ES384: { hash: 'sha384', kind: 'ecdsa', ecdsaLength: 96 },
   ES512: { hash: 'sha512', kind: 'ecdsa', ecdsaLength: 132 },
 };
-
-const HASH_BYTES: Readonly<Record<Sha2Hash, number>> = { sha256: 32, sha384: 48, sha512: 64 };
 
 /**
  * One signature check with node:crypto directly on a KeyObject imported at load time:
