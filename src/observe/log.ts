@@ -1,3 +1,4 @@
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -16,12 +17,10 @@ export const REDACT_PATHS = [
 ];
 
 /**
- * Lines are gathered up to this many bytes before one asynchronous write, and written at
- * least every LOG_FLUSH_MS: a write per line handed every access line to libuv's thread
- * pool, whose thread and wake-ups share the server's core, and each write still costs the
- * main thread a hand-off, so fewer and larger writes cost less (docs/benchmarks.md). Flushed
- * and awaited on SIGTERM, so the last lines are never lost on a stop; what a SIGKILL can lose
- * is bounded by the flush interval, not by the batch.
+ * Lines are gathered up to this many bytes before one write, and written at least every
+ * LOG_FLUSH_MS: fewer and larger writes cost less (docs/benchmarks.md). Flushed and awaited
+ * on SIGTERM, so the last lines are never lost on a stop; what a SIGKILL can lose is bounded
+ * by the flush interval, not by the batch.
  */
 const LOG_BATCH_BYTES = 12 * 1024;
 const LOG_FLUSH_MS = 250;
@@ -40,11 +39,16 @@ interface SonicBoomState {
   readonly _bufs: Buffer[][];
   readonly _lens: number[];
   readonly _hwm: number;
-  readonly _writing: boolean;
+  _writing: boolean;
+  /** The bytes of the write under way, or an empty buffer. */
+  _writingBuf: Buffer;
   readonly maxLength: number;
   readonly maxWrite: number;
   readonly minLength: number;
+  /** Writes the first batch (or what is left of `_writingBuf`): sonic-boom's asynchronous `fs.write`. */
   _actualWrite(): void;
+  /** sonic-boom's end of a write of `n` bytes: the rest of a short write, the next batch, 'drain', close. */
+  release(err: NodeJS.ErrnoException | null, n?: number): void;
   emit(event: 'drop', data: string): boolean;
 }
 
@@ -126,8 +130,63 @@ function slabWrite(stream: SonicBoomState): (data: string) => boolean {
   };
 }
 
-/** An fd, asynchronous and batched; `maxWrite` caps one write (default 16 KiB, as sonic-boom's). */
+/**
+ * Each batch written at once from the main thread to `direct`, an fd that cannot block it,
+ * instead of by sonic-boom's `fs.write` in libuv's thread pool: a hand-off per batch woke a
+ * pool thread that shares the server's one core and took it from the request in hand, about
+ * 0.5 µs per access line in all (docs/benchmarks.md). What `direct` takes only in part, or not
+ * at all for now (EAGAIN: a pipe's reader is behind), is finished by sonic-boom's own
+ * asynchronous write to the stream's fd, which waits in the pool until the reader takes it, as
+ * every write did before, with the next batches behind it; an error goes where sonic-boom
+ * sends one.
+ */
+function directWrite(stream: SonicBoomState, direct: number): () => void {
+  const queued = stream._actualWrite;
+  return function actualWrite() {
+    stream._writing = true;
+    if (stream._writingBuf.length === 0) {
+      // sonic-boom's `mergeBuf`: a batch of one buffer (every batch slabWrite builds) is written as it is.
+      const parts = stream._bufs.shift() ?? [];
+      const len = stream._lens.shift() ?? 0;
+      stream._writingBuf = parts.length === 1 ? parts[0]! : Buffer.concat(parts, len);
+    }
+    let n: number;
+    try {
+      n = writeSync(direct, stream._writingBuf);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return queued.call(stream);
+      return stream.release(err as NodeJS.ErrnoException);
+    }
+    stream.release(null, n);
+  };
+}
+
+/**
+ * An fd to write `fd`'s batches to from the main thread, when there is one that cannot block
+ * it: a regular file or a character device (/dev/null, a terminal, as node writes its own
+ * stdout to them) is `fd` itself; a pipe (a container's stdout) is opened again as a
+ * description of our own with O_NONBLOCK, so that a full pipe answers EAGAIN rather than
+ * stopping the event loop, and `fd` and other writers to the pipe keep their mode. Undefined
+ * for anything else (a socket) and for a pipe that cannot be opened again (no /proc, no
+ * reader): its batches keep to the thread pool.
+ */
+function directFd(fd: number): number | undefined {
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isFile() || stat.isCharacterDevice()) return fd;
+    if (!stat.isFIFO()) return undefined;
+    return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An fd, batched, each batch written from the main thread when that cannot block it (see
+ * `directFd`) and else asynchronously; `maxWrite` caps one write (default 16 KiB, as sonic-boom's).
+ */
 export function batchedDestination(fd: number, maxWrite?: number): DestinationStream {
+  const direct = directFd(fd);
   const stream = pino.destination({
     dest: fd,
     sync: false,
@@ -136,8 +195,15 @@ export function batchedDestination(fd: number, maxWrite?: number): DestinationSt
     contentMode: 'buffer',
     ...(maxWrite === undefined ? {} : { maxWrite }),
   });
-  // sonic-boom sets `write` on the instance itself, per content mode; this replaces it the same way.
-  stream.write = slabWrite(stream as unknown as SonicBoomState);
+  const state = stream as unknown as SonicBoomState;
+  // sonic-boom sets `write` and `_actualWrite` on the instance itself, per content mode and
+  // sync flag; these replace them the same way.
+  stream.write = slabWrite(state);
+  if (direct !== undefined) {
+    state._actualWrite = directWrite(state, direct);
+    // A pipe's description opened again is ours to close, after the stream's last write.
+    if (direct !== fd) stream.once('close', () => closeSync(direct));
+  }
   return stream;
 }
 

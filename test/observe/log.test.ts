@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { batchBytes, batchedDestination } from '../../src/observe/log.js';
-import { finished, REPO_ROOT, requireBuiltBin } from '../helpers/cli.js';
+import { finished, REPO_ROOT, requireBuiltBin, waitForOutput } from '../helpers/cli.js';
 import { suiteDir } from '../helpers/files.js';
 import { captureLogs, type LogLine } from '../helpers/logs.js';
 import { mintToken } from '../helpers/tokens.js';
@@ -58,16 +59,17 @@ describe('batchedDestination', () => {
   }
 
   it.each([[4096], [undefined]])(
-    'writes every line whole and in order, in writes split where sonic-boom splits them (cap %s)',
+    'writes every line whole and in order to a file, in writes split where sonic-boom splits them (cap %s)',
     async (maxWrite) => {
       const dir = suiteDir();
       try {
         const ours = join(dir.dir, 'ours.log');
         const theirs = join(dir.dir, 'theirs.log');
         const got = await writeAll(batchedDestination(openSync(ours, 'w'), maxWrite) as Destination, ours);
+        // A file's batches are written as soon as they are full, as sonic-boom's synchronous mode writes them.
         const stock = pino.destination({
           dest: openSync(theirs, 'w'),
-          sync: false,
+          sync: true,
           minLength: batchBytes(maxWrite),
           ...(maxWrite === undefined ? {} : { maxWrite }),
         });
@@ -86,42 +88,82 @@ describe('batchedDestination', () => {
     },
   );
 
-  it('holds the lines waiting for a write outside the JavaScript heap, and writes them all', async () => {
-    requireBuiltBin();
+  it('writes a full batch to a file in the same turn, not through the thread pool', () => {
     const dir = suiteDir();
     try {
-      const file = join(dir.dir, 'waiting.log');
-      // 4 MB of lines written in one synchronous run: the first batch's write is in flight and
-      // cannot finish before the run ends, so everything after it is waiting when measured.
-      const script = `
-        import { openSync } from 'node:fs';
-        import { batchedDestination } from ${JSON.stringify(join(REPO_ROOT, 'dist/observe/log.js'))};
-        const dest = batchedDestination(openSync(${JSON.stringify(file)}, 'w'));
-        const lines = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ i, s: 'ü'.repeat(i % 50) + 'x'.repeat(1000) }) + '\\n');
-        globalThis.gc(); globalThis.gc();
-        const before = process.memoryUsage();
-        for (let i = 0; i < lines.length; i++) { dest.write(lines[i]); lines[i] = undefined; }
-        globalThis.gc(); globalThis.gc();
-        const after = process.memoryUsage();
-        dest.on('close', () => console.log(JSON.stringify({ heap: after.heapUsed - before.heapUsed, outside: after.arrayBuffers - before.arrayBuffers })));
-        dest.end();
-      `;
-      const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const result = await finished(child);
-      expect(result.code, result.stderr).toBe(0);
-      const grew = JSON.parse(result.stdout) as { heap: number; outside: number };
-      expect(grew.outside).toBeGreaterThan(3_000_000);
-      expect(grew.heap).toBeLessThan(1_000_000);
-      const written = readFileSync(file, 'utf8').trimEnd().split('\n');
-      expect(written.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(
-        Array.from({ length: 4000 }, (_, i) => i),
-      );
+      const file = join(dir.dir, 'turn.log');
+      const dest = batchedDestination(openSync(file, 'w')) as Destination;
+      let written = 0;
+      for (const line of LINES) {
+        if (written >= batchBytes()) break;
+        dest.write(line);
+        written += Buffer.byteLength(line);
+      }
+      // No await since the first write: what is in the file was written by the call itself.
+      const text = readFileSync(file, 'utf8');
+      expect(text.length).toBeGreaterThan(0);
+      expect(LINES.join('').startsWith(text)).toBe(true);
+      expect(text.endsWith('\n')).toBe(true);
+      dest.destroy();
     } finally {
       dir.remove();
     }
   });
+
+  it(
+    'never stops the event loop on a pipe nobody reads, holds the waiting lines outside the ' +
+      'JavaScript heap, and writes them all in order once the pipe is read',
+    async () => {
+      requireBuiltBin();
+      const dir = suiteDir();
+      try {
+        // stdout a pipe, as a container's is: a FIFO held open for reading, not read until the child reports.
+        const fifo = join(dir.dir, 'stdout.fifo');
+        execFileSync('mkfifo', [fifo]);
+        const reading = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+        const writing = openSync(fifo, 'w');
+        // 4 MB of lines in one synchronous run into a 64 KiB pipe: the first batches go at once,
+        // the rest wait for the reader. The run ending at all shows no write stopped the loop.
+        const script = `
+          import { createLogger } from ${JSON.stringify(join(REPO_ROOT, 'dist/observe/log.js'))};
+          const logger = createLogger('info');
+          const lines = Array.from({ length: 4000 }, (_, i) => 'ü'.repeat(i % 50) + 'x'.repeat(1000));
+          globalThis.gc(); globalThis.gc();
+          const before = process.memoryUsage();
+          for (let i = 0; i < lines.length; i++) { logger.info({ i }, lines[i]); lines[i] = undefined; }
+          globalThis.gc(); globalThis.gc();
+          const after = process.memoryUsage();
+          const started = performance.now();
+          setTimeout(() => {
+            console.error(JSON.stringify({ heap: after.heapUsed - before.heapUsed, outside: after.arrayBuffers - before.arrayBuffers, timerLateMs: performance.now() - started - 20 }));
+          }, 20);
+        `;
+        const child = spawn(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], {
+          stdio: ['ignore', writing, 'pipe'],
+        });
+        closeSync(writing);
+        const exited = finished(child);
+        const [report] = await waitForOutput(child, 'stderr', /\{.*\}/);
+        const grew = JSON.parse(report) as { heap: number; outside: number; timerLateMs: number };
+        expect(grew.outside).toBeGreaterThan(3_000_000);
+        expect(grew.heap).toBeLessThan(1_000_000);
+        // A timer set after the run fired in its turn: nothing written since held the loop.
+        expect(grew.timerLateMs).toBeLessThan(1_000);
+        const pipe = new Socket({ fd: reading, readable: true, writable: false });
+        const chunks: Buffer[] = [];
+        pipe.on('data', (c: Buffer) => chunks.push(c));
+        await new Promise((done) => pipe.once('end', done));
+        const result = await exited;
+        expect(result.code, result.stderr).toBe(0);
+        const written = Buffer.concat(chunks).toString('utf8').trimEnd().split('\n');
+        expect(written.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual(
+          Array.from({ length: 4000 }, (_, i) => i),
+        );
+      } finally {
+        dir.remove();
+      }
+    },
+  );
 
   it('loses no line when the process exits without waiting for its writes', async () => {
     requireBuiltBin();
