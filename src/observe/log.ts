@@ -137,8 +137,8 @@ function slabWrite(stream: SonicBoomState): (data: string) => boolean {
  * 0.5 µs per access line in all (docs/benchmarks.md). What `direct` takes only in part, or not
  * at all for now (EAGAIN: a pipe's reader is behind), is finished by sonic-boom's own
  * asynchronous write to the stream's fd, which waits in the pool until the reader takes it, as
- * every write did before, with the next batches behind it; an error goes where sonic-boom
- * sends one.
+ * every write did before, with the next batches behind it. An error goes where sonic-boom
+ * sends one, when the pool write's did.
  */
 function directWrite(stream: SonicBoomState, direct: number): () => void {
   const queued = stream._actualWrite;
@@ -155,7 +155,9 @@ function directWrite(stream: SonicBoomState, direct: number): () => void {
       n = writeSync(direct, stream._writingBuf);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return queued.call(stream);
-      return stream.release(err as NodeJS.ErrnoException);
+      // After this turn, as the pool write's error came: never thrown at the line's caller (a review).
+      process.nextTick(() => stream.release(err as NodeJS.ErrnoException));
+      return;
     }
     stream.release(null, n);
   };

@@ -110,6 +110,23 @@ describe('batchedDestination', () => {
     }
   });
 
+  it("never throws a write error at the line's caller: it comes as the stream's error, after the write", async () => {
+    // /dev/full: a character device, so written to at once, that refuses every write with ENOSPC.
+    const dest = batchedDestination(openSync('/dev/full', 'w')) as Destination;
+    let writing = true;
+    const failed = new Promise<{ code: unknown; writing: boolean }>((done) =>
+      dest.once('error', (err: NodeJS.ErrnoException) => done({ code: err.code, writing })),
+    );
+    expect(() => {
+      for (const line of LINES) dest.write(line);
+    }).not.toThrow();
+    writing = false;
+    expect(await failed).toEqual({ code: 'ENOSPC', writing: false });
+    const closed = new Promise((done) => dest.once('close', done));
+    dest.destroy();
+    await closed;
+  });
+
   it(
     'never stops the event loop on a pipe nobody reads, holds the waiting lines outside the ' +
       'JavaScript heap, and writes them all in order once the pipe is read',
