@@ -45,7 +45,7 @@ interface SonicBoomState {
   readonly maxLength: number;
   readonly maxWrite: number;
   readonly minLength: number;
-  /** Writes the first batch (or what is left of `_writingBuf`): sonic-boom's asynchronous `fs.write`. */
+  /** Writes what is left of `_writingBuf`, else the first batch; sonic-boom's is an `fs.write` in the thread pool. */
   _actualWrite(): void;
   /** sonic-boom's end of a write of `n` bytes: the rest of a short write, the next batch, 'drain', close. */
   release(err: NodeJS.ErrnoException | null, n?: number): void;
