@@ -1,7 +1,7 @@
-import type { AuthnResult } from '../authn/authenticator.js';
+import type { AuthnResult, AuthnSuccess } from '../authn/authenticator.js';
 import { bearerCredential, INVALID_BEARER_TOKEN } from '../authn/bearer.js';
 import { aggregateMessage } from '../errors.js';
-import { isObject } from '../json.js';
+import { isObject, jsonString } from '../json.js';
 import type { UserInfo } from '../user.js';
 import {
   AUTHN_GROUP,
@@ -75,43 +75,72 @@ export function decodeTokenReview(body: unknown, pathVersion: ApiVersionName): D
   };
 }
 
+/** `JSON.stringify(list)` for a list of strings; undefined for a list holding anything else (or a hole). */
+function jsonStrings(list: readonly unknown[]): string | undefined {
+  if (!Array.isArray(list)) return undefined;
+  let out = '[';
+  for (let i = 0; i < list.length; i++) {
+    const item: unknown = list[i];
+    if (typeof item !== 'string') return undefined;
+    out += i === 0 ? jsonString(item) : `,${jsonString(item)}`;
+  }
+  return `${out}]`;
+}
+
+/** The user's members after `username`, as JSON.stringify writes them; undefined where a value is not a string or a list of strings. */
+function userMembers(user: UserInfo): string | undefined {
+  let out = '';
+  if (user.uid) {
+    if (typeof user.uid !== 'string') return undefined;
+    out += `,"uid":${jsonString(user.uid)}`;
+  }
+  if (user.groups.length > 0) {
+    const groups = jsonStrings(user.groups);
+    if (groups === undefined) return undefined;
+    out += `,"groups":${groups}`;
+  }
+  let extra = '';
+  // for…in visits own keys in the order JSON.stringify writes them (integer-like keys first).
+  for (const key in user.extra) {
+    if (!Object.hasOwn(user.extra, key)) continue;
+    const values = jsonStrings(user.extra[key]!);
+    if (values === undefined) return undefined;
+    extra += `${extra === '' ? '' : ','}${jsonString(key)}:${values}`;
+  }
+  return extra === '' ? out : `${out},"extra":{${extra}}`;
+}
+
 /**
- * `JSON.stringify(encodeTokenReview(apiVersion, result, requested))`, the same text, from a
- * tree that shares the result's lists and `extra` instead of copying them: an uncached answer
- * is stringified once and never asked again, and the copies and the spread per optional field
- * made a third of its cost (docs/benchmarks.md). Stringifying a list or `extra` writes what
- * stringifying its copy writes, as long as every `extra` value is an array (`[...v]` of
- * anything else is not `v`): any other value takes `encodeTokenReview`'s own path.
+ * `JSON.stringify(encodeTokenReview(apiVersion, result, requested))`, the same text, written
+ * piece by piece: an uncached answer is encoded once and never asked again, and V8's
+ * serializer walking a tree of the answer cost more than joining its strings, each tested
+ * for a character JSON escapes (docs/benchmarks.md). A value of any other type than the
+ * types say takes `encodeTokenReview`'s own path.
  */
 export function encodeTokenReviewText(
   apiVersion: string,
   result: AuthnResult,
   requested: readonly string[],
 ): string {
-  if (result.outcome !== 'authenticated' || !Array.isArray(result.user.groups))
-    return JSON.stringify(encodeTokenReview(apiVersion, result, requested));
+  const text = result.outcome === 'authenticated' ? successText(apiVersion, result, requested) : undefined;
+  return text ?? JSON.stringify(encodeTokenReview(apiVersion, result, requested));
+}
+
+function successText(
+  apiVersion: string,
+  result: AuthnSuccess,
+  requested: readonly string[],
+): string | undefined {
   const { user } = result;
-  const shown: { username: string; uid?: string; groups?: readonly string[]; extra?: UserInfo['extra'] } = {
-    username: user.username,
-  };
-  if (user.uid) shown.uid = user.uid;
-  if (user.groups.length > 0) shown.groups = user.groups;
-  for (const key in user.extra) {
-    if (!Object.hasOwn(user.extra, key)) continue;
-    if (!Array.isArray(user.extra[key]))
-      return JSON.stringify(encodeTokenReview(apiVersion, result, requested));
-    shown.extra = user.extra;
-  }
-  return JSON.stringify({
-    kind: 'TokenReview',
-    apiVersion,
-    metadata: {},
-    status: {
-      authenticated: true,
-      user: shown,
-      audiences: result.audiences.length > 0 ? result.audiences : requested,
-    },
-  });
+  if (typeof user.username !== 'string' || !Array.isArray(user.groups)) return undefined;
+  const members = userMembers(user);
+  const audiences = jsonStrings(result.audiences.length > 0 ? result.audiences : requested);
+  if (members === undefined || audiences === undefined) return undefined;
+  return (
+    `{"kind":"TokenReview","apiVersion":${jsonString(apiVersion)},"metadata":{},` +
+    `"status":{"authenticated":true,"user":{"username":${jsonString(user.username)}${members}},` +
+    `"audiences":${audiences}}}`
+  );
 }
 
 /**

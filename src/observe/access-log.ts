@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Attributes } from '../authz/authorizer.js';
+import { jsonString } from '../json.js';
 import type { UserInfo } from '../user.js';
 
 /**
@@ -29,21 +30,12 @@ interface PinoInternals {
 
 const INFO = 30;
 
-/** What `JSON.stringify` escapes in a string: `"`, `\\`, control characters, lone surrogates (and, here, paired ones). */
-// eslint-disable-next-line no-control-regex
-const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
-
 /**
  * A string value as pino writes it: `createLogger`'s `*.token` redaction path gives every
- * key pino's wildcard redactor, which serialises a string with `JSON.stringify`. Names,
- * addresses and reason codes need no escaping, and the test costs half the call.
+ * key pino's wildcard redactor, which serialises a string with `JSON.stringify`.
  */
 const text = (key: string, value: string | undefined): string =>
-  value === undefined
-    ? ''
-    : NEEDS_ESCAPING.test(value)
-      ? `,"${key}":${JSON.stringify(value)}`
-      : `,"${key}":"${value}"`;
+  value === undefined ? '' : `,"${key}":${jsonString(value)}`;
 
 /**
  * A number as pino writes it (`JSON.stringify`'s digits; non-finite values become `null`).

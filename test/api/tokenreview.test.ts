@@ -227,6 +227,13 @@ describe('encodeTokenReviewText', () => {
       ],
       [success({ username: 'u', groups: ['g'], extra: Object.create({ inherited: ['i'] }) }), []],
       [success({ username: 'u', groups: ['g'], extra: { odd: 'not a list' as unknown as string[] } }), []],
+      // Values of other types than the types say, as a buggy authenticator might hand over.
+      [success({ username: 'u', groups: ['g', 7 as unknown as string] }), []],
+      // eslint-disable-next-line no-sparse-arrays
+      [success({ username: 'u', groups: ['g', , 'h'] as string[] }), []],
+      [success({ username: 'u', uid: 42 as unknown as string, groups: [] }), []],
+      [success({ username: 'u', groups: [], extra: { k: [null as unknown as string] } }), []],
+      [success({ username: 'u', groups: [] }, [{} as unknown as string]), []],
       [NO_OPINION, ['api']],
       [failure(new TokenwardenError('ERR_TOKEN_EXPIRED', 'service account token has expired')), []],
     ];
