@@ -10,6 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 
 export const ISSUER = 'https://kubernetes.default.svc.cluster.local';
+/** Frozen, as the server's configuration hands the API audiences over (defaultApiAudiences). */
+const API_AUDIENCES = Object.freeze([ISSUER]);
 
 export async function build(dir) {
   const load = (rel) => import(pathToFileURL(resolve(dir, rel)).href);
@@ -33,8 +35,12 @@ export async function build(dir) {
       : pino.destination({ dest: '/dev/null', sync: false, minLength: 3072, periodicFlush: 250 });
   return {
     load,
-    /** `options` adds to createListener's (e.g. an authorizer, to serve SubjectAccessReviews). */
-    make(privatePem, publicPem, options = {}) {
+    /**
+     * `options` adds to createListener's (e.g. an authorizer, to serve SubjectAccessReviews).
+     * `tokens`: the tokens to serve, minted ahead (1,000 are minted here otherwise); `cacheMax`:
+     * the token cache's bound (smaller than the pool cycled, every review is a miss).
+     */
+    make(privatePem, publicPem, options = {}, { tokens: minted, cacheMax = 10_000 } = {}) {
       const pub = createPublicKey(publicPem);
       const keySource = new StaticKeySource('bench', [toVerificationKey(pub, 'bench')]);
       const authenticator = cachedAuthenticator(
@@ -42,15 +48,15 @@ export async function build(dir) {
           new ServiceAccountAuthenticator({
             issuers: new Map([[ISSUER, keySource]]),
             legacy: 'reject',
-            implicitAudiences: [ISSUER],
+            implicitAudiences: API_AUDIENCES,
             clock: systemClock,
           }),
         ),
-        { ttlMs: 600_000, negativeTtlMs: 10_000, max: 10_000, clock: systemClock },
+        { ttlMs: 600_000, negativeTtlMs: 10_000, max: cacheMax, clock: systemClock },
       );
       const components = {
         authenticator,
-        apiAudiences: [ISSUER],
+        apiAudiences: API_AUDIENCES,
         metrics: new Metrics({ cacheStats: () => authenticator.stats() }),
         logger: createLogger('info', devNull()),
         readiness: () => [],
@@ -64,26 +70,28 @@ export async function build(dir) {
       const kid = kubeKeyId(pub);
       const key = createPrivateKey(privatePem);
       const exp = Math.floor(Date.now() / 1000) + 3600;
-      const tokens = Array.from({ length: 1000 }, (_, i) =>
-        signJwt(
-          { alg: 'RS256', kid },
-          {
-            aud: [ISSUER],
-            exp,
-            iat: exp - 3600,
-            nbf: exp - 3600,
-            iss: ISSUER,
-            jti: randomUUID(),
-            sub: `system:serviceaccount:team-${i % 97}:sa-${i}`,
-            'kubernetes.io': {
-              namespace: `team-${i % 97}`,
-              serviceaccount: { name: `sa-${i}`, uid: randomUUID() },
-              pod: { name: `pod-${i}`, uid: randomUUID() },
+      const tokens =
+        minted ??
+        Array.from({ length: 1000 }, (_, i) =>
+          signJwt(
+            { alg: 'RS256', kid },
+            {
+              aud: [ISSUER],
+              exp,
+              iat: exp - 3600,
+              nbf: exp - 3600,
+              iss: ISSUER,
+              jti: randomUUID(),
+              sub: `system:serviceaccount:team-${i % 97}:sa-${i}`,
+              'kubernetes.io': {
+                namespace: `team-${i % 97}`,
+                serviceaccount: { name: `sa-${i}`, uid: randomUUID() },
+                pod: { name: `pod-${i}`, uid: randomUUID() },
+              },
             },
-          },
-          key,
-        ),
-      );
+            key,
+          ),
+        );
       return { listener, tokens, keySource };
     },
   };
