@@ -5,9 +5,10 @@
 // Each build (this one; TOKENWARDEN_DIST, BENCH_ALT_DIST='label=/path/dist,…' as the handler
 // benches) serves reviews through the listener of bench/lib/handler-app.mjs, the real chain,
 // access log and metrics, under `valgrind --tool=cachegrind` with `node --predictable` (no
-// background compiler or GC threads, so runs repeat to within a few instructions per review).
-// Run twice, for --from and --to reviews, the difference over the count between them is what one
-// review costs once start-up and most of V8's compiling are over. uncached: 1,000 tokens cycled
+// background compiler or GC threads; two invocations of one build agreed to within 300
+// instructions per review). Each build runs twice, for --from and for --to reviews; the
+// difference divided by the reviews between is one review's cost once start-up and most of
+// V8's compiling are over. uncached: 1,000 tokens cycled
 // through a cache of 300, every review a miss; cached: a cache of 10,000, every review a hit.
 // Compiling and full garbage collections land in one window or another as they fall (a few
 // thousand instructions per review either way), so each build is also shown without them:
