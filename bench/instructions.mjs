@@ -8,8 +8,8 @@
 // background compiler or GC threads; two invocations of one build agreed to within 300
 // instructions per review). Each build runs twice, for --from and for --to reviews; the
 // difference divided by the reviews between is one review's cost once start-up and most of
-// V8's compiling are over. uncached: 1,000 tokens cycled
-// through a cache of 300, every review a miss; cached: a cache of 10,000, every review a hit.
+// V8's compiling are over. uncached: 1,000 tokens cycled through a cache of 300, every review
+// a miss; cached: a cache of 10,000, every review a hit.
 // Compiling and full garbage collections land in one window or another as they fall (a few
 // thousand instructions per review either way), so each build is also shown without them:
 // 'steady' leaves out V8's compilers and mark-compact, and is the figure to compare.
